@@ -1,0 +1,116 @@
+//! Logging in and asking who one is.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{password, AuthUser, Authenticator, Claims};
+use crate::db::{self, users, Pool};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(token).service(me);
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "bappeda", "password": "demo-password"}))]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.e30.sig", "token_type": "Bearer", "expires_in": 3600}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// Exchange a username and password for a bearer token.
+///
+/// **Roles:** public. Failed attempts are throttled per username and per client
+/// address (429 with `Retry-After`). A disabled account gets no token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Wrong username or password, or a disabled account", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/token")]
+async fn token(
+    req: HttpRequest,
+    body: web::Json<TokenRequest>,
+    pool: web::Data<Pool>,
+    auth: web::Data<Authenticator>,
+    throttle: web::Data<LoginThrottle>,
+) -> Result<HttpResponse, ApiError> {
+    let TokenRequest { username, password } = body.into_inner();
+    let client = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_string();
+    let keys = vec![format!("user:{username}"), format!("addr:{client}")];
+    if let Some(retry_after) = throttle.retry_after(&keys) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let lookup = username.clone();
+    let user = db::run(&pool, move |c| users::by_username(c, &lookup)).await?;
+    // Verify against a real hash even for unknown users so timing does not
+    // reveal which usernames exist.
+    let (hash, usable) = match &user {
+        Some(u) => (Some(u.password_hash.clone()), u.active),
+        None => (None, false),
+    };
+    let ok =
+        web::block(move || password::verify(&password, &hash.unwrap_or_else(dummy_hash))).await?;
+    let user = match user {
+        Some(u) if ok && usable => u,
+        _ => {
+            throttle.fail(&keys);
+            return Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "wrong username or password, or the account is disabled",
+            ));
+        }
+    };
+    throttle.succeed(&keys[0]);
+    let role: Role = user
+        .role
+        .parse()
+        .map_err(|e| ApiError::internal(format!("{e}")))?;
+    let (access_token, expires_in) =
+        auth.issue(&user.username, role, user.company_id, user.opd_code)?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in,
+    }))
+}
+
+/// An argon2id hash of a random string, verified against for unknown usernames.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| password::hash(&password::random()).unwrap_or_default())
+        .clone()
+}
+
+/// The caller's token claims.
+///
+/// **Roles:** any authenticated caller.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = Claims)))]
+#[get("/auth/me")]
+async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(user.claims)
+}

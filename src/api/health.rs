@@ -1,0 +1,50 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready);
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// Liveness: the process answers.
+///
+/// **Roles:** public.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: the database answers. 503 while it cannot be reached; 200 again
+/// as soon as it is back, without a restart.
+///
+/// **Roles:** public.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/ready")]
+async fn ready(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    db::run(&pool, |c| {
+        use diesel::r2d2::R2D2Connection;
+        c.ping().map_err(|_| ApiError::Unavailable {
+            detail: "the database does not answer".into(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    }))
+}

@@ -1,0 +1,258 @@
+//! Cross-cutting request handling: request ids, idempotent POSTs, and the
+//! 404/405 answer for paths and methods no route takes.
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{authenticate, RequestId};
+use crate::db::{self, idempotency, Pool};
+use crate::error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Gives every request an id (the client's `X-Request-Id` when it is sane) and
+/// echoes it on the response; audit events carry it.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(db::new_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.call(req).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(res)
+}
+
+/// The largest body the idempotency check buffers (the largest any operation takes).
+#[derive(Clone, Copy)]
+pub struct IdempotencyLimit(pub usize);
+
+fn problem(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
+    let (http_req, _) = req.into_parts();
+    ServiceResponse::new(http_req, err.error_response())
+}
+
+/// `Idempotency-Key` on POST: the first response to a key is stored with a hash
+/// of the request; a retry with the same key and body gets it again
+/// (`Idempotent-Replayed: true`), the same key with another body is a 422, and a
+/// retry while the first is still running is a 409. Keys are per caller.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::to_string));
+    let key = match (req.method() == Method::POST, key) {
+        (true, Some(Ok(k))) if !k.is_empty() && k.len() <= 255 => k,
+        (true, Some(_)) => {
+            return Ok(problem(
+                req,
+                ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1 to 255 visible characters",
+                ),
+            ))
+        }
+        _ => return next.call(req).await.map(|r| r.map_into_boxed_body()),
+    };
+    // Without a valid token the handler answers 401 itself; nothing to remember.
+    let Ok(user) = authenticate(req.request()) else {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    };
+    let Some(pool) = req.app_data::<web::Data<Pool>>().cloned() else {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    };
+    let limit = req
+        .app_data::<IdempotencyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(usize::MAX);
+
+    let mut body = web::BytesMut::new();
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Ok(problem(
+                req,
+                ApiError::PayloadTooLarge {
+                    detail: format!("the body is larger than the limit of {limit} bytes"),
+                },
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut hasher = Sha256::new();
+    hasher.update(content_type.as_bytes());
+    hasher.update([0]);
+    hasher.update(&body);
+    let body_hash = hex::encode(hasher.finalize());
+    req.set_payload(Payload::from(body));
+
+    let actor = user.claims.sub.clone();
+    let path = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let claim = {
+        let (actor, key, path) = (actor.clone(), key.clone(), path.clone());
+        db::run(&pool, move |c| {
+            idempotency::claim(c, &actor, &key, "POST", &path, &body_hash)
+        })
+        .await
+    };
+    match claim {
+        Err(e) => Ok(problem(req, e)),
+        Ok(idempotency::Claim::Mismatch) => Ok(problem(
+            req,
+            ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ),
+        )),
+        Ok(idempotency::Claim::InProgress) => Ok(problem(
+            req,
+            ApiError::conflict(
+                "idempotency_in_progress",
+                "a request with this Idempotency-Key is still being processed; retry later",
+            ),
+        )),
+        Ok(idempotency::Claim::Replay {
+            status,
+            body,
+            headers,
+        }) => {
+            let mut res = HttpResponse::build(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+            for (name, value) in headers {
+                res.insert_header((name, value));
+            }
+            res.insert_header(("idempotent-replayed", "true"));
+            let (http_req, _) = req.into_parts();
+            Ok(ServiceResponse::new(http_req, res.body(body)))
+        }
+        Ok(idempotency::Claim::Reserved) => {
+            let res = next.call(req).await?;
+            let status = res.status();
+            let (http_req, res) = res.into_parts();
+            let (head, res_body) = res.into_parts();
+            let bytes = body::to_bytes(res_body).await.unwrap_or_default();
+            let kept: Vec<(String, String)> = [
+                header::CONTENT_TYPE,
+                header::LOCATION,
+                header::ETAG,
+                header::LINK,
+            ]
+            .iter()
+            .filter_map(|h| {
+                head.headers()
+                    .get(h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (h.to_string(), v.to_string()))
+            })
+            .collect();
+            let stored = bytes.clone();
+            let outcome = db::run(&pool, move |c| {
+                if status.is_server_error() {
+                    idempotency::release(c, &actor, &key)
+                } else {
+                    idempotency::complete(c, &actor, &key, status.as_u16(), &stored, &kept)
+                }
+            })
+            .await;
+            if let Err(e) = outcome {
+                log::warn!("idempotency record not stored: {e}");
+            }
+            Ok(ServiceResponse::new(
+                http_req,
+                head.set_body(bytes).map_into_boxed_body(),
+            ))
+        }
+    }
+}
+
+/// Path templates and their methods, taken from the OpenAPI document so the
+/// 405 answer cannot drift from the routes.
+pub struct RouteTable(pub Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> RouteTable {
+        let value = serde_json::to_value(api).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
+            for (path, item) in paths {
+                let segments = path.split('/').map(str::to_string).collect();
+                let methods = item
+                    .as_object()
+                    .map(|m| {
+                        m.keys()
+                            .filter(|k| {
+                                matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete")
+                            })
+                            .map(|k| k.to_uppercase())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                routes.push((segments, methods));
+            }
+        }
+        RouteTable(routes)
+    }
+
+    /// The methods a concrete path answers, if any route template matches it.
+    fn methods_for(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut found: Vec<String> = Vec::new();
+        for (template, methods) in &self.0 {
+            let matches = template.len() == parts.len()
+                && template.iter().zip(&parts).all(|(t, p)| {
+                    (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
+                });
+            if matches {
+                found.extend(methods.iter().cloned());
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// What no route takes: 405 with `Allow` on a known path, else 404.
+pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    let methods = routes.methods_for(req.path());
+    let err = if methods.is_empty() {
+        ApiError::NotFound {
+            detail: format!("no resource at {}", req.path()),
+        }
+    } else {
+        ApiError::MethodNotAllowed {
+            allow: methods.join(", "),
+        }
+    };
+    err.error_response()
+}

@@ -1,0 +1,143 @@
+//! Builds the application, the same for `main` and for the tests. Read
+//! [`register`] as the table of contents of the API.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpResponse};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, middleware};
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::db::Pool;
+use crate::openapi;
+
+/// Everything the handlers share, built once and handed to every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Config,
+    pub pool: web::Data<Pool>,
+    pub auth: web::Data<Authenticator>,
+    pub throttle: web::Data<LoginThrottle>,
+    pub routes: web::Data<middleware::RouteTable>,
+    pub api: OpenApi,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> Result<AppState, String> {
+        let api = openapi_document();
+        Ok(AppState {
+            auth: web::Data::new(Authenticator::new(&config.jwt)?),
+            throttle: web::Data::new(LoginThrottle::new(config.login_attempts_per_minute)),
+            routes: web::Data::new(middleware::RouteTable::from_openapi(&api)),
+            pool: web::Data::new(pool),
+            api,
+            config,
+        })
+    }
+}
+
+/// Every route of the service, each registered with its OpenAPI entry.
+fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .configure(api::auth::configure)
+            .configure(api::users::configure)
+            .configure(api::regions::configure)
+            .configure(api::cycles::configure)
+            .configure(api::audit::configure),
+    )
+    .configure(api::health::configure)
+}
+
+/// The contract, generated from the same registrations that serve.
+pub fn openapi_document() -> OpenApi {
+    let (_, api) =
+        register(App::new().into_utoipa_app().openapi(openapi::base())).split_for_parts();
+    openapi::finish(api)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// The application with its middleware, data and routes.
+pub fn build(
+    state: &AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cfg = &state.config;
+    let largest_body = cfg.body_limit.max(cfg.import_limit);
+    let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
+    app.app_data(state.pool.clone())
+        .app_data(state.auth.clone())
+        .app_data(state.throttle.clone())
+        .app_data(state.routes.clone())
+        .app_data(middleware::IdempotencyLimit(largest_body))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(cfg.body_limit)
+                .error_handler(api::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(api::query_error))
+        .app_data(web::PathConfig::default().error_handler(api::path_error))
+        .app_data(web::PayloadConfig::default().limit(largest_body))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", state.api.clone()),
+        )
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/swagger-ui/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(middleware::fallback))
+        .wrap(from_fn(middleware::idempotency))
+        .wrap(cors(&cfg.cors_origins))
+        .wrap(from_fn(middleware::request_id))
+        // Outermost, so it sees the request id the layer inside sets.
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}o"))
+}

@@ -1,0 +1,242 @@
+//! Authentication: issuing and checking bearer JWTs, and the [`AuthUser`]
+//! extractor through which every protected handler learns who calls.
+
+pub mod password;
+pub mod throttle;
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use jsonwebtoken::{
+    decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header,
+    Validation,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::config::JwtConfig;
+use crate::db::audit::Actor;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+
+/// The claims of every token this service accepts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"sub": "bappeda", "role": "bappeda", "exp": 1764000000, "iat": 1763996400,
+    "iss": "rbpk", "aud": "rbpk-api"}))]
+pub struct Claims {
+    /// The username (or the identity provider's subject).
+    pub sub: String,
+    pub role: Role,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub iss: String,
+    pub aud: String,
+    /// For `company` tokens: the company the caller acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    /// For `opd` tokens: the agency code, e.g. `DINSOS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opd_code: Option<String>,
+}
+
+/// Signs our tokens and checks all accepted ones.
+pub struct Authenticator {
+    encoding: EncodingKey,
+    hmac: DecodingKey,
+    /// The external identity provider's key and the algorithms of its family.
+    external: Option<(DecodingKey, Vec<Algorithm>)>,
+    issuer: String,
+    audience: String,
+    ttl: i64,
+    max_ttl: i64,
+}
+
+impl Authenticator {
+    pub fn new(cfg: &JwtConfig) -> Result<Authenticator, String> {
+        let secret = cfg.secret.expose().as_bytes();
+        let encoding = EncodingKey::from_secret(secret).map_err(|e| e.to_string())?;
+        let hmac = DecodingKey::from_secret(secret).map_err(|e| e.to_string())?;
+        let external = match &cfg.public_key_pem {
+            None => None,
+            Some(pem) => Some(external_key(pem.as_bytes())?),
+        };
+        Ok(Authenticator {
+            encoding,
+            hmac,
+            external,
+            issuer: cfg.issuer.clone(),
+            audience: cfg.audience.clone(),
+            ttl: cfg.token_ttl,
+            max_ttl: cfg.max_token_ttl,
+        })
+    }
+
+    /// Issues a token for an account; returns it with its lifetime in seconds.
+    pub fn issue(
+        &self,
+        username: &str,
+        role: Role,
+        company_id: Option<String>,
+        opd_code: Option<String>,
+    ) -> Result<(String, i64), ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: username.to_string(),
+            role,
+            exp: now + self.ttl,
+            iat: now,
+            nbf: Some(now),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            company_id,
+            opd_code,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("cannot sign token: {e}")))?;
+        Ok((token, self.ttl))
+    }
+
+    /// Checks signature, algorithm, `exp`, `nbf`, `iss`, `aud` and lifetime.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let bad = |detail: &str| ApiError::unauthorized("invalid_token", detail.to_string());
+        let header = decode_header(token).map_err(|_| bad("the token is not a JWT"))?;
+        // The algorithm picks the key, and each key accepts only its own family:
+        // an HS256 token is never checked against the public key or vice versa.
+        let (key, algorithms) = if header.alg == Algorithm::HS256 {
+            (&self.hmac, vec![Algorithm::HS256])
+        } else {
+            match &self.external {
+                Some((key, algs)) if algs.contains(&header.alg) => (key, algs.clone()),
+                _ => return Err(bad("the token's algorithm is not accepted")),
+            }
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = algorithms;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => {
+                ApiError::unauthorized("token_expired", "the token has expired")
+            }
+            ErrorKind::ImmatureSignature => bad("the token is not valid yet"),
+            ErrorKind::InvalidIssuer => bad("the token's issuer is not accepted"),
+            ErrorKind::InvalidAudience => bad("the token's audience is not accepted"),
+            ErrorKind::InvalidSignature => bad("the token's signature is invalid"),
+            _ => bad("the token is invalid"),
+        })?;
+        let claims = data.claims;
+        if claims.exp - claims.iat > self.max_ttl {
+            return Err(bad("the token's lifetime exceeds the accepted maximum"));
+        }
+        match claims.role {
+            Role::Company if claims.company_id.is_none() => {
+                Err(bad("a company token must carry company_id"))
+            }
+            Role::Opd if claims.opd_code.is_none() => Err(bad("an opd token must carry opd_code")),
+            _ => Ok(claims),
+        }
+    }
+}
+
+fn external_key(pem: &[u8]) -> Result<(DecodingKey, Vec<Algorithm>), String> {
+    use Algorithm::*;
+    if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+        return Ok((k, vec![RS256, RS384, RS512, PS256, PS384, PS512]));
+    }
+    if let Ok(k) = DecodingKey::from_ec_pem(pem) {
+        return Ok((k, vec![ES256, ES384]));
+    }
+    if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+        return Ok((k, vec![EdDSA]));
+    }
+    Err("RBPK_JWT_PUBLIC_KEY is not an RSA, EC or Ed25519 public key in PEM".into())
+}
+
+/// The authenticated caller. Extracting it answers 401 without a valid token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub claims: Claims,
+    pub request_id: Option<String>,
+}
+
+impl AuthUser {
+    pub fn role(&self) -> Role {
+        self.claims.role
+    }
+
+    /// 403 unless the caller has one of `roles`. Each handler calls this once,
+    /// with the same list its OpenAPI description names.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.claims.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// The company a `company` caller acts for.
+    pub fn company_id(&self) -> Option<&str> {
+        match self.claims.role {
+            Role::Company => self.claims.company_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The agency an `opd` caller belongs to.
+    pub fn opd_code(&self) -> Option<&str> {
+        match self.claims.role {
+            Role::Opd => self.claims.opd_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Who to name in audit events.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.claims.sub.clone(),
+            role: self.claims.role.as_str().to_string(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The request id set by the request-id middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Reads and checks the bearer token of a request.
+pub fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let auth = req
+        .app_data::<web::Data<Authenticator>>()
+        .ok_or_else(|| ApiError::internal("authenticator not configured"))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing_token", "a bearer token is required"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("invalid_token", "malformed Authorization header"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_token", "the Authorization scheme must be Bearer")
+        })?;
+    let claims = auth.verify(token.trim())?;
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    Ok(AuthUser { claims, request_id })
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<AuthUser, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}

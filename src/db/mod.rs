@@ -1,0 +1,201 @@
+//! Database access: one connection type for SQLite and PostgreSQL, the pool,
+//! embedded migrations, and every backend-specific line of the code base.
+//! Above this module nothing knows which backend runs.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+pub mod audit;
+pub mod cycles;
+pub mod idempotency;
+pub mod regions;
+pub mod schema;
+pub mod seed;
+pub mod users;
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Postgresql(diesel::PgConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite
+    /// path, with or without a `sqlite://` prefix.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names. We do not use diesel's own
+/// manager: its multi-backend `establish` tries each backend in turn and hides
+/// the real error (STACK.md).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Manager {
+        Manager {
+            url: url.to_string(),
+            backend: Backend::from_url(url),
+        }
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Adds a short connect timeout unless the URL sets one, so a down server is
+/// reported in seconds with its real cause.
+fn postgres_url(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=3")
+    } else {
+        format!("{url}?connect_timeout=3")
+    }
+}
+
+/// Opens one connection, configured for concurrent use.
+pub fn establish(url: &str) -> Result<DbConnection, ConnectionError> {
+    match Backend::from_url(url) {
+        Backend::Postgres => {
+            let conn = diesel::PgConnection::establish(&postgres_url(url))?;
+            Ok(DbConnection::Postgresql(conn))
+        }
+        Backend::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(sqlite_path(url))?;
+            // Without these SQLite answers "database is locked" under concurrent
+            // writers and ignores foreign keys.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        debug_assert_eq!(self.backend, Backend::from_url(&self.url));
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Builds the pool after one direct connection, so that a wrong URL or a down
+/// server stops start-up with its real message instead of a pool time-out.
+pub fn connect_pool(url: &str, size: u32) -> Result<Pool, String> {
+    establish(url).map_err(|e| format!("cannot connect to the database: {e}"))?;
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(Manager::new(url))
+        .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+/// Applies pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    applied.map_err(|e| format!("migrations failed: {e}"))
+}
+
+/// Checks out a connection, or answers 503 when the database is unreachable.
+pub fn conn(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+    Ok(pool.get()?)
+}
+
+/// Runs blocking database work off the async executor.
+pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut c = conn(&pool)?;
+        work(&mut c)
+    })
+    .await?
+}
+
+/// Runs database work in one transaction: all of it lands or none of it.
+pub async fn tx<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    run(pool, move |c| c.transaction(work)).await
+}
+
+/// The current instant, truncated to microseconds so both backends store and
+/// return exactly the same value (ETags and `updated_since` rely on it).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|d| d.naive_utc())
+        .unwrap_or(now)
+}
+
+/// A fresh opaque id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// 412 unless the version a client expects (its `If-Match`) is the current one.
+/// No `If-Match` means the client takes the current version as it is.
+pub fn check_version(expected: Option<i32>, current: i32) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != current => Err(ApiError::stale()),
+        _ => Ok(()),
+    }
+}

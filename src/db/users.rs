@@ -1,0 +1,218 @@
+//! Accounts: who may log in, with which role, bound to which company or agency.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor};
+use super::schema::users;
+use super::{check_version, new_id, now, DbConnection};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub company_id: Option<String>,
+    pub opd_code: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl UserRow {
+    /// The audit view: never the password hash.
+    pub fn audit_value(&self) -> serde_json::Value {
+        json!({
+            "id": self.id, "username": self.username, "role": self.role,
+            "company_id": self.company_id, "opd_code": self.opd_code, "active": self.active,
+        })
+    }
+}
+
+/// A validated account to create.
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub company_id: Option<String>,
+    pub opd_code: Option<String>,
+    pub active: bool,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct UserChanges {
+    pub password_hash: Option<String>,
+    pub role: Option<Role>,
+    pub company_id: Option<Option<String>>,
+    pub opd_code: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, ApiError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, ApiError> {
+    let t = now();
+    let id = new_id();
+    let row = diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::username.eq(&new.username),
+            users::password_hash.eq(&new.password_hash),
+            users::role.eq(new.role.as_str()),
+            users::company_id.eq(&new.company_id),
+            users::opd_code.eq(&new.opd_code),
+            users::active.eq(new.active),
+            users::version.eq(1),
+            users::created_at.eq(t),
+            users::updated_at.eq(t),
+        ))
+        .returning(users::all_columns)
+        .get_result::<UserRow>(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "username_taken",
+                format!("username `{}` is taken", new.username),
+            ),
+            other => other,
+        })?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "user",
+        &row.id,
+        None,
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<UserRow, ApiError> {
+    Ok(users::table.find(id).first::<UserRow>(conn)?)
+}
+
+pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub company_id: Option<String>,
+    pub active: Option<bool>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    f: &UserFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64), ApiError> {
+    let filtered = || {
+        let mut q = users::table.into_boxed();
+        if let Some(v) = &f.role {
+            q = q.filter(users::role.eq(v.clone()));
+        }
+        if let Some(v) = &f.company_id {
+            q = q.filter(users::company_id.eq(v.clone()));
+        }
+        if let Some(v) = f.active {
+            q = q.filter(users::active.eq(v));
+        }
+        q
+    };
+    let total = filtered().count().get_result::<i64>(conn)?;
+    let rows = filtered()
+        .order(users::username.asc())
+        .offset(offset)
+        .limit(limit)
+        .load::<UserRow>(conn)?;
+    Ok((rows, total))
+}
+
+/// Applies `changes` if `expected` (from `If-Match`) is still the version.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i32>,
+    changes: UserChanges,
+) -> Result<UserRow, ApiError> {
+    let before = get(conn, id)?;
+    check_version(expected, before.version)?;
+    let role = changes
+        .role
+        .map(|r| r.as_str().to_string())
+        .unwrap_or(before.role.clone());
+    let company_id = changes.company_id.unwrap_or(before.company_id.clone());
+    let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
+    crate::domain::account::check_binding(&role, company_id.as_deref(), opd_code.as_deref())?;
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(before.version)),
+    )
+    .set((
+        users::password_hash.eq(changes
+            .password_hash
+            .unwrap_or(before.password_hash.clone())),
+        users::role.eq(&role),
+        users::company_id.eq(&company_id),
+        users::opd_code.eq(&opd_code),
+        users::active.eq(changes.active.unwrap_or(before.active)),
+        users::version.eq(before.version + 1),
+        users::updated_at.eq(now()),
+    ))
+    .returning(users::all_columns)
+    .get_result::<UserRow>(conn)
+    .optional()?
+    .ok_or_else(ApiError::stale)?;
+    audit::record(
+        conn,
+        actor,
+        "update",
+        "user",
+        id,
+        Some(&before.audit_value()),
+        Some(&updated.audit_value()),
+    )?;
+    Ok(updated)
+}
+
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i32>,
+) -> Result<(), ApiError> {
+    let before = get(conn, id)?;
+    check_version(expected, before.version)?;
+    if before.username == actor.name {
+        return Err(ApiError::conflict(
+            "cannot_delete_self",
+            "an administrator cannot delete the account they are logged in with",
+        ));
+    }
+    diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "delete",
+        "user",
+        id,
+        Some(&before.audit_value()),
+        None,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! Rules of accounts: which role needs which binding.
+
+use crate::error::ApiError;
+
+/// A `company` account names its company, an `opd` account its agency, and no
+/// other role carries either: a token must say exactly whose data it reaches.
+pub fn check_binding(
+    role: &str,
+    company_id: Option<&str>,
+    opd_code: Option<&str>,
+) -> Result<(), ApiError> {
+    match (role, company_id, opd_code) {
+        ("company", Some(_), None) | ("opd", None, Some(_)) => Ok(()),
+        ("company", None, _) => Err(ApiError::invalid_field(
+            "company_id",
+            "a company account must name its company",
+        )),
+        ("opd", _, None) => Err(ApiError::invalid_field(
+            "opd_code",
+            "an opd account must name its agency",
+        )),
+        (_, Some(_), _) => Err(ApiError::invalid_field(
+            "company_id",
+            "only a company account names a company",
+        )),
+        (_, _, Some(_)) => Err(ApiError::invalid_field(
+            "opd_code",
+            "only an opd account names an agency",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Usernames: 3–64 characters of letters, digits, `.`, `_`, `-`.
+pub fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}

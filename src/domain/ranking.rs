@@ -1,0 +1,452 @@
+//! Recommendation ranking (DESIGN §2 "Recommendations"): which households a
+//! program should take, best first, each with the reasons it was chosen.
+//!
+//! The database has already narrowed the candidates (target regions, active,
+//! not a target of another program of the same type in the cycle); this
+//! module only orders them. Scores are integers so equal families compare
+//! equal exactly and the order is reproducible across machines.
+//!
+//! # Weights
+//!
+//! `score = extreme + need × 1 000 + welfare`, three tiers that never overlap:
+//!
+//! | tier | value | meaning |
+//! |---|---|---|
+//! | extreme | 1 000 000 if desil 1 | extreme poverty first (Inpres 4/2022), whatever the need |
+//! | need | 0–999 points × 1 000 | need matching the program type, see [`need`] |
+//! | welfare | 0–100 | tiebreak: `101 − percentile`, else `106 − 10 × desil` (the middle of the desil's percentile band), else 0 |
+//!
+//! Need points by program type:
+//!
+//! | type | points |
+//! |---|---|
+//! | housing | poor roof +1, poor wall +1, poor floor +1 |
+//! | sanitation | no toilet +2; shared or other toilet +1 |
+//! | water | unprotected well or surface water +2; other source +1 |
+//! | electricity | no electricity +3; non-PLN +2; PLN without own meter +1 |
+//! | nutrition, health | stunting risk +2 |
+//! | education | +1 per school-age child not in school (at most 5) |
+//! | economic | +1 per working-age member without work (at most 5) |
+//! | food, social_security, other | desil 2 +2, desil 3 +1; 5–6 members +1, 7+ members +2 |
+//!
+//! A household without desil or percentile (e.g. DTKS-only) is not treated as
+//! extreme poor and gets no welfare points: it ranks after every equally
+//! needy family whose poverty is known. Field values are the stored
+//! snake_case strings; a value outside the known set (the ministries add
+//! values) scores nothing rather than failing.
+
+use serde::Serialize;
+
+use crate::domain::program::ProgramType;
+
+/// Added for desil 1: larger than any possible need + welfare sum.
+pub const EXTREME_POOR_WEIGHT: i64 = 1_000_000;
+/// Multiplier of one need point: larger than any welfare tiebreak.
+pub const NEED_WEIGHT: i64 = 1_000;
+/// Need points are capped so the need tier can never reach the extreme tier.
+pub const MAX_NEED_POINTS: i64 = 999;
+/// Counted children or workers beyond this add nothing more: one family with
+/// many members should not outrank several with real but smaller need.
+pub const MAX_COUNTED_MEMBERS: u32 = 5;
+/// Highest welfare tiebreak (percentile 1).
+const MAX_WELFARE: i64 = 100;
+
+// The three tiers must never overlap; checked when compiling, not at run time.
+const _: () = assert!(
+    MAX_NEED_POINTS * NEED_WEIGHT + MAX_WELFARE < EXTREME_POOR_WEIGHT && MAX_WELFARE < NEED_WEIGHT
+);
+
+/// What ranking needs to know about one household.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Candidate<'a> {
+    /// Household id; also the final tiebreak.
+    pub id: &'a str,
+    /// Welfare decile 1–10 (1 = extreme poverty).
+    pub desil: Option<i16>,
+    /// Welfare percentile 1–100.
+    pub percentile: Option<i16>,
+    /// `good`, `poor` or `unknown`.
+    pub roof_quality: Option<&'a str>,
+    /// `good`, `poor` or `unknown`.
+    pub wall_quality: Option<&'a str>,
+    /// `good`, `poor` or `unknown`.
+    pub floor_quality: Option<&'a str>,
+    /// `own`, `shared`, `other` or `none`.
+    pub toilet_facility: Option<&'a str>,
+    /// `bottled`, `piped`, `bored_well`, `protected_well`, `unprotected_well`,
+    /// `surface_water`, `rain_water` or `other`.
+    pub drinking_water: Option<&'a str>,
+    /// `pln_metered`, `pln_unmetered`, `non_pln` or `no_electricity`.
+    pub lighting_source: Option<&'a str>,
+    /// `at_risk`, `not_at_risk` or `not_target`.
+    pub stunting_risk: Option<&'a str>,
+    /// Members aged 7–18 who are not in school.
+    pub school_age_not_in_school: u32,
+    /// Members aged 19–59 whose occupation is unemployed.
+    pub working_age_without_work: u32,
+    /// Number of family members.
+    pub members_count: u32,
+}
+
+/// A household's score and the reasons behind it, in order of weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scored {
+    pub score: i64,
+    pub extreme_poor: bool,
+    /// Human-readable English reasons, e.g. `extreme poor (desil 1)`.
+    pub reasons: Vec<String>,
+}
+
+/// Need points for `program_type`, with one reason per contribution.
+pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) {
+    let mut points = 0;
+    let mut reasons = Vec::new();
+    let mut add = |p: i64, reason: String| {
+        points += p;
+        reasons.push(reason);
+    };
+    let counted = |n: u32| i64::from(n.min(MAX_COUNTED_MEMBERS));
+    let plural = |n: u32, one: &str, many: &str| {
+        if n == 1 {
+            one.to_owned()
+        } else {
+            many.to_owned()
+        }
+    };
+    match program_type {
+        ProgramType::Housing => {
+            for (quality, part) in [
+                (c.roof_quality, "roof"),
+                (c.wall_quality, "wall"),
+                (c.floor_quality, "floor"),
+            ] {
+                if quality == Some("poor") {
+                    add(1, format!("poor {part} quality"));
+                }
+            }
+        }
+        ProgramType::Sanitation => match c.toilet_facility {
+            Some("none") => add(2, "no own toilet (none at all)".to_owned()),
+            Some("shared") => add(1, "no own toilet (shared facility)".to_owned()),
+            Some("other") => add(1, "no own toilet (other facility)".to_owned()),
+            _ => {}
+        },
+        ProgramType::Water => match c.drinking_water {
+            Some("unprotected_well") => add(
+                2,
+                "unprotected drinking water source (unprotected well)".to_owned(),
+            ),
+            Some("surface_water") => add(
+                2,
+                "unprotected drinking water source (surface water)".to_owned(),
+            ),
+            Some("other") => add(1, "other drinking water source".to_owned()),
+            _ => {}
+        },
+        ProgramType::Electricity => match c.lighting_source {
+            Some("no_electricity") => add(3, "no electricity".to_owned()),
+            Some("non_pln") => add(2, "no PLN power (non-PLN electricity)".to_owned()),
+            Some("pln_unmetered") => add(1, "PLN power without own meter".to_owned()),
+            _ => {}
+        },
+        ProgramType::Nutrition | ProgramType::Health => {
+            if c.stunting_risk == Some("at_risk") {
+                add(2, "stunting risk".to_owned());
+            }
+        }
+        ProgramType::Education => {
+            let n = c.school_age_not_in_school;
+            if n > 0 {
+                let what = plural(n, "school-age child", "school-age children");
+                add(counted(n), format!("{n} {what} not in school"));
+            }
+        }
+        ProgramType::Economic => {
+            let n = c.working_age_without_work;
+            if n > 0 {
+                let what = plural(n, "working-age member", "working-age members");
+                add(counted(n), format!("{n} {what} without work"));
+            }
+        }
+        ProgramType::Food | ProgramType::SocialSecurity | ProgramType::Other => {
+            // Desil itself is already named by the welfare reason; these
+            // points only let it outweigh the welfare tiebreak of others.
+            match c.desil {
+                Some(2) => add(2, "very poor (desil 2)".to_owned()),
+                Some(3) => add(1, "poor (desil 3)".to_owned()),
+                _ => {}
+            }
+            match c.members_count {
+                n @ 7.. => add(2, format!("large family ({n} members)")),
+                n @ 5..=6 => add(1, format!("large family ({n} members)")),
+                _ => {}
+            }
+        }
+    }
+    (points.min(MAX_NEED_POINTS), reasons)
+}
+
+/// Scores one candidate for a program of `program_type`.
+pub fn score(program_type: ProgramType, c: &Candidate<'_>) -> Scored {
+    let extreme_poor = c.desil == Some(1);
+    let mut reasons = Vec::new();
+    if extreme_poor {
+        reasons.push("extreme poor (desil 1)".to_owned());
+    }
+    let (need_points, need_reasons) = need(program_type, c);
+    reasons.extend(need_reasons);
+    let welfare = match (c.percentile, c.desil) {
+        (Some(p), _) if (1..=100).contains(&p) => MAX_WELFARE + 1 - i64::from(p),
+        (_, Some(d)) if (1..=10).contains(&d) => 106 - 10 * i64::from(d),
+        _ => 0,
+    };
+    // Name the welfare position when it is all that explains the choice;
+    // otherwise the list would be empty for a family with no recorded need.
+    if !extreme_poor && reasons.is_empty() {
+        match (c.desil, c.percentile) {
+            (Some(d), Some(p)) => reasons.push(format!("desil {d} (percentile {p})")),
+            (Some(d), None) => reasons.push(format!("desil {d}")),
+            (None, Some(p)) => reasons.push(format!("percentile {p}")),
+            (None, None) => {
+                reasons.push("in the program's target area, no specific need recorded".to_owned())
+            }
+        }
+    }
+    Scored {
+        score: if extreme_poor { EXTREME_POOR_WEIGHT } else { 0 }
+            + need_points * NEED_WEIGHT
+            + welfare,
+        extreme_poor,
+        reasons,
+    }
+}
+
+/// Ranks candidates best first and keeps at most `limit`. Equal scores are
+/// ordered by id, so the same input in any order gives the same answer.
+pub fn rank<'a>(
+    program_type: ProgramType,
+    candidates: &[Candidate<'a>],
+    limit: usize,
+) -> Vec<(&'a str, Scored)> {
+    let mut scored: Vec<(&'a str, Scored)> = candidates
+        .iter()
+        .map(|c| (c.id, score(program_type, c)))
+        .collect();
+    scored.sort_by(|a, b| b.1.score.cmp(&a.1.score).then_with(|| a.0.cmp(b.0)));
+    scored.truncate(limit);
+    scored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family(id: &str, desil: i16) -> Candidate<'_> {
+        Candidate {
+            id,
+            desil: Some(desil),
+            roof_quality: Some("good"),
+            wall_quality: Some("good"),
+            floor_quality: Some("good"),
+            toilet_facility: Some("own"),
+            drinking_water: Some("piped"),
+            lighting_source: Some("pln_metered"),
+            stunting_risk: Some("not_at_risk"),
+            members_count: 3,
+            ..Candidate::default()
+        }
+    }
+
+    fn ids<'a>(ranked: &[(&'a str, Scored)]) -> Vec<&'a str> {
+        ranked.iter().map(|(id, _)| *id).collect()
+    }
+
+    #[test]
+    fn extreme_poor_rank_first_even_with_less_need() {
+        let solid_house_extreme = family("a", 1);
+        let ruin_desil_2 = Candidate {
+            roof_quality: Some("poor"),
+            wall_quality: Some("poor"),
+            floor_quality: Some("poor"),
+            ..family("b", 2)
+        };
+        let ranked = rank(
+            ProgramType::Housing,
+            &[ruin_desil_2, solid_house_extreme],
+            10,
+        );
+        assert_eq!(ids(&ranked), ["a", "b"]);
+        assert!(ranked[0].1.extreme_poor);
+        assert_eq!(ranked[0].1.reasons, ["extreme poor (desil 1)"]);
+        assert_eq!(
+            ranked[1].1.reasons,
+            [
+                "poor roof quality",
+                "poor wall quality",
+                "poor floor quality"
+            ]
+        );
+    }
+
+    #[test]
+    fn housing_prefers_a_poor_roof() {
+        let poor_roof = Candidate {
+            roof_quality: Some("poor"),
+            ..family("z", 3)
+        };
+        let ranked = rank(ProgramType::Housing, &[family("a", 3), poor_roof], 10);
+        assert_eq!(ids(&ranked), ["z", "a"]);
+        assert_eq!(ranked[0].1.reasons, ["poor roof quality"]);
+        assert_eq!(ranked[0].1.score, 1_000 + 76);
+    }
+
+    #[test]
+    fn sanitation_prefers_no_toilet_over_shared_over_own() {
+        let none = Candidate {
+            toilet_facility: Some("none"),
+            ..family("n", 3)
+        };
+        let shared = Candidate {
+            toilet_facility: Some("shared"),
+            ..family("s", 3)
+        };
+        let ranked = rank(ProgramType::Sanitation, &[family("o", 3), shared, none], 10);
+        assert_eq!(ids(&ranked), ["n", "s", "o"]);
+        assert_eq!(ranked[0].1.reasons, ["no own toilet (none at all)"]);
+        assert_eq!(ranked[1].1.reasons, ["no own toilet (shared facility)"]);
+    }
+
+    #[test]
+    fn water_electricity_and_nutrition_reward_their_own_need() {
+        let well = Candidate {
+            drinking_water: Some("unprotected_well"),
+            ..family("w", 3)
+        };
+        assert_eq!(
+            score(ProgramType::Water, &well).reasons,
+            ["unprotected drinking water source (unprotected well)"]
+        );
+        let dark = Candidate {
+            lighting_source: Some("no_electricity"),
+            ..family("e", 3)
+        };
+        let non_pln = Candidate {
+            lighting_source: Some("non_pln"),
+            ..family("f", 3)
+        };
+        assert_eq!(
+            ids(&rank(ProgramType::Electricity, &[non_pln, dark], 5)),
+            ["e", "f"]
+        );
+        let stunting = Candidate {
+            stunting_risk: Some("at_risk"),
+            ..family("s", 3)
+        };
+        assert_eq!(
+            score(ProgramType::Nutrition, &stunting).reasons,
+            ["stunting risk"]
+        );
+        assert_eq!(score(ProgramType::Health, &stunting).score, 2_000 + 76);
+        // Need for one type is not need for another.
+        assert_eq!(score(ProgramType::Housing, &stunting).score, 76);
+    }
+
+    #[test]
+    fn education_and_economic_count_members_up_to_a_cap() {
+        let one = Candidate {
+            school_age_not_in_school: 1,
+            ..family("a", 3)
+        };
+        assert_eq!(
+            score(ProgramType::Education, &one).reasons,
+            ["1 school-age child not in school"]
+        );
+        let nine = Candidate {
+            school_age_not_in_school: 9,
+            ..family("b", 3)
+        };
+        let s = score(ProgramType::Education, &nine);
+        assert_eq!(s.reasons, ["9 school-age children not in school"]);
+        assert_eq!(s.score, 5_000 + 76);
+        let jobless = Candidate {
+            working_age_without_work: 2,
+            ..family("c", 3)
+        };
+        assert_eq!(
+            score(ProgramType::Economic, &jobless).reasons,
+            ["2 working-age members without work"]
+        );
+    }
+
+    #[test]
+    fn food_prefers_lower_desil_and_larger_families() {
+        let big = Candidate {
+            members_count: 7,
+            ..family("big", 4)
+        };
+        let d2 = family("d2", 2);
+        let d4 = family("d4", 4);
+        let ranked = rank(ProgramType::Food, &[d4, big, d2], 10);
+        // desil 2 (2 points, welfare 86) beats 7 members at desil 4 (2 points, welfare 66).
+        assert_eq!(ids(&ranked), ["d2", "big", "d4"]);
+        assert_eq!(ranked[1].1.reasons, ["large family (7 members)"]);
+        assert_eq!(ranked[2].1.reasons, ["desil 4"]);
+    }
+
+    #[test]
+    fn lower_percentile_breaks_ties_within_the_same_need() {
+        let p35 = Candidate {
+            percentile: Some(35),
+            ..family("a", 4)
+        };
+        let p31 = Candidate {
+            percentile: Some(31),
+            ..family("b", 4)
+        };
+        let ranked = rank(ProgramType::Housing, &[p35, p31], 10);
+        assert_eq!(ids(&ranked), ["b", "a"]);
+        assert_eq!(ranked[0].1.reasons, ["desil 4 (percentile 31)"]);
+    }
+
+    #[test]
+    fn unknown_welfare_ranks_after_known_welfare() {
+        let unknown = Candidate {
+            desil: None,
+            ..family("a", 1)
+        };
+        let ranked = rank(ProgramType::Housing, &[unknown, family("b", 10)], 10);
+        assert_eq!(ids(&ranked), ["b", "a"]);
+        assert!(!ranked[1].1.extreme_poor);
+        assert_eq!(
+            ranked[1].1.reasons,
+            ["in the program's target area, no specific need recorded"]
+        );
+    }
+
+    #[test]
+    fn ties_are_ordered_by_id_whatever_the_input_order() {
+        let input = [family("c", 2), family("a", 2), family("b", 2)];
+        let reversed = [family("b", 2), family("a", 2), family("c", 2)];
+        assert_eq!(ids(&rank(ProgramType::Water, &input, 10)), ["a", "b", "c"]);
+        assert_eq!(
+            rank(ProgramType::Water, &input, 10),
+            rank(ProgramType::Water, &reversed, 10)
+        );
+    }
+
+    #[test]
+    fn limit_keeps_the_best() {
+        let input = [family("a", 3), family("b", 1), family("c", 2)];
+        assert_eq!(ids(&rank(ProgramType::Other, &input, 2)), ["b", "c"]);
+        assert!(rank(ProgramType::Other, &input, 0).is_empty());
+    }
+
+    #[test]
+    fn unknown_field_values_score_nothing() {
+        let odd = Candidate {
+            toilet_facility: Some("JAMBAN CEMPLUNG"),
+            ..family("a", 3)
+        };
+        assert_eq!(score(ProgramType::Sanitation, &odd).score, 76);
+    }
+}

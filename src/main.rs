@@ -1,0 +1,166 @@
+//! The `rbpk` binary: the service and its operator commands.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use rbpk::app::{self, AppState};
+use rbpk::auth::password;
+use rbpk::config::Config;
+use rbpk::db::{self, audit::Actor, seed, users, Backend};
+use rbpk::domain::role::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "rbpk",
+    version,
+    about = "RBPK API: poverty data and CSR (TJSP) programs of Kutai Kartanegara"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and seed the regions, then exit.
+    Migrate,
+    /// Print the OpenAPI contract (or write it to a file).
+    Openapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Create the first admin account; the password comes from
+    /// RBPK_ADMIN_PASSWORD or the first line of standard input.
+    CreateAdmin { username: String },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(),
+        Command::Migrate => prepare().map(|_| ()),
+        Command::Openapi { out } => write_openapi(out),
+        Command::CreateAdmin { username } => create_admin(&username),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rbpk: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the configuration, connects, migrates and seeds the regions.
+fn prepare() -> Result<(Config, db::Pool), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let pool = db::connect_pool(&config.database_url, config.pool_size)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        log::info!("applied {applied} migration(s)");
+    }
+    seed::regions(&mut conn).map_err(|e| e.to_string())?;
+    drop(conn);
+    Ok((config, pool))
+}
+
+/// Demo accounts: always on the embedded SQLite default, on PostgreSQL only
+/// when DEMO_PASSWORD is set; only into a database without users.
+fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
+    let allowed = config.backend == Backend::Sqlite || config.demo_password.is_some();
+    if !allowed {
+        return Ok(());
+    }
+    let password = config
+        .demo_password
+        .as_ref()
+        .map(|s| s.expose().to_string())
+        .unwrap_or_else(password::random);
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let created = seed::demo_accounts(&mut conn, &password).map_err(|e| e.to_string())?;
+    if created {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        println!();
+        println!("Demo accounts created: {}", names.join(", "));
+        println!("Their password (shown once): {password}");
+        println!("Get a token:");
+        println!(
+            "  curl -s -X POST http://{}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"username\":\"bappeda\",\"password\":\"{password}\"}}'",
+            config.bind
+        );
+        println!("Swagger UI: http://{}/swagger-ui/", config.bind);
+        println!();
+    }
+    Ok(())
+}
+
+fn serve() -> Result<(), String> {
+    let (config, pool) = prepare()?;
+    seed_demo(&config, &pool)?;
+    let state = AppState::new(config.clone(), pool)?;
+    log::info!("serving on http://{} ({:?})", config.bind, config.backend);
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(move || app::build(&state))
+            .bind(&config.bind)
+            .map_err(|e| format!("cannot bind {}: {e}", config.bind))?
+            .run()
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn write_openapi(out: Option<PathBuf>) -> Result<(), String> {
+    let json = rbpk::openapi::to_pretty_json(&app::openapi_document());
+    match out {
+        Some(path) => std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display())),
+        None => std::io::stdout()
+            .write_all(json.as_bytes())
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn create_admin(username: &str) -> Result<(), String> {
+    let password = match std::env::var("RBPK_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            eprint!("password for {username}: ");
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".into());
+    }
+    if !rbpk::domain::account::valid_username(username) {
+        return Err("the username must be 3–64 letters, digits, `.`, `_` or `-`".into());
+    }
+    let (_, pool) = prepare()?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let hash = password::hash(&password).map_err(|e| e.to_string())?;
+    users::create(
+        &mut conn,
+        &Actor::system("create-admin"),
+        users::NewUser {
+            username: username.to_string(),
+            password_hash: hash,
+            role: Role::Admin,
+            company_id: None,
+            opd_code: None,
+            active: true,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!("admin account `{username}` created");
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! The published contract: the OpenAPI document's frame (info, security,
+//! tags) and the error responses every operation shares. The paths themselves
+//! come from the route registrations in `app.rs`, so a route cannot exist
+//! undocumented.
+
+use serde_json::json;
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi as _};
+
+use crate::error::{Problem, PROBLEM_TYPE_BASE};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "RBPK API",
+        version = "1.0.0",
+        description = "Rumah Besar Penanggulangan Kemiskinan, Kabupaten Kutai Kartanegara: \
+by-name-by-address data of poor families (P3KE, DTKS) shared with the companies that fund \
+poverty programs as their CSR duty (TJSP), field verification, agreements, exemption letters \
+and oversight. Every operation names the roles that may call it; errors are \
+`application/problem+json` (RFC 9457) with a stable `code`. Lists take `page` and `per_page` \
+(default 50, at most 200) and answer with a `Link` header; unknown query parameters are a 400. \
+Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). POSTs take an \
+`Idempotency-Key` so a retry returns the first response.",
+        license(name = "MIT")
+    ),
+    modifiers(&Security),
+    components(schemas(Problem)),
+    tags(
+        (name = "auth", description = "Tokens"),
+        (name = "users", description = "Accounts (admin)"),
+        (name = "regions", description = "Kemendagri regions of Kukar"),
+        (name = "cycles", description = "Planning years and their calendar"),
+        (name = "audit", description = "Audit trail"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A token from POST /api/v1/auth/token, or one signed by the \
+                         configured identity provider",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The frame of the document, before the paths are collected.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Shared error responses: (status, component name, description, example code).
+const SHARED: &[(&str, &str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed request: bad JSON, unknown or bad query parameter",
+        "invalid_query",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No token, or a bad or expired one",
+        "missing_token",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role may not do this",
+        "forbidden",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such record, or one outside the caller's reach",
+        "not_found",
+    ),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the record's state, or the Idempotency-Key is in use",
+        "idempotency_in_progress",
+    ),
+    (
+        "412",
+        "PreconditionFailed",
+        "If-Match names a version that is no longer current",
+        "stale_etag",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than allowed",
+        "payload_too_large",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body's media type is not accepted",
+        "unsupported_media_type",
+    ),
+    (
+        "422",
+        "UnprocessableContent",
+        "Valid shape, invalid content; `errors[]` names the fields",
+        "validation_failed",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database cannot be reached; retry",
+        "service_unavailable",
+    ),
+];
+
+fn shared_response(status: &str, description: &str, code: &str) -> utoipa::openapi::Response {
+    let example = json!({
+        "type": format!("{PROBLEM_TYPE_BASE}{code}"),
+        "title": actix_web::http::StatusCode::from_bytes(status.as_bytes())
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error"),
+        "status": status.parse::<u16>().unwrap_or(500),
+        "detail": description,
+        "code": code,
+    });
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example))
+                .build(),
+        )
+        .build()
+}
+
+/// Which shared errors an operation can answer, from its shape.
+fn statuses_for(path: &str, method: &HttpMethod, op: &Operation) -> Vec<&'static str> {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let any_role = op
+        .description
+        .as_deref()
+        .is_some_and(|d| d.contains("any authenticated caller"));
+    let has_body = op.request_body.is_some();
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut out = Vec::new();
+    if has_body || has_params {
+        out.push("400");
+    }
+    if secured {
+        out.push("401");
+        if !any_role {
+            out.push("403");
+        }
+    }
+    if path.contains('{') {
+        out.push("404");
+    }
+    if matches!(method, HttpMethod::Post) && secured {
+        out.push("409");
+    }
+    if matches!(method, HttpMethod::Patch | HttpMethod::Delete) && path.contains('{') {
+        out.push("412");
+    }
+    if has_body {
+        out.extend(["413", "415", "422"]);
+    }
+    if path != "/health/live" && path != "/api/v1/auth/me" {
+        out.push("503");
+    }
+    out
+}
+
+/// Adds the shared error responses to every operation that can answer them,
+/// keeping any an operation documents itself.
+pub fn finish(mut api: OpenApi) -> OpenApi {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (_, name, description, code) in SHARED {
+        let status = SHARED
+            .iter()
+            .find(|s| s.1 == *name)
+            .map(|s| s.0)
+            .unwrap_or("500");
+        components.responses.insert(
+            name.to_string(),
+            RefOr::T(shared_response(status, description, code)),
+        );
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let ops = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            for status in statuses_for(path, &method, op) {
+                if let Some((_, name, _, _)) = SHARED.iter().find(|s| s.0 == status) {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+        }
+    }
+    api
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn to_pretty_json(api: &OpenApi) -> String {
+    let mut s = serde_json::to_string_pretty(api).unwrap_or_default();
+    s.push('\n');
+    s
+}
