@@ -1,0 +1,246 @@
+//! The test harness: each test starts the real application (`app::build`) on a
+//! fresh database of its own — a SQLite file, or a PostgreSQL schema when
+//! `TEST_DATABASE_URL` names a PostgreSQL server — and talks HTTP to it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use actix_service::{boxed::RcService, ServiceExt};
+use actix_web::body::{to_bytes, BoxBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::{self as atest, TestRequest};
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+
+use rbpk::app::{self, AppState};
+use rbpk::config::Config;
+use rbpk::db::{self, seed, Backend};
+use rbpk::domain::role::Role;
+
+/// The password of every demo account in tests.
+pub const PASSWORD: &str = "test-password-1";
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+    /// The problem `code` of an error response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("response has an ETag")
+    }
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresSchema { admin_url: String, schema: String },
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    service: RcService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>,
+    tokens: HashMap<Role, String>,
+    cleanup: Cleanup,
+}
+
+/// A database of its own for one test.
+fn fresh_database() -> (String, Cleanup) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if Backend::from_url(&url) == Backend::Postgres => {
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = db::establish(&url).unwrap_or_else(|e| {
+                panic!("TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}")
+            });
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create test schema");
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let test_url = format!("{url}{sep}options=-csearch_path%3D{schema}");
+            (
+                test_url,
+                Cleanup::PostgresSchema {
+                    admin_url: url,
+                    schema,
+                },
+            )
+        }
+        _ => {
+            let path =
+                std::env::temp_dir().join(format!("rbpk-test-{}.sqlite3", uuid::Uuid::new_v4()));
+            (
+                path.to_string_lossy().to_string(),
+                Cleanup::SqliteFile(path),
+            )
+        }
+    }
+}
+
+impl TestApp {
+    /// A new app on a new database, regions seeded, one demo account per role.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`spawn`], with the configuration adjusted first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (url, cleanup) = fresh_database();
+        let mut config = Config::for_database(&url);
+        adjust(&mut config);
+        let pool = db::connect_pool(&url, config.pool_size).expect("connect test database");
+        {
+            let mut conn = pool.get().expect("connection");
+            db::run_migrations(&mut conn).expect("migrations");
+            seed::regions(&mut conn).expect("regions");
+            seed::demo_accounts(&mut conn, PASSWORD).expect("demo accounts");
+        }
+        let state = AppState::new(config, pool).expect("state");
+        let app = atest::init_service(app::build(&state)).await;
+        let service = actix_service::boxed::rc_service(app.map(|r| r.map_into_boxed_body()));
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let (token, _) = state
+                .auth
+                .issue(
+                    role.as_str(),
+                    role,
+                    (role == Role::Company).then(|| seed::DEMO_COMPANY_ID.to_string()),
+                    (role == Role::Opd).then(|| seed::DEMO_OPD_CODE.to_string()),
+                )
+                .expect("token");
+            tokens.insert(role, token);
+        }
+        TestApp {
+            state,
+            service,
+            tokens,
+            cleanup,
+        }
+    }
+
+    pub fn token(&self, role: Role) -> String {
+        self.tokens[&role].clone()
+    }
+
+    /// A token for any claims, signed with the app's key.
+    pub fn token_for(
+        &self,
+        sub: &str,
+        role: Role,
+        company_id: Option<&str>,
+        opd_code: Option<&str>,
+    ) -> String {
+        self.state
+            .auth
+            .issue(
+                sub,
+                role,
+                company_id.map(str::to_string),
+                opd_code.map(str::to_string),
+            )
+            .expect("token")
+            .0
+    }
+
+    /// Sends a request as built; reads the whole response.
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let res = atest::call_service(&self.service, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let raw = to_bytes(res.into_body())
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    fn request(&self, method: Method, path: &str, role: Option<Role>) -> TestRequest {
+        let mut req = TestRequest::default().method(method).uri(path);
+        if let Some(role) = role {
+            req = req.insert_header(("Authorization", format!("Bearer {}", self.token(role))));
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str, role: Role) -> Resp {
+        self.send(self.request(Method::GET, path, Some(role))).await
+    }
+
+    pub async fn get_anonymous(&self, path: &str) -> Resp {
+        self.send(self.request(Method::GET, path, None)).await
+    }
+
+    pub async fn post(&self, path: &str, role: Role, body: Value) -> Resp {
+        self.send(self.request(Method::POST, path, Some(role)).set_json(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, role: Role, body: Value, if_match: Option<&str>) -> Resp {
+        let mut req = self.request(Method::PATCH, path, Some(role)).set_json(body);
+        if let Some(tag) = if_match {
+            req = req.insert_header(("If-Match", tag.to_string()));
+        }
+        self.send(req).await
+    }
+
+    pub async fn delete(&self, path: &str, role: Role) -> Resp {
+        self.send(self.request(Method::DELETE, path, Some(role)))
+            .await
+    }
+
+    /// A request of any method with a bearer token of `role`.
+    pub fn req(&self, method: Method, path: &str, role: Role) -> TestRequest {
+        self.request(method, path, Some(role))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresSchema { admin_url, schema } => {
+                if let Ok(mut conn) = db::establish(admin_url) {
+                    let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+/// Asserts a problem+json error with the given status and code.
+#[track_caller]
+pub fn assert_problem(resp: &Resp, status: u16, code: &str) {
+    assert_eq!(resp.status.as_u16(), status, "body: {}", resp.body);
+    assert_eq!(
+        resp.header("content-type").as_deref(),
+        Some("application/problem+json"),
+        "body: {}",
+        resp.body
+    );
+    assert_eq!(resp.code(), code, "body: {}", resp.body);
+    assert_eq!(resp.body["status"].as_u64(), Some(u64::from(status)));
+}
