@@ -70,10 +70,114 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    households (id) {
+        id -> Text,
+        p3ke_family_id -> Nullable<Text>,
+        dtks_id -> Nullable<Text>,
+        kk_number -> Nullable<Text>,
+        head_name -> Text,
+        head_nik -> Nullable<Text>,
+        head_nik_valid -> Bool,
+        head_sex -> Nullable<Text>,
+        head_birth_date -> Nullable<Date>,
+        head_marital_status -> Nullable<Text>,
+        head_occupation -> Nullable<Text>,
+        head_employment_status -> Nullable<Text>,
+        head_education -> Nullable<Text>,
+        region_code -> Text,
+        address -> Nullable<Text>,
+        desil -> Nullable<Integer>,
+        percentile -> Nullable<Integer>,
+        verification_priority -> Nullable<Text>,
+        dukcapil_match -> Nullable<Text>,
+        house_ownership -> Nullable<Text>,
+        has_savings -> Nullable<Text>,
+        roof_material -> Nullable<Text>,
+        roof_quality -> Nullable<Text>,
+        wall_material -> Nullable<Text>,
+        wall_quality -> Nullable<Text>,
+        floor_material -> Nullable<Text>,
+        floor_quality -> Nullable<Text>,
+        lighting_source -> Nullable<Text>,
+        power_capacity -> Nullable<Text>,
+        cooking_fuel -> Nullable<Text>,
+        drinking_water -> Nullable<Text>,
+        toilet_facility -> Nullable<Text>,
+        stunting_risk -> Nullable<Text>,
+        receives_bpnt -> Bool,
+        receives_bpum -> Bool,
+        receives_bst -> Bool,
+        receives_pkh -> Bool,
+        receives_sembako -> Bool,
+        receives_prakerja -> Bool,
+        receives_kur -> Bool,
+        data_year -> Nullable<Integer>,
+        flags -> Text,
+        status -> Text,
+        needs_update -> Bool,
+        content_hash -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        household_id -> Text,
+        p3ke_individual_id -> Nullable<Text>,
+        nik -> Nullable<Text>,
+        nik_valid -> Bool,
+        name -> Text,
+        sex -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        relation -> Nullable<Text>,
+        marital_status -> Nullable<Text>,
+        education -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        employment_status -> Nullable<Text>,
+        dukcapil_match -> Nullable<Text>,
+        flags -> Text,
+        content_hash -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    household_imports (id) {
+        id -> Text,
+        format -> Text,
+        media_type -> Text,
+        status -> Text,
+        rows_total -> Integer,
+        rows_done -> Integer,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        rejected_count -> Integer,
+        rejected -> Text,
+        error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(households -> regions (region_code));
+diesel::joinable!(members -> households (household_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     regions,
     cycles,
     audit_events,
-    idempotency_keys
+    idempotency_keys,
+    households,
+    members,
+    household_imports,
 );

@@ -1,0 +1,3 @@
+DROP TABLE household_imports;
+DROP TABLE members;
+DROP TABLE households;
