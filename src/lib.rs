@@ -6,6 +6,8 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo_data;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod openapi;

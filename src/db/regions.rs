@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::regions;
 use super::DbConnection;
-use crate::domain::region::{normalize_code, parse_regions_csv, RegionRow, KUKAR_REGIONS_CSV};
+use crate::domain::region::{normalize_code, official_rows, RegionRow};
 use crate::error::ApiError;
 
 type Row = (
@@ -36,7 +36,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
     if existing > 0 {
         return Ok(0);
     }
-    let rows = parse_regions_csv(KUKAR_REGIONS_CSV).map_err(ApiError::internal)?;
+    let rows = official_rows().map_err(ApiError::internal)?;
     conn.transaction(|conn| {
         for r in &rows {
             diesel::insert_into(regions::table)

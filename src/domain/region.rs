@@ -2,69 +2,26 @@
 //! the kabupaten, its kecamatan and their desa/kelurahan. The list ships with
 //! the binary; old (2019) codes and names map to the current ones.
 
-use serde::Deserialize;
-
 /// The official list, as copied from `shared/` into `data/`.
 pub const KUKAR_REGIONS_CSV: &str = include_str!("../../data/kukar_wilayah_kepmendagri_2025.csv");
 
-/// Levels of the region tree.
-pub const LEVELS: [&str; 4] = ["kabupaten", "kecamatan", "desa", "kelurahan"];
+pub use crate::domain::region_lookup::RegionRow;
 
-/// One region of the official list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegionRow {
-    /// Dotted code, e.g. `64.02.06.1001`.
-    pub code: String,
-    /// The same code without dots, as P3KE files write it.
-    pub code10: String,
-    pub level: String,
-    pub name: String,
-    pub parent_code: Option<String>,
-    /// The 2019 code this region had, where it changed.
-    pub old_code: Option<String>,
-    /// The name used before 2025, where it changed.
-    pub old_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CsvRow {
-    kode: String,
-    kode10: String,
-    jenis: String,
-    nama: String,
-    kode_induk: String,
-    kode_lama_2019: String,
-    nama_lama: String,
-}
-
-fn non_empty(s: String) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-/// Parses the official CSV. The kabupaten's parent (the province) is not in the
-/// list, so it has none.
-pub fn parse_regions_csv(text: &str) -> Result<Vec<RegionRow>, String> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for rec in reader.deserialize::<CsvRow>() {
-        let r = rec.map_err(|e| format!("region list: {e}"))?;
-        let level = r.jenis.trim().to_string();
-        rows.push(RegionRow {
-            code: r.kode.trim().to_string(),
-            code10: r.kode10.trim().to_string(),
-            parent_code: if level == "kabupaten" {
-                None
-            } else {
-                non_empty(r.kode_induk)
-            },
-            level,
-            name: r.nama.trim().to_string(),
-            old_code: non_empty(r.kode_lama_2019),
-            old_name: non_empty(r.nama_lama),
-        });
-    }
-    Ok(rows)
+/// The official list as rows, for seeding. The kabupaten's parent (the
+/// province) is not a region of this list, so it has none.
+pub fn official_rows() -> Result<Vec<RegionRow>, String> {
+    let table = crate::domain::region_lookup::RegionTable::from_csv(KUKAR_REGIONS_CSV)
+        .map_err(|e| e.to_string())?;
+    Ok(table
+        .rows()
+        .into_iter()
+        .map(|mut r| {
+            if r.level == "kabupaten" {
+                r.parent_code = None;
+            }
+            r
+        })
+        .collect())
 }
 
 /// Turns a code written with or without dots into the dotted form
@@ -96,7 +53,7 @@ mod tests {
 
     #[test]
     fn the_official_list_has_one_kabupaten_20_kecamatan_and_237_desa() {
-        let rows = parse_regions_csv(KUKAR_REGIONS_CSV).unwrap();
+        let rows = official_rows().unwrap();
         let count = |l: &str| rows.iter().filter(|r| r.level == l).count();
         assert_eq!(count("kabupaten"), 1);
         assert_eq!(count("kecamatan"), 20);

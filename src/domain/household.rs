@@ -1,0 +1,118 @@
+//! Typed household (keluarga) and member (individu) records as the importers
+//! produce them and the service stores them. Categorical fields hold the codes
+//! of `crate::import::values`; an unknown source value is kept lower-cased and
+//! named in `flags`, so nothing the ministries send is silently dropped.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::nik::Sex;
+
+/// One family as read from P3KE (`KEPALA-KELUARGA`) or assembled from DTKS rows.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HouseholdRecord {
+    /// `ID Keluarga P3KE`; `None` for a family known only from DTKS.
+    pub p3ke_family_id: Option<String>,
+    /// `iddtks` of the head (DTKS only).
+    pub dtks_id: Option<String>,
+    /// No. KK (DTKS only; P3KE's family sheet does not carry it).
+    pub kk_number: Option<String>,
+    pub head_name: String,
+    /// The head's NIK as given (digits only when valid, else the raw text).
+    pub head_nik: String,
+    /// Whether `head_nik` parsed as a NIK.
+    pub head_nik_valid: bool,
+    pub head_sex: Option<Sex>,
+    pub head_birth_date: Option<NaiveDate>,
+    /// `values::MARITAL_STATUS_CODES`.
+    pub head_marital_status: Option<String>,
+    /// `values::OCCUPATION_CODES`.
+    pub head_occupation: Option<String>,
+    /// `values::EMPLOYMENT_STATUS_CODES`.
+    pub head_employment_status: Option<String>,
+    /// `values::EDUCATION_CODES`.
+    pub head_education: Option<String>,
+    /// 2025 dotted desa/kelurahan code, e.g. `64.02.06.2001`.
+    pub region_code: String,
+    pub address: Option<String>,
+    /// Desil kesejahteraan 1–10 (1 = extreme poverty).
+    pub desil: Option<i16>,
+    /// Persentil 0–100.
+    pub percentile: Option<i16>,
+    /// `values::VERIFICATION_PRIORITY_CODES`.
+    pub verification_priority: Option<String>,
+    /// Head's NIK matched by Dukcapil (`PADAN` = true).
+    pub dukcapil_match: Option<bool>,
+    /// `values::HOUSE_OWNERSHIP_CODES`.
+    pub house_ownership: Option<String>,
+    /// Savings/jewellery/livestock/other assets.
+    pub has_savings: Option<bool>,
+    /// `values::ROOF_MATERIAL_CODES`.
+    pub roof_material: Option<String>,
+    /// `values::QUALITY_CODES`.
+    pub roof_quality: Option<String>,
+    /// `values::WALL_MATERIAL_CODES`.
+    pub wall_material: Option<String>,
+    pub wall_quality: Option<String>,
+    /// `values::FLOOR_MATERIAL_CODES`.
+    pub floor_material: Option<String>,
+    pub floor_quality: Option<String>,
+    /// `values::LIGHTING_CODES`.
+    pub lighting_source: Option<String>,
+    /// `values::POWER_CAPACITY_CODES`.
+    pub power_capacity: Option<String>,
+    /// `values::COOKING_FUEL_CODES`.
+    pub cooking_fuel: Option<String>,
+    /// `values::DRINKING_WATER_CODES`.
+    pub drinking_water: Option<String>,
+    /// `values::TOILET_CODES`.
+    pub toilet_facility: Option<String>,
+    /// `values::STUNTING_RISK_CODES`.
+    pub stunting_risk: Option<String>,
+    pub bpnt: bool,
+    pub bpum: bool,
+    pub bst: bool,
+    pub pkh: bool,
+    pub sembako: bool,
+    pub prakerja: bool,
+    pub kur: bool,
+    /// `Dimuktakhirkan Tahun`.
+    pub updated_year: Option<i16>,
+    /// Data-quality flags, e.g. `nik_invalid`, `nik_sex_mismatch`,
+    /// `unknown_value:Jenis Atap=XYZ`.
+    pub flags: Vec<String>,
+}
+
+impl HouseholdRecord {
+    /// Desil 1 is extreme poverty (the Inpres 4/2022 target group).
+    pub fn is_extreme_poor(&self) -> bool {
+        self.desil == Some(1)
+    }
+}
+
+/// One person as read from P3KE (`INDIVIDU`) or DTKS.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MemberRecord {
+    /// Family key in P3KE files.
+    pub p3ke_family_id: Option<String>,
+    /// Family key in DTKS files (the No. KK as given).
+    pub kk_number: Option<String>,
+    pub p3ke_individual_id: Option<String>,
+    /// `iddtks` of the person (DTKS only).
+    pub dtks_id: Option<String>,
+    /// NIK as given (digits only when valid).
+    pub nik: String,
+    pub nik_valid: bool,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    /// `values::RELATION_CODES`: `head`, `spouse`, `child`, `other`.
+    pub relation: Option<String>,
+    /// `values::MARITAL_STATUS_CODES`.
+    pub marital_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub flags: Vec<String>,
+}

@@ -1,0 +1,7 @@
+//! Reading the ministries' files: P3KE (Kemenko PMK) and DTKS (Kemensos
+//! SIKS-NG) exports, as CSV or XLSX, into typed records. No database here.
+
+pub mod dtks;
+pub mod p3ke;
+pub mod sheet;
+pub mod values;
