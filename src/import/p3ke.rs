@@ -236,6 +236,35 @@ impl Cols {
     }
 }
 
+/// Where parsed rows go: collected in memory ([`ParsedImport`]), or written to
+/// the registry in batches while the file is still being read, so a large file
+/// never has to be held as records all at once.
+pub trait ImportSink {
+    /// One non-blank data row was read.
+    fn row_read(&mut self);
+    fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError>;
+    fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError>;
+    fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError>;
+}
+
+impl ImportSink for ParsedImport {
+    fn row_read(&mut self) {
+        self.rows_total += 1;
+    }
+    fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
+        self.families.push(item);
+        Ok(())
+    }
+    fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
+        self.members.push(item);
+        Ok(())
+    }
+    fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
+        self.rejected.push(row);
+        Ok(())
+    }
+}
+
 /// Parses a P3KE export (XLSX with KEPALA-KELUARGA and/or INDIVIDU, or a CSV of one).
 /// `today` decides which birth dates are in the future.
 pub fn parse_p3ke(
@@ -243,10 +272,22 @@ pub fn parse_p3ke(
     regions: &dyn RegionLookup,
     today: NaiveDate,
 ) -> Result<ParsedImport, FileError> {
+    let mut out = ParsedImport::default();
+    stream_p3ke(bytes, regions, today, &mut out)?;
+    Ok(out)
+}
+
+/// As [`parse_p3ke`], handing each row to `out` as soon as it is read.
+/// Families of an XLSX are all handed over before its members.
+pub fn stream_p3ke(
+    bytes: &[u8],
+    regions: &dyn RegionLookup,
+    today: NaiveDate,
+    out: &mut dyn ImportSink,
+) -> Result<(), FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
-    let mut out = ParsedImport::default();
     match detect_media(bytes) {
         Media::Xlsx => {
             let families = SheetReader::xlsx(bytes, FAMILY_SHEET)?;
@@ -263,20 +304,20 @@ pub fn parse_p3ke(
                 }
             }
             if let Some(s) = families {
-                read_families(s, FAMILY_SHEET, regions, today, &mut out)?;
+                read_families(s, FAMILY_SHEET, regions, today, out)?;
             }
             if let Some(s) = members {
-                read_members(s, MEMBER_SHEET, today, &mut out)?;
+                read_members(s, MEMBER_SHEET, today, out)?;
             }
         }
         Media::Csv => {
             let reader = SheetReader::csv(bytes, "CSV")?;
             if reader.header.position(col::HEAD_NIK).is_some() {
                 check_headers(&reader, FAMILY_REQUIRED)?;
-                read_families(reader, FAMILY_SHEET, regions, today, &mut out)?;
+                read_families(reader, FAMILY_SHEET, regions, today, out)?;
             } else if reader.header.position(col::INDIVIDUAL_ID).is_some() {
                 check_headers(&reader, MEMBER_REQUIRED)?;
-                read_members(reader, MEMBER_SHEET, today, &mut out)?;
+                read_members(reader, MEMBER_SHEET, today, out)?;
             } else {
                 return Err(FileError::UnrecognisedSheet(format!(
                     "a P3KE CSV must be the {FAMILY_SHEET} sheet (with column '{}') or the {MEMBER_SHEET} sheet (with column '{}')",
@@ -286,7 +327,7 @@ pub fn parse_p3ke(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn check_headers(reader: &SheetReader<'_>, required: &[&str]) -> Result<(), FileError> {
@@ -385,39 +426,39 @@ fn read_families(
     sheet: &str,
     regions: &dyn RegionLookup,
     today: NaiveDate,
-    out: &mut ParsedImport,
+    out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     let cols = Cols::new(&reader.header, FAMILY_HEADERS);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut row = Vec::new();
     while let Some(line) = reader.next_row(&mut row)? {
-        out.rows_total += 1;
+        out.row_read();
         match family_from_row(&cols, &row, regions, today) {
             Ok(record) => {
                 let id = record.p3ke_family_id.clone().unwrap_or_default();
                 if let Some(first) = seen.get(&id) {
-                    out.rejected.push(RejectedRow {
+                    out.rejected(RejectedRow {
                         line,
                         sheet: sheet.to_string(),
                         reason: format!(
                             "duplicate {} '{id}' (first at line {first})",
                             col::FAMILY_ID
                         ),
-                    });
+                    })?;
                     continue;
                 }
                 seen.insert(id, line);
-                out.families.push(Parsed {
+                out.family(Parsed {
                     line,
                     sheet: sheet.to_string(),
                     record,
-                });
+                })?;
             }
-            Err(reason) => out.rejected.push(RejectedRow {
+            Err(reason) => out.rejected(RejectedRow {
                 line,
                 sheet: sheet.to_string(),
                 reason,
-            }),
+            })?,
         }
     }
     Ok(())
@@ -565,39 +606,39 @@ fn read_members(
     mut reader: SheetReader<'_>,
     sheet: &str,
     today: NaiveDate,
-    out: &mut ParsedImport,
+    out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     let cols = Cols::new(&reader.header, MEMBER_HEADERS);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut row = Vec::new();
     while let Some(line) = reader.next_row(&mut row)? {
-        out.rows_total += 1;
+        out.row_read();
         match member_from_row(&cols, &row, today) {
             Ok(record) => {
                 let id = record.p3ke_individual_id.clone().unwrap_or_default();
                 if let Some(first) = seen.get(&id) {
-                    out.rejected.push(RejectedRow {
+                    out.rejected(RejectedRow {
                         line,
                         sheet: sheet.to_string(),
                         reason: format!(
                             "duplicate {} '{id}' (first at line {first})",
                             col::INDIVIDUAL_ID
                         ),
-                    });
+                    })?;
                     continue;
                 }
                 seen.insert(id, line);
-                out.members.push(Parsed {
+                out.member(Parsed {
                     line,
                     sheet: sheet.to_string(),
                     record,
-                });
+                })?;
             }
-            Err(reason) => out.rejected.push(RejectedRow {
+            Err(reason) => out.rejected(RejectedRow {
                 line,
                 sheet: sheet.to_string(),
                 reason,
-            }),
+            })?,
         }
     }
     Ok(())

@@ -30,6 +30,9 @@ pub enum FileError {
     /// No sheet the importer knows (e.g. neither KEPALA-KELUARGA nor INDIVIDU).
     #[error("{0}")]
     UnrecognisedSheet(String),
+    /// Whoever consumed the rows stopped the read (e.g. the database failed).
+    #[error("import stopped: {0}")]
+    Aborted(String),
 }
 
 /// What kind of file the bytes are.
