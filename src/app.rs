@@ -54,6 +54,8 @@ where
             .configure(api::users::configure)
             .configure(api::regions::configure)
             .configure(api::cycles::configure)
+            .configure(api::households::configure)
+            .configure(api::imports::configure)
             .configure(api::audit::configure),
     )
     .configure(api::health::configure)
@@ -111,6 +113,7 @@ pub fn build(
     let largest_body = cfg.body_limit.max(cfg.import_limit);
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())
+        .app_data(web::Data::new(state.config.clone()))
         .app_data(state.auth.clone())
         .app_data(state.throttle.clone())
         .app_data(state.routes.clone())

@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 use rbpk::app::{self, AppState};
 use rbpk::auth::password;
 use rbpk::config::Config;
-use rbpk::db::{self, audit::Actor, seed, users, Backend};
+use rbpk::db::{self, audit::Actor, household_imports, seed, users, Backend};
 use rbpk::domain::role::Role;
+use rbpk::import::job::{self, Format};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,23 @@ enum Command {
     /// Create the first admin account; the password comes from
     /// RBPK_ADMIN_PASSWORD or the first line of standard input.
     CreateAdmin { username: String },
+    /// Import P3KE or DTKS files through the same code as the endpoint.
+    Import {
+        #[arg(long, value_parser = ["p3ke", "dtks"])]
+        format: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write synthetic P3KE (CSV and XLSX) and DTKS files for demos, tests and benchmarks.
+    DemoData {
+        #[arg(long, default_value_t = 1000)]
+        families: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// The same seed writes the same families.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +65,12 @@ fn main() -> ExitCode {
         Command::Migrate => prepare().map(|_| ()),
         Command::Openapi { out } => write_openapi(out),
         Command::CreateAdmin { username } => create_admin(&username),
+        Command::Import { format, files } => import_files(&format, &files),
+        Command::DemoData {
+            families,
+            out,
+            seed,
+        } => demo_data(families, &out, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +91,10 @@ fn prepare() -> Result<(Config, db::Pool), String> {
         log::info!("applied {applied} migration(s)");
     }
     seed::regions(&mut conn).map_err(|e| e.to_string())?;
+    let interrupted = household_imports::fail_interrupted(&mut conn).map_err(|e| e.to_string())?;
+    if interrupted > 0 {
+        log::warn!("{interrupted} import(s) were cut off by the last stop and are marked failed");
+    }
     drop(conn);
     Ok((config, pool))
 }
@@ -162,5 +190,65 @@ fn create_admin(username: &str) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     println!("admin account `{username}` created");
+    Ok(())
+}
+
+fn import_files(format: &str, files: &[PathBuf]) -> Result<(), String> {
+    let format = if format == "dtks" {
+        Format::Dtks
+    } else {
+        Format::P3ke
+    };
+    let (_, pool) = prepare()?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let actor = Actor::system("rbpk-import");
+    let today = chrono::Utc::now().date_naive();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let started = std::time::Instant::now();
+        let rows_total =
+            job::precheck(format, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let media = if bytes.starts_with(b"PK") {
+            "xlsx"
+        } else {
+            "text/csv"
+        };
+        let record =
+            household_imports::create(&mut conn, &actor, format.as_str(), media, rows_total)
+                .map_err(|e| e.to_string())?;
+        let done = job::run(&mut conn, &actor, &record.id, format, &bytes, today)
+            .map_err(|e| e.to_string())?;
+        println!(
+            "{}: {} in {:.1} s: {} rows, {} created, {} updated, {} unchanged, {} rejected{}",
+            path.display(),
+            done.status,
+            started.elapsed().as_secs_f64(),
+            done.rows_total,
+            done.created,
+            done.updated,
+            done.unchanged,
+            done.rejected_count,
+            done.error
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+        for r in done.rejected_rows().iter().take(20) {
+            println!("  line {} ({}): {}", r.line, r.sheet, r.reason);
+        }
+    }
+    Ok(())
+}
+
+fn demo_data(families: usize, out: &std::path::Path, seed: u64) -> Result<(), String> {
+    let regions =
+        rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
+            .map_err(|e| e.to_string())?;
+    let data = rbpk::demo_data::generate(families, seed, &regions);
+    let paths =
+        rbpk::demo_data::write_all(&data, out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for p in paths {
+        println!("{}", p.display());
+    }
     Ok(())
 }

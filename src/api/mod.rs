@@ -5,6 +5,8 @@ pub mod audit;
 pub mod auth;
 pub mod cycles;
 pub mod health;
+pub mod households;
+pub mod imports;
 pub mod middleware;
 pub mod regions;
 pub mod users;

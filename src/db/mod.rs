@@ -13,8 +13,11 @@ use crate::error::ApiError;
 
 pub mod audit;
 pub mod cycles;
+pub mod household_imports;
+pub mod households;
 pub mod idempotency;
 pub mod regions;
+pub mod registry_writer;
 pub mod schema;
 pub mod seed;
 pub mod users;
@@ -27,6 +30,9 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<Manager>;
+
+/// The backend type of [`DbConnection`], for boxed queries.
+pub type DbBackend = <DbConnection as diesel::Connection>::Backend;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -1,11 +1,11 @@
 //! Pure rules of the domain: no HTTP, no SQL.
 
 pub mod account;
+pub mod compliance;
+pub mod cycle;
 pub mod household;
 pub mod kk;
 pub mod nik;
-pub mod compliance;
-pub mod cycle;
 pub mod program;
 pub mod ranking;
 pub mod region;

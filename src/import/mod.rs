@@ -2,6 +2,7 @@
 //! SIKS-NG) exports, as CSV or XLSX, into typed records. No database here.
 
 pub mod dtks;
+pub mod job;
 pub mod p3ke;
 pub mod sheet;
 pub mod values;

@@ -1,0 +1,1161 @@
+//! The household registry over HTTP: families and their members. Government
+//! roles see full records; a company sees only households recommended or
+//! assigned to its programs, with NIK, No. KK and birth dates masked, and each
+//! such read is audited; a viewer sees none.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{bad_param, if_match, parse_instant, utc, with_etag, Paging};
+use crate::auth::AuthUser;
+use crate::db::households::{
+    self as store, HouseholdFilter, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach,
+    Sort,
+};
+use crate::db::{self, regions, DbConnection, Pool};
+use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::kk::KkNumber;
+use crate::domain::nik::{check_consistency, Nik, Sex};
+use crate::domain::region::normalize_code;
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldError};
+use crate::import::values;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_households)
+        .service(create_household)
+        .service(get_household)
+        .service(update_household)
+        .service(list_members)
+        .service(create_member)
+        .service(update_member)
+        .service(delete_member);
+}
+
+/// Who may read households (a company only within its reach, masked).
+const READ: &[Role] = &[
+    Role::Admin,
+    Role::Bappeda,
+    Role::Bupati,
+    Role::Opd,
+    Role::Verifier,
+    Role::Company,
+];
+/// Who may change the registry.
+const WRITE: &[Role] = &[Role::Admin, Role::Bappeda];
+
+/// The reach and view of a caller.
+fn reach(user: &AuthUser) -> Reach {
+    match user.company_id() {
+        Some(c) => Reach::Company(c.to_string()),
+        None => Reach::All,
+    }
+}
+
+/// Personal identifiers as a company may see them: first 6 and last 2 digits.
+pub fn mask_digits(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < 6 || i >= chars.len() - 2 {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Housing {
+    /// `roof_material` codes of P3KE `Jenis Atap`.
+    pub roof_material: Option<String>,
+    /// `good`, `poor`, `unknown`.
+    pub roof_quality: Option<String>,
+    pub wall_material: Option<String>,
+    pub wall_quality: Option<String>,
+    pub floor_material: Option<String>,
+    pub floor_quality: Option<String>,
+    /// `pln_metered`, `pln_unmetered`, `non_pln`, `no_electricity`.
+    pub lighting_source: Option<String>,
+    pub power_capacity: Option<String>,
+    pub cooking_fuel: Option<String>,
+    pub drinking_water: Option<String>,
+    /// `own`, `shared`, `other`, `unknown`.
+    pub toilet_facility: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Assistance {
+    pub bpnt: bool,
+    pub bpum: bool,
+    pub bst: bool,
+    pub pkh: bool,
+    pub sembako: bool,
+    pub prakerja: bool,
+    pub kur: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Assets {
+    pub house_ownership: Option<String>,
+    /// Savings, jewellery, livestock or other assets.
+    pub has_savings: Option<bool>,
+}
+
+/// A family of the registry (P3KE fields, typed).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_family_id": "P3KE-6402061001-000123",
+    "dtks_id": "DTKS-000123", "kk_number": "640206******0001", "head_name": "Siti Rahmawati",
+    "head_nik": "640206******0002", "head_nik_valid": true, "head_sex": "female", "head_birth_date": null,
+    "region_code": "64.02.06.1001", "address": "Jl. Mangkurawang RT 05", "desil": 1, "percentile": 4,
+    "extreme_poor": true, "status": "active",
+    "housing": {"roof_material": "asbestos_zinc", "roof_quality": "poor", "wall_material": "wood", "wall_quality": "poor",
+        "floor_material": "wood", "floor_quality": "poor", "lighting_source": "pln_metered", "power_capacity": "le_900w",
+        "cooking_fuel": "gas_electric", "drinking_water": "unprotected_well", "toilet_facility": "shared"},
+    "assistance": {"bpnt": true, "bpum": false, "bst": false, "pkh": true, "sembako": true, "prakerja": false, "kur": false},
+    "assets": {"house_ownership": "own", "has_savings": false}, "stunting_risk": "at_risk",
+    "members_count": 4, "flags": [], "needs_update": false,
+    "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
+pub struct Household {
+    pub id: String,
+    pub p3ke_family_id: Option<String>,
+    pub dtks_id: Option<String>,
+    /// No. KK; masked for companies.
+    pub kk_number: Option<String>,
+    pub head_name: String,
+    /// Masked for companies (first 6 and last 2 digits).
+    pub head_nik: Option<String>,
+    /// Whether the head's NIK is a well-formed NIK.
+    pub head_nik_valid: bool,
+    pub head_sex: Option<String>,
+    /// Hidden from companies.
+    pub head_birth_date: Option<NaiveDate>,
+    pub head_marital_status: Option<String>,
+    pub head_occupation: Option<String>,
+    pub head_employment_status: Option<String>,
+    pub head_education: Option<String>,
+    /// Desa/kelurahan code (2025).
+    pub region_code: String,
+    pub address: Option<String>,
+    /// Welfare decile 1–10; 1 is extreme poverty.
+    pub desil: Option<i32>,
+    pub percentile: Option<i32>,
+    /// Derived from desil 1.
+    pub extreme_poor: bool,
+    /// `active`, `graduated`, `moved`, `deceased`, `duplicate`.
+    pub status: String,
+    pub verification_priority: Option<String>,
+    /// The head's NIK matched by Dukcapil.
+    pub dukcapil_match: Option<bool>,
+    pub housing: Housing,
+    pub assistance: Assistance,
+    pub assets: Assets,
+    /// `at_risk`, `not_at_risk`, `not_target`.
+    pub stunting_risk: Option<String>,
+    /// `Dimuktakhirkan Tahun` of the source.
+    pub data_year: Option<i32>,
+    /// Data-quality flags from import and entry (`nik_invalid`, `unknown_value:…`).
+    pub flags: Vec<String>,
+    /// Set when a field visit found the family moved or deceased.
+    pub needs_update: bool,
+    pub members_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Household {
+    pub fn from_row(r: HouseholdRow, members_count: i64, masked: bool) -> Household {
+        let mask = |v: Option<String>| {
+            if masked {
+                v.map(|s| mask_digits(&s))
+            } else {
+                v
+            }
+        };
+        Household {
+            extreme_poor: r.desil == Some(1),
+            kk_number: mask(r.kk_number),
+            head_nik: mask(r.head_nik),
+            head_birth_date: if masked { None } else { r.head_birth_date },
+            flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            housing: Housing {
+                roof_material: r.roof_material,
+                roof_quality: r.roof_quality,
+                wall_material: r.wall_material,
+                wall_quality: r.wall_quality,
+                floor_material: r.floor_material,
+                floor_quality: r.floor_quality,
+                lighting_source: r.lighting_source,
+                power_capacity: r.power_capacity,
+                cooking_fuel: r.cooking_fuel,
+                drinking_water: r.drinking_water,
+                toilet_facility: r.toilet_facility,
+            },
+            assistance: Assistance {
+                bpnt: r.receives_bpnt,
+                bpum: r.receives_bpum,
+                bst: r.receives_bst,
+                pkh: r.receives_pkh,
+                sembako: r.receives_sembako,
+                prakerja: r.receives_prakerja,
+                kur: r.receives_kur,
+            },
+            assets: Assets {
+                house_ownership: r.house_ownership,
+                has_savings: r.has_savings,
+            },
+            id: r.id,
+            p3ke_family_id: r.p3ke_family_id,
+            dtks_id: r.dtks_id,
+            head_name: r.head_name,
+            head_nik_valid: r.head_nik_valid,
+            head_sex: r.head_sex,
+            head_marital_status: r.head_marital_status,
+            head_occupation: r.head_occupation,
+            head_employment_status: r.head_employment_status,
+            head_education: r.head_education,
+            region_code: r.region_code,
+            address: r.address,
+            desil: r.desil,
+            percentile: r.percentile,
+            status: r.status,
+            verification_priority: r.verification_priority,
+            dukcapil_match: r.dukcapil_match,
+            stunting_risk: r.stunting_risk,
+            data_year: r.data_year,
+            needs_update: r.needs_update,
+            members_count,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
+
+/// Renders households for a caller: counts members, masks for a company and
+/// audits the company's read, all on one connection.
+pub fn render(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    rows: Vec<HouseholdRow>,
+) -> Result<Vec<Household>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let counts = store::member_counts(conn, &ids)?;
+    let masked = user.role() == Role::Company;
+    if masked && !ids.is_empty() {
+        store::audit_company_read(conn, &user.actor(), &ids)?;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = counts.get(&r.id).copied().unwrap_or(0);
+            Household::from_row(r, n, masked)
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdStatus {
+    Active,
+    Graduated,
+    Moved,
+    Deceased,
+    Duplicate,
+}
+
+impl HouseholdStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            HouseholdStatus::Active => "active",
+            HouseholdStatus::Graduated => "graduated",
+            HouseholdStatus::Moved => "moved",
+            HouseholdStatus::Deceased => "deceased",
+            HouseholdStatus::Duplicate => "duplicate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum SortKey {
+    #[serde(rename = "desil")]
+    Desil,
+    #[serde(rename = "-desil")]
+    DesilDesc,
+    #[serde(rename = "updated_at")]
+    UpdatedAt,
+    #[serde(rename = "-updated_at")]
+    UpdatedAtDesc,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HouseholdQuery {
+    /// Region code of any level, with or without dots, 2019 codes accepted:
+    /// a kecamatan finds every family of its desa.
+    pub region: Option<String>,
+    /// Families with desil at most this (1–10).
+    pub desil_max: Option<i32>,
+    /// Only extreme-poor (desil 1) families, or only the others.
+    pub extreme: Option<bool>,
+    pub status: Option<HouseholdStatus>,
+    /// Head name prefix (case-insensitive), an exact NIK (head or member) or
+    /// No. KK, a P3KE family id or a DTKS id.
+    pub q: Option<String>,
+    /// RFC 3339 instant: families changed at or after it (incremental sync).
+    pub updated_since: Option<String>,
+    /// Only families whose head NIK, or a member's NIK, also appears in another family.
+    pub duplicates: Option<bool>,
+    /// Only families flagged for a data update.
+    pub needs_update: Option<bool>,
+    /// `desil` (default: poorest first), `-desil`, `updated_at`, `-updated_at`.
+    pub sort: Option<SortKey>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Housing fields of a change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HousingInput {
+    pub roof_material: Option<String>,
+    pub roof_quality: Option<String>,
+    pub wall_material: Option<String>,
+    pub wall_quality: Option<String>,
+    pub floor_material: Option<String>,
+    pub floor_quality: Option<String>,
+    pub lighting_source: Option<String>,
+    pub power_capacity: Option<String>,
+    pub cooking_fuel: Option<String>,
+    pub drinking_water: Option<String>,
+    pub toilet_facility: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AssistanceInput {
+    pub bpnt: Option<bool>,
+    pub bpum: Option<bool>,
+    pub bst: Option<bool>,
+    pub pkh: Option<bool>,
+    pub sembako: Option<bool>,
+    pub prakerja: Option<bool>,
+    pub kur: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AssetsInput {
+    pub house_ownership: Option<String>,
+    pub has_savings: Option<bool>,
+}
+
+/// A family to create (`head_name` and `region_code` required) or the fields
+/// of one to change. Categorical values take the codes the registry shows.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"head_name": "Rudi Hartono", "head_nik": "6402061203850003", "region_code": "64.02.06.1001",
+    "desil": 2, "housing": {"roof_quality": "poor", "toilet_facility": "shared"}}))]
+pub struct HouseholdInput {
+    pub p3ke_family_id: Option<String>,
+    pub dtks_id: Option<String>,
+    /// 16 digits.
+    pub kk_number: Option<String>,
+    pub head_name: Option<String>,
+    /// 16 digits, a real birth date (day + 40 for women), serial ≥ 0001.
+    pub head_nik: Option<String>,
+    /// `male` or `female`.
+    pub head_sex: Option<String>,
+    pub head_birth_date: Option<NaiveDate>,
+    pub head_marital_status: Option<String>,
+    pub head_occupation: Option<String>,
+    pub head_employment_status: Option<String>,
+    pub head_education: Option<String>,
+    /// A desa/kelurahan code (2019 codes are mapped to 2025 ones).
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    /// 1–10.
+    pub desil: Option<i32>,
+    /// 0–100.
+    pub percentile: Option<i32>,
+    pub verification_priority: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub stunting_risk: Option<String>,
+    pub data_year: Option<i32>,
+    pub housing: Option<HousingInput>,
+    pub assistance: Option<AssistanceInput>,
+    pub assets: Option<AssetsInput>,
+    /// Only on change.
+    pub status: Option<HouseholdStatus>,
+}
+
+/// Checks a categorical code against its value set.
+fn code(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<String>,
+    codes: &[&str],
+) -> Option<String> {
+    let v = value?;
+    if codes.contains(&v.as_str()) {
+        Some(v)
+    } else {
+        errors.push(FieldError::new(
+            field,
+            format!("must be one of: {}", codes.join(", ")),
+        ));
+        None
+    }
+}
+
+fn set<T>(target: &mut Option<T>, value: Option<T>) {
+    if value.is_some() {
+        *target = value;
+    }
+}
+
+fn parse_sex(errors: &mut Vec<FieldError>, field: &str, v: Option<String>) -> Option<Sex> {
+    let v = v?;
+    match v.as_str() {
+        "male" => Some(Sex::Male),
+        "female" => Some(Sex::Female),
+        _ => {
+            errors.push(FieldError::new(field, "must be male or female"));
+            None
+        }
+    }
+}
+
+/// Re-checks a NIK against sex and birth date; the NIK itself must be valid.
+fn nik_flags(nik: &str, sex: Option<Sex>, birth: Option<NaiveDate>, flags: &mut Vec<String>) {
+    flags.retain(|f| !f.starts_with("nik_"));
+    match Nik::parse(nik) {
+        Ok(n) => flags.extend(
+            check_consistency(&n, sex, birth)
+                .iter()
+                .map(|f| f.as_str().to_string()),
+        ),
+        Err(_) if nik.is_empty() => flags.push("nik_empty".into()),
+        Err(_) => flags.push("nik_invalid".into()),
+    }
+}
+
+/// Applies a change to a record, collecting every invalid field.
+fn apply_household(
+    base: HouseholdRecord,
+    i: HouseholdInput,
+) -> Result<HouseholdRecord, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let mut r = base;
+    if let Some(name) = i.head_name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            e.push(FieldError::new("head_name", "must be 1–200 characters"));
+        }
+        r.head_name = name.trim().to_string();
+    }
+    if let Some(nik) = i.head_nik {
+        match Nik::parse(&nik) {
+            Ok(n) => {
+                r.head_nik = n.as_str().to_string();
+                r.head_nik_valid = true;
+            }
+            Err(err) => e.push(FieldError::new("head_nik", err.to_string())),
+        }
+    }
+    if let Some(kk) = i.kk_number {
+        match KkNumber::parse(&kk) {
+            Ok(k) => r.kk_number = Some(k.as_str().to_string()),
+            Err(err) => e.push(FieldError::new("kk_number", err.to_string())),
+        }
+    }
+    if let Some(d) = i.desil {
+        if !(1..=10).contains(&d) {
+            e.push(FieldError::new("desil", "must be between 1 and 10"));
+        }
+        r.desil = i16::try_from(d).ok();
+    }
+    if let Some(p) = i.percentile {
+        if !(0..=100).contains(&p) {
+            e.push(FieldError::new("percentile", "must be between 0 and 100"));
+        }
+        r.percentile = i16::try_from(p).ok();
+    }
+    if let Some(y) = i.data_year {
+        if !(2000..=2100).contains(&y) {
+            e.push(FieldError::new(
+                "data_year",
+                "must be between 2000 and 2100",
+            ));
+        }
+        r.updated_year = i16::try_from(y).ok();
+    }
+    set(&mut r.p3ke_family_id, i.p3ke_family_id);
+    set(&mut r.dtks_id, i.dtks_id);
+    set(&mut r.address, i.address);
+    set(&mut r.head_birth_date, i.head_birth_date);
+    set(&mut r.dukcapil_match, i.dukcapil_match);
+    set(&mut r.head_sex, parse_sex(&mut e, "head_sex", i.head_sex));
+    set(
+        &mut r.head_marital_status,
+        code(
+            &mut e,
+            "head_marital_status",
+            i.head_marital_status,
+            values::MARITAL_STATUS_CODES,
+        ),
+    );
+    set(
+        &mut r.head_occupation,
+        code(
+            &mut e,
+            "head_occupation",
+            i.head_occupation,
+            values::OCCUPATION_CODES,
+        ),
+    );
+    set(
+        &mut r.head_employment_status,
+        code(
+            &mut e,
+            "head_employment_status",
+            i.head_employment_status,
+            values::EMPLOYMENT_STATUS_CODES,
+        ),
+    );
+    set(
+        &mut r.head_education,
+        code(
+            &mut e,
+            "head_education",
+            i.head_education,
+            values::EDUCATION_CODES,
+        ),
+    );
+    set(
+        &mut r.verification_priority,
+        code(
+            &mut e,
+            "verification_priority",
+            i.verification_priority,
+            values::VERIFICATION_PRIORITY_CODES,
+        ),
+    );
+    set(
+        &mut r.stunting_risk,
+        code(
+            &mut e,
+            "stunting_risk",
+            i.stunting_risk,
+            values::STUNTING_RISK_CODES,
+        ),
+    );
+    if let Some(hs) = i.housing {
+        set(
+            &mut r.roof_material,
+            code(
+                &mut e,
+                "housing.roof_material",
+                hs.roof_material,
+                values::ROOF_MATERIAL_CODES,
+            ),
+        );
+        set(
+            &mut r.roof_quality,
+            code(
+                &mut e,
+                "housing.roof_quality",
+                hs.roof_quality,
+                values::QUALITY_CODES,
+            ),
+        );
+        set(
+            &mut r.wall_material,
+            code(
+                &mut e,
+                "housing.wall_material",
+                hs.wall_material,
+                values::WALL_MATERIAL_CODES,
+            ),
+        );
+        set(
+            &mut r.wall_quality,
+            code(
+                &mut e,
+                "housing.wall_quality",
+                hs.wall_quality,
+                values::QUALITY_CODES,
+            ),
+        );
+        set(
+            &mut r.floor_material,
+            code(
+                &mut e,
+                "housing.floor_material",
+                hs.floor_material,
+                values::FLOOR_MATERIAL_CODES,
+            ),
+        );
+        set(
+            &mut r.floor_quality,
+            code(
+                &mut e,
+                "housing.floor_quality",
+                hs.floor_quality,
+                values::QUALITY_CODES,
+            ),
+        );
+        set(
+            &mut r.lighting_source,
+            code(
+                &mut e,
+                "housing.lighting_source",
+                hs.lighting_source,
+                values::LIGHTING_CODES,
+            ),
+        );
+        set(
+            &mut r.power_capacity,
+            code(
+                &mut e,
+                "housing.power_capacity",
+                hs.power_capacity,
+                values::POWER_CAPACITY_CODES,
+            ),
+        );
+        set(
+            &mut r.cooking_fuel,
+            code(
+                &mut e,
+                "housing.cooking_fuel",
+                hs.cooking_fuel,
+                values::COOKING_FUEL_CODES,
+            ),
+        );
+        set(
+            &mut r.drinking_water,
+            code(
+                &mut e,
+                "housing.drinking_water",
+                hs.drinking_water,
+                values::DRINKING_WATER_CODES,
+            ),
+        );
+        set(
+            &mut r.toilet_facility,
+            code(
+                &mut e,
+                "housing.toilet_facility",
+                hs.toilet_facility,
+                values::TOILET_CODES,
+            ),
+        );
+    }
+    if let Some(a) = i.assets {
+        set(
+            &mut r.house_ownership,
+            code(
+                &mut e,
+                "assets.house_ownership",
+                a.house_ownership,
+                values::HOUSE_OWNERSHIP_CODES,
+            ),
+        );
+        set(&mut r.has_savings, a.has_savings);
+    }
+    if let Some(a) = i.assistance {
+        let flags = [
+            (&mut r.bpnt, a.bpnt),
+            (&mut r.bpum, a.bpum),
+            (&mut r.bst, a.bst),
+            (&mut r.pkh, a.pkh),
+            (&mut r.sembako, a.sembako),
+            (&mut r.prakerja, a.prakerja),
+            (&mut r.kur, a.kur),
+        ];
+        for (target, value) in flags {
+            if let Some(v) = value {
+                *target = v;
+            }
+        }
+    }
+    if r.head_name.is_empty() {
+        e.push(FieldError::new("head_name", "is required"));
+    }
+    nik_flags(
+        &r.head_nik.clone(),
+        r.head_sex,
+        r.head_birth_date,
+        &mut r.flags,
+    );
+    if e.is_empty() {
+        Ok(r)
+    } else {
+        Err(e)
+    }
+}
+
+/// The region of a household must be a desa or kelurahan of Kukar.
+fn village(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
+    match regions::resolve(conn, code)? {
+        Some(r) if r.level == "desa" || r.level == "kelurahan" => Ok(r.code),
+        Some(_) => Err(ApiError::invalid_field(
+            "region_code",
+            "must be a desa or kelurahan, not a kecamatan or the kabupaten",
+        )),
+        None => Err(ApiError::invalid_field(
+            "region_code",
+            format!("unknown region code `{code}`"),
+        )),
+    }
+}
+
+/// List households.
+///
+/// **Roles:** admin, bappeda, bupati, opd, verifier (full records); company
+/// (only households recommended or assigned to its programs, NIK and No. KK
+/// masked, birth dates hidden; each read is audited). Viewers get aggregates
+/// from the coverage report instead.
+#[utoipa::path(tag = "households", security(("bearer" = [])), params(HouseholdQuery),
+    responses((status = 200, body = super::Page<Household>)))]
+#[get("/households")]
+async fn list_households(
+    req: HttpRequest,
+    user: AuthUser,
+    q: web::Query<HouseholdQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let paging = Paging::new(q.page, q.per_page)?;
+    let q = q.into_inner();
+    if let Some(d) = q.desil_max {
+        if !(1..=10).contains(&d) {
+            return Err(bad_param("desil_max", "must be between 1 and 10"));
+        }
+    }
+    let region = match &q.region {
+        Some(r) => {
+            Some(normalize_code(r).ok_or_else(|| bad_param("region", "is not a region code"))?)
+        }
+        None => None,
+    };
+    let mut filter = HouseholdFilter {
+        region: None,
+        desil_max: q.desil_max,
+        extreme: q.extreme,
+        status: q.status.map(|s| s.as_str().to_string()),
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        updated_since: q
+            .updated_since
+            .as_deref()
+            .map(|s| parse_instant("updated_since", s))
+            .transpose()?,
+        duplicates: q.duplicates,
+        needs_update: q.needs_update,
+        sort: match q.sort {
+            None | Some(SortKey::Desil) => Sort::Desil,
+            Some(SortKey::DesilDesc) => Sort::DesilDesc,
+            Some(SortKey::UpdatedAt) => Sort::UpdatedAt,
+            Some(SortKey::UpdatedAtDesc) => Sort::UpdatedAtDesc,
+        },
+    };
+    let reach = reach(&user);
+    let items = db::tx(&pool, move |c| {
+        if let Some(code) = region {
+            let found = regions::resolve(c, &code)?
+                .ok_or_else(|| bad_param("region", "names no region of Kukar"))?;
+            filter.region = Some(found.code);
+        }
+        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
+        Ok((render(c, &user, rows)?, total))
+    })
+    .await?;
+    Ok(paging.respond(&req, items.0, items.1))
+}
+
+/// Read a household.
+///
+/// **Roles:** admin, bappeda, bupati, opd, verifier; company within its reach
+/// (masked, audited) — outside it the answer is 404 exactly as for a missing one.
+#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Household, headers(("ETag" = String)))))]
+#[get("/households/{id}")]
+async fn get_household(
+    user: AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let (version, item) = db::tx(&pool, move |c| {
+        let row = store::get(c, &id, &reach)?;
+        let version = row.version;
+        let mut items = render(c, &user, vec![row])?;
+        Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}
+
+/// Add a family by hand (e.g. one found in the field). Imports are the usual way.
+///
+/// **Roles:** admin, bappeda. A P3KE or DTKS id already in the registry is a 409.
+#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = HouseholdInput,
+    responses((status = 201, body = Household, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "`household_exists`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/households")]
+async fn create_household(
+    user: AuthUser,
+    body: web::Json<HouseholdInput>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let mut input = body.into_inner();
+    if input.status.is_some() {
+        return Err(ApiError::invalid_field(
+            "status",
+            "a new household is always active",
+        ));
+    }
+    let region = input
+        .region_code
+        .take()
+        .ok_or_else(|| ApiError::invalid_field("region_code", "is required"))?;
+    let record =
+        apply_household(HouseholdRecord::default(), input).map_err(ApiError::validation)?;
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        let record = HouseholdRecord {
+            region_code: village(c, &region)?,
+            ..record
+        };
+        let row = store::create(c, &actor, &HouseholdValues::from(&record))?;
+        let version = row.version;
+        let mut items = render(c, &user, vec![row])?;
+        Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/households/{}", item.id)));
+    Ok(with_etag(res, version, &item))
+}
+
+/// Change a household's data or status (e.g. `graduated`, `duplicate`).
+///
+/// **Roles:** admin, bappeda. Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = HouseholdInput,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Household, headers(("ETag" = String)))))]
+#[patch("/households/{id}")]
+async fn update_household(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<HouseholdInput>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let id = id.into_inner();
+    let mut input = body.into_inner();
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        let current = store::get(c, &id, &Reach::All)?;
+        let region = input.region_code.take();
+        let status = input.status.take();
+        let mut record =
+            apply_household(current.to_record(), input).map_err(ApiError::validation)?;
+        if let Some(code) = region {
+            record.region_code = village(c, &code)?;
+        }
+        let row = store::update(
+            c,
+            &actor,
+            &id,
+            expected,
+            &HouseholdValues::from(&record),
+            status.map(|s| s.as_str()),
+        )?;
+        let version = row.version;
+        let mut items = render(c, &user, vec![row])?;
+        Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}
+
+/// A member of a family.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "9a1b…", "household_id": "3f6c…", "p3ke_individual_id": "IND-000123-02",
+    "nik": "6402065507120001", "nik_valid": true, "name": "Nur Aini", "sex": "female", "birth_date": "2012-07-15",
+    "relation": "child", "marital_status": "single", "education": "in_junior_high", "occupation": "not_working",
+    "employment_status": null, "dukcapil_match": true, "flags": []}))]
+pub struct Member {
+    pub id: String,
+    pub household_id: String,
+    pub p3ke_individual_id: Option<String>,
+    /// Masked for companies.
+    pub nik: Option<String>,
+    pub nik_valid: bool,
+    pub name: String,
+    pub sex: Option<String>,
+    /// Hidden from companies.
+    pub birth_date: Option<NaiveDate>,
+    /// `head`, `spouse`, `child`, `other`.
+    pub relation: Option<String>,
+    pub marital_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub flags: Vec<String>,
+}
+
+impl Member {
+    pub fn from_row(r: MemberRow, masked: bool) -> Member {
+        Member {
+            nik: if masked {
+                r.nik.map(|n| mask_digits(&n))
+            } else {
+                r.nik
+            },
+            birth_date: if masked { None } else { r.birth_date },
+            flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            id: r.id,
+            household_id: r.household_id,
+            p3ke_individual_id: r.p3ke_individual_id,
+            nik_valid: r.nik_valid,
+            name: r.name,
+            sex: r.sex,
+            relation: r.relation,
+            marital_status: r.marital_status,
+            education: r.education,
+            occupation: r.occupation,
+            employment_status: r.employment_status,
+            dukcapil_match: r.dukcapil_match,
+        }
+    }
+}
+
+/// A member to add (`name` required) or the fields of one to change.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Nur Aini", "nik": "6402065507120001", "sex": "female", "birth_date": "2012-07-15", "relation": "child"}))]
+pub struct MemberInput {
+    pub p3ke_individual_id: Option<String>,
+    /// 16 digits, consistent with the birth date and sex where given (else flagged).
+    pub nik: Option<String>,
+    pub name: Option<String>,
+    /// `male` or `female`.
+    pub sex: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub relation: Option<String>,
+    pub marital_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub dukcapil_match: Option<bool>,
+}
+
+fn apply_member(base: MemberRecord, i: MemberInput) -> Result<MemberRecord, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let mut r = base;
+    if let Some(name) = i.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            e.push(FieldError::new("name", "must be 1–200 characters"));
+        }
+        r.name = name.trim().to_string();
+    }
+    if let Some(nik) = i.nik {
+        match Nik::parse(&nik) {
+            Ok(n) => {
+                r.nik = n.as_str().to_string();
+                r.nik_valid = true;
+            }
+            Err(err) => e.push(FieldError::new("nik", err.to_string())),
+        }
+    }
+    set(&mut r.p3ke_individual_id, i.p3ke_individual_id);
+    set(&mut r.birth_date, i.birth_date);
+    set(&mut r.dukcapil_match, i.dukcapil_match);
+    set(&mut r.sex, parse_sex(&mut e, "sex", i.sex));
+    set(
+        &mut r.relation,
+        code(&mut e, "relation", i.relation, values::RELATION_CODES),
+    );
+    set(
+        &mut r.marital_status,
+        code(
+            &mut e,
+            "marital_status",
+            i.marital_status,
+            values::MARITAL_STATUS_CODES,
+        ),
+    );
+    set(
+        &mut r.education,
+        code(&mut e, "education", i.education, values::EDUCATION_CODES),
+    );
+    set(
+        &mut r.occupation,
+        code(&mut e, "occupation", i.occupation, values::OCCUPATION_CODES),
+    );
+    set(
+        &mut r.employment_status,
+        code(
+            &mut e,
+            "employment_status",
+            i.employment_status,
+            values::EMPLOYMENT_STATUS_CODES,
+        ),
+    );
+    if r.name.is_empty() {
+        e.push(FieldError::new("name", "is required"));
+    }
+    nik_flags(&r.nik.clone(), r.sex, r.birth_date, &mut r.flags);
+    if e.is_empty() {
+        Ok(r)
+    } else {
+        Err(e)
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {}
+
+/// The members of a household.
+///
+/// **Roles:** as reading the household (company: within its reach, masked, audited).
+#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path), MemberQuery),
+    responses((status = 200, body = Vec<Member>)))]
+#[get("/households/{id}/members")]
+async fn list_members(
+    user: AuthUser,
+    id: web::Path<String>,
+    _q: web::Query<MemberQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let masked = user.role() == Role::Company;
+    let members = db::tx(&pool, move |c| {
+        store::get(c, &id, &reach)?;
+        if masked {
+            store::audit_company_read(c, &user.actor(), std::slice::from_ref(&id))?;
+        }
+        store::members_of(c, &id)
+    })
+    .await?;
+    let items: Vec<Member> = members
+        .into_iter()
+        .map(|m| Member::from_row(m, masked))
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Add a member to a household.
+///
+/// **Roles:** admin, bappeda.
+#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = MemberInput, params(("id" = String, Path)),
+    responses((status = 201, body = Member, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "`member_exists`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/households/{id}/members")]
+async fn create_member(
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<MemberInput>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let household_id = id.into_inner();
+    let record =
+        apply_member(MemberRecord::default(), body.into_inner()).map_err(ApiError::validation)?;
+    let actor = user.actor();
+    let row = db::tx(&pool, move |c| {
+        store::get(c, &household_id, &Reach::All)?;
+        store::add_member(c, &actor, &household_id, &MemberValues::from(&record))
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((
+        "Location",
+        format!("/api/v1/households/{}/members/{}", row.household_id, row.id),
+    ));
+    Ok(with_etag(res, row.version, &Member::from_row(row, false)))
+}
+
+/// Change a member.
+///
+/// **Roles:** admin, bappeda. Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = MemberInput,
+    params(("id" = String, Path), ("member_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Member, headers(("ETag" = String)))))]
+#[patch("/households/{id}/members/{member_id}")]
+async fn update_member(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<MemberInput>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let (household_id, member_id) = path.into_inner();
+    let input = body.into_inner();
+    let actor = user.actor();
+    let row = db::tx(&pool, move |c| {
+        let current = store::member(c, &household_id, &member_id)?;
+        let record = apply_member(current.to_record(), input).map_err(ApiError::validation)?;
+        store::update_member(
+            c,
+            &actor,
+            &household_id,
+            &member_id,
+            expected,
+            &MemberValues::from(&record),
+        )
+    })
+    .await?;
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        row.version,
+        &Member::from_row(row, false),
+    ))
+}
+
+/// Remove a member (e.g. entered twice). The audit trail keeps the old values.
+///
+/// **Roles:** admin, bappeda.
+#[utoipa::path(tag = "households", security(("bearer" = [])),
+    params(("id" = String, Path), ("member_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 204, description = "Removed")))]
+#[delete("/households/{id}/members/{member_id}")]
+async fn delete_member(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let (household_id, member_id) = path.into_inner();
+    let actor = user.actor();
+    db::tx(&pool, move |c| {
+        store::delete_member(c, &actor, &household_id, &member_id, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,225 @@
+//! Uploading P3KE and DTKS files into the registry. The upload answers 202
+//! at once; the import runs in the background and reports its progress.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::utc;
+use crate::auth::AuthUser;
+use crate::config::Config;
+use crate::db::household_imports::{self as records, ImportRow};
+use crate::db::{self, audit::Actor, Pool};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::import::job::{self, Format};
+use crate::import::sheet::{detect_media, Media};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_import).service(get_import);
+}
+
+const IMPORT: &[Role] = &[Role::Admin, Role::Bappeda];
+
+/// The XLSX media type.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Rejected {
+    /// Line (CSV) or row (XLSX) in the file, the header being 1.
+    pub line: usize,
+    /// `KEPALA-KELUARGA`, `INDIVIDU` or `DTKS`.
+    pub sheet: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "5c2e…", "format": "p3ke", "status": "done", "rows_total": 1200, "rows_done": 1200,
+    "created": 1195, "updated": 0, "unchanged": 0, "rejected_count": 5,
+    "rejected": [{"line": 17, "sheet": "KEPALA-KELUARGA", "reason": "unknown region code 6402999999"}],
+    "error": null, "created_by": "bappeda", "created_at": "2026-11-28T08:00:00Z", "finished_at": "2026-11-28T08:00:03Z"}))]
+pub struct Import {
+    pub id: String,
+    /// `p3ke` or `dtks`.
+    pub format: String,
+    /// `queued`, `running`, `done`, `failed`.
+    pub status: String,
+    pub rows_total: i32,
+    pub rows_done: i32,
+    /// Families and members added.
+    pub created: i32,
+    /// Families and members changed.
+    pub updated: i32,
+    /// Rows that matched the registry exactly (a re-import changes nothing).
+    pub unchanged: i32,
+    pub rejected_count: i32,
+    /// The first 1000 rejected rows with their reasons.
+    pub rejected: Vec<Rejected>,
+    /// Why a failed import stopped.
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<ImportRow> for Import {
+    fn from(r: ImportRow) -> Import {
+        Import {
+            rejected: r
+                .rejected_rows()
+                .into_iter()
+                .map(|x| Rejected {
+                    line: x.line,
+                    sheet: x.sheet,
+                    reason: x.reason,
+                })
+                .collect(),
+            id: r.id,
+            format: r.format,
+            status: r.status,
+            rows_total: r.rows_total,
+            rows_done: r.rows_done,
+            created: r.created,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            rejected_count: r.rejected_count,
+            error: r.error,
+            created_by: r.created_by,
+            created_at: utc(r.created_at),
+            finished_at: r.finished_at.map(utc),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatParam {
+    P3ke,
+    Dtks,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
+    pub format: FormatParam,
+}
+
+/// Reads a raw body up to `limit` bytes, answering 413 in problem+json above it.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge {
+                detail: format!("the file is larger than the limit of {limit} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Starts an import in the background; used by the endpoint.
+fn spawn(pool: Pool, actor: Actor, import_id: String, format: Format, bytes: web::Bytes) {
+    std::thread::spawn(move || {
+        let today = Utc::now().date_naive();
+        let outcome = db::conn(&pool)
+            .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
+        if let Err(e) = outcome {
+            log::error!("import {import_id} could not finish: {e}");
+        }
+    });
+}
+
+/// Upload a P3KE or DTKS file. The body is the raw file: `text/csv` (one P3KE
+/// sheet, recognised by its headers — import KEPALA-KELUARGA before INDIVIDU —
+/// or the DTKS export) or XLSX (a P3KE workbook may hold both sheets). The file
+/// is checked and answered with 202 and the import's id at once; rows are
+/// then written in batches. Re-importing the same file changes nothing
+/// (`unchanged`); each row that cannot be taken is reported with its line and
+/// reason, and never costs its neighbours.
+///
+/// **Roles:** admin, bappeda.
+#[utoipa::path(tag = "households", security(("bearer" = [])), params(ImportQuery),
+    request_body(content(
+        (Vec<u8> = "text/csv", example = "ID Keluarga P3KE,Kode Kemdagri,Desil Kesejahteraan,Nama Kepala Keluarga,NIK Kepala Keluarga\nP3KE-1,6402061001,1,SITI AMINAH,6402064506800001\n"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    responses((status = 202, body = Import, headers(("Location" = String))),
+        (status = 422, description = "`unreadable_file`: not CSV/XLSX, no header, missing required columns", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/household-imports")]
+async fn create_import(
+    req: HttpRequest,
+    user: AuthUser,
+    q: web::Query<ImportQuery>,
+    payload: web::Payload,
+    pool: web::Data<Pool>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(IMPORT)?;
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase())
+        .unwrap_or_default();
+    let expected_media = match media_type.as_str() {
+        "text/csv" | "application/csv" => Media::Csv,
+        XLSX => Media::Xlsx,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType {
+                detail: format!("the body must be text/csv or {XLSX}"),
+            })
+        }
+    };
+    let bytes = read_body(payload, config.import_limit).await?;
+    if !bytes.is_empty() && detect_media(&bytes) != expected_media {
+        return Err(ApiError::UnsupportedMediaType {
+            detail: format!("the file's content is not {media_type}"),
+        });
+    }
+    let format = match q.format {
+        FormatParam::P3ke => Format::P3ke,
+        FormatParam::Dtks => Format::Dtks,
+    };
+    let actor = user.actor();
+    let checked = bytes.clone();
+    let rows_total = web::block(move || job::precheck(format, &checked))
+        .await?
+        .map_err(|e| ApiError::unprocessable("unreadable_file", e.to_string()))?;
+    let record_actor = actor.clone();
+    let row = db::tx(&pool, move |c| {
+        records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
+    })
+    .await?;
+    spawn(pool.get_ref().clone(), actor, row.id.clone(), format, bytes);
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/household-imports/{}", row.id),
+        ))
+        .json(Import::from(row)))
+}
+
+/// An import's progress, and when done its counts and rejected rows.
+///
+/// **Roles:** admin, bappeda.
+#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Import)))]
+#[get("/household-imports/{id}")]
+async fn get_import(
+    user: AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(IMPORT)?;
+    let id = id.into_inner();
+    let row = db::run(&pool, move |c| records::get(c, &id)).await?;
+    Ok(HttpResponse::Ok().json(Import::from(row)))
+}

@@ -1,0 +1,772 @@
+//! The household registry: families (keluarga) and their members, queried with
+//! the filters planners use and written with audit and optimistic locking.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::audit::{self, Actor};
+use super::schema::{households as h, members as m};
+use super::{check_version, new_id, now, DbConnection};
+use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::nik::Sex;
+use crate::error::ApiError;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// One row of `households`, in column order.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct HouseholdRow {
+    pub id: String,
+    pub p3ke_family_id: Option<String>,
+    pub dtks_id: Option<String>,
+    pub kk_number: Option<String>,
+    pub head_name: String,
+    pub head_nik: Option<String>,
+    pub head_nik_valid: bool,
+    pub head_sex: Option<String>,
+    pub head_birth_date: Option<NaiveDate>,
+    pub head_marital_status: Option<String>,
+    pub head_occupation: Option<String>,
+    pub head_employment_status: Option<String>,
+    pub head_education: Option<String>,
+    pub region_code: String,
+    pub address: Option<String>,
+    pub desil: Option<i32>,
+    pub percentile: Option<i32>,
+    pub verification_priority: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub house_ownership: Option<String>,
+    pub has_savings: Option<bool>,
+    pub roof_material: Option<String>,
+    pub roof_quality: Option<String>,
+    pub wall_material: Option<String>,
+    pub wall_quality: Option<String>,
+    pub floor_material: Option<String>,
+    pub floor_quality: Option<String>,
+    pub lighting_source: Option<String>,
+    pub power_capacity: Option<String>,
+    pub cooking_fuel: Option<String>,
+    pub drinking_water: Option<String>,
+    pub toilet_facility: Option<String>,
+    pub stunting_risk: Option<String>,
+    pub receives_bpnt: bool,
+    pub receives_bpum: bool,
+    pub receives_bst: bool,
+    pub receives_pkh: bool,
+    pub receives_sembako: bool,
+    pub receives_prakerja: bool,
+    pub receives_kur: bool,
+    pub data_year: Option<i32>,
+    pub flags: String,
+    pub status: String,
+    pub needs_update: bool,
+    pub content_hash: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl HouseholdRow {
+    /// What the audit trail keeps of a household (everything but bookkeeping).
+    pub fn audit_value(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            for k in ["content_hash", "version", "created_at", "updated_at"] {
+                o.remove(k);
+            }
+        }
+        v
+    }
+
+    /// The stored fields as a typed record, e.g. to apply a change to.
+    pub fn to_record(&self) -> HouseholdRecord {
+        HouseholdRecord {
+            p3ke_family_id: self.p3ke_family_id.clone(),
+            dtks_id: self.dtks_id.clone(),
+            kk_number: self.kk_number.clone(),
+            head_name: self.head_name.clone(),
+            head_nik: self.head_nik.clone().unwrap_or_default(),
+            head_nik_valid: self.head_nik_valid,
+            head_sex: self.head_sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            head_birth_date: self.head_birth_date,
+            head_marital_status: self.head_marital_status.clone(),
+            head_occupation: self.head_occupation.clone(),
+            head_employment_status: self.head_employment_status.clone(),
+            head_education: self.head_education.clone(),
+            region_code: self.region_code.clone(),
+            address: self.address.clone(),
+            desil: self.desil.and_then(|d| i16::try_from(d).ok()),
+            percentile: self.percentile.and_then(|d| i16::try_from(d).ok()),
+            verification_priority: self.verification_priority.clone(),
+            dukcapil_match: self.dukcapil_match,
+            house_ownership: self.house_ownership.clone(),
+            has_savings: self.has_savings,
+            roof_material: self.roof_material.clone(),
+            roof_quality: self.roof_quality.clone(),
+            wall_material: self.wall_material.clone(),
+            wall_quality: self.wall_quality.clone(),
+            floor_material: self.floor_material.clone(),
+            floor_quality: self.floor_quality.clone(),
+            lighting_source: self.lighting_source.clone(),
+            power_capacity: self.power_capacity.clone(),
+            cooking_fuel: self.cooking_fuel.clone(),
+            drinking_water: self.drinking_water.clone(),
+            toilet_facility: self.toilet_facility.clone(),
+            stunting_risk: self.stunting_risk.clone(),
+            bpnt: self.receives_bpnt,
+            bpum: self.receives_bpum,
+            bst: self.receives_bst,
+            pkh: self.receives_pkh,
+            sembako: self.receives_sembako,
+            prakerja: self.receives_prakerja,
+            kur: self.receives_kur,
+            updated_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
+            flags: serde_json::from_str(&self.flags).unwrap_or_default(),
+        }
+    }
+}
+
+/// The insertable form of a household record.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = h, treat_none_as_null = true)]
+pub struct HouseholdValues {
+    pub p3ke_family_id: Option<String>,
+    pub dtks_id: Option<String>,
+    pub kk_number: Option<String>,
+    pub head_name: String,
+    pub head_nik: Option<String>,
+    pub head_nik_valid: bool,
+    pub head_sex: Option<String>,
+    pub head_birth_date: Option<NaiveDate>,
+    pub head_marital_status: Option<String>,
+    pub head_occupation: Option<String>,
+    pub head_employment_status: Option<String>,
+    pub head_education: Option<String>,
+    pub region_code: String,
+    pub address: Option<String>,
+    pub desil: Option<i32>,
+    pub percentile: Option<i32>,
+    pub verification_priority: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub house_ownership: Option<String>,
+    pub has_savings: Option<bool>,
+    pub roof_material: Option<String>,
+    pub roof_quality: Option<String>,
+    pub wall_material: Option<String>,
+    pub wall_quality: Option<String>,
+    pub floor_material: Option<String>,
+    pub floor_quality: Option<String>,
+    pub lighting_source: Option<String>,
+    pub power_capacity: Option<String>,
+    pub cooking_fuel: Option<String>,
+    pub drinking_water: Option<String>,
+    pub toilet_facility: Option<String>,
+    pub stunting_risk: Option<String>,
+    pub receives_bpnt: bool,
+    pub receives_bpum: bool,
+    pub receives_bst: bool,
+    pub receives_pkh: bool,
+    pub receives_sembako: bool,
+    pub receives_prakerja: bool,
+    pub receives_kur: bool,
+    pub data_year: Option<i32>,
+    pub flags: String,
+    pub content_hash: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A stable fingerprint of a record, so re-importing the same data is a no-op.
+pub fn content_hash<T: serde::Serialize>(record: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    hex::encode(&Sha256::digest(&bytes)[..16])
+}
+
+impl From<&HouseholdRecord> for HouseholdValues {
+    fn from(r: &HouseholdRecord) -> HouseholdValues {
+        HouseholdValues {
+            p3ke_family_id: r.p3ke_family_id.clone(),
+            dtks_id: r.dtks_id.clone(),
+            kk_number: r.kk_number.clone(),
+            head_name: r.head_name.clone(),
+            head_nik: non_empty(&r.head_nik),
+            head_nik_valid: r.head_nik_valid,
+            head_sex: r.head_sex.map(|s| s.as_str().to_string()),
+            head_birth_date: r.head_birth_date,
+            head_marital_status: r.head_marital_status.clone(),
+            head_occupation: r.head_occupation.clone(),
+            head_employment_status: r.head_employment_status.clone(),
+            head_education: r.head_education.clone(),
+            region_code: r.region_code.clone(),
+            address: r.address.clone(),
+            desil: r.desil.map(i32::from),
+            percentile: r.percentile.map(i32::from),
+            verification_priority: r.verification_priority.clone(),
+            dukcapil_match: r.dukcapil_match,
+            house_ownership: r.house_ownership.clone(),
+            has_savings: r.has_savings,
+            roof_material: r.roof_material.clone(),
+            roof_quality: r.roof_quality.clone(),
+            wall_material: r.wall_material.clone(),
+            wall_quality: r.wall_quality.clone(),
+            floor_material: r.floor_material.clone(),
+            floor_quality: r.floor_quality.clone(),
+            lighting_source: r.lighting_source.clone(),
+            power_capacity: r.power_capacity.clone(),
+            cooking_fuel: r.cooking_fuel.clone(),
+            drinking_water: r.drinking_water.clone(),
+            toilet_facility: r.toilet_facility.clone(),
+            stunting_risk: r.stunting_risk.clone(),
+            receives_bpnt: r.bpnt,
+            receives_bpum: r.bpum,
+            receives_bst: r.bst,
+            receives_pkh: r.pkh,
+            receives_sembako: r.sembako,
+            receives_prakerja: r.prakerja,
+            receives_kur: r.kur,
+            data_year: r.updated_year.map(i32::from),
+            flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
+            content_hash: content_hash(r),
+        }
+    }
+}
+
+/// One row of `members`, in column order.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct MemberRow {
+    pub id: String,
+    pub household_id: String,
+    pub p3ke_individual_id: Option<String>,
+    pub nik: Option<String>,
+    pub nik_valid: bool,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub relation: Option<String>,
+    pub marital_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub flags: String,
+    pub content_hash: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl MemberRow {
+    pub fn audit_value(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            for k in ["content_hash", "version", "created_at", "updated_at"] {
+                o.remove(k);
+            }
+        }
+        v
+    }
+
+    pub fn to_record(&self) -> MemberRecord {
+        MemberRecord {
+            p3ke_family_id: None,
+            kk_number: None,
+            p3ke_individual_id: self.p3ke_individual_id.clone(),
+            dtks_id: None,
+            nik: self.nik.clone().unwrap_or_default(),
+            nik_valid: self.nik_valid,
+            name: self.name.clone(),
+            sex: self.sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            birth_date: self.birth_date,
+            relation: self.relation.clone(),
+            marital_status: self.marital_status.clone(),
+            education: self.education.clone(),
+            occupation: self.occupation.clone(),
+            employment_status: self.employment_status.clone(),
+            dukcapil_match: self.dukcapil_match,
+            flags: serde_json::from_str(&self.flags).unwrap_or_default(),
+        }
+    }
+}
+
+/// The insertable form of a member record.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = m, treat_none_as_null = true)]
+pub struct MemberValues {
+    pub p3ke_individual_id: Option<String>,
+    pub nik: Option<String>,
+    pub nik_valid: bool,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub relation: Option<String>,
+    pub marital_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub dukcapil_match: Option<bool>,
+    pub flags: String,
+    pub content_hash: String,
+}
+
+impl From<&MemberRecord> for MemberValues {
+    fn from(r: &MemberRecord) -> MemberValues {
+        // The family keys say where a member belongs, not what it is.
+        let keyless = MemberRecord {
+            p3ke_family_id: None,
+            kk_number: None,
+            dtks_id: None,
+            ..r.clone()
+        };
+        MemberValues {
+            p3ke_individual_id: r.p3ke_individual_id.clone(),
+            nik: non_empty(&r.nik),
+            nik_valid: r.nik_valid,
+            name: r.name.clone(),
+            sex: r.sex.map(|s| s.as_str().to_string()),
+            birth_date: r.birth_date,
+            relation: r.relation.clone(),
+            marital_status: r.marital_status.clone(),
+            education: r.education.clone(),
+            occupation: r.occupation.clone(),
+            employment_status: r.employment_status.clone(),
+            dukcapil_match: r.dukcapil_match,
+            flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
+            content_hash: content_hash(&keyless),
+        }
+    }
+}
+
+/// Which households a caller may see at all.
+#[derive(Debug, Clone)]
+pub enum Reach {
+    /// Government roles: the whole registry.
+    All,
+    /// A company: only households recommended or assigned to its programs.
+    Company(String),
+}
+
+/// How to order a household list.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Sort {
+    /// Poorest first (desil ascending), then id.
+    #[default]
+    Desil,
+    DesilDesc,
+    /// Oldest change first: what incremental sync wants.
+    UpdatedAt,
+    UpdatedAtDesc,
+}
+
+/// The filters of the household list (DESIGN §5).
+#[derive(Debug, Clone, Default)]
+pub struct HouseholdFilter {
+    /// A dotted region code of any level; a kecamatan finds its desa.
+    pub region: Option<String>,
+    pub desil_max: Option<i32>,
+    pub extreme: Option<bool>,
+    pub status: Option<String>,
+    /// Name prefix, exact NIK (head or member), P3KE, DTKS or KK id.
+    pub q: Option<String>,
+    pub updated_since: Option<NaiveDateTime>,
+    /// Only families whose head NIK, or a member's NIK, appears in another family.
+    pub duplicates: Option<bool>,
+    /// Only families flagged for a data update (moved/deceased at verification).
+    pub needs_update: Option<bool>,
+    pub sort: Sort,
+}
+
+type BoxedHouseholds<'a> = h::BoxedQuery<'a, super::DbBackend>;
+
+/// Household ids a company may see: those recommended or assigned to its
+/// programs. Until a company has programs it sees none.
+fn company_visible(_conn: &mut DbConnection, _company_id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(Vec::new())
+}
+
+/// NIKs shared between families: head NIKs on more than one family, and
+/// member NIKs in more than one family.
+type SharedNiks = (Vec<String>, Vec<String>);
+
+fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, ApiError> {
+    let heads = h::table
+        .filter(h::head_nik.is_not_null())
+        .group_by(h::head_nik)
+        .having(diesel::dsl::count_star().gt(1))
+        .select(h::head_nik.assume_not_null())
+        .load::<String>(conn)?;
+    let members = m::table
+        .filter(m::nik.is_not_null())
+        .group_by(m::nik)
+        .having(
+            diesel::dsl::count(m::household_id)
+                .aggregate_distinct()
+                .gt(1),
+        )
+        .select(m::nik.assume_not_null())
+        .load::<String>(conn)?;
+    Ok((heads, members))
+}
+
+fn filtered<'a>(
+    f: &'a HouseholdFilter,
+    visible: &'a Option<Vec<String>>,
+    duplicates: &'a Option<SharedNiks>,
+) -> BoxedHouseholds<'a> {
+    let mut q = h::table.into_boxed();
+    if let Some(ids) = visible {
+        q = q.filter(h::id.eq_any(ids.clone()));
+    }
+    if let Some(code) = &f.region {
+        q = q.filter(
+            h::region_code
+                .eq(code.clone())
+                .or(h::region_code.like(format!("{code}.%"))),
+        );
+    }
+    if let Some(d) = f.desil_max {
+        q = q.filter(h::desil.le(d));
+    }
+    match f.extreme {
+        Some(true) => q = q.filter(h::desil.eq(1)),
+        Some(false) => q = q.filter(h::desil.ne(1).or(h::desil.is_null())),
+        None => {}
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(h::status.eq(s.clone()));
+    }
+    if let Some(t) = f.updated_since {
+        q = q.filter(h::updated_at.ge(t));
+    }
+    if f.needs_update == Some(true) {
+        q = q.filter(h::needs_update.eq(true));
+    }
+    if let Some(term) = &f.q {
+        let term = term.trim().to_string();
+        if term.len() == 16 && term.chars().all(|c| c.is_ascii_digit()) {
+            let member_households = m::table
+                .filter(m::nik.eq(term.clone()))
+                .select(m::household_id);
+            q = q.filter(
+                h::head_nik
+                    .eq(term.clone())
+                    .or(h::kk_number.eq(term.clone()))
+                    .or(h::id.eq_any(member_households)),
+            );
+        } else {
+            q = q.filter(
+                lower(h::head_name)
+                    .like(format!("{}%", term.to_lowercase()))
+                    .or(h::p3ke_family_id.eq(term.clone()))
+                    .or(h::dtks_id.eq(term.clone())),
+            );
+        }
+    }
+    if let Some((heads, member_niks)) = duplicates {
+        let households_with_shared_members = m::table
+            .filter(m::nik.assume_not_null().eq_any(member_niks.clone()))
+            .select(m::household_id);
+        q = q.filter(
+            h::head_nik
+                .assume_not_null()
+                .eq_any(heads.clone())
+                .or(h::id.eq_any(households_with_shared_members)),
+        );
+    }
+    q
+}
+
+/// One page of households and the total over all pages.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &HouseholdFilter,
+    reach: &Reach,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<HouseholdRow>, i64), ApiError> {
+    let visible = match reach {
+        Reach::All => None,
+        Reach::Company(c) => Some(company_visible(conn, c)?),
+    };
+    if matches!(&visible, Some(ids) if ids.is_empty()) {
+        return Ok((Vec::new(), 0));
+    }
+    let duplicates = match f.duplicates {
+        Some(true) => Some(shared_niks(conn)?),
+        _ => None,
+    };
+    let total = filtered(f, &visible, &duplicates)
+        .count()
+        .get_result::<i64>(conn)?;
+    let q = filtered(f, &visible, &duplicates);
+    let q = match f.sort {
+        Sort::Desil => q.order((h::desil.asc(), h::id.asc())),
+        Sort::DesilDesc => q.order((h::desil.desc(), h::id.asc())),
+        Sort::UpdatedAt => q.order((h::updated_at.asc(), h::id.asc())),
+        Sort::UpdatedAtDesc => q.order((h::updated_at.desc(), h::id.asc())),
+    };
+    let rows = q.offset(offset).limit(limit).load::<HouseholdRow>(conn)?;
+    Ok((rows, total))
+}
+
+/// A household the caller may see; outside its reach it is "not found".
+pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, ApiError> {
+    if let Reach::Company(c) = reach {
+        if !company_visible(conn, c)?.iter().any(|v| v == id) {
+            return Err(ApiError::not_found());
+        }
+    }
+    Ok(h::table.find(id).first::<HouseholdRow>(conn)?)
+}
+
+/// Member counts of the given households.
+pub fn member_counts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, i64>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(m::table
+        .filter(m::household_id.eq_any(ids))
+        .group_by(m::household_id)
+        .select((m::household_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    values: &HouseholdValues,
+) -> Result<HouseholdRow, ApiError> {
+    let t = now();
+    let id = new_id();
+    let row = diesel::insert_into(h::table)
+        .values((
+            h::id.eq(&id),
+            values,
+            h::status.eq("active"),
+            h::needs_update.eq(false),
+            h::version.eq(1),
+            h::created_at.eq(t),
+            h::updated_at.eq(t),
+        ))
+        .returning(h::all_columns)
+        .get_result::<HouseholdRow>(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "household_exists",
+                "a household with this P3KE or DTKS id already exists",
+            ),
+            other => other,
+        })?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "household",
+        &id,
+        None,
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
+/// Replaces a household's data, and optionally its status, if `expected` is
+/// still its version.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i32>,
+    values: &HouseholdValues,
+    status: Option<&str>,
+) -> Result<HouseholdRow, ApiError> {
+    let before = h::table.find(id).first::<HouseholdRow>(conn)?;
+    check_version(expected, before.version)?;
+    let row = diesel::update(
+        h::table
+            .filter(h::id.eq(id))
+            .filter(h::version.eq(before.version)),
+    )
+    .set((
+        values,
+        h::status.eq(status.unwrap_or(&before.status)),
+        h::version.eq(before.version + 1),
+        h::updated_at.eq(now()),
+    ))
+    .returning(h::all_columns)
+    .get_result::<HouseholdRow>(conn)
+    .optional()?
+    .ok_or_else(ApiError::stale)?;
+    audit::record(
+        conn,
+        actor,
+        "update",
+        "household",
+        id,
+        Some(&before.audit_value()),
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
+/// Records that a company read personal data of these households.
+pub fn audit_company_read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    for id in ids {
+        audit::record(
+            conn,
+            actor,
+            "read_personal_data",
+            "household",
+            id,
+            None,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn members_of(conn: &mut DbConnection, household_id: &str) -> Result<Vec<MemberRow>, ApiError> {
+    Ok(m::table
+        .filter(m::household_id.eq(household_id))
+        .order((m::relation.asc(), m::birth_date.asc(), m::id.asc()))
+        .load::<MemberRow>(conn)?)
+}
+
+pub fn member(
+    conn: &mut DbConnection,
+    household_id: &str,
+    member_id: &str,
+) -> Result<MemberRow, ApiError> {
+    Ok(m::table
+        .filter(m::household_id.eq(household_id))
+        .filter(m::id.eq(member_id))
+        .first::<MemberRow>(conn)?)
+}
+
+/// Bumps the household's version and change time when its members change,
+/// so `updated_since` and ETags see member edits too.
+fn touch(conn: &mut DbConnection, household_id: &str) -> Result<(), ApiError> {
+    diesel::update(h::table.filter(h::id.eq(household_id)))
+        .set((h::version.eq(h::version + 1), h::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn add_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    household_id: &str,
+    values: &MemberValues,
+) -> Result<MemberRow, ApiError> {
+    let t = now();
+    let id = new_id();
+    let row = diesel::insert_into(m::table)
+        .values((
+            m::id.eq(&id),
+            m::household_id.eq(household_id),
+            values,
+            m::version.eq(1),
+            m::created_at.eq(t),
+            m::updated_at.eq(t),
+        ))
+        .returning(m::all_columns)
+        .get_result::<MemberRow>(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "member_exists",
+                "a member with this P3KE individual id already exists",
+            ),
+            other => other,
+        })?;
+    touch(conn, household_id)?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "member",
+        &id,
+        None,
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
+pub fn update_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    household_id: &str,
+    member_id: &str,
+    expected: Option<i32>,
+    values: &MemberValues,
+) -> Result<MemberRow, ApiError> {
+    let before = member(conn, household_id, member_id)?;
+    check_version(expected, before.version)?;
+    let row = diesel::update(
+        m::table
+            .filter(m::id.eq(member_id))
+            .filter(m::version.eq(before.version)),
+    )
+    .set((
+        values,
+        m::version.eq(before.version + 1),
+        m::updated_at.eq(now()),
+    ))
+    .returning(m::all_columns)
+    .get_result::<MemberRow>(conn)
+    .optional()?
+    .ok_or_else(ApiError::stale)?;
+    touch(conn, household_id)?;
+    audit::record(
+        conn,
+        actor,
+        "update",
+        "member",
+        member_id,
+        Some(&before.audit_value()),
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
+pub fn delete_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    household_id: &str,
+    member_id: &str,
+    expected: Option<i32>,
+) -> Result<(), ApiError> {
+    let before = member(conn, household_id, member_id)?;
+    check_version(expected, before.version)?;
+    diesel::delete(m::table.filter(m::id.eq(member_id))).execute(conn)?;
+    touch(conn, household_id)?;
+    audit::record(
+        conn,
+        actor,
+        "delete",
+        "member",
+        member_id,
+        Some(&before.audit_value()),
+        None,
+    )?;
+    Ok(())
+}
+
+/// Household and member counts, for the demo banner and health of imports.
+pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), ApiError> {
+    let households = h::table.count().get_result::<i64>(conn)?;
+    let members = m::table.count().get_result::<i64>(conn)?;
+    Ok((households, members))
+}

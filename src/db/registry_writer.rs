@@ -1,0 +1,384 @@
+//! Writing imported families and members in batches: match each record to the
+//! registry (P3KE id, then DTKS id, then head NIK + name; members by P3KE
+//! individual id, then NIK, then name within the family), then insert, update
+//! or leave it. Each batch runs in its caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
+use super::schema::{households as h, members as m};
+use super::{new_id, now, DbConnection};
+use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::error::ApiError;
+use crate::import::p3ke::{Parsed, RejectedRow};
+
+/// Which file a batch came from: it decides which fields a match may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    P3ke,
+    Dtks,
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: usize,
+    pub rejected: Vec<RejectedRow>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = h)]
+struct NewHousehold {
+    id: String,
+    #[diesel(embed)]
+    values: HouseholdValues,
+    status: &'static str,
+    needs_update: bool,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = m)]
+struct NewMember {
+    id: String,
+    household_id: String,
+    #[diesel(embed)]
+    values: MemberValues,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Multi-row inserts are not available through the multi-backend connection
+/// (STACK.md), so they go to the inner connection of each backend.
+fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(h::table).values(rows).execute(c),
+        DbConnection::Postgresql(c) => diesel::insert_into(h::table).values(rows).execute(c),
+    }
+}
+
+fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(m::table).values(rows).execute(c),
+        DbConnection::Postgresql(c) => diesel::insert_into(m::table).values(rows).execute(c),
+    }
+}
+
+/// The record to store when `incoming` matches `existing`. P3KE carries the
+/// whole family and replaces it, keeping the DTKS id and No. KK it lacks; DTKS
+/// carries identity and address only, so desil, housing and assistance stay.
+fn merge(
+    existing: &HouseholdRecord,
+    incoming: &HouseholdRecord,
+    source: Source,
+) -> HouseholdRecord {
+    match source {
+        Source::P3ke => HouseholdRecord {
+            dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
+            kk_number: incoming.kk_number.clone().or(existing.kk_number.clone()),
+            ..incoming.clone()
+        },
+        Source::Dtks => HouseholdRecord {
+            dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
+            kk_number: incoming.kk_number.clone(),
+            head_name: incoming.head_name.clone(),
+            head_nik: incoming.head_nik.clone(),
+            head_nik_valid: incoming.head_nik_valid,
+            head_sex: incoming.head_sex.or(existing.head_sex),
+            head_birth_date: incoming.head_birth_date.or(existing.head_birth_date),
+            head_marital_status: incoming
+                .head_marital_status
+                .clone()
+                .or(existing.head_marital_status.clone()),
+            region_code: incoming.region_code.clone(),
+            address: incoming.address.clone().or(existing.address.clone()),
+            flags: incoming.flags.clone(),
+            ..existing.clone()
+        },
+    }
+}
+
+/// A DTKS row names a person (NIK, name, sex, birth date, relation) but not
+/// their P3KE id, schooling or work: those stay as P3KE had them.
+fn merge_member(existing: &MemberRecord, incoming: &MemberRecord) -> MemberRecord {
+    MemberRecord {
+        nik: if incoming.nik.is_empty() {
+            existing.nik.clone()
+        } else {
+            incoming.nik.clone()
+        },
+        nik_valid: if incoming.nik.is_empty() {
+            existing.nik_valid
+        } else {
+            incoming.nik_valid
+        },
+        name: incoming.name.clone(),
+        sex: incoming.sex.or(existing.sex),
+        birth_date: incoming.birth_date.or(existing.birth_date),
+        relation: incoming.relation.clone().or(existing.relation.clone()),
+        marital_status: incoming
+            .marital_status
+            .clone()
+            .or(existing.marital_status.clone()),
+        flags: incoming.flags.clone(),
+        ..existing.clone()
+    }
+}
+
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Writes one batch of families.
+pub fn upsert_families(
+    conn: &mut DbConnection,
+    batch: &[Parsed<HouseholdRecord>],
+    source: Source,
+) -> Result<BatchOutcome, ApiError> {
+    let p3ke_ids: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.record.p3ke_family_id.clone())
+        .collect();
+    let dtks_ids: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.record.dtks_id.clone())
+        .collect();
+    let niks: Vec<String> = batch
+        .iter()
+        .filter(|p| !p.record.head_nik.is_empty())
+        .map(|p| p.record.head_nik.clone())
+        .collect();
+    let existing = h::table
+        .filter(
+            h::p3ke_family_id
+                .assume_not_null()
+                .eq_any(&p3ke_ids)
+                .or(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
+                .or(h::head_nik.assume_not_null().eq_any(&niks)),
+        )
+        .load::<HouseholdRow>(conn)?;
+    let mut by_p3ke = HashMap::new();
+    let mut by_dtks = HashMap::new();
+    let mut by_nik_name = HashMap::new();
+    for (i, row) in existing.iter().enumerate() {
+        if let Some(id) = &row.p3ke_family_id {
+            by_p3ke.insert(id.clone(), i);
+        }
+        if let Some(id) = &row.dtks_id {
+            by_dtks.insert(id.clone(), i);
+        }
+        if let Some(nik) = &row.head_nik {
+            by_nik_name.insert((nik.clone(), name_key(&row.head_name)), i);
+        }
+    }
+
+    let mut out = BatchOutcome::default();
+    let mut new_values: Vec<(String, HouseholdValues)> = Vec::new();
+    let t = now();
+    for item in batch {
+        let r = &item.record;
+        let found = r
+            .p3ke_family_id
+            .as_ref()
+            .and_then(|id| by_p3ke.get(id))
+            .or_else(|| r.dtks_id.as_ref().and_then(|id| by_dtks.get(id)))
+            .or_else(|| by_nik_name.get(&(r.head_nik.clone(), name_key(&r.head_name))))
+            .map(|&i| &existing[i]);
+        match found {
+            Some(row) => {
+                // A P3KE id already taken by another family means two files disagree.
+                if let (Some(new_id), Some(old_id)) = (&r.p3ke_family_id, &row.p3ke_family_id) {
+                    if new_id != old_id {
+                        out.rejected.push(RejectedRow {
+                            line: item.line,
+                            sheet: item.sheet.clone(),
+                            reason: format!(
+                                "matches family {old_id} by NIK and name but carries P3KE id {new_id}"
+                            ),
+                        });
+                        continue;
+                    }
+                }
+                let merged = merge(&row.to_record(), r, source);
+                let values = HouseholdValues::from(&merged);
+                if values.content_hash == row.content_hash {
+                    out.unchanged += 1;
+                    continue;
+                }
+                diesel::update(h::table.filter(h::id.eq(&row.id)))
+                    .set((&values, h::version.eq(row.version + 1), h::updated_at.eq(t)))
+                    .execute(conn)?;
+                out.updated.push(row.id.clone());
+            }
+            None => new_values.push((new_id(), HouseholdValues::from(r))),
+        }
+    }
+    out.created
+        .extend(new_values.iter().map(|(id, _)| id.clone()));
+    let rows: Vec<NewHousehold> = new_values
+        .into_iter()
+        .map(|(id, values)| NewHousehold {
+            id,
+            values,
+            status: "active",
+            needs_update: false,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        })
+        .collect();
+    insert_households(conn, &rows)?;
+    Ok(out)
+}
+
+/// Writes one batch of members; a member whose family is not in the registry
+/// is a rejected row.
+pub fn upsert_members(
+    conn: &mut DbConnection,
+    batch: &[Parsed<MemberRecord>],
+    source: Source,
+) -> Result<BatchOutcome, ApiError> {
+    let family_ids: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.record.p3ke_family_id.clone())
+        .collect();
+    let kks: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.record.kk_number.clone())
+        .collect();
+    let families: Vec<(String, Option<String>, Option<String>)> = h::table
+        .filter(
+            h::p3ke_family_id
+                .assume_not_null()
+                .eq_any(&family_ids)
+                .or(h::kk_number.assume_not_null().eq_any(&kks)),
+        )
+        .select((h::id, h::p3ke_family_id, h::kk_number))
+        .load(conn)?;
+    let mut household_by_p3ke = HashMap::new();
+    let mut household_by_kk = HashMap::new();
+    for (id, p3ke, kk) in &families {
+        if let Some(p) = p3ke {
+            household_by_p3ke.insert(p.clone(), id.clone());
+        }
+        if let Some(k) = kk {
+            household_by_kk.insert(k.clone(), id.clone());
+        }
+    }
+    let household_ids: Vec<String> = families.iter().map(|f| f.0.clone()).collect();
+    let individual_ids: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.record.p3ke_individual_id.clone())
+        .collect();
+    let existing = m::table
+        .filter(
+            m::household_id
+                .eq_any(&household_ids)
+                .or(m::p3ke_individual_id
+                    .assume_not_null()
+                    .eq_any(&individual_ids)),
+        )
+        .load::<MemberRow>(conn)?;
+    let mut by_individual = HashMap::new();
+    let mut by_nik = HashMap::new();
+    let mut by_name = HashMap::new();
+    for (i, row) in existing.iter().enumerate() {
+        if let Some(id) = &row.p3ke_individual_id {
+            by_individual.insert(id.clone(), i);
+        }
+        if let Some(nik) = &row.nik {
+            by_nik.insert((row.household_id.clone(), nik.clone()), i);
+        }
+        by_name.insert((row.household_id.clone(), name_key(&row.name)), i);
+    }
+
+    let mut out = BatchOutcome::default();
+    let mut new_values: Vec<(String, String, MemberValues)> = Vec::new();
+    let t = now();
+    for item in batch {
+        let r = &item.record;
+        let household = r
+            .p3ke_family_id
+            .as_ref()
+            .and_then(|id| household_by_p3ke.get(id))
+            .or_else(|| r.kk_number.as_ref().and_then(|kk| household_by_kk.get(kk)));
+        let Some(household) = household else {
+            out.rejected.push(RejectedRow {
+                line: item.line,
+                sheet: item.sheet.clone(),
+                reason: match (&r.p3ke_family_id, &r.kk_number) {
+                    (Some(id), _) => format!(
+                        "family {id} is not in the registry: import its KEPALA-KELUARGA row first"
+                    ),
+                    (None, Some(kk)) => format!("family with No. KK {kk} is not in the registry"),
+                    _ => "the member names no family".to_string(),
+                },
+            });
+            continue;
+        };
+        let found = r
+            .p3ke_individual_id
+            .as_ref()
+            .and_then(|id| by_individual.get(id))
+            .or_else(|| {
+                (!r.nik.is_empty())
+                    .then(|| by_nik.get(&(household.clone(), r.nik.clone())))
+                    .flatten()
+            })
+            .or_else(|| by_name.get(&(household.clone(), name_key(&r.name))))
+            .map(|&i| &existing[i]);
+        let values = match (found, source) {
+            (Some(row), Source::Dtks) => MemberValues::from(&merge_member(&row.to_record(), r)),
+            _ => MemberValues::from(r),
+        };
+        match found {
+            Some(row) if row.household_id != *household => {
+                out.rejected.push(RejectedRow {
+                    line: item.line,
+                    sheet: item.sheet.clone(),
+                    reason: "the individual id belongs to a member of another family".to_string(),
+                });
+            }
+            Some(row) if values.content_hash == row.content_hash => out.unchanged += 1,
+            Some(row) => {
+                diesel::update(m::table.filter(m::id.eq(&row.id)))
+                    .set((&values, m::version.eq(row.version + 1), m::updated_at.eq(t)))
+                    .execute(conn)?;
+                out.updated.push(row.id.clone());
+            }
+            None => new_values.push((new_id(), household.clone(), values)),
+        }
+    }
+    out.created
+        .extend(new_values.iter().map(|(id, _, _)| id.clone()));
+    let rows: Vec<NewMember> = new_values
+        .into_iter()
+        .map(|(id, household_id, values)| NewMember {
+            id,
+            household_id,
+            values,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        })
+        .collect();
+    insert_members(conn, &rows)?;
+    Ok(out)
+}

@@ -1,0 +1,317 @@
+//! Running one import: read the file, hand its rows in batches to the registry
+//! writer, each batch with its progress in one transaction. The one place where
+//! reading files meets the database; the endpoint and `rbpk import` both call it.
+
+use chrono::NaiveDate;
+use diesel::Connection;
+
+use crate::db::audit::{self, Actor};
+use crate::db::household_imports::{self as records, Progress};
+use crate::db::registry_writer::{self as writer, BatchOutcome, Source};
+use crate::db::{regions, DbConnection};
+use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::region_lookup::RegionTable;
+use crate::error::ApiError;
+use crate::import::dtks::parse_dtks;
+use crate::import::p3ke::{stream_p3ke, FileError, ImportSink, Parsed, RejectedRow};
+use crate::import::sheet::{detect_media, Media, SheetReader};
+
+/// Families per transaction: large enough for few round trips, small enough
+/// that SQLite's bound-parameter limit is never reached (48 columns × 500).
+const FAMILY_BATCH: usize = 500;
+/// Members per transaction (19 columns × 1000).
+const MEMBER_BATCH: usize = 1000;
+
+/// The two file formats (DESIGN §5, Enumerations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    P3ke,
+    Dtks,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::P3ke => "p3ke",
+            Format::Dtks => "dtks",
+        }
+    }
+    fn source(self) -> Source {
+        match self {
+            Format::P3ke => Source::P3ke,
+            Format::Dtks => Source::Dtks,
+        }
+    }
+}
+
+/// The regions as the importers look them up, from the database.
+pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, ApiError> {
+    Ok(RegionTable::from_rows(regions::all(conn)?))
+}
+
+/// Checks a file before it is queued and counts its data rows: a file that
+/// cannot be read at all is refused at once instead of failing later.
+pub fn precheck(format: Format, bytes: &[u8]) -> Result<usize, FileError> {
+    use crate::import::{dtks, p3ke};
+    if bytes.is_empty() {
+        return Err(FileError::Empty);
+    }
+    let count = |mut r: SheetReader<'_>, required: &[&str]| -> Result<usize, FileError> {
+        let missing = r.header.missing(required);
+        if !missing.is_empty() {
+            return Err(FileError::MissingColumns {
+                sheet: r.name.clone(),
+                columns: missing,
+            });
+        }
+        let mut n = 0;
+        let mut buf = Vec::new();
+        while r.next_row(&mut buf)?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    };
+    match (format, detect_media(bytes)) {
+        (Format::P3ke, Media::Csv) => {
+            let r = SheetReader::csv(bytes, "CSV")?;
+            if r.header.position(p3ke::col::HEAD_NIK).is_some() {
+                count(r, p3ke::FAMILY_REQUIRED)
+            } else if r.header.position(p3ke::col::INDIVIDUAL_ID).is_some() {
+                count(r, p3ke::MEMBER_REQUIRED)
+            } else {
+                Err(FileError::UnrecognisedSheet(format!(
+                    "a P3KE CSV must be the {} sheet (with column '{}') or the {} sheet (with column '{}')",
+                    p3ke::FAMILY_SHEET,
+                    p3ke::col::HEAD_NIK,
+                    p3ke::MEMBER_SHEET,
+                    p3ke::col::INDIVIDUAL_ID
+                )))
+            }
+        }
+        (Format::P3ke, Media::Xlsx) => {
+            let families = SheetReader::xlsx(bytes, p3ke::FAMILY_SHEET)?;
+            let members = SheetReader::xlsx(bytes, p3ke::MEMBER_SHEET)?;
+            if families.is_none() && members.is_none() {
+                return Err(FileError::UnrecognisedSheet(format!(
+                    "the workbook has neither a {} nor an {} sheet",
+                    p3ke::FAMILY_SHEET,
+                    p3ke::MEMBER_SHEET
+                )));
+            }
+            let mut n = 0;
+            if let Some(r) = families {
+                n += count(r, p3ke::FAMILY_REQUIRED)?;
+            }
+            if let Some(r) = members {
+                n += count(r, p3ke::MEMBER_REQUIRED)?;
+            }
+            Ok(n)
+        }
+        (Format::Dtks, Media::Csv) => count(
+            SheetReader::csv(bytes, dtks::DTKS_SHEET)?,
+            dtks::DTKS_REQUIRED,
+        ),
+        // A DTKS workbook is read whole when it runs; its rows are counted then.
+        (Format::Dtks, Media::Xlsx) => Ok(0),
+    }
+}
+
+/// Buffers parsed rows and writes them in batches.
+struct BatchWriter<'c> {
+    conn: &'c mut DbConnection,
+    actor: &'c Actor,
+    import_id: &'c str,
+    source: Source,
+    families: Vec<Parsed<HouseholdRecord>>,
+    members: Vec<Parsed<MemberRecord>>,
+    rejected: Vec<RejectedRow>,
+    rows_read: usize,
+}
+
+/// Whether a failed batch may be retried row by row: constraint conflicts come
+/// from one bad row; anything else (a lost database) ends the import.
+fn row_level(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Conflict { .. } | ApiError::Unprocessable { .. }
+    )
+}
+
+impl BatchWriter<'_> {
+    fn write_batch<T: Clone>(
+        &mut self,
+        items: Vec<Parsed<T>>,
+        upsert: fn(&mut DbConnection, &[Parsed<T>], Source) -> Result<BatchOutcome, ApiError>,
+    ) -> Result<(), ApiError> {
+        let rejected = std::mem::take(&mut self.rejected);
+        let (import_id, actor, source, rows_done) =
+            (self.import_id, self.actor, self.source, self.rows_read);
+        let commit = |conn: &mut DbConnection, items: &[Parsed<T>], rejected: Vec<RejectedRow>| {
+            conn.transaction(|conn| {
+                let mut outcome = upsert(conn, items, source)?;
+                outcome.rejected.extend(rejected);
+                if !outcome.created.is_empty() || !outcome.updated.is_empty() {
+                    audit::record(
+                        conn,
+                        actor,
+                        "import_batch",
+                        "household_import",
+                        import_id,
+                        None,
+                        Some(&serde_json::json!({"created": outcome.created, "updated": outcome.updated})),
+                    )?;
+                }
+                records::advance(
+                    conn,
+                    import_id,
+                    &Progress {
+                        rows_done,
+                        created: outcome.created.len(),
+                        updated: outcome.updated.len(),
+                        unchanged: outcome.unchanged,
+                        rejected: outcome.rejected,
+                    },
+                )
+            })
+        };
+        match commit(self.conn, &items, rejected.clone()) {
+            Ok(()) => Ok(()),
+            Err(e) if row_level(&e) && items.len() > 1 => {
+                // One bad row must not cost its neighbours: write them one by one.
+                commit(self.conn, &[], rejected)?;
+                for item in items {
+                    let one = std::slice::from_ref(&item);
+                    if let Err(e) = commit(self.conn, one, Vec::new()) {
+                        if !row_level(&e) {
+                            return Err(e);
+                        }
+                        let reason = RejectedRow {
+                            line: item.line,
+                            sheet: item.sheet.clone(),
+                            reason: format!("conflicts with the registry: {e}"),
+                        };
+                        commit(self.conn, &[], vec![reason])?;
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn flush_families(&mut self) -> Result<(), ApiError> {
+        let items = std::mem::take(&mut self.families);
+        if items.is_empty() && self.rejected.is_empty() {
+            return Ok(());
+        }
+        self.write_batch(items, writer::upsert_families)
+    }
+
+    fn flush_members(&mut self) -> Result<(), ApiError> {
+        let items = std::mem::take(&mut self.members);
+        if items.is_empty() && self.rejected.is_empty() {
+            return Ok(());
+        }
+        self.write_batch(items, writer::upsert_members)
+    }
+
+    fn finish(&mut self) -> Result<(), ApiError> {
+        self.flush_families()?;
+        self.flush_members()
+    }
+}
+
+fn abort(e: ApiError) -> FileError {
+    FileError::Aborted(e.to_string())
+}
+
+impl ImportSink for BatchWriter<'_> {
+    fn row_read(&mut self) {
+        self.rows_read += 1;
+    }
+    fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
+        self.families.push(item);
+        if self.families.len() >= FAMILY_BATCH {
+            self.flush_families().map_err(abort)?;
+        }
+        Ok(())
+    }
+    fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
+        // Families go first, so members find the families of the same file.
+        if !self.families.is_empty() {
+            self.flush_families().map_err(abort)?;
+        }
+        self.members.push(item);
+        if self.members.len() >= MEMBER_BATCH {
+            self.flush_members().map_err(abort)?;
+        }
+        Ok(())
+    }
+    fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
+        self.rejected.push(row);
+        Ok(())
+    }
+}
+
+/// Runs an import to the end and records its outcome (`done` or `failed`).
+pub fn run(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import_id: &str,
+    format: Format,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<records::ImportRow, ApiError> {
+    records::set_status(conn, import_id, "running")?;
+    let outcome = write_all(conn, actor, import_id, format, bytes, today);
+    let error = match &outcome {
+        Ok(_) => None,
+        Err(e) => Some(e.clone()),
+    };
+    let rows_total = outcome.ok();
+    records::finish(conn, actor, import_id, error.as_deref(), rows_total)
+}
+
+/// Reads and writes everything; returns the rows read or why it stopped.
+fn write_all(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import_id: &str,
+    format: Format,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<usize, String> {
+    let regions = region_table(conn).map_err(|e| e.to_string())?;
+    let mut sink = BatchWriter {
+        conn,
+        actor,
+        import_id,
+        source: format.source(),
+        families: Vec::new(),
+        members: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+    };
+    match format {
+        Format::P3ke => {
+            stream_p3ke(bytes, &regions, today, &mut sink).map_err(|e| e.to_string())?
+        }
+        Format::Dtks => {
+            // DTKS rows of one family may be anywhere in the file: it is read
+            // whole and grouped before anything is written.
+            let parsed = parse_dtks(bytes, &regions, today).map_err(|e| e.to_string())?;
+            sink.rows_read = parsed.rows_total;
+            for r in parsed.rejected {
+                sink.rejected(r).map_err(|e| e.to_string())?;
+            }
+            for f in parsed.families {
+                sink.family(f).map_err(|e| e.to_string())?;
+            }
+            for m in parsed.members {
+                sink.member(m).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    sink.finish().map_err(|e| e.to_string())?;
+    Ok(sink.rows_read)
+}
