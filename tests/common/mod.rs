@@ -244,3 +244,60 @@ pub fn assert_problem(resp: &Resp, status: u16, code: &str) {
     assert_eq!(resp.code(), code, "body: {}", resp.body);
     assert_eq!(resp.body["status"].as_u64(), Some(u64::from(status)));
 }
+
+/// Synthetic P3KE/DTKS files of `families` families (see `rbpk demo-data`).
+pub struct DemoFiles {
+    pub families_csv: Vec<u8>,
+    pub members_csv: Vec<u8>,
+    pub xlsx: Vec<u8>,
+    pub dtks_csv: Vec<u8>,
+}
+
+pub fn demo_files(families: usize, seed: u64) -> DemoFiles {
+    let regions =
+        rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
+            .unwrap();
+    let data = rbpk::demo_data::generate(families, seed, &regions);
+    let dir = std::env::temp_dir().join(format!("rbpk-demo-{}", uuid::Uuid::new_v4()));
+    rbpk::demo_data::write_all(&data, &dir).unwrap();
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let files = DemoFiles {
+        families_csv: read("p3ke_keluarga.csv"),
+        members_csv: read("p3ke_individu.csv"),
+        xlsx: read("p3ke.xlsx"),
+        dtks_csv: read("dtks.csv"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    files
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+impl TestApp {
+    /// Uploads a file and waits (bounded) until its import is done or failed.
+    pub async fn import(&self, format: &str, content_type: &str, bytes: &[u8]) -> Resp {
+        let started = self
+            .send(
+                self.req(
+                    Method::POST,
+                    &format!("/api/v1/household-imports?format={format}"),
+                    Role::Bappeda,
+                )
+                .insert_header(("content-type", content_type))
+                .set_payload(bytes.to_vec()),
+            )
+            .await;
+        assert_eq!(started.status, 202, "import refused: {}", started.body);
+        let id = started.body["id"].as_str().unwrap().to_string();
+        for _ in 0..1200 {
+            let r = self
+                .get(&format!("/api/v1/household-imports/{id}"), Role::Bappeda)
+                .await;
+            if r.body["status"] == "done" || r.body["status"] == "failed" {
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("import {id} did not finish within 30 s");
+    }
+}
