@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod demo_data;
 pub mod domain;
 pub mod error;

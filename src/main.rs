@@ -114,10 +114,13 @@ fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let created = seed::demo_accounts(&mut conn, &password).map_err(|e| e.to_string())?;
     if created {
+        let (families, members) = rbpk::demo::seed_registry(&mut conn, rbpk::demo::DEMO_FAMILIES)
+            .map_err(|e| e.to_string())?;
         let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         println!();
         println!("Demo accounts created: {}", names.join(", "));
         println!("Their password (shown once): {password}");
+        println!("Synthetic registry: {families} families, {members} members (P3KE demo data, no real person)");
         println!("Get a token:");
         println!(
             "  curl -s -X POST http://{}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"username\":\"bappeda\",\"password\":\"{password}\"}}'",

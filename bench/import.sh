@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Import benchmark (issue 3): FAMILIES synthetic families (~4 members each) from
+# `rbpk demo-data` CSV files, imported with `rbpk import` (the endpoint's code)
+# into a fresh SQLite file and a fresh PostgreSQL database; wall time and peak
+# memory from /usr/bin/time. Reference: psql \copy of the same rows into the
+# same tables. Then a paged, kecamatan-filtered household list over the
+# registry, timed through HTTP. Rerun: bash bench/import.sh  (FAMILIES=... to resize)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FAMILIES="${FAMILIES:-100000}"
+PG="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+OUT=bench/out
+DATA="$OUT/data-$FAMILIES"
+BIN=target/release/rbpk
+PORT="${BENCH_PORT:-18080}"
+export RUST_LOG=warn
+export RBPK_JWT_SECRET="bench-secret-bench-secret-bench-secret-42"
+export DEMO_PASSWORD="bench-password-1"
+
+mkdir -p "$OUT"
+echo "== build (release)"
+cargo build --release -q
+if [ ! -f "$DATA/p3ke_individu.csv" ]; then
+  echo "== demo-data: $FAMILIES families"
+  "$BIN" demo-data --families "$FAMILIES" --out "$DATA" >/dev/null
+fi
+FAM="$DATA/p3ke_keluarga.csv"
+IND="$DATA/p3ke_individu.csv"
+echo "files: $(du -h "$FAM" | cut -f1) families, $(du -h "$IND" | cut -f1) members"
+
+# Runs `rbpk import` under /usr/bin/time; prints "seconds peak_mb".
+timed_import() {
+  local log="$OUT/time.log"
+  /usr/bin/time -v "$BIN" import --format p3ke "$FAM" "$IND" > "$OUT/import.out" 2> "$log"
+  cat "$OUT/import.out" >&2
+  local wall peak
+  wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  peak=$(grep "Maximum resident set size" "$log" | awk '{print int($NF/1024)}')
+  echo "$wall $peak"
+}
+
+# Times 200 requests of a kecamatan-filtered page (page 1..200 cycling) on a
+# running server; prints "median_ms p95_ms".
+time_list() {
+  local base="http://127.0.0.1:$PORT"
+  for _ in $(seq 1 100); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.2; done
+  local token
+  token=$(curl -sf -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"bappeda\",\"password\":\"$DEMO_PASSWORD\"}" | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
+  for i in $(seq 1 200); do
+    page=$(( (i % 40) + 1 ))
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" \
+      "$base/api/v1/households?region=64.02.06&per_page=50&page=$page"
+  done | python3 -c '
+import sys, statistics
+t = sorted(float(x) * 1000 for x in sys.stdin)
+print(f"{statistics.median(t):.1f} {t[int(len(t) * 0.95) - 1]:.1f}")'
+}
+
+serve() {
+  RBPK_BIND="127.0.0.1:$PORT" "$BIN" serve > "$OUT/serve.log" 2>&1 &
+  echo $!
+}
+
+echo "== SQLite"
+rm -f "$OUT"/bench.sqlite3*
+export DATABASE_URL="$OUT/bench.sqlite3"
+"$BIN" migrate
+read -r SQLITE_S SQLITE_MB < <(timed_import)
+pid=$(serve); read -r SQLITE_LIST_MED SQLITE_LIST_P95 < <(time_list); kill "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "== PostgreSQL"
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS rbpk_bench" -c "CREATE DATABASE rbpk_bench"
+export DATABASE_URL="$PG/rbpk_bench"
+"$BIN" migrate
+read -r PG_S PG_MB < <(timed_import)
+pid=$(serve); read -r PG_LIST_MED PG_LIST_P95 < <(time_list); kill "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "== Reference: psql \\copy of the same rows into the same tables"
+psql -q "$DATABASE_URL" -c "\\copy households TO '$OUT/households.copy'" -c "\\copy members TO '$OUT/members.copy'"
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS rbpk_copy" -c "CREATE DATABASE rbpk_copy"
+DATABASE_URL="$PG/rbpk_copy" "$BIN" migrate
+start=$(date +%s.%N)
+psql -q "$PG/rbpk_copy" -c "\\copy households FROM '$OUT/households.copy'" -c "\\copy members FROM '$OUT/members.copy'"
+end=$(date +%s.%N)
+COPY_S=$(python3 -c "print(f'{$end - $start:.2f}')")
+HOUSEHOLDS=$(psql -tAq "$PG/rbpk_copy" -c "SELECT count(*) FROM households")
+MEMBERS=$(psql -tAq "$PG/rbpk_copy" -c "SELECT count(*) FROM members")
+
+cat <<REPORT
+
+| backend | families | members | import (s) | peak RSS (MB) | list p50 (ms) | list p95 (ms) |
+|---|---|---|---|---|---|---|
+| SQLite | $HOUSEHOLDS | $MEMBERS | $SQLITE_S | $SQLITE_MB | $SQLITE_LIST_MED | $SQLITE_LIST_P95 |
+| PostgreSQL | $HOUSEHOLDS | $MEMBERS | $PG_S | $PG_MB | $PG_LIST_MED | $PG_LIST_P95 |
+| psql \\copy (reference) | $HOUSEHOLDS | $MEMBERS | $COPY_S | – | – | – |
+
+import / \\copy on PostgreSQL: $(python3 -c "print(f'{$PG_S / $COPY_S:.1f}x')")
+machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+REPORT

@@ -1,0 +1,40 @@
+//! Demo data for the embedded default: when a database has just got its demo
+//! accounts, it also gets synthetic families, imported through the same code
+//! as a real P3KE upload, so every endpoint has something to show.
+
+use crate::db::audit::Actor;
+use crate::db::{household_imports, DbConnection};
+use crate::domain::region::KUKAR_REGIONS_CSV;
+use crate::domain::region_lookup::RegionTable;
+use crate::error::ApiError;
+use crate::import::job::{self, Format};
+
+/// How many synthetic families a demo database gets.
+pub const DEMO_FAMILIES: usize = 2000;
+
+/// Writes synthetic P3KE files to a scratch folder and imports them.
+/// Returns the number of families and members imported.
+pub fn seed_registry(conn: &mut DbConnection, families: usize) -> Result<(i32, i32), ApiError> {
+    let regions =
+        RegionTable::from_csv(KUKAR_REGIONS_CSV).map_err(|e| ApiError::internal(e.to_string()))?;
+    let data = crate::demo_data::generate(families, 2026, &regions);
+    let dir = std::env::temp_dir().join(format!("rbpk-demo-{}", crate::db::new_id()));
+    let fam = dir.join("p3ke_keluarga.csv");
+    let ind = dir.join("p3ke_individu.csv");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| crate::demo_data::write_p3ke_csv(&data, &fam, &ind))
+        .and_then(|_| Ok((std::fs::read(&fam)?, std::fs::read(&ind)?)));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (fam, ind) = written.map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
+    let actor = Actor::system("demo-seed");
+    let today = chrono::Utc::now().date_naive();
+    let mut counts = Vec::new();
+    for bytes in [fam, ind] {
+        let rows =
+            job::precheck(Format::P3ke, &bytes).map_err(|e| ApiError::internal(e.to_string()))?;
+        let record = household_imports::create(conn, &actor, "p3ke", "text/csv", rows)?;
+        let done = job::run(conn, &actor, &record.id, Format::P3ke, &bytes, today)?;
+        counts.push(done.created);
+    }
+    Ok((counts[0], counts[1]))
+}
