@@ -56,6 +56,9 @@ where
             .configure(api::cycles::configure)
             .configure(api::households::configure)
             .configure(api::imports::configure)
+            .configure(api::programs::configure)
+            .configure(api::targets::configure)
+            .configure(api::recommendations::configure)
             .configure(api::audit::configure),
     )
     .configure(api::health::configure)

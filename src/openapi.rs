@@ -34,6 +34,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "regions", description = "Kemendagri regions of Kukar"),
         (name = "cycles", description = "Planning years and their calendar"),
         (name = "households", description = "The P3KE/DTKS registry of families and members, and its imports"),
+        (name = "programs", description = "Programs, their lifecycle, targets, recommendations and signatures"),
         (name = "audit", description = "Audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )

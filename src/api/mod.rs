@@ -7,6 +7,9 @@ pub mod cycles;
 pub mod health;
 pub mod households;
 pub mod imports;
+pub mod programs;
+pub mod recommendations;
+pub mod targets;
 pub mod middleware;
 pub mod regions;
 pub mod users;
@@ -144,6 +147,12 @@ pub fn with_etag<T: Serialize>(
     body: &T,
 ) -> HttpResponse {
     res.insert_header((header::ETAG, etag(version))).json(body)
+}
+
+/// Today in Kutai Kartanegara (WITA, UTC+8): calendar windows are local days,
+/// whatever the server's time zone.
+pub fn regency_today() -> chrono::NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// Instants on the wire: RFC 3339 in UTC with `Z`.

@@ -385,8 +385,8 @@ type BoxedHouseholds<'a> = h::BoxedQuery<'a, super::DbBackend>;
 
 /// Household ids a company may see: those recommended or assigned to its
 /// programs. Until a company has programs it sees none.
-fn company_visible(_conn: &mut DbConnection, _company_id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(Vec::new())
+fn company_visible(conn: &mut DbConnection, company_id: &str) -> Result<Vec<String>, ApiError> {
+    super::programs::company_household_ids(conn, company_id)
 }
 
 /// NIKs shared between families: head NIKs on more than one family, and

@@ -16,6 +16,7 @@ pub mod cycles;
 pub mod household_imports;
 pub mod households;
 pub mod idempotency;
+pub mod programs;
 pub mod regions;
 pub mod registry_writer;
 pub mod schema;

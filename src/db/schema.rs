@@ -180,4 +180,61 @@ diesel::allow_tables_to_appear_in_same_query!(
     households,
     members,
     household_imports,
+    programs,
+    program_targets,
+    program_recommendations,
 );
+
+diesel::table! {
+    programs (id) {
+        id -> Text,
+        cycle_year -> Integer,
+        company_id -> Text,
+        opd_code -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        program_type -> Text,
+        strategy -> Text,
+        budget -> BigInt,
+        target_regions -> Text,
+        status -> Text,
+        status_note -> Nullable<Text>,
+        agreement_number -> Nullable<Text>,
+        signed_by_company_on -> Nullable<Date>,
+        signed_by_company -> Nullable<Text>,
+        signed_by_opd_on -> Nullable<Date>,
+        signed_by_opd -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    program_targets (id) {
+        id -> Text,
+        program_id -> Text,
+        household_id -> Text,
+        member_id -> Nullable<Text>,
+        cycle_year -> Integer,
+        program_type -> Text,
+        active -> Bool,
+        status -> Text,
+        planned_value -> BigInt,
+        realized_value -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    program_recommendations (program_id, household_id) {
+        program_id -> Text,
+        household_id -> Text,
+        recommended_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(program_targets -> programs (program_id));
+diesel::joinable!(program_recommendations -> programs (program_id));

@@ -1,0 +1,3 @@
+DROP TABLE program_recommendations;
+DROP TABLE program_targets;
+DROP TABLE programs;

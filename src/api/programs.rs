@@ -1,0 +1,592 @@
+//! Programs: one company's contribution in one cycle, led by one OPD, moving
+//! through the lifecycle of `domain::program` (proposal, consolidation,
+//! verification, agreement, implementation).
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{bad_param, if_match, regency_today, utc, with_etag, Paging};
+use crate::auth::AuthUser;
+use crate::db::programs::{self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow};
+use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
+use crate::domain::program::{
+    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy, TransitionError,
+};
+use crate::domain::region::normalize_code;
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_programs)
+        .service(create_program)
+        .service(get_program)
+        .service(update_program)
+        .service(delete_program)
+        .service(transition)
+        .service(sign);
+}
+
+/// Who may read programs (each within its reach).
+pub const READ: &[Role] = &[
+    Role::Admin,
+    Role::Bappeda,
+    Role::Bupati,
+    Role::Viewer,
+    Role::Opd,
+    Role::Verifier,
+    Role::Company,
+];
+/// Who may create and edit programs (company: its own).
+const WRITE: &[Role] = &[Role::Company, Role::Bappeda, Role::Admin];
+
+/// A caller's reach: a company its own programs, an agency those it leads.
+pub fn reach(user: &AuthUser) -> ProgramReach {
+    match (user.company_id(), user.opd_code()) {
+        (Some(c), _) => ProgramReach::Company(c.to_string()),
+        (_, Some(o)) => ProgramReach::Opd(o.to_string()),
+        _ => ProgramReach::All,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "8d3e…", "cycle_year": 2027, "company_id": "00000000-0000-4000-8000-000000000001",
+    "opd_code": "PERKIM", "title": "Bedah rumah 40 KK Tenggarong", "description": null, "type": "housing",
+    "strategy": "reduce_burden", "budget": 1200000000, "target_regions": ["64.02.06"], "status": "consolidated",
+    "status_note": null, "agreement_number": null, "signed_by_company_on": null, "signed_by_opd_on": null,
+    "targets_count": 40, "available_actions": ["withdraw"],
+    "created_at": "2026-11-02T03:00:00Z", "updated_at": "2026-12-01T02:00:00Z"}))]
+pub struct Program {
+    pub id: String,
+    pub cycle_year: i32,
+    pub company_id: String,
+    /// The lead agency (OPD), e.g. `PERKIM`; required before consolidation.
+    pub opd_code: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
+    /// Whole rupiah.
+    pub budget: i64,
+    /// Region codes; empty means the company's working area.
+    pub target_regions: Vec<String>,
+    pub status: ProgramStatus,
+    /// The reason given with the last rejection, cancellation or override.
+    pub status_note: Option<String>,
+    pub agreement_number: Option<String>,
+    pub signed_by_company_on: Option<NaiveDate>,
+    pub signed_by_opd_on: Option<NaiveDate>,
+    pub targets_count: i64,
+    /// The lifecycle actions the caller could take today.
+    pub available_actions: Vec<Action>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Renders programs for a caller, with target counts and the actions open to it.
+pub fn render(conn: &mut DbConnection, user: &AuthUser, rows: Vec<ProgramRow>) -> Result<Vec<Program>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let counts = store::target_counts(conn, &ids)?;
+    let today = regency_today();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let status = r.status()?;
+        let calendar = cycles::get(conn, r.cycle_year)?.calendar();
+        let facts = store::facts(conn, &r, true)?;
+        let owner = owns(user, &r);
+        let actions = if owner {
+            available_actions(status, user.role(), today, &calendar, &facts)
+                .into_iter()
+                .filter(|a| *a != Action::Sign || matches!(user.role(), Role::Company | Role::Opd))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(Program {
+            id: r.id.clone(),
+            cycle_year: r.cycle_year,
+            targets_count: counts.get(&r.id).copied().unwrap_or(0),
+            target_regions: r.regions(),
+            company_id: r.company_id,
+            opd_code: r.opd_code,
+            title: r.title,
+            description: r.description,
+            program_type: r.program_type.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            strategy: r.strategy.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            budget: r.budget,
+            status,
+            status_note: r.status_note,
+            agreement_number: r.agreement_number,
+            signed_by_company_on: r.signed_by_company_on,
+            signed_by_opd_on: r.signed_by_opd_on,
+            available_actions: actions,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        });
+    }
+    Ok(out)
+}
+
+fn render_one(conn: &mut DbConnection, user: &AuthUser, row: ProgramRow) -> Result<(i32, Program), ApiError> {
+    let version = row.version;
+    let item = render(conn, user, vec![row])?.pop().ok_or_else(ApiError::not_found)?;
+    Ok((version, item))
+}
+
+/// Whether the caller acts for this program: its company, its lead agency, or
+/// Bappeda/admin. Readers such as the Bupati and viewers act on nothing.
+fn owns(user: &AuthUser, program: &ProgramRow) -> bool {
+    match user.role() {
+        Role::Company => user.company_id() == Some(program.company_id.as_str()),
+        Role::Opd => user.opd_code() == program.opd_code.as_deref(),
+        Role::Bappeda | Role::Admin => true,
+        _ => false,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProgramQuery {
+    /// Planning year.
+    pub cycle: Option<i32>,
+    pub company_id: Option<String>,
+    pub opd_code: Option<String>,
+    pub status: Option<ProgramStatus>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub program_type: Option<ProgramType>,
+    /// Programs whose target regions contain, or lie in, this region.
+    pub region: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"cycle_year": 2027, "title": "Bedah rumah 40 KK Tenggarong", "type": "housing",
+    "strategy": "reduce_burden", "budget": 1200000000, "opd_code": "PERKIM", "target_regions": ["64.02.06"]}))]
+pub struct NewProgram {
+    pub cycle_year: i32,
+    /// Required for bappeda and admin; a company files for itself.
+    pub company_id: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
+    /// Whole rupiah, 0 or more.
+    pub budget: i64,
+    /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
+    pub opd_code: Option<String>,
+    /// Region codes (kecamatan or desa); default: the company's working area.
+    pub target_regions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"budget": 1350000000, "opd_code": "PERKIM"}))]
+pub struct ProgramPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub program_type: Option<ProgramType>,
+    pub strategy: Option<Strategy>,
+    pub budget: Option<i64>,
+    pub opd_code: Option<String>,
+    pub target_regions: Option<Vec<String>>,
+}
+
+/// Agency codes: 2–20 capital letters, digits or `_`.
+fn valid_opd(code: &str) -> bool {
+    (2..=20).contains(&code.len()) && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiError> {
+    let mut e = Vec::new();
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        e.push(FieldError::new("title", "must be 1–200 characters"));
+    }
+    if budget < 0 {
+        e.push(FieldError::new("budget", "must be 0 or more whole rupiah"));
+    }
+    if opd.is_some_and(|o| !valid_opd(o)) {
+        e.push(FieldError::new("opd_code", "must be 2–20 capital letters, digits or _ (e.g. DINSOS)"));
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
+fn region_json(conn: &mut DbConnection, codes: &[String]) -> Result<String, ApiError> {
+    let resolved: Vec<String> = regions::resolve_all(conn, "target_regions", codes)?
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    Ok(serde_json::to_string(&resolved)?)
+}
+
+/// List programs.
+///
+/// **Roles:** admin, bappeda, bupati, viewer, verifier (all); company (its own);
+/// opd (those it leads).
+#[utoipa::path(tag = "programs", security(("bearer" = [])), params(ProgramQuery),
+    responses((status = 200, body = super::Page<Program>)))]
+#[get("/programs")]
+async fn list_programs(
+    req: HttpRequest,
+    user: AuthUser,
+    q: web::Query<ProgramQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let paging = Paging::new(q.page, q.per_page)?;
+    let q = q.into_inner();
+    let region = match &q.region {
+        Some(r) => Some(normalize_code(r).ok_or_else(|| bad_param("region", "is not a region code"))?),
+        None => None,
+    };
+    let filter = ProgramFilter {
+        cycle: q.cycle,
+        company_id: q.company_id,
+        opd_code: q.opd_code,
+        status: q.status.map(|s| s.as_str().to_string()),
+        program_type: q.program_type.map(|t| t.as_str().to_string()),
+        region,
+    };
+    let reach = reach(&user);
+    let (items, total) = db::run(&pool, move |c| {
+        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
+        Ok((render(c, &user, rows)?, total))
+    })
+    .await?;
+    Ok(paging.respond(&req, items, total))
+}
+
+/// Propose a program (created as `draft`; `submit` it within the proposal window).
+///
+/// **Roles:** company (for itself), bappeda, admin (naming `company_id`).
+/// The cycle and the company must exist and the company be active.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewProgram,
+    responses((status = 201, body = Program, headers(("ETag" = String), ("Location" = String)))))]
+#[post("/programs")]
+async fn create_program(
+    user: AuthUser,
+    body: web::Json<NewProgram>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let b = body.into_inner();
+    let company_id = match (user.company_id(), b.company_id.clone()) {
+        (Some(own), Some(given)) if own != given => {
+            return Err(ApiError::invalid_field("company_id", "a company proposes only its own programs"))
+        }
+        (Some(own), _) => own.to_string(),
+        (None, Some(given)) => given,
+        (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
+    };
+    check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        cycles::get(c, b.cycle_year).map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
+        let company = companies::get(c, &company_id).map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
+        if !company.active {
+            return Err(ApiError::invalid_field("company_id", "the company is not active"));
+        }
+        let fields = ProgramFields {
+            opd_code: b.opd_code,
+            title: b.title.trim().to_string(),
+            description: b.description,
+            program_type: b.program_type.as_str().to_string(),
+            strategy: b.strategy.as_str().to_string(),
+            budget: b.budget,
+            target_regions: region_json(c, &b.target_regions.unwrap_or_default())?,
+        };
+        let row = store::create(c, &actor, b.cycle_year, &company_id, &fields)?;
+        render_one(c, &user, row)
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/programs/{}", item.id)));
+    Ok(with_etag(res, version, &item))
+}
+
+/// Read a program.
+///
+/// **Roles:** as listing; outside the caller's reach the answer is 404.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Program, headers(("ETag" = String)))))]
+#[get("/programs/{id}")]
+async fn get_program(user: AuthUser, id: web::Path<String>, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let (version, item) = db::run(&pool, move |c| {
+        let row = store::get(c, &id, &reach)?;
+        render_one(c, &user, row)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}
+
+/// Edit a program while it is `draft` or `proposed` (the lead agency may
+/// still be set while `proposed`, which consolidation needs). The type cannot
+/// change once targets exist.
+///
+/// **Roles:** company (own), bappeda, admin. Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = ProgramPatch,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Program, headers(("ETag" = String))),
+        (status = 409, description = "`program_locked` (not draft/proposed) or `targets_exist` (type change)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[patch("/programs/{id}")]
+async fn update_program(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<ProgramPatch>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let id = id.into_inner();
+    let patch = body.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        let before = store::get(c, &id, &reach)?;
+        if !matches!(before.status()?, ProgramStatus::Draft | ProgramStatus::Proposed) {
+            return Err(ApiError::conflict(
+                "program_locked",
+                format!("a program that is {} can no longer be edited", before.status),
+            ));
+        }
+        let program_type = patch.program_type.map(|t| t.as_str().to_string()).unwrap_or(before.program_type.clone());
+        if program_type != before.program_type && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id) {
+            return Err(ApiError::conflict("targets_exist", "remove the targets before changing the program type"));
+        }
+        let fields = ProgramFields {
+            opd_code: patch.opd_code.or(before.opd_code.clone()),
+            title: patch.title.map(|t| t.trim().to_string()).unwrap_or(before.title.clone()),
+            description: patch.description.or(before.description.clone()),
+            program_type,
+            strategy: patch.strategy.map(|s| s.as_str().to_string()).unwrap_or(before.strategy.clone()),
+            budget: patch.budget.unwrap_or(before.budget),
+            target_regions: match patch.target_regions {
+                Some(codes) => region_json(c, &codes)?,
+                None => before.target_regions.clone(),
+            },
+        };
+        check_fields(&fields.title, fields.budget, fields.opd_code.as_deref())?;
+        let row = store::update_fields(c, &actor, &before, expected, &fields)?;
+        render_one(c, &user, row)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}
+
+/// Delete a draft program (a submitted one is withdrawn instead).
+///
+/// **Roles:** company (own), bappeda, admin.
+#[utoipa::path(tag = "programs", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 204, description = "Deleted"),
+        (status = 409, description = "`not_a_draft`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[delete("/programs/{id}")]
+async fn delete_program(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    db::tx(&pool, move |c| {
+        let before = store::get(c, &id, &reach)?;
+        if before.status()? != ProgramStatus::Draft {
+            return Err(ApiError::conflict("not_a_draft", "only a draft can be deleted; withdraw a submitted program"));
+        }
+        store::delete(c, &actor, &before, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Maps a refused transition to its problem.
+pub fn transition_error(e: TransitionError) -> ApiError {
+    match &e {
+        TransitionError::RoleNotAllowed { .. } => ApiError::Forbidden { detail: e.to_string() },
+        TransitionError::OutsideWindow { window, code, from, until } => ApiError::conflict_with(
+            code,
+            format!("the {window} window is not open today (from {from:?} until {until:?})"),
+            json!({"window": window.to_string(), "window_from": from, "window_until": until}),
+        ),
+        TransitionError::Precondition { code, detail } if e.http_status() == 422 => ApiError::unprocessable(code, detail.clone()),
+        _ => ApiError::conflict(e.code(), e.to_string()),
+    }
+}
+
+/// Applies the automatic steps (`mark_verified`, `agree`) after a change.
+pub fn settle(conn: &mut DbConnection, actor: &crate::db::audit::Actor, row: ProgramRow) -> Result<ProgramRow, ApiError> {
+    let status = row.status()?;
+    let facts = store::facts(conn, &row, false)?;
+    let next = after_verification(status, &facts);
+    if next == status {
+        return Ok(row);
+    }
+    let action = if next == ProgramStatus::Agreed { "agree" } else { "mark_verified" };
+    let moved = store::set_status(conn, actor, action, &row, None, next, None)?;
+    // Verified can lead on to agreed in the same change.
+    settle(conn, actor, moved)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "consolidate", "note": "Masuk RKPD 2027"}))]
+pub struct TransitionRequest {
+    /// `submit`, `consolidate`, `reject`, `withdraw`, `start`, `complete`, `cancel`.
+    pub action: Action,
+    /// Required for `reject` and `cancel`.
+    pub note: Option<String>,
+    /// Admin only: carry out the action outside its calendar window, with the
+    /// reason (audited).
+    pub override_reason: Option<String>,
+}
+
+/// Move a program through its lifecycle. The table of actions, roles, windows
+/// and preconditions is in `docs/program-lifecycle.md`. Outside the action's
+/// calendar window the answer is 409 with a `code` naming the window (e.g.
+/// `proposal_window_closed`) and its dates; an admin may override a closed
+/// window with `override_reason`.
+///
+/// **Roles:** by action — submit: company (own), bappeda, admin; consolidate,
+/// reject: bappeda, admin; withdraw: company (own), admin; start, complete:
+/// company (own), opd (lead), bappeda, admin; cancel: bappeda, admin.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = TransitionRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Program, headers(("ETag" = String))),
+        (status = 409, description = "`invalid_transition`, a window code such as `proposal_window_closed`, or a precondition such as `lead_opd_missing`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`note_required`, or a request body that is not valid", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/programs/{id}/transitions")]
+async fn transition(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<TransitionRequest>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Company, Role::Opd, Role::Bappeda, Role::Admin])?;
+    let expected = if_match(&req)?;
+    let b = body.into_inner();
+    if !Action::REQUESTABLE.contains(&b.action) {
+        return Err(ApiError::invalid_field(
+            "action",
+            "must be submit, consolidate, reject, withdraw, start, complete or cancel (signing has its own endpoint)",
+        ));
+    }
+    let override_reason = b.override_reason.filter(|r| !r.trim().is_empty());
+    if override_reason.is_some() && user.role() != Role::Admin {
+        return Err(ApiError::Forbidden { detail: "only an admin may override a calendar window".into() });
+    }
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        let before = store::get(c, &id, &reach)?;
+        let status = before.status()?;
+        let calendar = cycles::get(c, before.cycle_year)?.calendar();
+        let note = b.note.filter(|n| !n.trim().is_empty());
+        let facts = store::facts(c, &before, note.is_some())?;
+        let today = regency_today();
+        let strict = decide(status, b.action, user.role(), today, &calendar, &facts, false);
+        let next = match (strict, &override_reason) {
+            (Ok(next), _) => next,
+            (Err(TransitionError::OutsideWindow { .. }), Some(_)) => {
+                decide(status, b.action, user.role(), today, &calendar, &facts, true).map_err(transition_error)?
+            }
+            (Err(e), _) => return Err(transition_error(e)),
+        };
+        let status_note = match (&note, &override_reason) {
+            (Some(n), Some(r)) => Some(format!("{n} (window overridden: {r})")),
+            (None, Some(r)) => Some(format!("window overridden: {r}")),
+            (n, None) => n.clone(),
+        };
+        let row = store::set_status(c, &actor, b.action.as_str(), &before, expected, next, status_note.as_deref())?;
+        let row = settle(c, &actor, row)?;
+        render_one(c, &user, row)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"agreement_number": "PKS/012/BAPPEDA/I/2027", "signed_on": "2027-01-20"}))]
+pub struct SignatureRequest {
+    /// The agreement's number; both parties sign the same one.
+    pub agreement_number: String,
+    /// Not in the future.
+    pub signed_on: NaiveDate,
+}
+
+/// Sign the agreement, as the company or as the lead agency, until the
+/// cycle's agreement deadline. When both have signed and at least one target
+/// is verified eligible (and every target has a result), the program becomes
+/// `agreed`.
+///
+/// **Roles:** company (own), opd (lead).
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = SignatureRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Program, headers(("ETag" = String))),
+        (status = 409, description = "`invalid_transition` or `agreement_window_closed`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/programs/{id}/signatures")]
+async fn sign(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<SignatureRequest>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Company, Role::Opd])?;
+    let expected = if_match(&req)?;
+    let b = body.into_inner();
+    let number = b.agreement_number.trim().to_string();
+    if number.is_empty() || number.chars().count() > 100 {
+        return Err(ApiError::invalid_field("agreement_number", "must be 1–100 characters"));
+    }
+    if b.signed_on > regency_today() {
+        return Err(ApiError::invalid_field("signed_on", "must not be in the future"));
+    }
+    let party = if user.role() == Role::Company { Party::Company } else { Party::Opd };
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    let (version, item) = db::tx(&pool, move |c| {
+        let before = store::get(c, &id, &reach)?;
+        if let Some(existing) = &before.agreement_number {
+            if existing != &number {
+                return Err(ApiError::invalid_field(
+                    "agreement_number",
+                    format!("the other party signed agreement {existing}; both sign the same agreement"),
+                ));
+            }
+        }
+        let calendar = cycles::get(c, before.cycle_year)?.calendar();
+        let facts = store::facts(c, &before, true)?;
+        decide(before.status()?, Action::Sign, user.role(), regency_today(), &calendar, &facts, false)
+            .map_err(transition_error)?;
+        let row = store::sign(c, &actor, &before, expected, party, &number, b.signed_on)?;
+        let row = settle(c, &actor, row)?;
+        render_one(c, &user, row)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
+}

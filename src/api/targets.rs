@@ -1,0 +1,287 @@
+//! The targets of a program: households (optionally one member) it will
+//! reach, with planned and realised value. One household is an active target
+//! of at most one program of the same type per cycle.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::programs::{reach, settle};
+use super::{if_match, utc, with_etag, Paging};
+use crate::auth::AuthUser;
+use crate::db::programs::{self as store, TargetRow};
+use crate::db::{self, Pool};
+use crate::domain::program::{targets_editable, ProgramStatus, TargetStatus};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_targets)
+        .service(add_target)
+        .service(get_target)
+        .service(update_target)
+        .service(remove_target);
+}
+
+const READ: &[Role] = &[Role::Company, Role::Opd, Role::Bappeda, Role::Admin, Role::Verifier];
+const WRITE: &[Role] = &[Role::Company, Role::Opd, Role::Bappeda, Role::Admin];
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "c1d2…", "program_id": "8d3e…", "household_id": "3f6c…", "member_id": null,
+    "status": "eligible", "planned_value": 30000000, "realized_value": null, "active": true,
+    "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-12-05T01:00:00Z"}))]
+pub struct Target {
+    pub id: String,
+    pub program_id: String,
+    pub household_id: String,
+    pub member_id: Option<String>,
+    /// `proposed`, then the latest verification result, then `served`.
+    pub status: TargetStatus,
+    /// Whole rupiah.
+    pub planned_value: i64,
+    /// Whole rupiah, once delivered.
+    pub realized_value: Option<i64>,
+    /// False once the program was rejected, withdrawn or cancelled.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<TargetRow> for Target {
+    type Error = ApiError;
+    fn try_from(r: TargetRow) -> Result<Target, ApiError> {
+        Ok(Target {
+            status: r.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            id: r.id,
+            program_id: r.program_id,
+            household_id: r.household_id,
+            member_id: r.member_id,
+            planned_value: r.planned_value,
+            realized_value: r.realized_value,
+            active: r.active,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TargetQuery {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "planned_value": 30000000}))]
+pub struct NewTarget {
+    pub household_id: String,
+    /// One member the program reaches (e.g. a stunted child), if not the whole family.
+    pub member_id: Option<String>,
+    /// Whole rupiah, default 0.
+    pub planned_value: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"realized_value": 29500000}))]
+pub struct TargetPatch {
+    /// Until the program is agreed.
+    pub planned_value: Option<i64>,
+    /// Once the program is running: records delivery and marks the target `served`.
+    pub realized_value: Option<i64>,
+}
+
+fn editable(status: ProgramStatus) -> Result<(), ApiError> {
+    if targets_editable(status) {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "targets_locked",
+            format!("targets of a program that is {status} cannot be added, changed or removed"),
+        ))
+    }
+}
+
+fn money(field: &str, v: i64) -> Result<i64, ApiError> {
+    if v < 0 {
+        Err(ApiError::invalid_field(field, "must be 0 or more whole rupiah"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// The targets of a program.
+///
+/// **Roles:** company (own), opd (lead), bappeda, admin, verifier.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), TargetQuery),
+    responses((status = 200, body = super::Page<Target>)))]
+#[get("/programs/{id}/targets")]
+async fn list_targets(
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    q: web::Query<TargetQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let paging = Paging::new(q.page, q.per_page)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let (rows, total) = db::run(&pool, move |c| {
+        store::get(c, &id, &reach)?;
+        store::targets(c, &id, paging.offset(), paging.limit())
+    })
+    .await?;
+    let items = rows.into_iter().map(Target::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.respond(&req, items, total))
+}
+
+/// Add a target while the program is not yet agreed. A company adds households
+/// it was recommended (or already has); a household that is an active target of
+/// another program of the same type in the cycle is a 409 naming that program
+/// (`other_program_id`).
+///
+/// **Roles:** company (own), opd (lead), bappeda, admin.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewTarget, params(("id" = String, Path)),
+    responses((status = 201, body = Target, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "`already_targeted` (with `other_program_id`) or `targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/programs/{id}/targets")]
+async fn add_target(
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<NewTarget>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let b = body.into_inner();
+    let planned = money("planned_value", b.planned_value.unwrap_or(0))?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    let company = user.company_id().map(str::to_string);
+    let row = db::tx(&pool, move |c| {
+        let program = store::get(c, &id, &reach)?;
+        editable(program.status()?)?;
+        if let Some(company) = company {
+            // A company names only households it may see.
+            if !store::company_household_ids(c, &company)?.contains(&b.household_id) {
+                return Err(ApiError::invalid_field("household_id", "no such household"));
+            }
+        }
+        let row = store::add_target(c, &actor, &program, &b.household_id, b.member_id.as_deref(), planned)?;
+        let program = store::get(c, &id, &crate::db::programs::ProgramReach::All)?;
+        settle(c, &actor, program)?;
+        Ok(row)
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/programs/{}/targets/{}", row.program_id, row.id)));
+    Ok(with_etag(res, row.version, &Target::try_from(row)?))
+}
+
+/// Read a target.
+///
+/// **Roles:** company (own), opd (lead), bappeda, admin, verifier.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), ("target_id" = String, Path)),
+    responses((status = 200, body = Target, headers(("ETag" = String)))))]
+#[get("/programs/{id}/targets/{target_id}")]
+async fn get_target(
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let (id, target_id) = path.into_inner();
+    let reach = reach(&user);
+    let row = db::run(&pool, move |c| {
+        store::get(c, &id, &reach)?;
+        store::target(c, &id, &target_id)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), row.version, &Target::try_from(row)?))
+}
+
+/// Change a target's planned value (until agreement) or record its realised
+/// value (while the program runs; the target becomes `served`).
+///
+/// **Roles:** company (own), opd (lead), bappeda, admin.
+#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = TargetPatch,
+    params(("id" = String, Path), ("target_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, body = Target, headers(("ETag" = String))),
+        (status = 409, description = "`targets_locked` or `not_running`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[patch("/programs/{id}/targets/{target_id}")]
+async fn update_target(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<TargetPatch>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let b = body.into_inner();
+    let (id, target_id) = path.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    let row = db::tx(&pool, move |c| {
+        let program = store::get(c, &id, &reach)?;
+        let status = program.status()?;
+        let before = store::target(c, &id, &target_id)?;
+        let mut planned = before.planned_value;
+        let mut realized = before.realized_value;
+        let mut target_status: TargetStatus = before.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?;
+        if let Some(v) = b.planned_value {
+            editable(status)?;
+            planned = money("planned_value", v)?;
+        }
+        if let Some(v) = b.realized_value {
+            if status != ProgramStatus::Running {
+                return Err(ApiError::conflict("not_running", "realised values are recorded while the program runs"));
+            }
+            if !matches!(target_status, TargetStatus::Eligible | TargetStatus::Served) {
+                return Err(ApiError::conflict("not_eligible", "only a target verified eligible can be served"));
+            }
+            realized = Some(money("realized_value", v)?);
+            target_status = TargetStatus::Served;
+        }
+        store::update_target(c, &actor, &before, expected, planned, realized, target_status)
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), row.version, &Target::try_from(row)?))
+}
+
+/// Remove a target while the program is not yet agreed.
+///
+/// **Roles:** company (own), opd (lead), bappeda, admin.
+#[utoipa::path(tag = "programs", security(("bearer" = [])),
+    params(("id" = String, Path), ("target_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 204, description = "Removed"),
+        (status = 409, description = "`targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[delete("/programs/{id}/targets/{target_id}")]
+async fn remove_target(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let expected = if_match(&req)?;
+    let (id, target_id) = path.into_inner();
+    let reach = reach(&user);
+    let actor = user.actor();
+    db::tx(&pool, move |c| {
+        let program = store::get(c, &id, &reach)?;
+        editable(program.status()?)?;
+        let before = store::target(c, &id, &target_id)?;
+        store::remove_target(c, &actor, &before, expected)?;
+        settle(c, &actor, program)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
