@@ -54,6 +54,8 @@ where
             .configure(api::users::configure)
             .configure(api::regions::configure)
             .configure(api::cycles::configure)
+            .configure(api::companies::configure)
+            .configure(api::exemption_letters::configure)
             .configure(api::audit::configure),
     )
     .configure(api::health::configure)

@@ -33,6 +33,8 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "users", description = "Accounts (admin)"),
         (name = "regions", description = "Kemendagri regions of Kukar"),
         (name = "cycles", description = "Planning years and their calendar"),
+        (name = "companies", description = "Companies with a CSR (TJSP) duty, their contacts and working area"),
+        (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "audit", description = "Audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )

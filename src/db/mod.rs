@@ -12,7 +12,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::error::ApiError;
 
 pub mod audit;
+pub mod companies;
 pub mod cycles;
+pub mod exemption_letters;
 pub mod idempotency;
 pub mod regions;
 pub mod schema;
