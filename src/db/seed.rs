@@ -54,7 +54,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Ap
 
 /// Creates the synthetic company the `company` demo account acts for, unless
 /// it exists. Its NIB is made up; its working area is two real kecamatan of
-/// Kukar (Tenggarong and Tenggarong Seberang).
+/// Kukar (Tenggarong and Sebulu).
 pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, ApiError> {
     if companies::exists(conn, DEMO_COMPANY_ID)? {
         return Ok(false);
