@@ -21,7 +21,11 @@ fn mining_company(nib: &str) -> Value {
 /// Registers a second company as Bappeda; returns its id.
 async fn create_other(app: &TestApp) -> String {
     let resp = app
-        .post("/api/v1/companies", Role::Bappeda, mining_company("8120104567890"))
+        .post(
+            "/api/v1/companies",
+            Role::Bappeda,
+            mining_company("8120104567890"),
+        )
         .await;
     assert_eq!(resp.status, 201, "{}", resp.body);
     resp.body["id"].as_str().unwrap().to_string()
@@ -58,7 +62,11 @@ async fn the_demo_company_is_seeded_with_its_working_area() {
 async fn bappeda_registers_a_company_and_2019_codes_are_stored_as_current_ones() {
     let app = TestApp::spawn().await;
     let resp = app
-        .post("/api/v1/companies", Role::Bappeda, mining_company("8120104567890"))
+        .post(
+            "/api/v1/companies",
+            Role::Bappeda,
+            mining_company("8120104567890"),
+        )
         .await;
     assert_eq!(resp.status, 201, "{}", resp.body);
     let id = resp.body["id"].as_str().unwrap();
@@ -79,14 +87,24 @@ async fn bappeda_registers_a_company_and_2019_codes_are_stored_as_current_ones()
 #[actix_web::test]
 async fn only_bappeda_and_admins_register_companies() {
     let app = TestApp::spawn().await;
-    for role in [Role::Company, Role::Bupati, Role::Opd, Role::Verifier, Role::Viewer] {
+    for role in [
+        Role::Company,
+        Role::Bupati,
+        Role::Opd,
+        Role::Verifier,
+        Role::Viewer,
+    ] {
         let resp = app
             .post("/api/v1/companies", role, mining_company("8120104567890"))
             .await;
         assert_problem(&resp, 403, "forbidden");
     }
     let resp = app
-        .post("/api/v1/companies", Role::Admin, mining_company("8120104567890"))
+        .post(
+            "/api/v1/companies",
+            Role::Admin,
+            mining_company("8120104567890"),
+        )
         .await;
     assert_eq!(resp.status, 201, "{}", resp.body);
 }
@@ -106,7 +124,10 @@ async fn a_bad_nib_and_bad_contacts_are_422_naming_each_field() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["nib", "contact_email", "contact_phone"]);
-    assert_eq!(resp.body["errors"][0]["message"], "must be exactly 13 digits");
+    assert_eq!(
+        resp.body["errors"][0]["message"],
+        "must be exactly 13 digits"
+    );
 }
 
 #[actix_web::test]
@@ -143,7 +164,12 @@ async fn a_duplicate_nib_is_409_nib_taken() {
     assert_problem(&resp, 409, "nib_taken");
     // The same through PATCH.
     let resp = app
-        .patch(&demo_path(), Role::Bappeda, json!({"nib": "8120104567890"}), None)
+        .patch(
+            &demo_path(),
+            Role::Bappeda,
+            json!({"nib": "8120104567890"}),
+            None,
+        )
         .await;
     assert_problem(&resp, 409, "nib_taken");
 }
@@ -154,7 +180,10 @@ async fn the_list_filters_by_sector_region_active_and_name() {
     create_other(&app).await;
     let list = |q: &'static str| {
         let app = &app;
-        async move { app.get(&format!("/api/v1/companies?{q}"), Role::Bappeda).await }
+        async move {
+            app.get(&format!("/api/v1/companies?{q}"), Role::Bappeda)
+                .await
+        }
     };
     let all = list("").await;
     assert_eq!(all.status, 200);
@@ -173,7 +202,10 @@ async fn the_list_filters_by_sector_region_active_and_name() {
         names(&list("region=64.02.08.2001").await),
         ["PT Bara Kutai Energi"]
     );
-    assert_eq!(names(&list("region=64.02.19").await), ["PT Bara Kutai Energi"]);
+    assert_eq!(
+        names(&list("region=64.02.19").await),
+        ["PT Bara Kutai Energi"]
+    );
     assert_eq!(list("region=64.02").await.body["total"], 2);
     assert_eq!(list("region=64.02.01").await.body["total"], 0);
     assert_eq!(
@@ -182,15 +214,25 @@ async fn the_list_filters_by_sector_region_active_and_name() {
     );
     assert_eq!(list("q=50%25").await.body["total"], 0);
     assert_eq!(list("active=false").await.body["total"], 0);
-    assert_eq!(list("active=true&per_page=1").await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        list("active=true&per_page=1").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[actix_web::test]
 async fn bad_list_parameters_are_400() {
     let app = TestApp::spawn().await;
-    let resp = app.get("/api/v1/companies?region=99.99", Role::Bappeda).await;
+    let resp = app
+        .get("/api/v1/companies?region=99.99", Role::Bappeda)
+        .await;
     assert_problem(&resp, 400, "invalid_parameter");
-    let resp = app.get("/api/v1/companies?sector=fishing", Role::Bappeda).await;
+    let resp = app
+        .get("/api/v1/companies?sector=fishing", Role::Bappeda)
+        .await;
     assert_problem(&resp, 400, "invalid_query");
     let resp = app.get("/api/v1/companies?nib=1", Role::Bappeda).await;
     assert_problem(&resp, 400, "invalid_query");
@@ -230,7 +272,10 @@ async fn another_company_gets_404_on_the_first_and_lists_only_itself() {
     let missing = get("/api/v1/companies/no-such-id".into()).await;
     let foreign = get(demo_path()).await;
     assert_problem(&foreign, 404, "not_found");
-    assert_eq!(foreign.body, missing.body, "same answer as a missing record");
+    assert_eq!(
+        foreign.body, missing.body,
+        "same answer as a missing record"
+    );
     let list = get("/api/v1/companies".into()).await;
     assert_eq!(list.body["total"], 1);
     assert_eq!(list.body["items"][0]["id"], other_id.as_str());
@@ -265,7 +310,10 @@ async fn a_company_updates_its_own_contacts() {
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.body["contact_name"], "Dewi Lestari");
     assert_eq!(resp.body["contact_email"], "dewi@mitra.example");
-    assert!(resp.body["contact_phone"].is_null(), "an empty string clears it");
+    assert!(
+        resp.body["contact_phone"].is_null(),
+        "an empty string clears it"
+    );
     assert_eq!(resp.body["name"], "PT Mitra Sawit Lestari (demo)");
     assert_eq!(resp.etag(), "\"2\"");
 }
@@ -301,7 +349,12 @@ async fn a_company_may_not_patch_another_company() {
         .await;
     assert_problem(&resp, 404, "not_found");
     let resp = app
-        .patch(&demo_path(), Role::Viewer, json!({"contact_name": "x"}), None)
+        .patch(
+            &demo_path(),
+            Role::Viewer,
+            json!({"contact_name": "x"}),
+            None,
+        )
         .await;
     assert_problem(&resp, 403, "forbidden");
 }
@@ -323,7 +376,12 @@ async fn bappeda_changes_every_field_and_a_stale_if_match_is_412() {
     assert_eq!(resp.body["working_area"], json!(["64.02.07.2001"]));
     assert_eq!(resp.body["active"], false);
     let stale = app
-        .patch(&demo_path(), Role::Bappeda, json!({"active": true}), Some("\"1\""))
+        .patch(
+            &demo_path(),
+            Role::Bappeda,
+            json!({"active": true}),
+            Some("\"1\""),
+        )
         .await;
     assert_problem(&stale, 412, "stale_etag");
     let current = app.get(&demo_path(), Role::Bappeda).await;
@@ -345,7 +403,12 @@ async fn company_changes_are_audited_with_old_and_new_values() {
     let id = create_other(&app).await;
     let path = format!("/api/v1/companies/{id}");
     let resp = app
-        .patch(&path, Role::Admin, json!({"name": "PT Bara Kutai Energi Tbk"}), None)
+        .patch(
+            &path,
+            Role::Admin,
+            json!({"name": "PT Bara Kutai Energi Tbk"}),
+            None,
+        )
         .await;
     assert_eq!(resp.status, 200);
     let audit = app

@@ -85,7 +85,7 @@ fn flow_error(e: ExemptionError) -> ApiError {
         ExemptionError::NotAllowedFromState { status, .. } => ApiError::conflict_with(
             e.code(),
             e.to_string(),
-            serde_json::json!({ "status": status.map(|s| s.as_str()) }),
+            serde_json::json!({ "letter_status": status.map(|s| s.as_str()) }),
         ),
     }
 }
@@ -392,7 +392,7 @@ async fn step(
 #[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), request_body = ReviewBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
-        (status = 409, description = "`invalid_transition` (with the letter's `status`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`stale_etag`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/exemption-letters/{id}/review")]
 async fn review_letter(
@@ -428,7 +428,7 @@ async fn review_letter(
 #[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), request_body = DecisionBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
-        (status = 409, description = "`invalid_transition` (with the letter's `status`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`stale_etag`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/exemption-letters/{id}/decision")]
 async fn decide_letter(
@@ -469,7 +469,7 @@ async fn decide_letter(
 #[utoipa::path(tag = "exemption-letters", security(("bearer" = [])),
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
-        (status = 409, description = "`invalid_transition` (with the letter's `status`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`stale_etag`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/exemption-letters/{id}/withdraw")]
 async fn withdraw_letter(
@@ -555,7 +555,7 @@ async fn put_document(
                     "the scanned letter can be replaced only before the decision; the letter is {}",
                     before.status
                 ),
-                serde_json::json!({ "status": before.status }),
+                serde_json::json!({ "letter_status": before.status }),
             ));
         }
         store::put_document(c, &actor, &before, expected, &pdf)
