@@ -59,6 +59,8 @@ where
             .configure(api::programs::configure)
             .configure(api::targets::configure)
             .configure(api::recommendations::configure)
+            .configure(api::companies::configure)
+            .configure(api::exemption_letters::configure)
             .configure(api::audit::configure),
     )
     .configure(api::health::configure)

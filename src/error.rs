@@ -81,6 +81,10 @@ pub enum ApiError {
     /// 404: no such record, or a record outside the caller's reach (same answer).
     #[error("{detail}")]
     NotFound { detail: String },
+    /// 404 with its own code: the record is in reach but the part asked for
+    /// is not there (e.g. `no_document` for a letter without a scan).
+    #[error("{detail}")]
+    Missing { code: String, detail: String },
     /// 405: the path exists, the method does not; `allow` lists the methods.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
@@ -162,6 +166,13 @@ impl ApiError {
             extra,
         }
     }
+    /// 404 with a specific code, for a missing part of a record in reach.
+    pub fn missing(code: &str, detail: impl Into<String>) -> Self {
+        ApiError::Missing {
+            code: code.into(),
+            detail: detail.into(),
+        }
+    }
     pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
         ApiError::Unprocessable {
             code: code.into(),
@@ -200,6 +211,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Missing { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
@@ -252,7 +264,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,

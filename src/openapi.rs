@@ -35,6 +35,8 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "cycles", description = "Planning years and their calendar"),
         (name = "households", description = "The P3KE/DTKS registry of families and members, and its imports"),
         (name = "programs", description = "Programs, their lifecycle, targets, recommendations and signatures"),
+        (name = "companies", description = "Companies with a CSR (TJSP) duty, their contacts and working area"),
+        (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "audit", description = "Audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )

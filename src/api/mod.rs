@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod companies;
 pub mod cycles;
+pub mod exemption_letters;
 pub mod health;
 pub mod households;
 pub mod imports;

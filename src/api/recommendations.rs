@@ -106,7 +106,8 @@ async fn recommendations(
         if user.role() == Role::Company {
             store::record_recommendations(c, &program.id, &ids)?;
         }
-        let households = render(c, &user, store::households_in_order(c, &ids)?)?;
+        let rows = store::households_in_order(c, &ids)?;
+        let households = render(c, &user, rows)?;
         Ok(households
             .into_iter()
             .zip(ranked)

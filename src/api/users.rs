@@ -68,7 +68,8 @@ pub struct NewUserBody {
     /// At least 10 characters.
     pub password: String,
     pub role: Role,
-    /// Required for `company` accounts, forbidden otherwise.
+    /// Required for `company` accounts and must name an existing company
+    /// (422 otherwise); forbidden for other roles.
     pub company_id: Option<String>,
     /// Required for `opd` accounts (e.g. `DINSOS`), forbidden otherwise.
     pub opd_code: Option<String>,

@@ -12,9 +12,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::error::ApiError;
 
 pub mod audit;
+pub mod companies;
 pub mod cycles;
 pub mod household_imports;
 pub mod households;
+pub mod exemption_letters;
 pub mod idempotency;
 pub mod programs;
 pub mod regions;

@@ -64,7 +64,7 @@ impl ProgramRow {
 }
 
 /// The fields a program is created or edited with.
-#[derive(Debug, Clone, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset, Insertable)]
 #[diesel(table_name = p, treat_none_as_null = true)]
 pub struct ProgramFields {
     pub opd_code: Option<String>,
@@ -126,12 +126,16 @@ fn filtered<'a>(f: &'a ProgramFilter, reach: &'a ProgramReach) -> Boxed<'a> {
     if let Some(code) = &f.region {
         // Regions are stored as a JSON array of dotted codes: a program matches
         // when one of them is the code, lies inside it, or contains it.
-        let mut cond = p::target_regions.like(format!("%\"{code}\"%"));
-        cond = cond.or(p::target_regions.like(format!("%\"{code}.%")));
+        let mut patterns = vec![format!("%\"{code}\"%"), format!("%\"{code}.%")];
         let mut parent = code.as_str();
         while let Some((up, _)) = parent.rsplit_once('.') {
-            cond = cond.or(p::target_regions.like(format!("%\"{up}\"%")));
+            patterns.push(format!("%\"{up}\"%"));
             parent = up;
+        }
+        let mut cond: Box<dyn BoxableExpression<p::table, super::DbBackend, SqlType = diesel::sql_types::Bool>> =
+            Box::new(p::target_regions.like(patterns[0].clone()));
+        for pattern in &patterns[1..] {
+            cond = Box::new(cond.or(p::target_regions.like(pattern.clone())));
         }
         q = q.filter(cond);
     }

@@ -168,8 +168,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    companies (id) {
+        id -> Text,
+        name -> Text,
+        legal_form -> Text,
+        nib -> Text,
+        sector -> Text,
+        address -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        working_area -> Text,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exemption_letters (id) {
+        id -> Text,
+        company_id -> Text,
+        cycle_year -> Integer,
+        letter_number -> Text,
+        letter_date -> Date,
+        reason_category -> Text,
+        reason -> Text,
+        status -> Text,
+        review_recommendation -> Nullable<Text>,
+        review_note -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        document -> Nullable<Binary>,
+        document_size -> Nullable<Integer>,
+        document_uploaded_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(households -> regions (region_code));
 diesel::joinable!(members -> households (household_id));
+diesel::joinable!(exemption_letters -> companies (company_id));
+diesel::joinable!(exemption_letters -> cycles (cycle_year));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -183,6 +230,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     programs,
     program_targets,
     program_recommendations,
+    companies,
+    exemption_letters,
 );
 
 diesel::table! {

@@ -4,6 +4,7 @@
 use diesel::Connection;
 
 use super::audit::Actor;
+use super::companies::{self, NewCompany};
 use super::users::{self, NewUser};
 use super::{regions, DbConnection};
 use crate::auth::password;
@@ -32,6 +33,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Ap
         // by design.
         let hash = password::hash(password)?;
         let actor = Actor::system("seed");
+        demo_company(conn, &actor)?;
         for role in Role::ALL {
             users::create(
                 conn,
@@ -48,4 +50,33 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Ap
         }
         Ok(true)
     })
+}
+
+/// Creates the synthetic company the `company` demo account acts for, unless
+/// it exists. Its NIB is made up; its working area is two real kecamatan of
+/// Kukar (Tenggarong and Sebulu).
+pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, ApiError> {
+    if companies::exists(conn, DEMO_COMPANY_ID)? {
+        return Ok(false);
+    }
+    let working_area =
+        companies::resolve_working_area(conn, &["64.02.06".to_string(), "64.02.07".to_string()])?;
+    companies::create(
+        conn,
+        actor,
+        NewCompany {
+            id: DEMO_COMPANY_ID.to_string(),
+            name: "PT Mitra Sawit Lestari (demo)".to_string(),
+            legal_form: "pt".to_string(),
+            nib: "9120000000001".to_string(),
+            sector: "plantation".to_string(),
+            address: Some("Jl. Contoh No. 1, Tenggarong (demo)".to_string()),
+            contact_name: Some("Demo CSR Officer".to_string()),
+            contact_email: Some("csr@mitra-sawit.example".to_string()),
+            contact_phone: Some("+62 541 000000".to_string()),
+            working_area,
+            active: true,
+        },
+    )?;
+    Ok(true)
 }

@@ -58,7 +58,19 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, ApiError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// 422 on `company_id` unless it names an existing company.
+fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<(), ApiError> {
+    match company_id {
+        Some(id) if !super::companies::exists(conn, id)? => Err(ApiError::invalid_field(
+            "company_id",
+            format!("no company has id `{id}`"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, ApiError> {
+    check_company(conn, new.company_id.as_deref())?;
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(users::table)
@@ -158,6 +170,9 @@ pub fn update(
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
     crate::domain::account::check_binding(&role, company_id.as_deref(), opd_code.as_deref())?;
+    if company_id != before.company_id {
+        check_company(conn, company_id.as_deref())?;
+    }
     let updated = diesel::update(
         users::table
             .filter(users::id.eq(id))

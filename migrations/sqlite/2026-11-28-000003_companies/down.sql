@@ -1,0 +1,2 @@
+DROP TABLE exemption_letters;
+DROP TABLE companies;
