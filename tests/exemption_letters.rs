@@ -37,7 +37,7 @@ async fn file(app: &TestApp) -> String {
         .post("/api/v1/exemption-letters", Role::Company, letter())
         .await;
     assert_eq!(resp.status, 201, "{}", resp.body);
-    resp.body["id"].as_str().unwrap().to_string()
+    resp.body["id"].as_str().unwrap_or_default().to_string()
 }
 
 fn path(id: &str, tail: &str) -> String {
@@ -86,7 +86,7 @@ async fn other_company(app: &TestApp) -> (String, String) {
         )
         .await;
     assert_eq!(resp.status, 201, "{}", resp.body);
-    let id = resp.body["id"].as_str().unwrap().to_string();
+    let id = resp.body["id"].as_str().unwrap_or_default().to_string();
     (app.token_for("other", Role::Company, Some(&id), None), id)
 }
 
@@ -580,4 +580,65 @@ async fn only_the_company_uploads_and_only_before_the_decision() {
     let resp = upload(&app, &id, "application/pdf", PDF.to_vec()).await;
     assert_problem(&resp, 409, "letter_closed");
     assert_eq!(resp.body["letter_status"], "accepted");
+}
+
+#[actix_web::test]
+async fn concurrent_filings_leave_exactly_one_active_letter() {
+    let app = app_with_cycle().await;
+    let attempts = (0..4).map(|_| app.post("/api/v1/exemption-letters", Role::Company, letter()));
+    let results = futures_util::future::join_all(attempts).await;
+    let created = results.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        results.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| r.status != 201) {
+        // PostgreSQL answers the loser with the unique index (409); SQLite
+        // serialises writers and may instead ask it to retry (503).
+        assert!(
+            r.code() == "exemption_letter_exists" || r.status == 503,
+            "{}",
+            r.body
+        );
+    }
+    let list = app
+        .get("/api/v1/exemption-letters?status=submitted", Role::Bappeda)
+        .await;
+    assert_eq!(list.body["total"], 1);
+}
+
+#[actix_web::test]
+async fn the_database_itself_refuses_a_second_active_letter() {
+    use diesel::result::{DatabaseErrorKind, Error};
+    use diesel::RunQueryDsl;
+    let app = app_with_cycle().await;
+    file(&app).await;
+    let mut conn = app.state.pool.get().unwrap();
+    let insert = |id: &str, status: &str| {
+        format!(
+            "INSERT INTO exemption_letters (id, company_id, cycle_year, letter_number, letter_date, \
+             reason_category, reason, status, version, created_at, updated_at) VALUES ('{id}', \
+             '{DEMO_COMPANY_ID}', 2027, '1', '2025-11-20', 'other', 'x', '{status}', 1, \
+             '2026-11-28 00:00:00', '2026-11-28 00:00:00')"
+        )
+    };
+    let err = diesel::sql_query(insert("raw-1", "reviewed"))
+        .execute(&mut *conn)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+        ),
+        "{err:?}"
+    );
+    // Inactive letters are not counted.
+    diesel::sql_query(insert("raw-2", "withdrawn"))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::sql_query(insert("raw-3", "rejected"))
+        .execute(&mut *conn)
+        .unwrap();
 }

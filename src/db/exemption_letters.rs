@@ -12,8 +12,9 @@ use super::schema::exemption_letters as el;
 use super::{check_version, companies, cycles, new_id, now, DbConnection};
 use crate::error::ApiError;
 
-/// Every column but the document itself: lists and reads never load the bytes.
-const COLUMNS: (
+/// The columns of a [`LetterRow`]: every column but the document itself, so
+/// lists and reads never load the bytes.
+type Columns = (
     el::id,
     el::company_id,
     el::cycle_year,
@@ -34,7 +35,9 @@ const COLUMNS: (
     el::version,
     el::created_at,
     el::updated_at,
-) = (
+);
+
+const COLUMNS: Columns = (
     el::id,
     el::company_id,
     el::cycle_year,

@@ -1,7 +1,8 @@
 //! The test harness: each test starts the real application (`app::build`) on a
 //! fresh database of its own — a SQLite file, or a PostgreSQL schema when
 //! `TEST_DATABASE_URL` names a PostgreSQL server — and talks HTTP to it.
-#![allow(dead_code)]
+// The harness panics on a broken setup: that is a test failure, not a crash.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 
