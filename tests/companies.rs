@@ -1,6 +1,8 @@
 //! Companies: registration and validation, filters, what a company may see
 //! and change of itself, optimistic locking, and the audit trail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{assert_problem, TestApp};

@@ -1,5 +1,7 @@
 //! The committed contract must be what the code generates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use rbpk::app::openapi_document;
 use rbpk::openapi::to_pretty_json;
 
@@ -40,4 +42,17 @@ fn every_operation_names_its_roles_and_documents_errors() {
             }
         }
     }
+}
+
+/// The committed lifecycle table must match the code. To refresh it:
+/// `RBPK_WRITE_DOCS=1 cargo test --test contract`.
+#[test]
+fn committed_lifecycle_table_matches_the_transition_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/program-lifecycle.md");
+    let generated = rbpk::domain::program::markdown_table();
+    if std::env::var_os("RBPK_WRITE_DOCS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert_eq!(committed, generated, "docs/program-lifecycle.md is stale");
 }

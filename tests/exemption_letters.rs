@@ -2,6 +2,8 @@
 //! per company and cycle, privacy between companies, the scanned letter, and
 //! the audit trail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::http::Method;

@@ -1,6 +1,8 @@
 //! Foundation: auth, users, regions, cycles and the shared machinery
 //! (problem+json, pagination, ETag/If-Match, Idempotency-Key, audit, health).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::http::Method;

@@ -1,5 +1,7 @@
 //! The household registry: imports, filters, validation, privacy, duplicates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::http::Method;

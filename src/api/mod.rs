@@ -9,11 +9,11 @@ pub mod exemption_letters;
 pub mod health;
 pub mod households;
 pub mod imports;
+pub mod middleware;
 pub mod programs;
 pub mod recommendations;
-pub mod targets;
-pub mod middleware;
 pub mod regions;
+pub mod targets;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};

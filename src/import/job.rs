@@ -116,6 +116,9 @@ pub fn precheck(format: Format, bytes: &[u8]) -> Result<usize, FileError> {
     }
 }
 
+/// A registry writer for one kind of record.
+type Upsert<T> = fn(&mut DbConnection, &[Parsed<T>], Source) -> Result<BatchOutcome, ApiError>;
+
 /// Buffers parsed rows and writes them in batches.
 struct BatchWriter<'c> {
     conn: &'c mut DbConnection,
@@ -141,7 +144,7 @@ impl BatchWriter<'_> {
     fn write_batch<T: Clone>(
         &mut self,
         items: Vec<Parsed<T>>,
-        upsert: fn(&mut DbConnection, &[Parsed<T>], Source) -> Result<BatchOutcome, ApiError>,
+        upsert: Upsert<T>,
     ) -> Result<(), ApiError> {
         let rejected = std::mem::take(&mut self.rejected);
         let (import_id, actor, source, rows_done) =

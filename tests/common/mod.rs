@@ -302,3 +302,81 @@ impl TestApp {
         panic!("import {id} did not finish within 30 s");
     }
 }
+
+/// Today in Kukar (UTC+8), as the service reckons calendar windows.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// A date `days` from today, as `YYYY-MM-DD`.
+pub fn day(days: i64) -> String {
+    (today() + chrono::Duration::days(days)).to_string()
+}
+
+impl TestApp {
+    /// Creates the cycle `year` (or moves its dates) with the four dates given
+    /// as day offsets from today.
+    pub async fn cycle(
+        &self,
+        year: i32,
+        proposals_close: i64,
+        verification_start: i64,
+        verification_end: i64,
+        agreement_deadline: i64,
+    ) {
+        let dates = serde_json::json!({
+            "proposals_close": day(proposals_close),
+            "verification_start": day(verification_start),
+            "verification_end": day(verification_end),
+            "agreement_deadline": day(agreement_deadline),
+        });
+        let existing = self
+            .get(&format!("/api/v1/cycles/{year}"), Role::Bappeda)
+            .await;
+        let resp = if existing.status == 200 {
+            self.patch(
+                &format!("/api/v1/cycles/{year}"),
+                Role::Bappeda,
+                dates,
+                None,
+            )
+            .await
+        } else {
+            let mut body = dates;
+            body["year"] = serde_json::json!(year);
+            self.post("/api/v1/cycles", Role::Bappeda, body).await
+        };
+        assert!(resp.status.is_success(), "cycle: {}", resp.body);
+    }
+
+    /// Creates a company with a user of its own; returns (company id, token).
+    pub async fn company(
+        &self,
+        name: &str,
+        nib: &str,
+        sector: &str,
+        area: &[&str],
+    ) -> (String, String) {
+        let resp = self
+            .post(
+                "/api/v1/companies",
+                Role::Bappeda,
+                serde_json::json!({"name": name, "legal_form": "pt", "nib": nib, "sector": sector,
+                    "address": "Tenggarong", "contact_name": "CSR", "contact_email": "csr@example.com",
+                    "contact_phone": "0812-0000-0000", "working_area": area}),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "company: {}", resp.body);
+        let id = resp.body["id"].as_str().unwrap().to_string();
+        let token = self.token_for(&format!("csr-{nib}"), Role::Company, Some(&id), None);
+        (id, token)
+    }
+
+    /// A request with a given bearer token.
+    pub fn req_as(&self, method: Method, path: &str, token: &str) -> TestRequest {
+        TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+    }
+}

@@ -1,0 +1,731 @@
+//! Programs: proposal to signatures, calendar windows, targets without double
+//! targeting, recommendations and what companies may see.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use actix_web::http::Method;
+use common::{assert_problem, demo_files, TestApp};
+use rbpk::domain::role::Role;
+use serde_json::{json, Value};
+
+const YEAR: i32 = 2031;
+const DEMO_COMPANY: &str = "00000000-0000-4000-8000-000000000001";
+
+/// A registry, and a cycle whose proposal window is open.
+async fn setup() -> TestApp {
+    let app = TestApp::spawn().await;
+    let files = demo_files(400, 5);
+    app.import("p3ke", "text/csv", &files.families_csv).await;
+    app.import("p3ke", "text/csv", &files.members_csv).await;
+    app.cycle(YEAR, 5, 6, 10, 20).await;
+    app
+}
+
+async fn propose(app: &TestApp, role: Role, body: Value) -> Value {
+    let resp = app.post("/api/v1/programs", role, body).await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    resp.body
+}
+
+fn housing(extra: Value) -> Value {
+    let mut body = json!({"cycle_year": YEAR, "title": "Bedah rumah Tenggarong", "type": "housing",
+        "strategy": "reduce_burden", "budget": 1_200_000_000i64, "opd_code": "PERKIM"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+async fn act(app: &TestApp, id: &str, role: Role, body: Value) -> common::Resp {
+    app.post(&format!("/api/v1/programs/{id}/transitions"), role, body)
+        .await
+}
+
+#[actix_web::test]
+async fn a_company_proposes_its_program_and_submits_it_in_the_proposal_window() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({}))).await;
+    assert_eq!(p["status"], "draft");
+    assert_eq!(p["company_id"], DEMO_COMPANY);
+    assert_eq!(p["type"], "housing");
+    assert!(
+        p["available_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("submit")),
+        "{p}"
+    );
+    let id = p["id"].as_str().unwrap();
+    let resp = act(&app, id, Role::Company, json!({"action": "submit"})).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["status"], "proposed");
+    let audit = app
+        .get(
+            &format!("/api/v1/audit-events?entity=program&entity_id={id}&action=submit"),
+            Role::Bappeda,
+        )
+        .await;
+    assert_eq!(audit.body["total"], 1);
+    assert_eq!(audit.body["items"][0]["after"]["status"], "proposed");
+}
+
+#[actix_web::test]
+async fn a_company_cannot_propose_for_another_company_nor_for_a_missing_cycle() {
+    let app = setup().await;
+    let resp = app
+        .post(
+            "/api/v1/programs",
+            Role::Company,
+            housing(json!({"company_id": "someone-else"})),
+        )
+        .await;
+    assert_problem(&resp, 422, "validation_failed");
+    let resp = app
+        .post(
+            "/api/v1/programs",
+            Role::Company,
+            housing(json!({"cycle_year": 1999})),
+        )
+        .await;
+    assert_problem(&resp, 422, "validation_failed");
+    assert_eq!(resp.body["errors"][0]["field"], "cycle_year");
+    let resp = app
+        .post("/api/v1/programs", Role::Bappeda, housing(json!({})))
+        .await;
+    assert_eq!(resp.body["errors"][0]["field"], "company_id");
+    let resp = app
+        .post(
+            "/api/v1/programs",
+            Role::Company,
+            housing(json!({"budget": -1, "opd_code": "perkim"})),
+        )
+        .await;
+    assert_problem(&resp, 422, "validation_failed");
+    assert_eq!(resp.body["errors"].as_array().unwrap().len(), 2);
+    let resp = app
+        .post(
+            "/api/v1/programs",
+            Role::Company,
+            housing(json!({"target_regions": ["64.02.99"]})),
+        )
+        .await;
+    assert_problem(&resp, 422, "validation_failed");
+    assert_problem(
+        &app.post("/api/v1/programs", Role::Viewer, housing(json!({})))
+            .await,
+        403,
+        "forbidden",
+    );
+}
+
+#[actix_web::test]
+async fn submitting_after_the_proposal_window_is_409_naming_it_unless_an_admin_overrides() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({}))).await;
+    let id = p["id"].as_str().unwrap();
+    app.cycle(YEAR, -1, 0, 10, 20).await;
+    let resp = act(&app, id, Role::Company, json!({"action": "submit"})).await;
+    assert_problem(&resp, 409, "proposal_window_closed");
+    assert_eq!(resp.body["window_until"], common::day(-1));
+    let resp = act(
+        &app,
+        id,
+        Role::Bappeda,
+        json!({"action": "submit", "override_reason": "late letter"}),
+    )
+    .await;
+    assert_problem(&resp, 403, "forbidden");
+    let resp = act(
+        &app,
+        id,
+        Role::Admin,
+        json!({"action": "submit", "override_reason": "surat terlambat, disetujui Kepala Bappeda"}),
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["status"], "proposed");
+    assert!(resp.body["status_note"]
+        .as_str()
+        .unwrap()
+        .contains("overridden"));
+    let audit = app
+        .get(
+            &format!("/api/v1/audit-events?entity=program&entity_id={id}&action=submit"),
+            Role::Admin,
+        )
+        .await;
+    assert_eq!(audit.body["items"][0]["actor"], "admin");
+    assert!(audit.body["items"][0]["after"]["status_note"]
+        .as_str()
+        .unwrap()
+        .contains("surat terlambat"));
+}
+
+#[actix_web::test]
+async fn consolidation_waits_for_the_window_needs_a_lead_agency_and_is_bappedas() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({"opd_code": null}))).await;
+    let id = p["id"].as_str().unwrap();
+    act(&app, id, Role::Company, json!({"action": "submit"})).await;
+    let resp = act(&app, id, Role::Bappeda, json!({"action": "consolidate"})).await;
+    assert_problem(&resp, 409, "consolidation_window_not_open");
+    app.cycle(YEAR, -1, 0, 10, 20).await;
+    assert_problem(
+        &act(&app, id, Role::Company, json!({"action": "consolidate"})).await,
+        403,
+        "forbidden",
+    );
+    let resp = act(&app, id, Role::Bappeda, json!({"action": "consolidate"})).await;
+    assert_eq!(resp.status, 409, "{}", resp.body);
+    let patched = app
+        .patch(
+            &format!("/api/v1/programs/{id}"),
+            Role::Bappeda,
+            json!({"opd_code": "PERKIM"}),
+            None,
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let resp = act(
+        &app,
+        id,
+        Role::Bappeda,
+        json!({"action": "consolidate", "note": "masuk RKPD"}),
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["status"], "consolidated");
+    // Consolidated programs are no longer edited.
+    let resp = app
+        .patch(
+            &format!("/api/v1/programs/{id}"),
+            Role::Company,
+            json!({"budget": 1}),
+            None,
+        )
+        .await;
+    assert_problem(&resp, 409, "program_locked");
+}
+
+#[actix_web::test]
+async fn a_rejection_needs_a_note_and_ends_the_program() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({}))).await;
+    let id = p["id"].as_str().unwrap();
+    act(&app, id, Role::Company, json!({"action": "submit"})).await;
+    app.cycle(YEAR, -1, 0, 10, 20).await;
+    assert_problem(
+        &act(&app, id, Role::Bappeda, json!({"action": "reject"})).await,
+        422,
+        "note_required",
+    );
+    let resp = act(
+        &app,
+        id,
+        Role::Bappeda,
+        json!({"action": "reject", "note": "di luar prioritas"}),
+    )
+    .await;
+    assert_eq!(resp.body["status"], "rejected");
+    assert_problem(
+        &act(&app, id, Role::Company, json!({"action": "withdraw"})).await,
+        409,
+        "invalid_transition",
+    );
+    assert_problem(
+        &act(&app, id, Role::Company, json!({"action": "sign"})).await,
+        422,
+        "validation_failed",
+    );
+}
+
+#[actix_web::test]
+async fn only_a_draft_is_deleted() {
+    let app = setup().await;
+    let a = propose(&app, Role::Company, housing(json!({}))).await;
+    let b = propose(&app, Role::Company, housing(json!({}))).await;
+    act(
+        &app,
+        b["id"].as_str().unwrap(),
+        Role::Company,
+        json!({"action": "submit"}),
+    )
+    .await;
+    assert_eq!(
+        app.delete(
+            &format!("/api/v1/programs/{}", a["id"].as_str().unwrap()),
+            Role::Company
+        )
+        .await
+        .status,
+        204
+    );
+    assert_problem(
+        &app.delete(
+            &format!("/api/v1/programs/{}", b["id"].as_str().unwrap()),
+            Role::Company,
+        )
+        .await,
+        409,
+        "not_a_draft",
+    );
+    assert_problem(
+        &app.get(
+            &format!("/api/v1/programs/{}", a["id"].as_str().unwrap()),
+            Role::Bappeda,
+        )
+        .await,
+        404,
+        "not_found",
+    );
+}
+
+async fn recommended(app: &TestApp, id: &str, role: Role, limit: usize) -> Vec<Value> {
+    let resp = app
+        .get(
+            &format!("/api/v1/programs/{id}/recommendations?limit={limit}"),
+            role,
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    resp.body.as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn recommendations_rank_extreme_poor_first_within_the_working_area_with_reasons() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({}))).await;
+    let id = p["id"].as_str().unwrap();
+    let recs = recommended(&app, id, Role::Bappeda, 200).await;
+    assert!(!recs.is_empty());
+    for r in &recs {
+        let region = r["household"]["region_code"].as_str().unwrap();
+        assert!(
+            region.starts_with("64.02.06.") || region.starts_with("64.02.07."),
+            "{region}"
+        );
+        assert!(!r["reasons"].as_array().unwrap().is_empty(), "{r}");
+        assert_eq!(r["household"]["status"], "active");
+    }
+    let scores: Vec<i64> = recs.iter().map(|r| r["score"].as_i64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let first_non_extreme = recs
+        .iter()
+        .position(|r| r["household"]["desil"] != 1)
+        .unwrap_or(recs.len());
+    assert!(
+        recs[first_non_extreme..]
+            .iter()
+            .all(|r| r["household"]["desil"] != 1),
+        "extreme poor first"
+    );
+    assert!(
+        recs[0]["reasons"][0].as_str().unwrap().contains("extreme"),
+        "{}",
+        recs[0]
+    );
+    // Bappeda sees full NIKs.
+    assert!(!recs[0]["household"]["head_nik"]
+        .as_str()
+        .unwrap()
+        .contains('*'));
+    assert_problem(
+        &app.get(
+            &format!("/api/v1/programs/{id}/recommendations?limit=0"),
+            Role::Bappeda,
+        )
+        .await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get(
+            &format!("/api/v1/programs/{id}/recommendations?limit=201"),
+            Role::Bappeda,
+        )
+        .await,
+        400,
+        "invalid_parameter",
+    );
+}
+
+#[actix_web::test]
+async fn a_company_sees_recommended_households_masked_then_may_read_them_and_each_read_is_audited()
+{
+    let app = setup().await;
+    let p = propose(
+        &app,
+        Role::Company,
+        housing(json!({"target_regions": ["64.02.06"]})),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap();
+    let before = app.get("/api/v1/households", Role::Company).await;
+    assert_eq!(before.body["total"], 0);
+    let recs = recommended(&app, id, Role::Company, 5).await;
+    assert_eq!(recs.len(), 5);
+    let h = &recs[0]["household"];
+    let nik = h["head_nik"].as_str().unwrap();
+    assert_eq!(nik.len(), 16);
+    assert_eq!(&nik[6..14], "********", "{nik}");
+    assert!(h["head_birth_date"].is_null());
+    let hid = h["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("/api/v1/households/{hid}"), Role::Company)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["head_nik"], nik);
+    let members = app
+        .get(&format!("/api/v1/households/{hid}/members"), Role::Company)
+        .await;
+    assert!(members
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["nik"].is_null() || m["nik"].as_str().unwrap().contains('*')));
+    let list = app
+        .get("/api/v1/households?per_page=200", Role::Company)
+        .await;
+    assert_eq!(list.body["total"], 5);
+    let audit = app
+        .get(
+            &format!("/api/v1/audit-events?action=read_personal_data&entity_id={hid}"),
+            Role::Bappeda,
+        )
+        .await;
+    assert!(audit.body["total"].as_i64().unwrap() >= 3, "{}", audit.body);
+    assert_eq!(audit.body["items"][0]["role"], "company");
+}
+
+#[actix_web::test]
+async fn a_household_is_a_target_of_one_program_of_a_type_per_cycle() {
+    let app = setup().await;
+    let (other, other_token) = app
+        .company(
+            "PT Bara Kutai Energi",
+            "8120104567890",
+            "mining",
+            &["64.02.06"],
+        )
+        .await;
+    let a = propose(
+        &app,
+        Role::Company,
+        housing(json!({"target_regions": ["64.02.06"]})),
+    )
+    .await;
+    let a_id = a["id"].as_str().unwrap();
+    let recs = recommended(&app, a_id, Role::Company, 3).await;
+    let hid = recs[0]["household"]["id"].as_str().unwrap().to_string();
+    let added = app
+        .post(
+            &format!("/api/v1/programs/{a_id}/targets"),
+            Role::Company,
+            json!({"household_id": hid, "planned_value": 30_000_000}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert_eq!(added.body["status"], "proposed");
+
+    let b = propose(
+        &app,
+        Role::Bappeda,
+        housing(json!({"company_id": other, "title": "RTLH Bara Kutai"})),
+    )
+    .await;
+    let b_id = b["id"].as_str().unwrap();
+    let again = app
+        .post(
+            &format!("/api/v1/programs/{b_id}/targets"),
+            Role::Bappeda,
+            json!({"household_id": hid}),
+        )
+        .await;
+    assert_problem(&again, 409, "already_targeted");
+    assert_eq!(again.body["other_program_id"], a_id);
+    assert!(again.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Bedah rumah"));
+    // The same family may get help of another type.
+    let water = propose(&app, Role::Bappeda, json!({"cycle_year": YEAR, "company_id": other, "title": "Air bersih", "type": "water", "strategy": "reduce_burden", "budget": 1})).await;
+    let ok = app
+        .post(
+            &format!("/api/v1/programs/{}/targets", water["id"].as_str().unwrap()),
+            Role::Bappeda,
+            json!({"household_id": hid}),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    // Recommendations of the same type leave it out.
+    let recs_b = app
+        .send(app.req_as(
+            Method::GET,
+            &format!("/api/v1/programs/{b_id}/recommendations?limit=200"),
+            &other_token,
+        ))
+        .await;
+    assert!(recs_b
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["household"]["id"] != hid.as_str()));
+    // Withdrawing program A frees the household.
+    act(&app, a_id, Role::Company, json!({"action": "withdraw"})).await;
+    let freed = app
+        .post(
+            &format!("/api/v1/programs/{b_id}/targets"),
+            Role::Bappeda,
+            json!({"household_id": hid}),
+        )
+        .await;
+    assert_eq!(freed.status, 201, "{}", freed.body);
+}
+
+#[actix_web::test]
+async fn concurrent_attempts_to_target_one_household_leave_exactly_one_target() {
+    let app = setup().await;
+    let (other, _) = app
+        .company(
+            "PT Bara Kutai Energi",
+            "8120104567890",
+            "mining",
+            &["64.02.06"],
+        )
+        .await;
+    let a = propose(
+        &app,
+        Role::Bappeda,
+        housing(json!({"company_id": DEMO_COMPANY})),
+    )
+    .await;
+    let b = propose(&app, Role::Bappeda, housing(json!({"company_id": other}))).await;
+    let recs = recommended(&app, a["id"].as_str().unwrap(), Role::Bappeda, 1).await;
+    let hid = recs[0]["household"]["id"].as_str().unwrap();
+    let body = json!({"household_id": hid});
+    let path_a = format!("/api/v1/programs/{}/targets", a["id"].as_str().unwrap());
+    let path_b = format!("/api/v1/programs/{}/targets", b["id"].as_str().unwrap());
+    let (ra, rb) = futures_util::join!(
+        app.post(&path_a, Role::Bappeda, body.clone()),
+        app.post(&path_b, Role::Bappeda, body.clone())
+    );
+    let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+    statuses.sort();
+    assert!(
+        statuses == [201, 409] || statuses == [201, 503],
+        "{statuses:?}"
+    );
+    let total_a = app.get(&path_a, Role::Bappeda).await.body["total"]
+        .as_i64()
+        .unwrap();
+    let total_b = app.get(&path_b, Role::Bappeda).await.body["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(total_a + total_b, 1);
+}
+
+#[actix_web::test]
+async fn a_company_names_only_households_it_was_shown() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({}))).await;
+    let id = p["id"].as_str().unwrap();
+    let any = app
+        .get("/api/v1/households?per_page=1", Role::Bappeda)
+        .await;
+    let hid = any.body["items"][0]["id"].as_str().unwrap();
+    let resp = app
+        .post(
+            &format!("/api/v1/programs/{id}/targets"),
+            Role::Company,
+            json!({"household_id": hid}),
+        )
+        .await;
+    assert_problem(&resp, 422, "validation_failed");
+    assert_eq!(resp.body["errors"][0]["message"], "no such household");
+}
+
+#[actix_web::test]
+async fn both_signatures_without_verified_targets_do_not_make_an_agreement() {
+    let app = setup().await;
+    let p = propose(&app, Role::Company, housing(json!({"opd_code": "DINSOS"}))).await;
+    let id = p["id"].as_str().unwrap();
+    let recs = recommended(&app, id, Role::Company, 2).await;
+    for r in &recs {
+        app.post(
+            &format!("/api/v1/programs/{id}/targets"),
+            Role::Company,
+            json!({"household_id": r["household"]["id"]}),
+        )
+        .await;
+    }
+    act(&app, id, Role::Company, json!({"action": "submit"})).await;
+    // Too early to sign a proposal.
+    let sign = json!({"agreement_number": "PKS/001/2031", "signed_on": common::day(0)});
+    assert_problem(
+        &app.post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Company,
+            sign.clone(),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    );
+    app.cycle(YEAR, -1, 0, 10, 20).await;
+    act(&app, id, Role::Bappeda, json!({"action": "consolidate"})).await;
+    let c = app
+        .post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Company,
+            sign.clone(),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(c.body["signed_by_company_on"], common::day(0));
+    let mismatch = app
+        .post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Opd,
+            json!({"agreement_number": "OTHER", "signed_on": common::day(0)}),
+        )
+        .await;
+    assert_problem(&mismatch, 422, "validation_failed");
+    let o = app
+        .post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Opd,
+            sign.clone(),
+        )
+        .await;
+    assert_eq!(o.status, 200, "{}", o.body);
+    // Until a field visit finds a target eligible, `agreed` is out of reach.
+    assert_eq!(o.body["status"], "consolidated");
+    assert_eq!(o.body["signed_by_opd_on"], common::day(0));
+    // Another agency may not sign, and nobody signs after the deadline.
+    let stranger = app.token_for("dinkes", Role::Opd, None, Some("DINKES"));
+    let resp = app
+        .send(
+            app.req_as(
+                Method::POST,
+                &format!("/api/v1/programs/{id}/signatures"),
+                &stranger,
+            )
+            .set_json(sign.clone()),
+        )
+        .await;
+    assert_problem(&resp, 404, "not_found");
+    app.cycle(YEAR, -30, -29, -25, -1).await;
+    let late = app
+        .post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Company,
+            json!({"agreement_number": "PKS/001/2031", "signed_on": common::day(-2)}),
+        )
+        .await;
+    assert_problem(&late, 409, "agreement_window_closed");
+    assert_problem(
+        &app.post(
+            &format!("/api/v1/programs/{id}/signatures"),
+            Role::Company,
+            json!({"agreement_number": "X", "signed_on": common::day(3)}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+}
+
+#[actix_web::test]
+async fn programs_filter_and_each_caller_sees_its_reach() {
+    let app = setup().await;
+    let (other, other_token) = app
+        .company(
+            "PT Bara Kutai Energi",
+            "8120104567890",
+            "mining",
+            &["64.02.13"],
+        )
+        .await;
+    propose(
+        &app,
+        Role::Company,
+        housing(json!({"target_regions": ["64.02.06.1001"]})),
+    )
+    .await;
+    propose(&app, Role::Company, json!({"cycle_year": YEAR, "title": "Air", "type": "water", "strategy": "reduce_burden", "budget": 5, "opd_code": "DINSOS"})).await;
+    propose(
+        &app,
+        Role::Bappeda,
+        housing(json!({"company_id": other, "opd_code": "DINKES", "target_regions": ["64.02.13"]})),
+    )
+    .await;
+    let all = app
+        .get(&format!("/api/v1/programs?cycle={YEAR}"), Role::Viewer)
+        .await;
+    assert_eq!(all.body["total"], 3);
+    assert_eq!(
+        app.get("/api/v1/programs?type=water", Role::Bupati)
+            .await
+            .body["total"],
+        1
+    );
+    assert_eq!(
+        app.get("/api/v1/programs?status=draft&type=housing", Role::Bappeda)
+            .await
+            .body["total"],
+        2
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/programs?company_id={other}"),
+            Role::Bappeda
+        )
+        .await
+        .body["total"],
+        1
+    );
+    assert_eq!(
+        app.get("/api/v1/programs?region=64.02.06", Role::Bappeda)
+            .await
+            .body["total"],
+        1,
+        "a desa inside the kecamatan"
+    );
+    assert_eq!(
+        app.get("/api/v1/programs?region=64.02.13.1001", Role::Bappeda)
+            .await
+            .body["total"],
+        1,
+        "inside a target kecamatan"
+    );
+    let own = app.get("/api/v1/programs", Role::Company).await;
+    assert_eq!(own.body["total"], 2);
+    let theirs = app
+        .send(app.req_as(Method::GET, "/api/v1/programs", &other_token))
+        .await;
+    assert_eq!(theirs.body["total"], 1);
+    let mine = own.body["items"][0]["id"].as_str().unwrap();
+    assert_problem(
+        &app.send(app.req_as(
+            Method::GET,
+            &format!("/api/v1/programs/{mine}"),
+            &other_token,
+        ))
+        .await,
+        404,
+        "not_found",
+    );
+    let led = app.get("/api/v1/programs", Role::Opd).await;
+    assert_eq!(led.body["total"], 1, "DINSOS leads one");
+    assert_problem(
+        &app.get("/api/v1/programs?type=roads", Role::Bappeda).await,
+        400,
+        "invalid_query",
+    );
+}
