@@ -549,3 +549,64 @@ async fn the_contract_and_swagger_ui_are_served() {
     assert_eq!(redirect.status.as_u16(), 308);
     assert_eq!(redirect.header("location").unwrap(), "/swagger-ui/");
 }
+
+#[actix_web::test]
+async fn a_token_living_longer_than_the_maximum_is_refused() {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    let app = TestApp::spawn().await;
+    let now = chrono::Utc::now().timestamp();
+    let key = EncodingKey::from_secret(app.state.config.jwt.secret.expose().as_bytes()).unwrap();
+    let claims = json!({"sub": "admin", "role": "admin", "iat": now, "exp": now + 2 * 86_400, "iss": "rbpk", "aud": "rbpk-api"});
+    let token = encode(&Header::default(), &claims, &key).unwrap();
+    let resp = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/auth/me")
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    assert_problem(&resp, 401, "invalid_token");
+    assert!(resp.body["detail"].as_str().unwrap().contains("lifetime"));
+}
+
+#[actix_web::test]
+async fn a_token_of_the_configured_identity_provider_is_accepted_and_an_hs_token_claiming_its_key_is_not(
+) {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    // An Ed25519 key pair made for this test (PKCS#8 / SPKI PEM).
+    const PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBtQM7VMOswLYIfMdaZiHRgub2q87np69qCzKgJl0cKn\n-----END PRIVATE KEY-----\n";
+    const PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEALhSoDsfbnDJWk5jCj/mZNx0bIr6HU4W7IbD8fRZV9bc=\n-----END PUBLIC KEY-----\n";
+    let app = TestApp::spawn_with(|c| c.jwt.public_key_pem = Some(PUBLIC.to_string())).await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": "sso:siti", "role": "bupati", "iat": now, "exp": now + 600, "iss": "rbpk", "aud": "rbpk-api"});
+    let token = encode(
+        &Header::new(Algorithm::EdDSA),
+        &claims,
+        &EncodingKey::from_ed_pem(PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let me = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/auth/me")
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["sub"], "sso:siti");
+    // HS/asymmetric confusion: an HS256 token signed with the public key's text.
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(PUBLIC.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let resp = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/auth/me")
+                .insert_header(("Authorization", format!("Bearer {forged}"))),
+        )
+        .await;
+    assert_problem(&resp, 401, "invalid_token");
+}

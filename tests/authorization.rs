@@ -1,0 +1,572 @@
+//! The authorization matrix: every operation of the generated OpenAPI document
+//! is called with no token, an expired token, a token signed with another key,
+//! and a valid token of every role (plus another company's token for
+//! company-scoped records); the expected answer comes from the table below.
+//! An operation missing from the table fails the test, so no endpoint ships
+//! unreviewed. Company responses are scanned for unmasked personal data.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use common::{demo_files, Resp, TestApp};
+use rbpk::domain::role::Role;
+use serde_json::{json, Value};
+
+const YEAR: i32 = 2031;
+const DEMO_COMPANY: &str = "00000000-0000-4000-8000-000000000001";
+
+use Role::{
+    Admin as A, Bappeda as B, Bupati as U, Company as C, Opd as O, Verifier as V, Viewer as W,
+};
+
+/// Who may call each operation (others: 403). `PUBLIC` needs no token.
+const PUBLIC: &[Role] = &[];
+const ANY: &[Role] = &[A, B, U, O, V, C, W];
+
+/// (method, path template, roles allowed, company-scoped: another company gets 404)
+const MATRIX: &[(&str, &str, &[Role], bool)] = &[
+    ("POST", "/api/v1/auth/token", PUBLIC, false),
+    ("GET", "/api/v1/auth/me", ANY, false),
+    ("GET", "/api/v1/users", &[A], false),
+    ("POST", "/api/v1/users", &[A], false),
+    ("GET", "/api/v1/users/{id}", &[A], false),
+    ("PATCH", "/api/v1/users/{id}", &[A], false),
+    ("DELETE", "/api/v1/users/{id}", &[A], false),
+    ("GET", "/api/v1/regions", ANY, false),
+    ("GET", "/api/v1/regions/{code}", ANY, false),
+    ("GET", "/api/v1/cycles", ANY, false),
+    ("POST", "/api/v1/cycles", &[A, B], false),
+    ("GET", "/api/v1/cycles/{year}", ANY, false),
+    ("PATCH", "/api/v1/cycles/{year}", &[A, B], false),
+    ("GET", "/api/v1/households", &[A, B, U, O, V, C], false),
+    ("POST", "/api/v1/households", &[A, B], false),
+    ("GET", "/api/v1/households/{id}", &[A, B, U, O, V, C], true),
+    ("PATCH", "/api/v1/households/{id}", &[A, B], false),
+    (
+        "GET",
+        "/api/v1/households/{id}/members",
+        &[A, B, U, O, V, C],
+        true,
+    ),
+    ("POST", "/api/v1/households/{id}/members", &[A, B], false),
+    (
+        "PATCH",
+        "/api/v1/households/{id}/members/{member_id}",
+        &[A, B],
+        false,
+    ),
+    (
+        "DELETE",
+        "/api/v1/households/{id}/members/{member_id}",
+        &[A, B],
+        false,
+    ),
+    ("POST", "/api/v1/household-imports", &[A, B], false),
+    ("GET", "/api/v1/household-imports/{id}", &[A, B], false),
+    ("GET", "/api/v1/companies", ANY, false),
+    ("POST", "/api/v1/companies", &[A, B], false),
+    ("GET", "/api/v1/companies/{id}", ANY, true),
+    ("PATCH", "/api/v1/companies/{id}", &[A, B, C], true),
+    ("GET", "/api/v1/programs", ANY, false),
+    ("POST", "/api/v1/programs", &[A, B, C], false),
+    ("GET", "/api/v1/programs/{id}", ANY, true),
+    ("PATCH", "/api/v1/programs/{id}", &[A, B, C], true),
+    ("DELETE", "/api/v1/programs/{id}", &[A, B, C], true),
+    (
+        "POST",
+        "/api/v1/programs/{id}/transitions",
+        &[A, B, O, C],
+        true,
+    ),
+    ("POST", "/api/v1/programs/{id}/signatures", &[O, C], true),
+    (
+        "GET",
+        "/api/v1/programs/{id}/recommendations",
+        &[A, B, O, C],
+        true,
+    ),
+    (
+        "GET",
+        "/api/v1/programs/{id}/targets",
+        &[A, B, O, V, C],
+        true,
+    ),
+    ("POST", "/api/v1/programs/{id}/targets", &[A, B, O, C], true),
+    (
+        "GET",
+        "/api/v1/programs/{id}/targets/{target_id}",
+        &[A, B, O, V, C],
+        true,
+    ),
+    (
+        "PATCH",
+        "/api/v1/programs/{id}/targets/{target_id}",
+        &[A, B, O, C],
+        true,
+    ),
+    (
+        "DELETE",
+        "/api/v1/programs/{id}/targets/{target_id}",
+        &[A, B, O, C],
+        true,
+    ),
+    ("GET", "/api/v1/exemption-letters", &[A, B, U, C], false),
+    ("POST", "/api/v1/exemption-letters", &[C], false),
+    ("GET", "/api/v1/exemption-letters/{id}", &[A, B, U, C], true),
+    ("POST", "/api/v1/exemption-letters/{id}/review", &[B], false),
+    (
+        "POST",
+        "/api/v1/exemption-letters/{id}/decision",
+        &[U],
+        false,
+    ),
+    (
+        "POST",
+        "/api/v1/exemption-letters/{id}/withdraw",
+        &[C],
+        true,
+    ),
+    ("PUT", "/api/v1/exemption-letters/{id}/document", &[C], true),
+    (
+        "GET",
+        "/api/v1/exemption-letters/{id}/document",
+        &[A, B, U, C],
+        true,
+    ),
+    ("GET", "/api/v1/audit-events", &[A, B], false),
+    ("GET", "/health/live", PUBLIC, false),
+    ("GET", "/health/ready", PUBLIC, false),
+];
+
+/// The records the calls are made on, one per destructive operation so a
+/// DELETE does not take away what the next operation needs.
+struct Fixture {
+    ids: HashMap<&'static str, String>,
+}
+
+impl Fixture {
+    fn path(&self, method: &str, template: &str) -> String {
+        let key = |k: &str| format!("{method} {template} {k}");
+        let mut path = template.to_string();
+        for param in ["id", "member_id", "target_id", "code", "year"] {
+            let placeholder = format!("{{{param}}}");
+            if path.contains(&placeholder) {
+                let value = self
+                    .ids
+                    .get(key(param).as_str())
+                    .or_else(|| self.ids.get(format!("{template} {param}").as_str()))
+                    .unwrap_or_else(|| panic!("no fixture for {param} in {method} {template}"));
+                path = path.replace(&placeholder, value);
+            }
+        }
+        path
+    }
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let files = demo_files(150, 9);
+    let import = app.import("p3ke", "text/csv", &files.families_csv).await;
+    app.import("p3ke", "text/csv", &files.members_csv).await;
+    app.cycle(YEAR, 5, 6, 10, 20).await;
+    let mut ids: HashMap<&'static str, String> = HashMap::new();
+    let mut set = |k: &str, v: &str| {
+        ids.insert(leak(k.to_string()), v.to_string());
+    };
+    let program = |title: &str| {
+        app.post(
+            "/api/v1/programs",
+            Role::Bappeda,
+            json!({"cycle_year": YEAR, "company_id": DEMO_COMPANY, "title": title,
+            "type": "housing", "strategy": "reduce_burden", "budget": 1, "opd_code": "DINSOS"}),
+        )
+    };
+    let p = program("main").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p_delete = program("to delete").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recs = app
+        .get(
+            &format!("/api/v1/programs/{p}/recommendations?limit=5"),
+            Role::Company,
+        )
+        .await;
+    let household = recs.body[0]["household"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let targets_path = format!("/api/v1/programs/{p}/targets");
+    let target = |hid: String| app.post(&targets_path, Role::Company, json!({"household_id": hid}));
+    let t = target(
+        recs.body[1]["household"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t_delete = target(
+        recs.body[2]["household"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let members_path = format!("/api/v1/households/{household}/members");
+    let member = |name: &str| app.post(&members_path, Role::Bappeda, json!({"name": name}));
+    let m = member("for patch").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m_delete = member("for delete").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = |name: &str| {
+        app.post(
+            "/api/v1/users",
+            Role::Admin,
+            json!({"username": name, "password": "long-enough-pw", "role": "viewer"}),
+        )
+    };
+    let u = user("u-patch").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let u_delete = user("u-delete").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let letter = app
+        .post(
+            "/api/v1/exemption-letters",
+            Role::Company,
+            json!({"cycle_year": YEAR, "letter_number": "001/X", "letter_date": common::day(0),
+            "reason_category": "financial_hardship", "reason": "merugi"}),
+        )
+        .await;
+    assert_eq!(letter.status, 201, "{}", letter.body);
+    let l = letter.body["id"].as_str().unwrap().to_string();
+    let pdf = app
+        .send(
+            app.req(
+                Method::PUT,
+                &format!("/api/v1/exemption-letters/{l}/document"),
+                Role::Company,
+            )
+            .insert_header(("content-type", "application/pdf"))
+            .set_payload(b"%PDF-1.4\n%%EOF\n".to_vec()),
+        )
+        .await;
+    assert!(pdf.status.is_success(), "{}", pdf.body);
+
+    for (template, param, value) in [
+        ("/api/v1/users/{id}", "id", u.clone()),
+        ("/api/v1/regions/{code}", "code", "64.02.06".to_string()),
+        ("/api/v1/cycles/{year}", "year", YEAR.to_string()),
+        ("/api/v1/households/{id}", "id", household.clone()),
+        ("/api/v1/households/{id}/members", "id", household.clone()),
+        (
+            "/api/v1/households/{id}/members/{member_id}",
+            "id",
+            household.clone(),
+        ),
+        (
+            "/api/v1/households/{id}/members/{member_id}",
+            "member_id",
+            m.clone(),
+        ),
+        (
+            "/api/v1/household-imports/{id}",
+            "id",
+            import.body["id"].as_str().unwrap().to_string(),
+        ),
+        ("/api/v1/companies/{id}", "id", DEMO_COMPANY.to_string()),
+        ("/api/v1/programs/{id}", "id", p.clone()),
+        ("/api/v1/programs/{id}/transitions", "id", p.clone()),
+        ("/api/v1/programs/{id}/signatures", "id", p.clone()),
+        ("/api/v1/programs/{id}/recommendations", "id", p.clone()),
+        ("/api/v1/programs/{id}/targets", "id", p.clone()),
+        ("/api/v1/programs/{id}/targets/{target_id}", "id", p.clone()),
+        (
+            "/api/v1/programs/{id}/targets/{target_id}",
+            "target_id",
+            t.clone(),
+        ),
+        ("/api/v1/exemption-letters/{id}", "id", l.clone()),
+        ("/api/v1/exemption-letters/{id}/review", "id", l.clone()),
+        ("/api/v1/exemption-letters/{id}/decision", "id", l.clone()),
+        ("/api/v1/exemption-letters/{id}/withdraw", "id", l.clone()),
+        ("/api/v1/exemption-letters/{id}/document", "id", l.clone()),
+    ] {
+        set(&format!("{template} {param}"), &value);
+    }
+    set("DELETE /api/v1/users/{id} id", &u_delete);
+    set("DELETE /api/v1/programs/{id} id", &p_delete);
+    set(
+        "DELETE /api/v1/programs/{id}/targets/{target_id} target_id",
+        &t_delete,
+    );
+    set(
+        "DELETE /api/v1/households/{id}/members/{member_id} member_id",
+        &m_delete,
+    );
+    Fixture { ids }
+}
+
+/// A body the operation accepts, so an allowed role passes extraction and a
+/// forbidden one meets the role check.
+fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestRequest {
+    let m = Method::from_bytes(method.as_bytes()).unwrap();
+    let req = TestRequest::default().method(m).uri(path);
+    let body = match (method, template) {
+        ("POST", "/api/v1/auth/token") => {
+            json!({"username": "viewer", "password": common::PASSWORD})
+        }
+        ("POST", "/api/v1/users") => {
+            json!({"username": format!("n{}", uuid::Uuid::new_v4().simple()), "password": "long-enough-pw", "role": "viewer"})
+        }
+        ("POST", "/api/v1/cycles") => json!({"year": 2040}),
+        ("POST", "/api/v1/households") => {
+            json!({"head_name": "Matrix", "region_code": "64.02.06.1001"})
+        }
+        ("POST", "/api/v1/households/{id}/members") => json!({"name": "Matrix"}),
+        ("POST", "/api/v1/companies") => {
+            json!({"name": "PT Matriks", "legal_form": "pt", "nib": "8120104567000", "sector": "other",
+            "address": "Tenggarong", "contact_name": "X", "contact_email": "x@example.com", "contact_phone": "0812-0000-0000", "working_area": ["64.02.06"]})
+        }
+        ("POST", "/api/v1/programs") => {
+            json!({"cycle_year": YEAR, "company_id": DEMO_COMPANY, "title": "M", "type": "water", "strategy": "reduce_burden", "budget": 1})
+        }
+        ("POST", "/api/v1/programs/{id}/transitions") => json!({"action": "start"}),
+        ("POST", "/api/v1/programs/{id}/signatures") => {
+            json!({"agreement_number": "X", "signed_on": "2020-01-01"})
+        }
+        ("POST", "/api/v1/programs/{id}/targets") => json!({"household_id": "none"}),
+        ("POST", "/api/v1/exemption-letters") => {
+            json!({"cycle_year": YEAR, "letter_number": "002/X", "letter_date": common::day(0), "reason_category": "other", "reason": "x"})
+        }
+        ("POST", "/api/v1/exemption-letters/{id}/review") => {
+            json!({"recommendation": "accept", "note": "ok"})
+        }
+        ("POST", "/api/v1/exemption-letters/{id}/decision") => {
+            json!({"decision": "accepted", "note": "ok"})
+        }
+        ("POST", "/api/v1/exemption-letters/{id}/withdraw") => json!({}),
+        ("PUT", "/api/v1/exemption-letters/{id}/document") => {
+            return req
+                .insert_header(("content-type", "application/pdf"))
+                .set_payload(b"%PDF-1.4\n%%EOF\n".to_vec());
+        }
+        ("POST", "/api/v1/household-imports") => {
+            return req
+                .uri(&format!("{path}?format=p3ke"))
+                .insert_header(("content-type", "text/csv"))
+                .set_payload("ID Keluarga P3KE,Kode Kemdagri,Desil Kesejahteraan,Nama Kepala Keluarga,NIK Kepala Keluarga\n".as_bytes().to_vec());
+        }
+        ("PATCH", _) => json!({}),
+        _ => Value::Null,
+    };
+    let _ = app;
+    if body.is_null() {
+        req
+    } else {
+        req.set_json(body)
+    }
+}
+
+fn with_token(req: TestRequest, token: &str) -> TestRequest {
+    req.insert_header(("Authorization", format!("Bearer {token}")))
+}
+
+/// Personal identifiers in a company's response must be masked.
+fn assert_masked(v: &Value, context: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                if matches!(k.as_str(), "nik" | "head_nik" | "kk_number") {
+                    if let Some(s) = val.as_str() {
+                        assert!(
+                            s.contains('*'),
+                            "{context}: {k} unmasked for a company: {s}"
+                        );
+                    }
+                }
+                if matches!(k.as_str(), "birth_date" | "head_birth_date") {
+                    assert!(val.is_null(), "{context}: {k} shown to a company");
+                }
+                assert_masked(val, context);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| assert_masked(i, context)),
+        _ => {}
+    }
+}
+
+fn expired_token(app: &TestApp) -> String {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": "admin", "role": "admin", "iat": now - 7200, "exp": now - 3600, "iss": "rbpk", "aud": "rbpk-api"});
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(app.state.config.jwt.secret.expose().as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+fn foreign_token() -> String {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": "admin", "role": "admin", "iat": now, "exp": now + 600, "iss": "rbpk", "aud": "rbpk-api"});
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(b"some-other-key-some-other-key-000").unwrap(),
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn every_operation_answers_each_caller_as_the_matrix_says() {
+    let app = TestApp::spawn_with(|c| c.login_attempts_per_minute = 1000).await;
+    let fx = fixture(&app).await;
+    let (_, other_company) = app
+        .company("PT Lain", "8120104567111", "mining", &["64.02.06"])
+        .await;
+
+    // Every documented operation is in the table, and nothing else.
+    let api = serde_json::to_value(rbpk::app::openapi_document()).unwrap();
+    let documented: BTreeSet<(String, String)> = api["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), p.clone()))
+        })
+        .collect();
+    let table: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "operations missing from the authorization matrix: {missing:?}"
+    );
+    let stale: Vec<_> = table.difference(&documented).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows without an operation: {stale:?}"
+    );
+
+    let expired = expired_token(&app);
+    let foreign = foreign_token();
+    // Forbidden roles first, so an allowed DELETE runs after them.
+    let order = [W, C, V, O, U, B, A];
+    let mut calls = 0;
+    for (method, template, allowed, scoped) in MATRIX {
+        let path = fx.path(method, template);
+        let context = format!("{method} {template}");
+        if allowed.is_empty() {
+            let resp = app.send(request(&app, method, template, &path)).await;
+            assert!(
+                resp.status.is_success(),
+                "{context} is public: {} {}",
+                resp.status,
+                resp.body
+            );
+            calls += 1;
+            continue;
+        }
+        for (label, token) in [
+            ("no token", None),
+            ("expired", Some(expired.as_str())),
+            ("other key", Some(foreign.as_str())),
+        ] {
+            let req = request(&app, method, template, &path);
+            let req = match token {
+                Some(t) => with_token(req, t),
+                None => req,
+            };
+            let resp = app.send(req).await;
+            assert_eq!(resp.status, 401, "{context} with {label}: {}", resp.body);
+            assert_eq!(
+                resp.header("content-type").as_deref(),
+                Some("application/problem+json")
+            );
+            calls += 1;
+        }
+        if *scoped {
+            let resp: Resp = app
+                .send(with_token(
+                    request(&app, method, template, &path),
+                    &other_company,
+                ))
+                .await;
+            let expected = if allowed.contains(&C) { 404 } else { 403 };
+            assert_eq!(
+                resp.status.as_u16(),
+                expected,
+                "{context} for another company: {}",
+                resp.body
+            );
+            calls += 1;
+        }
+        for role in order {
+            let resp = app
+                .send(with_token(
+                    request(&app, method, template, &path),
+                    &app.token(role),
+                ))
+                .await;
+            calls += 1;
+            if allowed.contains(&role) {
+                assert!(
+                    resp.status != 401 && resp.status != 403,
+                    "{context} must be open to {role}: {} {}",
+                    resp.status,
+                    resp.body
+                );
+                assert_ne!(
+                    resp.status.as_u16(),
+                    500,
+                    "{context} as {role}: {}",
+                    resp.body
+                );
+            } else {
+                assert_eq!(
+                    resp.status, 403,
+                    "{context} must be closed to {role}: {}",
+                    resp.body
+                );
+            }
+            if role == C {
+                assert_masked(&resp.body, &context);
+            }
+        }
+    }
+    assert!(calls > 300, "{calls}");
+}
