@@ -165,15 +165,27 @@ pub fn upsert_families(
         .filter(|p| !p.record.head_nik.is_empty())
         .map(|p| p.record.head_nik.clone())
         .collect();
-    let existing = h::table
-        .filter(
-            h::p3ke_family_id
-                .assume_not_null()
-                .eq_any(&p3ke_ids)
-                .or(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
-                .or(h::head_nik.assume_not_null().eq_any(&niks)),
-        )
+    // One query per key, each on its own index: an OR across the three
+    // columns would scan the whole table for every batch.
+    let mut existing = h::table
+        .filter(h::p3ke_family_id.assume_not_null().eq_any(&p3ke_ids))
         .load::<HouseholdRow>(conn)?;
+    if !dtks_ids.is_empty() {
+        existing.extend(
+            h::table
+                .filter(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
+                .load::<HouseholdRow>(conn)?,
+        );
+    }
+    if !niks.is_empty() {
+        existing.extend(
+            h::table
+                .filter(h::head_nik.assume_not_null().eq_any(&niks))
+                .load::<HouseholdRow>(conn)?,
+        );
+    }
+    existing.sort_by(|a, b| a.id.cmp(&b.id));
+    existing.dedup_by(|a, b| a.id == b.id);
     let mut by_p3ke = HashMap::new();
     let mut by_dtks = HashMap::new();
     let mut by_nik_name = HashMap::new();
@@ -263,15 +275,18 @@ pub fn upsert_members(
         .iter()
         .filter_map(|p| p.record.kk_number.clone())
         .collect();
-    let families: Vec<(String, Option<String>, Option<String>)> = h::table
-        .filter(
-            h::p3ke_family_id
-                .assume_not_null()
-                .eq_any(&family_ids)
-                .or(h::kk_number.assume_not_null().eq_any(&kks)),
-        )
+    let mut families: Vec<(String, Option<String>, Option<String>)> = h::table
+        .filter(h::p3ke_family_id.assume_not_null().eq_any(&family_ids))
         .select((h::id, h::p3ke_family_id, h::kk_number))
         .load(conn)?;
+    if !kks.is_empty() {
+        families.extend(
+            h::table
+                .filter(h::kk_number.assume_not_null().eq_any(&kks))
+                .select((h::id, h::p3ke_family_id, h::kk_number))
+                .load::<(String, Option<String>, Option<String>)>(conn)?,
+        );
+    }
     let mut household_by_p3ke = HashMap::new();
     let mut household_by_kk = HashMap::new();
     for (id, p3ke, kk) in &families {
@@ -287,15 +302,19 @@ pub fn upsert_members(
         .iter()
         .filter_map(|p| p.record.p3ke_individual_id.clone())
         .collect();
-    let existing = m::table
-        .filter(
-            m::household_id
-                .eq_any(&household_ids)
-                .or(m::p3ke_individual_id
-                    .assume_not_null()
-                    .eq_any(&individual_ids)),
-        )
+    let mut existing = m::table
+        .filter(m::household_id.eq_any(&household_ids))
         .load::<MemberRow>(conn)?;
+    existing.extend(
+        m::table
+            .filter(
+                m::p3ke_individual_id
+                    .assume_not_null()
+                    .eq_any(&individual_ids),
+            )
+            .filter(m::household_id.ne_all(&household_ids))
+            .load::<MemberRow>(conn)?,
+    );
     let mut by_individual = HashMap::new();
     let mut by_nik = HashMap::new();
     let mut by_name = HashMap::new();
