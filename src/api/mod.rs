@@ -14,7 +14,9 @@ pub mod recommendations;
 pub mod targets;
 pub mod middleware;
 pub mod regions;
+pub mod reports;
 pub mod users;
+pub mod verifications;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header;
