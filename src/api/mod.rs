@@ -9,12 +9,12 @@ pub mod exemption_letters;
 pub mod health;
 pub mod households;
 pub mod imports;
+pub mod middleware;
 pub mod programs;
 pub mod recommendations;
-pub mod targets;
-pub mod middleware;
 pub mod regions;
 pub mod reports;
+pub mod targets;
 pub mod users;
 pub mod verifications;
 

@@ -11,10 +11,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, if_match, regency_today, utc, with_etag, Paging};
 use crate::auth::AuthUser;
-use crate::db::programs::{self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow};
+use crate::db::programs::{
+    self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow,
+};
 use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
 use crate::domain::program::{
-    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy, TransitionError,
+    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
+    TransitionError,
 };
 use crate::domain::region::normalize_code;
 use crate::domain::role::Role;
@@ -88,7 +91,11 @@ pub struct Program {
 }
 
 /// Renders programs for a caller, with target counts and the actions open to it.
-pub fn render(conn: &mut DbConnection, user: &AuthUser, rows: Vec<ProgramRow>) -> Result<Vec<Program>, ApiError> {
+pub fn render(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    rows: Vec<ProgramRow>,
+) -> Result<Vec<Program>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = store::target_counts(conn, &ids)?;
     let today = regency_today();
@@ -115,8 +122,14 @@ pub fn render(conn: &mut DbConnection, user: &AuthUser, rows: Vec<ProgramRow>) -
             opd_code: r.opd_code,
             title: r.title,
             description: r.description,
-            program_type: r.program_type.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
-            strategy: r.strategy.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            program_type: r
+                .program_type
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            strategy: r
+                .strategy
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
             budget: r.budget,
             status,
             status_note: r.status_note,
@@ -131,9 +144,15 @@ pub fn render(conn: &mut DbConnection, user: &AuthUser, rows: Vec<ProgramRow>) -
     Ok(out)
 }
 
-fn render_one(conn: &mut DbConnection, user: &AuthUser, row: ProgramRow) -> Result<(i32, Program), ApiError> {
+fn render_one(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    row: ProgramRow,
+) -> Result<(i32, Program), ApiError> {
     let version = row.version;
-    let item = render(conn, user, vec![row])?.pop().ok_or_else(ApiError::not_found)?;
+    let item = render(conn, user, vec![row])?
+        .pop()
+        .ok_or_else(ApiError::not_found)?;
     Ok((version, item))
 }
 
@@ -203,7 +222,10 @@ pub struct ProgramPatch {
 
 /// Agency codes: 2–20 capital letters, digits or `_`.
 fn valid_opd(code: &str) -> bool {
-    (2..=20).contains(&code.len()) && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    (2..=20).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiError> {
@@ -215,7 +237,10 @@ fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiEr
         e.push(FieldError::new("budget", "must be 0 or more whole rupiah"));
     }
     if opd.is_some_and(|o| !valid_opd(o)) {
-        e.push(FieldError::new("opd_code", "must be 2–20 capital letters, digits or _ (e.g. DINSOS)"));
+        e.push(FieldError::new(
+            "opd_code",
+            "must be 2–20 capital letters, digits or _ (e.g. DINSOS)",
+        ));
     }
     if e.is_empty() {
         Ok(())
@@ -249,7 +274,9 @@ async fn list_programs(
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let region = match &q.region {
-        Some(r) => Some(normalize_code(r).ok_or_else(|| bad_param("region", "is not a region code"))?),
+        Some(r) => {
+            Some(normalize_code(r).ok_or_else(|| bad_param("region", "is not a region code"))?)
+        }
         None => None,
     };
     let filter = ProgramFilter {
@@ -285,7 +312,10 @@ async fn create_program(
     let b = body.into_inner();
     let company_id = match (user.company_id(), b.company_id.clone()) {
         (Some(own), Some(given)) if own != given => {
-            return Err(ApiError::invalid_field("company_id", "a company proposes only its own programs"))
+            return Err(ApiError::invalid_field(
+                "company_id",
+                "a company proposes only its own programs",
+            ))
         }
         (Some(own), _) => own.to_string(),
         (None, Some(given)) => given,
@@ -294,10 +324,15 @@ async fn create_program(
     check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
-        cycles::get(c, b.cycle_year).map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
-        let company = companies::get(c, &company_id).map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
+        cycles::get(c, b.cycle_year)
+            .map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
+        let company = companies::get(c, &company_id)
+            .map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
         if !company.active {
-            return Err(ApiError::invalid_field("company_id", "the company is not active"));
+            return Err(ApiError::invalid_field(
+                "company_id",
+                "the company is not active",
+            ));
         }
         let fields = ProgramFields {
             opd_code: b.opd_code,
@@ -323,7 +358,11 @@ async fn create_program(
 #[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Program, headers(("ETag" = String)))))]
 #[get("/programs/{id}")]
-async fn get_program(user: AuthUser, id: web::Path<String>, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+async fn get_program(
+    user: AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
     user.require(READ)?;
     let id = id.into_inner();
     let reach = reach(&user);
@@ -360,22 +399,42 @@ async fn update_program(
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
         let before = store::get(c, &id, &reach)?;
-        if !matches!(before.status()?, ProgramStatus::Draft | ProgramStatus::Proposed) {
+        if !matches!(
+            before.status()?,
+            ProgramStatus::Draft | ProgramStatus::Proposed
+        ) {
             return Err(ApiError::conflict(
                 "program_locked",
-                format!("a program that is {} can no longer be edited", before.status),
+                format!(
+                    "a program that is {} can no longer be edited",
+                    before.status
+                ),
             ));
         }
-        let program_type = patch.program_type.map(|t| t.as_str().to_string()).unwrap_or(before.program_type.clone());
-        if program_type != before.program_type && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id) {
-            return Err(ApiError::conflict("targets_exist", "remove the targets before changing the program type"));
+        let program_type = patch
+            .program_type
+            .map(|t| t.as_str().to_string())
+            .unwrap_or(before.program_type.clone());
+        if program_type != before.program_type
+            && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id)
+        {
+            return Err(ApiError::conflict(
+                "targets_exist",
+                "remove the targets before changing the program type",
+            ));
         }
         let fields = ProgramFields {
             opd_code: patch.opd_code.or(before.opd_code.clone()),
-            title: patch.title.map(|t| t.trim().to_string()).unwrap_or(before.title.clone()),
+            title: patch
+                .title
+                .map(|t| t.trim().to_string())
+                .unwrap_or(before.title.clone()),
             description: patch.description.or(before.description.clone()),
             program_type,
-            strategy: patch.strategy.map(|s| s.as_str().to_string()).unwrap_or(before.strategy.clone()),
+            strategy: patch
+                .strategy
+                .map(|s| s.as_str().to_string())
+                .unwrap_or(before.strategy.clone()),
             budget: patch.budget.unwrap_or(before.budget),
             target_regions: match patch.target_regions {
                 Some(codes) => region_json(c, &codes)?,
@@ -412,7 +471,10 @@ async fn delete_program(
     db::tx(&pool, move |c| {
         let before = store::get(c, &id, &reach)?;
         if before.status()? != ProgramStatus::Draft {
-            return Err(ApiError::conflict("not_a_draft", "only a draft can be deleted; withdraw a submitted program"));
+            return Err(ApiError::conflict(
+                "not_a_draft",
+                "only a draft can be deleted; withdraw a submitted program",
+            ));
         }
         store::delete(c, &actor, &before, expected)
     })
@@ -423,26 +485,43 @@ async fn delete_program(
 /// Maps a refused transition to its problem.
 pub fn transition_error(e: TransitionError) -> ApiError {
     match &e {
-        TransitionError::RoleNotAllowed { .. } => ApiError::Forbidden { detail: e.to_string() },
-        TransitionError::OutsideWindow { window, code, from, until } => ApiError::conflict_with(
+        TransitionError::RoleNotAllowed { .. } => ApiError::Forbidden {
+            detail: e.to_string(),
+        },
+        TransitionError::OutsideWindow {
+            window,
+            code,
+            from,
+            until,
+        } => ApiError::conflict_with(
             code,
             format!("the {window} window is not open today (from {from:?} until {until:?})"),
             json!({"window": window.to_string(), "window_from": from, "window_until": until}),
         ),
-        TransitionError::Precondition { code, detail } if e.http_status() == 422 => ApiError::unprocessable(code, detail.clone()),
+        TransitionError::Precondition { code, detail } if e.http_status() == 422 => {
+            ApiError::unprocessable(code, detail.clone())
+        }
         _ => ApiError::conflict(e.code(), e.to_string()),
     }
 }
 
 /// Applies the automatic steps (`mark_verified`, `agree`) after a change.
-pub fn settle(conn: &mut DbConnection, actor: &crate::db::audit::Actor, row: ProgramRow) -> Result<ProgramRow, ApiError> {
+pub fn settle(
+    conn: &mut DbConnection,
+    actor: &crate::db::audit::Actor,
+    row: ProgramRow,
+) -> Result<ProgramRow, ApiError> {
     let status = row.status()?;
     let facts = store::facts(conn, &row, false)?;
     let next = after_verification(status, &facts);
     if next == status {
         return Ok(row);
     }
-    let action = if next == ProgramStatus::Agreed { "agree" } else { "mark_verified" };
+    let action = if next == ProgramStatus::Agreed {
+        "agree"
+    } else {
+        "mark_verified"
+    };
     let moved = store::set_status(conn, actor, action, &row, None, next, None)?;
     // Verified can lead on to agreed in the same change.
     settle(conn, actor, moved)
@@ -494,7 +573,9 @@ async fn transition(
     }
     let override_reason = b.override_reason.filter(|r| !r.trim().is_empty());
     if override_reason.is_some() && user.role() != Role::Admin {
-        return Err(ApiError::Forbidden { detail: "only an admin may override a calendar window".into() });
+        return Err(ApiError::Forbidden {
+            detail: "only an admin may override a calendar window".into(),
+        });
     }
     let id = id.into_inner();
     let reach = reach(&user);
@@ -506,12 +587,27 @@ async fn transition(
         let note = b.note.filter(|n| !n.trim().is_empty());
         let facts = store::facts(c, &before, note.is_some())?;
         let today = regency_today();
-        let strict = decide(status, b.action, user.role(), today, &calendar, &facts, false);
+        let strict = decide(
+            status,
+            b.action,
+            user.role(),
+            today,
+            &calendar,
+            &facts,
+            false,
+        );
         let next = match (strict, &override_reason) {
             (Ok(next), _) => next,
-            (Err(TransitionError::OutsideWindow { .. }), Some(_)) => {
-                decide(status, b.action, user.role(), today, &calendar, &facts, true).map_err(transition_error)?
-            }
+            (Err(TransitionError::OutsideWindow { .. }), Some(_)) => decide(
+                status,
+                b.action,
+                user.role(),
+                today,
+                &calendar,
+                &facts,
+                true,
+            )
+            .map_err(transition_error)?,
             (Err(e), _) => return Err(transition_error(e)),
         };
         let status_note = match (&note, &override_reason) {
@@ -519,7 +615,15 @@ async fn transition(
             (None, Some(r)) => Some(format!("window overridden: {r}")),
             (n, None) => n.clone(),
         };
-        let row = store::set_status(c, &actor, b.action.as_str(), &before, expected, next, status_note.as_deref())?;
+        let row = store::set_status(
+            c,
+            &actor,
+            b.action.as_str(),
+            &before,
+            expected,
+            next,
+            status_note.as_deref(),
+        )?;
         let row = settle(c, &actor, row)?;
         render_one(c, &user, row)
     })
@@ -560,12 +664,22 @@ async fn sign(
     let b = body.into_inner();
     let number = b.agreement_number.trim().to_string();
     if number.is_empty() || number.chars().count() > 100 {
-        return Err(ApiError::invalid_field("agreement_number", "must be 1–100 characters"));
+        return Err(ApiError::invalid_field(
+            "agreement_number",
+            "must be 1–100 characters",
+        ));
     }
     if b.signed_on > regency_today() {
-        return Err(ApiError::invalid_field("signed_on", "must not be in the future"));
+        return Err(ApiError::invalid_field(
+            "signed_on",
+            "must not be in the future",
+        ));
     }
-    let party = if user.role() == Role::Company { Party::Company } else { Party::Opd };
+    let party = if user.role() == Role::Company {
+        Party::Company
+    } else {
+        Party::Opd
+    };
     let id = id.into_inner();
     let reach = reach(&user);
     let actor = user.actor();
@@ -575,14 +689,24 @@ async fn sign(
             if existing != &number {
                 return Err(ApiError::invalid_field(
                     "agreement_number",
-                    format!("the other party signed agreement {existing}; both sign the same agreement"),
+                    format!(
+                        "the other party signed agreement {existing}; both sign the same agreement"
+                    ),
                 ));
             }
         }
         let calendar = cycles::get(c, before.cycle_year)?.calendar();
         let facts = store::facts(c, &before, true)?;
-        decide(before.status()?, Action::Sign, user.role(), regency_today(), &calendar, &facts, false)
-            .map_err(transition_error)?;
+        decide(
+            before.status()?,
+            Action::Sign,
+            user.role(),
+            regency_today(),
+            &calendar,
+            &facts,
+            false,
+        )
+        .map_err(transition_error)?;
         let row = store::sign(c, &actor, &before, expected, party, &number, b.signed_on)?;
         let row = settle(c, &actor, row)?;
         render_one(c, &user, row)

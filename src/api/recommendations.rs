@@ -67,7 +67,10 @@ async fn recommendations(
     let reach = reach(&user);
     let items = db::tx(&pool, move |c| {
         let program = store::get(c, &id, &reach)?;
-        let program_type: ProgramType = program.program_type.parse().map_err(|e| ApiError::internal(format!("{e}")))?;
+        let program_type: ProgramType = program
+            .program_type
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
         let mut regions = program.regions();
         if regions.is_empty() {
             regions = companies::get(c, &program.company_id)?.working_area()?;

@@ -78,13 +78,16 @@ pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
     })
 }
 
+/// A named sheet: its title, column headers and rows.
+type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<Cell>]);
+
 /// A table as CSV or XLSX, for download.
 fn table_response(
     format: Format,
     name: &str,
     headers: &[&str],
     rows: &[Vec<Cell>],
-    extra_sheet: Option<(&str, &[&str], &[Vec<Cell>])>,
+    extra_sheet: Option<Sheet<'_>>,
 ) -> Result<HttpResponse, ApiError> {
     match format {
         Format::Json => Err(ApiError::internal("JSON is not a table format")),
@@ -95,7 +98,9 @@ fn table_response(
             for r in rows {
                 w.write_record(r.iter().map(Cell::text)).map_err(fail)?;
             }
-            let bytes = w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))?;
+            let bytes = w
+                .into_inner()
+                .map_err(|e| ApiError::internal(format!("csv: {e}")))?;
             Ok(HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((
@@ -108,7 +113,7 @@ fn table_response(
             let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
             let mut book = rust_xlsxwriter::Workbook::new();
             let bold = rust_xlsxwriter::Format::new().set_bold();
-            let mut sheets = vec![(name, headers, rows)];
+            let mut sheets: Vec<Sheet<'_>> = vec![(name, headers, rows)];
             if let Some(extra) = extra_sheet {
                 sheets.push(extra);
             }
@@ -117,7 +122,9 @@ fn table_response(
                 let title: String = title.chars().take(31).collect();
                 sheet.set_name(title).map_err(fail)?;
                 for (c, h) in headers.iter().enumerate() {
-                    sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(fail)?;
+                    sheet
+                        .write_string_with_format(0, c as u16, *h, &bold)
+                        .map_err(fail)?;
                 }
                 for (r, row) in rows.iter().enumerate() {
                     let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
@@ -261,7 +268,10 @@ async fn compliance(
     let deadline = cycle.agreement_deadline;
     let mut items = Vec::new();
     for s in standings {
-        let sector: Sector = s.sector.parse().map_err(|e| ApiError::internal(format!("{e}")))?;
+        let sector: Sector = s
+            .sector
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
         let exemption: Option<ExemptionStatus> = s
             .exemption_status
             .as_deref()
@@ -450,7 +460,11 @@ fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
             e.1 += p.budget;
         }
         m.into_iter()
-            .map(|(key, (programs, budget))| BudgetLine { key, programs, budget })
+            .map(|(key, (programs, budget))| BudgetLine {
+                key,
+                programs,
+                budget,
+            })
             .collect()
     };
     BudgetTotals {

@@ -25,7 +25,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_target);
 }
 
-const READ: &[Role] = &[Role::Company, Role::Opd, Role::Bappeda, Role::Admin, Role::Verifier];
+const READ: &[Role] = &[
+    Role::Company,
+    Role::Opd,
+    Role::Bappeda,
+    Role::Admin,
+    Role::Verifier,
+];
 const WRITE: &[Role] = &[Role::Company, Role::Opd, Role::Bappeda, Role::Admin];
 
 #[derive(Serialize, ToSchema)]
@@ -53,7 +59,10 @@ impl TryFrom<TargetRow> for Target {
     type Error = ApiError;
     fn try_from(r: TargetRow) -> Result<Target, ApiError> {
         Ok(Target {
-            status: r.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
             id: r.id,
             program_id: r.program_id,
             household_id: r.household_id,
@@ -109,7 +118,10 @@ fn editable(status: ProgramStatus) -> Result<(), ApiError> {
 
 fn money(field: &str, v: i64) -> Result<i64, ApiError> {
     if v < 0 {
-        Err(ApiError::invalid_field(field, "must be 0 or more whole rupiah"))
+        Err(ApiError::invalid_field(
+            field,
+            "must be 0 or more whole rupiah",
+        ))
     } else {
         Ok(v)
     }
@@ -137,7 +149,10 @@ async fn list_targets(
         store::targets(c, &id, paging.offset(), paging.limit())
     })
     .await?;
-    let items = rows.into_iter().map(Target::try_from).collect::<Result<Vec<_>, _>>()?;
+    let items = rows
+        .into_iter()
+        .map(Target::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(paging.respond(&req, items, total))
 }
 
@@ -173,14 +188,24 @@ async fn add_target(
                 return Err(ApiError::invalid_field("household_id", "no such household"));
             }
         }
-        let row = store::add_target(c, &actor, &program, &b.household_id, b.member_id.as_deref(), planned)?;
+        let row = store::add_target(
+            c,
+            &actor,
+            &program,
+            &b.household_id,
+            b.member_id.as_deref(),
+            planned,
+        )?;
         let program = store::get(c, &id, &crate::db::programs::ProgramReach::All)?;
         settle(c, &actor, program)?;
         Ok(row)
     })
     .await?;
     let mut res = HttpResponse::Created();
-    res.insert_header(("Location", format!("/api/v1/programs/{}/targets/{}", row.program_id, row.id)));
+    res.insert_header((
+        "Location",
+        format!("/api/v1/programs/{}/targets/{}", row.program_id, row.id),
+    ));
     Ok(with_etag(res, row.version, &Target::try_from(row)?))
 }
 
@@ -203,7 +228,11 @@ async fn get_target(
         store::target(c, &id, &target_id)
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), row.version, &Target::try_from(row)?))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        row.version,
+        &Target::try_from(row)?,
+    ))
 }
 
 /// Change a target's planned value (until agreement) or record its realised
@@ -234,25 +263,46 @@ async fn update_target(
         let before = store::target(c, &id, &target_id)?;
         let mut planned = before.planned_value;
         let mut realized = before.realized_value;
-        let mut target_status: TargetStatus = before.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?;
+        let mut target_status: TargetStatus = before
+            .status
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
         if let Some(v) = b.planned_value {
             editable(status)?;
             planned = money("planned_value", v)?;
         }
         if let Some(v) = b.realized_value {
             if status != ProgramStatus::Running {
-                return Err(ApiError::conflict("not_running", "realised values are recorded while the program runs"));
+                return Err(ApiError::conflict(
+                    "not_running",
+                    "realised values are recorded while the program runs",
+                ));
             }
             if !matches!(target_status, TargetStatus::Eligible | TargetStatus::Served) {
-                return Err(ApiError::conflict("not_eligible", "only a target verified eligible can be served"));
+                return Err(ApiError::conflict(
+                    "not_eligible",
+                    "only a target verified eligible can be served",
+                ));
             }
             realized = Some(money("realized_value", v)?);
             target_status = TargetStatus::Served;
         }
-        store::update_target(c, &actor, &before, expected, planned, realized, target_status)
+        store::update_target(
+            c,
+            &actor,
+            &before,
+            expected,
+            planned,
+            realized,
+            target_status,
+        )
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), row.version, &Target::try_from(row)?))
+    Ok(with_etag(
+        HttpResponse::Ok(),
+        row.version,
+        &Target::try_from(row)?,
+    ))
 }
 
 /// Remove a target while the program is not yet agreed.

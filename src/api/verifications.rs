@@ -22,7 +22,9 @@ use super::programs::{reach, settle, transition_error};
 use super::{regency_today, utc, Paging};
 use crate::auth::AuthUser;
 use crate::db::programs::{self as programs_store, ProgramReach};
-use crate::db::verifications::{self as store, NewVerification, VerificationFilter, VerificationRow};
+use crate::db::verifications::{
+    self as store, NewVerification, VerificationFilter, VerificationRow,
+};
 use crate::db::{self, audit, cycles, DbConnection, Pool};
 use crate::domain::cycle::Window;
 use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError, VerificationResult};
@@ -87,7 +89,10 @@ impl TryFrom<VerificationRow> for Verification {
     type Error = ApiError;
     fn try_from(r: VerificationRow) -> Result<Verification, ApiError> {
         Ok(Verification {
-            result: r.result.parse().map_err(|e| ApiError::internal(format!("{e}")))?,
+            result: r
+                .result
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
             id: r.id,
             program_id: r.program_id,
             target_id: r.target_id,
@@ -157,11 +162,17 @@ fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
         (Some(la), Some(lo)) => Some((la, lo)),
         (None, None) => None,
         (Some(_), None) => {
-            e.push(FieldError::new("longitude", "is required together with latitude"));
+            e.push(FieldError::new(
+                "longitude",
+                "is required together with latitude",
+            ));
             None
         }
         (None, Some(_)) => {
-            e.push(FieldError::new("latitude", "is required together with longitude"));
+            e.push(FieldError::new(
+                "latitude",
+                "is required together with longitude",
+            ));
             None
         }
     };
@@ -183,7 +194,15 @@ fn audit_company_read(
     }
     let actor = user.actor();
     for r in rows {
-        audit::record(conn, &actor, "read_personal_data", "verification", &r.id, None, None)?;
+        audit::record(
+            conn,
+            &actor,
+            "read_personal_data",
+            "verification",
+            &r.id,
+            None,
+            None,
+        )?;
     }
     Ok(())
 }

@@ -132,8 +132,9 @@ fn filtered<'a>(f: &'a ProgramFilter, reach: &'a ProgramReach) -> Boxed<'a> {
             patterns.push(format!("%\"{up}\"%"));
             parent = up;
         }
-        let mut cond: Box<dyn BoxableExpression<p::table, super::DbBackend, SqlType = diesel::sql_types::Bool>> =
-            Box::new(p::target_regions.like(patterns[0].clone()));
+        let mut cond: Box<
+            dyn BoxableExpression<p::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
+        > = Box::new(p::target_regions.like(patterns[0].clone()));
         for pattern in &patterns[1..] {
             cond = Box::new(cond.or(p::target_regions.like(pattern.clone())));
         }
@@ -159,7 +160,11 @@ pub fn list(
 }
 
 /// A program within the caller's reach; outside it, "not found".
-pub fn get(conn: &mut DbConnection, id: &str, reach: &ProgramReach) -> Result<ProgramRow, ApiError> {
+pub fn get(
+    conn: &mut DbConnection,
+    id: &str,
+    reach: &ProgramReach,
+) -> Result<ProgramRow, ApiError> {
     Ok(reached(p::table.into_boxed(), reach)
         .filter(p::id.eq(id.to_string()))
         .first::<ProgramRow>(conn)?)
@@ -187,7 +192,15 @@ pub fn create(
         ))
         .returning(p::all_columns)
         .get_result::<ProgramRow>(conn)?;
-    audit::record(conn, actor, "create", "program", &id, None, Some(&row.audit_value()))?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "program",
+        &id,
+        None,
+        Some(&row.audit_value()),
+    )?;
     Ok(row)
 }
 
@@ -317,12 +330,24 @@ pub fn delete(
     diesel::delete(pt::table.filter(pt::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(pr::table.filter(pr::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(p::table.filter(p::id.eq(&before.id))).execute(conn)?;
-    audit::record(conn, actor, "delete", "program", &before.id, Some(&before.audit_value()), None)?;
+    audit::record(
+        conn,
+        actor,
+        "delete",
+        "program",
+        &before.id,
+        Some(&before.audit_value()),
+        None,
+    )?;
     Ok(())
 }
 
 /// What the lifecycle's preconditions look at.
-pub fn facts(conn: &mut DbConnection, program: &ProgramRow, note_given: bool) -> Result<ProgramFacts, ApiError> {
+pub fn facts(
+    conn: &mut DbConnection,
+    program: &ProgramRow,
+    note_given: bool,
+) -> Result<ProgramFacts, ApiError> {
     let statuses: Vec<String> = pt::table
         .filter(pt::program_id.eq(&program.id))
         .select(pt::status)
@@ -347,7 +372,10 @@ pub fn facts(conn: &mut DbConnection, program: &ProgramRow, note_given: bool) ->
 }
 
 /// Target counts per program, for lists.
-pub fn target_counts(conn: &mut DbConnection, ids: &[String]) -> Result<HashMap<String, i64>, ApiError> {
+pub fn target_counts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, i64>, ApiError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -385,7 +413,12 @@ impl TargetRow {
     }
 }
 
-pub fn targets(conn: &mut DbConnection, program_id: &str, offset: i64, limit: i64) -> Result<(Vec<TargetRow>, i64), ApiError> {
+pub fn targets(
+    conn: &mut DbConnection,
+    program_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<TargetRow>, i64), ApiError> {
     let total = pt::table
         .filter(pt::program_id.eq(program_id))
         .count()
@@ -399,7 +432,11 @@ pub fn targets(conn: &mut DbConnection, program_id: &str, offset: i64, limit: i6
     Ok((rows, total))
 }
 
-pub fn target(conn: &mut DbConnection, program_id: &str, target_id: &str) -> Result<TargetRow, ApiError> {
+pub fn target(
+    conn: &mut DbConnection,
+    program_id: &str,
+    target_id: &str,
+) -> Result<TargetRow, ApiError> {
     Ok(pt::table
         .filter(pt::program_id.eq(program_id))
         .filter(pt::id.eq(target_id))
@@ -436,7 +473,10 @@ pub fn add_target(
             .count()
             .get_result::<i64>(conn)?;
         if belongs == 0 {
-            return Err(ApiError::invalid_field("member_id", "is not a member of this household"));
+            return Err(ApiError::invalid_field(
+                "member_id",
+                "is not a member of this household",
+            ));
         }
     }
     if let Some(other) = competing_target(conn, program, household_id)? {
@@ -468,13 +508,24 @@ pub fn add_target(
             if let ApiError::Conflict { .. } = ApiError::from(e) {
                 return Err(match competing_target(conn, program, household_id)? {
                     Some(other) => double_targeting(other),
-                    None => ApiError::conflict("already_targeted", "the household is already a target of this program"),
+                    None => ApiError::conflict(
+                        "already_targeted",
+                        "the household is already a target of this program",
+                    ),
                 });
             }
             return Err(ApiError::internal("target insert failed"));
         }
     };
-    audit::record(conn, actor, "create", "target", &id, None, Some(&row.audit_value()))?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "target",
+        &id,
+        None,
+        Some(&row.audit_value()),
+    )?;
     Ok(row)
 }
 
@@ -517,31 +568,59 @@ pub fn update_target(
     status: TargetStatus,
 ) -> Result<TargetRow, ApiError> {
     check_version(expected, before.version)?;
-    let row = diesel::update(pt::table.filter(pt::id.eq(&before.id)).filter(pt::version.eq(before.version)))
-        .set((
-            pt::planned_value.eq(planned_value),
-            pt::realized_value.eq(realized_value),
-            pt::status.eq(status.as_str()),
-            pt::version.eq(before.version + 1),
-            pt::updated_at.eq(now()),
-        ))
-        .returning(pt::all_columns)
-        .get_result::<TargetRow>(conn)
-        .optional()?
-        .ok_or_else(ApiError::stale)?;
-    audit::record(conn, actor, "update", "target", &before.id, Some(&before.audit_value()), Some(&row.audit_value()))?;
+    let row = diesel::update(
+        pt::table
+            .filter(pt::id.eq(&before.id))
+            .filter(pt::version.eq(before.version)),
+    )
+    .set((
+        pt::planned_value.eq(planned_value),
+        pt::realized_value.eq(realized_value),
+        pt::status.eq(status.as_str()),
+        pt::version.eq(before.version + 1),
+        pt::updated_at.eq(now()),
+    ))
+    .returning(pt::all_columns)
+    .get_result::<TargetRow>(conn)
+    .optional()?
+    .ok_or_else(ApiError::stale)?;
+    audit::record(
+        conn,
+        actor,
+        "update",
+        "target",
+        &before.id,
+        Some(&before.audit_value()),
+        Some(&row.audit_value()),
+    )?;
     Ok(row)
 }
 
-pub fn remove_target(conn: &mut DbConnection, actor: &Actor, before: &TargetRow, expected: Option<i32>) -> Result<(), ApiError> {
+pub fn remove_target(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: &TargetRow,
+    expected: Option<i32>,
+) -> Result<(), ApiError> {
     check_version(expected, before.version)?;
     diesel::delete(pt::table.filter(pt::id.eq(&before.id))).execute(conn)?;
-    audit::record(conn, actor, "delete", "target", &before.id, Some(&before.audit_value()), None)?;
+    audit::record(
+        conn,
+        actor,
+        "delete",
+        "target",
+        &before.id,
+        Some(&before.audit_value()),
+        None,
+    )?;
     Ok(())
 }
 
 /// Households a company may see: those assigned to or recommended for its programs.
-pub fn company_household_ids(conn: &mut DbConnection, company_id: &str) -> Result<Vec<String>, ApiError> {
+pub fn company_household_ids(
+    conn: &mut DbConnection,
+    company_id: &str,
+) -> Result<Vec<String>, ApiError> {
     let programs: Vec<String> = p::table
         .filter(p::company_id.eq(company_id))
         .select(p::id)
@@ -566,18 +645,30 @@ pub fn company_household_ids(conn: &mut DbConnection, company_id: &str) -> Resul
 
 /// Remembers which households were recommended to a program, so its company
 /// may read them from now on.
-pub fn record_recommendations(conn: &mut DbConnection, program_id: &str, household_ids: &[String]) -> Result<(), ApiError> {
+pub fn record_recommendations(
+    conn: &mut DbConnection,
+    program_id: &str,
+    household_ids: &[String],
+) -> Result<(), ApiError> {
     if household_ids.is_empty() {
         return Ok(());
     }
     let t = now();
     let rows: Vec<_> = household_ids
         .iter()
-        .map(|hid| (pr::program_id.eq(program_id), pr::household_id.eq(hid), pr::recommended_at.eq(t)))
+        .map(|hid| {
+            (
+                pr::program_id.eq(program_id),
+                pr::household_id.eq(hid),
+                pr::recommended_at.eq(t),
+            )
+        })
         .collect();
     // Insert-or-ignore is spelled differently by each backend.
     match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(pr::table).values(&rows).execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(pr::table)
+            .values(&rows)
+            .execute(c)?,
         DbConnection::Postgresql(c) => diesel::insert_into(pr::table)
             .values(&rows)
             .on_conflict_do_nothing()
@@ -611,17 +702,30 @@ pub fn candidates(
     let taken = pt::table
         .filter(pt::cycle_year.eq(program.cycle_year))
         .filter(pt::program_type.eq(program.program_type.clone()))
-        .filter(pt::active.eq(true).or(pt::program_id.eq(program.id.clone())))
+        .filter(
+            pt::active
+                .eq(true)
+                .or(pt::program_id.eq(program.id.clone())),
+        )
         .select(pt::household_id);
     let mut q = h::table
         .filter(h::status.eq("active"))
         .filter(h::id.ne_all(taken))
         .into_boxed();
     if !regions.is_empty() {
-        let mut cond: Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>> =
-            Box::new(h::region_code.eq(regions[0].clone()).or(h::region_code.like(format!("{}.%", regions[0]))));
+        let mut cond: Box<
+            dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
+        > = Box::new(
+            h::region_code
+                .eq(regions[0].clone())
+                .or(h::region_code.like(format!("{}.%", regions[0]))),
+        );
         for r in &regions[1..] {
-            cond = Box::new(cond.or(h::region_code.eq(r.clone()).or(h::region_code.like(format!("{r}.%")))));
+            cond = Box::new(
+                cond.or(h::region_code
+                    .eq(r.clone())
+                    .or(h::region_code.like(format!("{r}.%")))),
+            );
         }
         q = q.filter(cond);
     }
@@ -670,7 +774,10 @@ pub fn member_needs(
 }
 
 /// The households of some ids, in the given order.
-pub fn households_in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<super::households::HouseholdRow>, ApiError> {
+pub fn households_in_order(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<super::households::HouseholdRow>, ApiError> {
     let mut rows: HashMap<String, super::households::HouseholdRow> = h::table
         .filter(h::id.eq_any(ids))
         .load::<super::households::HouseholdRow>(conn)?

@@ -9,8 +9,7 @@ use diesel::dsl::{count, count_star};
 use diesel::prelude::*;
 
 use super::schema::{
-    companies as co, exemption_letters as el, households as h, program_targets as pt,
-    programs as p,
+    companies as co, exemption_letters as el, households as h, program_targets as pt, programs as p,
 };
 use super::DbConnection;
 use crate::error::ApiError;
@@ -162,12 +161,16 @@ pub fn coverage_by_desa(
         "already_assisted",
         "served",
     ];
-    put(targets(any_status).load::<(String, i64)>(conn)?, |c, n| c.targeted = n);
+    put(targets(any_status).load::<(String, i64)>(conn)?, |c, n| {
+        c.targeted = n
+    });
     put(
         targets(&["eligible", "served"]).load::<(String, i64)>(conn)?,
         |c, n| c.verified_eligible = n,
     );
-    put(targets(&["served"]).load::<(String, i64)>(conn)?, |c, n| c.served = n);
+    put(targets(&["served"]).load::<(String, i64)>(conn)?, |c, n| {
+        c.served = n
+    });
     let reached = pt::table
         .filter(pt::cycle_year.eq(year))
         .filter(pt::active.eq(true))
@@ -217,19 +220,21 @@ pub fn budget_programs(conn: &mut DbConnection, year: i32) -> Result<Vec<BudgetP
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, sector, program_type, strategy, budget, targets, area)| {
-            let mut regions: Vec<String> = serde_json::from_str(&targets).unwrap_or_default();
-            if regions.is_empty() {
-                regions = serde_json::from_str(&area).unwrap_or_default();
-            }
-            BudgetProgram {
-                id,
-                sector,
-                program_type,
-                strategy,
-                budget,
-                regions,
-            }
-        })
+        .map(
+            |(id, sector, program_type, strategy, budget, targets, area)| {
+                let mut regions: Vec<String> = serde_json::from_str(&targets).unwrap_or_default();
+                if regions.is_empty() {
+                    regions = serde_json::from_str(&area).unwrap_or_default();
+                }
+                BudgetProgram {
+                    id,
+                    sector,
+                    program_type,
+                    strategy,
+                    budget,
+                    regions,
+                }
+            },
+        )
         .collect())
 }

@@ -147,7 +147,11 @@ pub fn record(
     audit::record(
         conn,
         actor,
-        if visit.override_reason.is_some() { "create_window_overridden" } else { "create" },
+        if visit.override_reason.is_some() {
+            "create_window_overridden"
+        } else {
+            "create"
+        },
         "verification",
         &id,
         None,
@@ -185,7 +189,11 @@ fn flag_household(
             .filter(h::id.eq(household_id))
             .filter(h::needs_update.eq(false)),
     )
-    .set((h::needs_update.eq(true), h::version.eq(h::version + 1), h::updated_at.eq(now())))
+    .set((
+        h::needs_update.eq(true),
+        h::version.eq(h::version + 1),
+        h::updated_at.eq(now()),
+    ))
     .execute(conn)?;
     if changed > 0 {
         audit::record(

@@ -370,7 +370,11 @@ impl TestApp {
         assert_eq!(r.status, 200, "submit: {}", r.body);
         self.calendar(-1, 0, 1, 2).await;
         let r = self
-            .post(&t, Role::Bappeda, serde_json::json!({"action": "consolidate"}))
+            .post(
+                &t,
+                Role::Bappeda,
+                serde_json::json!({"action": "consolidate"}),
+            )
             .await;
         assert_eq!(r.status, 200, "consolidate: {}", r.body);
         let recs = self
