@@ -61,6 +61,8 @@ where
             .configure(api::recommendations::configure)
             .configure(api::companies::configure)
             .configure(api::exemption_letters::configure)
+            .configure(api::verifications::configure)
+            .configure(api::reports::configure)
             .configure(api::audit::configure),
     )
     .configure(api::health::configure)

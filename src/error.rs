@@ -88,6 +88,10 @@ pub enum ApiError {
     /// 405: the path exists, the method does not; `allow` lists the methods.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
+    /// 406: the `Accept` header names no media type this operation can
+    /// produce (reports answer JSON, CSV and XLSX).
+    #[error("{detail}")]
+    NotAcceptable { detail: String },
     /// 409: the request conflicts with the state of a record (duplicate, lifecycle,
     /// calendar window, double targeting).
     #[error("{detail}")]
@@ -216,6 +220,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::NotAcceptable { .. } => "not_acceptable",
             ApiError::PreconditionFailed { .. } => "stale_etag",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -266,6 +271,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

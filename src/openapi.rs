@@ -37,6 +37,8 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "programs", description = "Programs, their lifecycle, targets, recommendations and signatures"),
         (name = "companies", description = "Companies with a CSR (TJSP) duty, their contacts and working area"),
         (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
+        (name = "verifications", description = "Field visits of program targets in the verification window"),
+        (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
         (name = "audit", description = "Audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -138,6 +138,26 @@ const MATRIX: &[(&str, &str, &[Role], bool)] = &[
         &[A, B, U, C],
         true,
     ),
+    ("GET", "/api/v1/verifications", &[A, B, U, O, V, C], false),
+    ("POST", "/api/v1/verifications", &[A, B, O, V], false),
+    (
+        "GET",
+        "/api/v1/verifications/{id}",
+        &[A, B, U, O, V, C],
+        true,
+    ),
+    (
+        "GET",
+        "/api/v1/cycles/{year}/compliance",
+        &[A, B, U, W, C],
+        false,
+    ),
+    (
+        "GET",
+        "/api/v1/cycles/{year}/coverage",
+        &[A, B, U, O, V, W],
+        false,
+    ),
     ("GET", "/api/v1/audit-events", &[A, B], false),
     ("GET", "/health/live", PUBLIC, false),
     ("GET", "/health/ready", PUBLIC, false),
@@ -317,6 +337,13 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("/api/v1/exemption-letters/{id}/decision", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/withdraw", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/document", "id", l.clone()),
+        (
+            "/api/v1/verifications/{id}",
+            "id",
+            "no-such-verification".to_string(),
+        ),
+        ("/api/v1/cycles/{year}/compliance", "year", YEAR.to_string()),
+        ("/api/v1/cycles/{year}/coverage", "year", YEAR.to_string()),
     ] {
         set(&format!("{template} {param}"), &value);
     }
@@ -364,6 +391,9 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
         ("POST", "/api/v1/programs/{id}/targets") => json!({"household_id": "none"}),
         ("POST", "/api/v1/exemption-letters") => {
             json!({"cycle_year": YEAR, "letter_number": "002/X", "letter_date": common::day(0), "reason_category": "other", "reason": "x"})
+        }
+        ("POST", "/api/v1/verifications") => {
+            json!({"target_id": "none", "visited_on": common::day(0), "result": "eligible"})
         }
         ("POST", "/api/v1/exemption-letters/{id}/review") => {
             json!({"recommendation": "accept", "note": "ok"})

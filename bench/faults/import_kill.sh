@@ -139,8 +139,12 @@ run_backend() {
   [ "$status" = running ] || fail "[$BACKEND] the killed import's record is '$status', expected 'running' before a restart"
   [ "$bad" = 0 ] || fail "[$BACKEND] $bad half-written households"
   [ "$orphans" = 0 ] || fail "[$BACKEND] $orphans members without their household"
-  [ $((hh + mm)) = $((created + updated)) ] \
-    || fail "[$BACKEND] registry rows ($hh + $mm) differ from the committed batches' created + updated ($created + $updated): a batch was not atomic"
+  # `rbpk import` keeps one record per file: sum them all.
+  local committed; committed=$(q "SELECT coalesce(sum(created + updated), 0) FROM household_imports")
+  [ $((hh + mm)) = "$committed" ] \
+    || fail "[$BACKEND] registry rows ($hh + $mm) differ from the committed batches' created + updated ($committed): a batch was not atomic"
+  echo "households + members = $((hh + mm)) = created + updated of the committed batches"
+  local hh_killed=$hh
   [ "$hh" -gt 0 ] || fail "[$BACKEND] nothing was committed before the kill; the kill point is not halfway"
   [ $((hh % 500)) = 0 ] || [ "$hh" = "$FILE_FAMILIES" ] || fail "[$BACKEND] $hh households is not a whole number of 500-family batches"
 
@@ -159,7 +163,16 @@ run_backend() {
     || { tail -20 "$WORK/rerun-$BACKEND.log" >&2; fail "[$BACKEND] the rerun failed"; }
   local rerun_s; rerun_s=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
   row=$(import_row)
-  local unchanged rejected
+  local unchanged rejected records
+  # The rerun's records (one per file): all done.
+  records=$(q "SELECT status, rows_total, rows_done, created, updated, unchanged, rejected_count FROM household_imports WHERE status <> 'failed' ORDER BY created_at")
+  echo "rerun's import records (status|rows_total|rows_done|created|updated|unchanged|rejected):"
+  echo "$records" | sed 's/^/  /'
+  [ "$(echo "$records" | wc -l)" = 2 ] || fail "[$BACKEND] expected 2 import records for the rerun (one per file)"
+  echo "$records" | grep -v '^done|' && fail "[$BACKEND] a rerun record is not done"
+  IFS='|' read -r _ _ _ _ _ unchanged _ <<< "$(echo "$records" | head -1)"
+  [ "$unchanged" = "$hh_killed" ] || fail "[$BACKEND] the rerun found $unchanged families unchanged, $hh_killed were committed before the kill"
+  echo "the rerun left the $hh_killed families committed before the kill unchanged"
   IFS='|' read -r status total done_ created updated unchanged rejected _ <<< "$row"
   hh=$(q "SELECT count(*) FROM households")
   mm=$(q "SELECT count(*) FROM members")
@@ -172,8 +185,7 @@ run_backend() {
   [ "$hh" = "$FILE_FAMILIES" ] || fail "[$BACKEND] $hh households after the rerun, the file has $FILE_FAMILIES"
   [ "$mm" = "$FILE_MEMBERS" ] || fail "[$BACKEND] $mm members after the rerun, the file has $FILE_MEMBERS"
   [ "$dup_h" = 0 ] && [ "$dup_m" = 0 ] || fail "[$BACKEND] duplicates after the rerun"
-  RESULTS+=("$BACKEND: killed at rows $killed_at with $((hh_killed=0))")
-  RESULTS[-1]="$BACKEND: SIGKILL at rows_done/rows_total $killed_at; rerun ${rerun_s}s, done, $hh households, $mm members, no duplicates"
+  RESULTS+=("$BACKEND: SIGKILL at rows_done/rows_total $killed_at; $hh_killed families committed (atomic batches); marked failed (interrupted); rerun ${rerun_s}s, done, $hh households, $mm members, no duplicates")
 
   if [ -n "$PG_DB" ]; then
     psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null

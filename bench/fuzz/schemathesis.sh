@@ -14,6 +14,10 @@
 #   FUZZ_TIMEOUT=540 (hard limit per backend, s), FUZZ_PORT=18090,
 #   FUZZ_POSTGRES_URL=postgres://postgres@127.0.0.1:5432, FUZZ_SEED,
 #   RBPK_BIN (default target/release/rbpk, built when missing), SKIP_BUILD=1.
+# Before the run, bench/fuzz/seed.py creates a cycle, a program with a target and an
+# exemption letter through the API and hands their ids (and a household, member,
+# user, company) to the {id} operations; bench/fuzz/st_hooks.py lets schemathesis
+# send application/pdf bodies.
 # Reports: bench/out/fuzz/<backend>/ (junit.xml, ndjson events, st.log, serve.log).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -113,11 +117,16 @@ d = json.load(sys.stdin)
 print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post","patch","delete","head","options")))')
   echo "operations in the served contract: $ops"
 
+  say "[$backend] seed records whose ids the {id} operations get (bench/fuzz/seed.py)"
+  python3 bench/fuzz/seed.py "$BASE" "$PASSWORD" "$dir/schemathesis.toml" || fail "[$backend] seeding failed"
+
   say "[$backend] st run (max $MAX_EXAMPLES examples per operation, hard limit ${TIMEOUT}s)"
   local seed_args=()
   [ -n "${FUZZ_SEED:-}" ] && seed_args=(--seed "$FUZZ_SEED")
   local rc=0
-  timeout --kill-after=10 "$TIMEOUT" "$VENV/bin/st" run "$BASE/api-docs/openapi.json" \
+  SCHEMATHESIS_HOOKS=st_hooks PYTHONPATH=bench/fuzz \
+  timeout --kill-after=10 "$TIMEOUT" "$VENV/bin/st" --config-file "$dir/schemathesis.toml" \
+    run "$BASE/api-docs/openapi.json" \
     --url "$BASE" \
     -H "Authorization: Bearer $tok" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \

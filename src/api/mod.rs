@@ -13,8 +13,10 @@ pub mod middleware;
 pub mod programs;
 pub mod recommendations;
 pub mod regions;
+pub mod reports;
 pub mod targets;
 pub mod users;
+pub mod verifications;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header;

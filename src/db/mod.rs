@@ -21,9 +21,11 @@ pub mod idempotency;
 pub mod programs;
 pub mod regions;
 pub mod registry_writer;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod users;
+pub mod verifications;
 
 /// A connection to either backend; queries are written once against it.
 #[derive(diesel::MultiConnection)]

@@ -232,6 +232,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     program_recommendations,
     companies,
     exemption_letters,
+    verifications,
 );
 
 diesel::table! {
@@ -287,3 +288,25 @@ diesel::table! {
 
 diesel::joinable!(program_targets -> programs (program_id));
 diesel::joinable!(program_recommendations -> programs (program_id));
+
+diesel::table! {
+    verifications (id) {
+        id -> Text,
+        program_id -> Text,
+        target_id -> Text,
+        household_id -> Text,
+        visited_on -> Date,
+        result -> Text,
+        notes -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        verifier -> Text,
+        override_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(verifications -> programs (program_id));
+diesel::joinable!(verifications -> program_targets (target_id));
+diesel::joinable!(program_targets -> households (household_id));
+diesel::joinable!(programs -> companies (company_id));

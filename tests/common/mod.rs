@@ -380,3 +380,114 @@ impl TestApp {
             .insert_header(("Authorization", format!("Bearer {token}")))
     }
 }
+
+/// A program of the demo company with targets, ready for verification.
+pub struct ConsolidatedProgram {
+    pub id: String,
+    pub targets: Vec<String>,
+    pub households: Vec<String>,
+}
+
+impl TestApp {
+    /// Sets cycle 2027's calendar to days relative to today (creating it first).
+    pub async fn calendar(&self, proposals: i64, v_start: i64, v_end: i64, deadline: i64) {
+        let dates = serde_json::json!({
+            "proposals_close": day(proposals), "verification_start": day(v_start),
+            "verification_end": day(v_end), "agreement_deadline": day(deadline)});
+        let current = self.get("/api/v1/cycles/2027", Role::Bappeda).await;
+        let resp = if current.status == 404 {
+            let mut body = dates;
+            body["year"] = serde_json::json!(2027);
+            self.post("/api/v1/cycles", Role::Bappeda, body).await
+        } else {
+            self.patch("/api/v1/cycles/2027", Role::Bappeda, dates, None)
+                .await
+        };
+        assert!(resp.status.is_success(), "calendar: {}", resp.body);
+    }
+
+    /// Imports `families` synthetic families; returns the kecamatan of the
+    /// first extreme-poor one.
+    pub async fn registry(&self, families: usize) -> String {
+        let files = demo_files(families, 7);
+        let done = self.import("p3ke", "text/csv", &files.families_csv).await;
+        assert_eq!(done.body["status"], "done", "{}", done.body);
+        let first = self
+            .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
+            .await;
+        let code = first.body["items"][0]["region_code"].as_str().unwrap();
+        code[..8].to_string()
+    }
+
+    /// Demo company proposes a housing program in `kecamatan` (led by the demo
+    /// OPD), Bappeda consolidates it, the company takes `n` recommended
+    /// targets. Leaves the verification window open (today) and the
+    /// agreement deadline two days ahead.
+    pub async fn consolidated_program(&self, kecamatan: &str, n: usize) -> ConsolidatedProgram {
+        self.calendar(1, 2, 3, 4).await;
+        let created = self
+            .post(
+                "/api/v1/programs",
+                Role::Company,
+                serde_json::json!({"cycle_year": 2027, "title": "Bedah rumah", "type": "housing",
+                    "strategy": "reduce_burden", "budget": 500_000_000, "opd_code": seed::DEMO_OPD_CODE,
+                    "target_regions": [kecamatan]}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_string();
+        let t = format!("/api/v1/programs/{id}/transitions");
+        let r = self
+            .post(&t, Role::Company, serde_json::json!({"action": "submit"}))
+            .await;
+        assert_eq!(r.status, 200, "submit: {}", r.body);
+        self.calendar(-1, 0, 1, 2).await;
+        let r = self
+            .post(
+                &t,
+                Role::Bappeda,
+                serde_json::json!({"action": "consolidate"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "consolidate: {}", r.body);
+        let recs = self
+            .get(
+                &format!("/api/v1/programs/{id}/recommendations?limit={n}"),
+                Role::Company,
+            )
+            .await;
+        assert_eq!(recs.status, 200, "{}", recs.body);
+        let mut targets = Vec::new();
+        let mut households = Vec::new();
+        for rec in recs.body.as_array().unwrap() {
+            let hid = rec["household"]["id"].as_str().unwrap().to_string();
+            let r = self
+                .post(
+                    &format!("/api/v1/programs/{id}/targets"),
+                    Role::Company,
+                    serde_json::json!({"household_id": hid, "planned_value": 25_000_000}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "target: {}", r.body);
+            targets.push(r.body["id"].as_str().unwrap().to_string());
+            households.push(hid);
+        }
+        assert_eq!(targets.len(), n, "not enough recommendations");
+        ConsolidatedProgram {
+            id,
+            targets,
+            households,
+        }
+    }
+
+    /// A verifier's visit of a target today.
+    pub async fn verify(&self, target_id: &str, result: &str) -> Resp {
+        self.post(
+            "/api/v1/verifications",
+            Role::Verifier,
+            serde_json::json!({"target_id": target_id, "visited_on": day(0), "result": result,
+                "notes": "Rumah papan, atap bocor.", "latitude": -0.4312, "longitude": 116.9876}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,98 @@
+"""Seeds records for the fuzzer and writes a schemathesis.toml that hands their
+ids to the operations that need them, so that `{id}` paths reach the handlers
+instead of answering 404 to random UUIDs.
+
+usage: seed.py BASE PASSWORD OUT_TOML
+Creates (through the API): cycle 2027, a program of the demo company with one
+target, and an exemption letter of the demo company; reads a household with a
+member, a user and a company. Prints what it made.
+"""
+import json
+import sys
+import urllib.error
+import urllib.request
+
+base, password, out = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def call(method, path, token=None, body=None):
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
+                                 method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()[:500]
+
+
+def token(user):
+    st, body = call("POST", "/api/v1/auth/token", body={"username": user, "password": password})
+    assert st == 200, f"token for {user}: {st} {body}"
+    return body["access_token"]
+
+
+admin, company = token("admin"), token("company")
+ids = {}
+st, body = call("POST", "/api/v1/cycles", admin, {"year": 2027})
+print(f"POST /cycles 2027: {st}")
+st, me = call("GET", "/api/v1/auth/me", company)
+company_id = me.get("company_id") if st == 200 else None
+ids["company"] = company_id
+st, hh = call("GET", "/api/v1/households?per_page=50&region=64.02.06", admin)
+households = hh["items"] if st == 200 else []
+with_member = [h for h in households if h.get("members_count")]
+if with_member:
+    ids["household"] = with_member[0]["id"]
+    st, members = call("GET", f"/api/v1/households/{ids['household']}/members", admin)
+    if st == 200:
+        items = members["items"] if isinstance(members, dict) else members
+        if items:
+            ids["member"] = items[0]["id"]
+st, users = call("GET", "/api/v1/users?per_page=200", admin)
+if st == 200:
+    # never hand the admin's own account to DELETE / PATCH
+    others = [u for u in users["items"] if u["username"] == "viewer"]
+    if others:
+        ids["user"] = others[0]["id"]
+st, prog = call("POST", "/api/v1/programs", company, {
+    "budget": 1200000000, "cycle_year": 2027, "opd_code": "DINSOS", "strategy": "reduce_burden",
+    "target_regions": ["64.02.06"], "title": "Bedah rumah (fuzz seed)", "type": "housing"})
+print(f"POST /programs (company): {st}")
+if st in (200, 201):
+    ids["program"] = prog["id"]
+    if households:
+        st, tgt = call("POST", f"/api/v1/programs/{prog['id']}/targets", admin,
+                       {"household_id": households[-1]["id"], "planned_value": 30000000})
+        print(f"POST /programs/{{id}}/targets (admin): {st}")
+        if st in (200, 201):
+            ids["target"] = tgt["id"]
+st, letter = call("POST", "/api/v1/exemption-letters", company, {
+    "cycle_year": 2027, "letter_date": "2026-11-20", "letter_number": "045/FUZZ/XI/2026",
+    "reason": "Seed for contract fuzzing.", "reason_category": "financial_hardship"})
+print(f"POST /exemption-letters (company): {st}")
+if st in (200, 201):
+    ids["letter"] = letter["id"]
+print("seeded ids:", json.dumps(ids))
+
+# (path regex, {parameter: id})
+ops = [
+    (r"^/api/v1/companies/\{id\}", {"id": ids.get("company")}),
+    (r"^/api/v1/exemption-letters/\{id\}", {"id": ids.get("letter")}),
+    (r"^/api/v1/programs/\{id\}", {"id": ids.get("program"), "target_id": ids.get("target")}),
+    (r"^/api/v1/households/\{id\}", {"id": ids.get("household"), "member_id": ids.get("member")}),
+    (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}),
+    (r"^/api/v1/cycles/\{year\}", {"year": 2027}),
+]
+lines = []
+for regex, params in ops:
+    params = {k: v for k, v in params.items() if v is not None}
+    if not params:
+        continue
+    lines.append("[[operations]]")
+    lines.append(f"include-path-regex = {json.dumps(regex)}")
+    lines.append("parameters = { " + ", ".join(f'"path.{k}" = {json.dumps(v)}' for k, v in params.items()) + " }")
+    lines.append("")
+open(out, "w").write("\n".join(lines))

@@ -1,0 +1,9 @@
+"""Schemathesis hooks for the RBPK contract fuzzing (loaded via SCHEMATHESIS_HOOKS).
+
+PUT /api/v1/exemption-letters/{id}/document takes `application/pdf`; schemathesis
+has no serializer for it, so send the generated value as raw bytes, like
+application/octet-stream.
+"""
+import schemathesis
+
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")

@@ -1,0 +1,654 @@
+//! Oversight reports of a cycle: the compliance of companies with their TJSP
+//! duty and the coverage of poor families by programs, each as JSON, CSV or
+//! XLSX by the `Accept` header (the way officials open them).
+//!
+//! Reports are not paged: compliance has one row per active company and
+//! coverage one per kecamatan or desa (at most a few hundred rows).
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{bad_param, regency_today};
+use crate::auth::AuthUser;
+use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
+use crate::db::{self, cycles, regions, Pool};
+use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(compliance).service(coverage);
+}
+
+pub const CSV: &str = "text/csv";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The representations a report can be answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// Picks the representation from `Accept`: the first listed media type we
+/// can produce (`*/*`, `application/*` and a missing header mean JSON); a
+/// header naming none of them is a 406.
+pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
+    let Some(value) = req.headers().get(header::ACCEPT) else {
+        return Ok(Format::Json);
+    };
+    let value = value.to_str().unwrap_or("");
+    if value.trim().is_empty() {
+        return Ok(Format::Json);
+    }
+    let mut ranked: Vec<(f32, usize, &str)> = value
+        .split(',')
+        .enumerate()
+        .map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let media = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q, i, media)
+        })
+        .filter(|(q, _, _)| *q > 0.0)
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, media) in ranked {
+        match media.to_ascii_lowercase().as_str() {
+            "application/json" | "application/*" | "*/*" => return Ok(Format::Json),
+            CSV | "text/*" => return Ok(Format::Csv),
+            XLSX => return Ok(Format::Xlsx),
+            _ => {}
+        }
+    }
+    Err(ApiError::NotAcceptable {
+        detail: format!(
+            "this report is available as application/json, {CSV} or {XLSX}; Accept was `{value}`"
+        ),
+    })
+}
+
+/// A named sheet: its title, column headers and rows.
+type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<Cell>]);
+
+/// A table as CSV or XLSX, for download.
+fn table_response(
+    format: Format,
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    extra_sheet: Option<Sheet<'_>>,
+) -> Result<HttpResponse, ApiError> {
+    match format {
+        Format::Json => Err(ApiError::internal("JSON is not a table format")),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let fail = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
+            w.write_record(headers).map_err(fail)?;
+            for r in rows {
+                w.write_record(r.iter().map(Cell::text)).map_err(fail)?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| ApiError::internal(format!("csv: {e}")))?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.csv\""),
+                ))
+                .body(bytes))
+        }
+        Format::Xlsx => {
+            let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            let mut sheets: Vec<Sheet<'_>> = vec![(name, headers, rows)];
+            if let Some(extra) = extra_sheet {
+                sheets.push(extra);
+            }
+            for (title, headers, rows) in sheets {
+                let sheet = book.add_worksheet();
+                let title: String = title.chars().take(31).collect();
+                sheet.set_name(title).map_err(fail)?;
+                for (c, h) in headers.iter().enumerate() {
+                    sheet
+                        .write_string_with_format(0, c as u16, *h, &bold)
+                        .map_err(fail)?;
+                }
+                for (r, row) in rows.iter().enumerate() {
+                    let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+                    for (c, cell) in row.iter().enumerate() {
+                        let c = c as u16;
+                        match cell {
+                            Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
+                            Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                            Cell::Empty => Ok(()),
+                        }
+                        .map_err(fail)?;
+                    }
+                }
+                sheet.autofit();
+            }
+            let bytes = book.save_to_buffer().map_err(fail)?;
+            Ok(HttpResponse::Ok()
+                .content_type(XLSX)
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ))
+                .body(bytes))
+        }
+    }
+}
+
+/// One cell of a downloaded table.
+enum Cell {
+    Text(String),
+    Int(i64),
+    Empty,
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- compliance
+
+/// One company's standing in the cycle.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"company_id": "00000000-0000-4000-8000-000000000001", "company_name": "PT Sawit Kukar Lestari",
+    "sector": "plantation", "agreed_programs": 1, "exemption_status": null, "state": "compliant", "obliged": true}))]
+pub struct ComplianceRow {
+    pub company_id: String,
+    pub company_name: String,
+    pub sector: Sector,
+    /// Programs of the cycle that are agreed, running or completed.
+    pub agreed_programs: i64,
+    /// The company's exemption letter for the cycle: `accepted` if one was
+    /// accepted, else the status of the latest one filed; `null` without one.
+    pub exemption_status: Option<ExemptionStatus>,
+    /// `compliant` (≥ 1 agreed program), `exempt` (accepted letter),
+    /// `pending` (until the agreement deadline), `non_compliant` (after it).
+    pub state: ComplianceState,
+    /// Whether the TJSP duty applies (plantation, mining); rows of sector
+    /// `other` are informational.
+    pub obliged: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplianceReport {
+    pub cycle_year: i32,
+    /// After this day companies without an agreed program or accepted
+    /// letter are `non_compliant`.
+    pub agreement_deadline: NaiveDate,
+    /// The regency day (WITA) the states were computed for.
+    pub as_of: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub items: Vec<ComplianceRow>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ComplianceQuery {
+    pub sector: Option<Sector>,
+    pub state: Option<ComplianceState>,
+}
+
+const COMPLIANCE_READ: &[Role] = &[
+    Role::Bappeda,
+    Role::Bupati,
+    Role::Admin,
+    Role::Viewer,
+    Role::Company,
+];
+
+/// Compliance of every active company with its TJSP duty in a cycle.
+///
+/// Every active plantation and mining company must have at least one agreed
+/// (or running, or completed) program or an accepted exemption letter by the
+/// agreement deadline; companies of sector `other` get an informational row
+/// (`obliged: false`). Answers JSON, CSV (`Accept: text/csv`) or XLSX
+/// (`Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`);
+/// any other `Accept` is a 406.
+///
+/// **Roles:** bappeda, bupati, admin, viewer (every row); company (its own row).
+#[utoipa::path(tag = "reports", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "Planning year"), ComplianceQuery,
+        ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
+    responses(
+        (status = 200, description = "The report", content(
+            (ComplianceReport = "application/json"),
+            (String = "text/csv", example = "company_id,company_name,sector,obliged,agreed_programs,exemption_status,state\n00000000-0000-4000-8000-000000000001,PT Sawit Kukar Lestari,plantation,true,1,,compliant\n"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 406, description = "`not_acceptable`: the Accept header names none of the three media types", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/cycles/{year}/compliance")]
+async fn compliance(
+    req: HttpRequest,
+    user: AuthUser,
+    year: web::Path<i32>,
+    q: web::Query<ComplianceQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(COMPLIANCE_READ)?;
+    let format = negotiate(&req)?;
+    let year = year.into_inner();
+    let q = q.into_inner();
+    let own = match user.role() {
+        Role::Company => Some(
+            user.company_id()
+                .ok_or_else(ApiError::forbidden)?
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let today = regency_today();
+    let (cycle, standings) = db::run(&pool, move |c| {
+        let cycle = cycles::get(c, year)?;
+        Ok((cycle, store::standings(c, year, own.as_deref())?))
+    })
+    .await?;
+    let deadline = cycle.agreement_deadline;
+    let mut items = Vec::new();
+    for s in standings {
+        let sector: Sector = s
+            .sector
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let exemption: Option<ExemptionStatus> = s
+            .exemption_status
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let agreed = u32::try_from(s.agreed_programs).unwrap_or(u32::MAX);
+        let a = assess(sector, agreed, exemption, today, deadline);
+        if q.sector.is_some_and(|f| f != sector) || q.state.is_some_and(|f| f != a.state) {
+            continue;
+        }
+        items.push(ComplianceRow {
+            company_id: s.company_id,
+            company_name: s.company_name,
+            sector,
+            agreed_programs: s.agreed_programs,
+            exemption_status: exemption,
+            state: a.state,
+            obliged: a.obliged,
+        });
+    }
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(ComplianceReport {
+            cycle_year: year,
+            agreement_deadline: deadline,
+            as_of: today,
+            generated_at: Utc::now(),
+            items,
+        }));
+    }
+    let headers = [
+        "company_id",
+        "company_name",
+        "sector",
+        "obliged",
+        "agreed_programs",
+        "exemption_status",
+        "state",
+    ];
+    let rows: Vec<Vec<Cell>> = items
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.company_id),
+                Cell::Text(r.company_name),
+                Cell::Text(r.sector.as_str().to_string()),
+                Cell::Text(r.obliged.to_string()),
+                Cell::Int(r.agreed_programs),
+                r.exemption_status
+                    .map(|e| Cell::Text(e.as_str().to_string()))
+                    .unwrap_or(Cell::Empty),
+                Cell::Text(r.state.as_str().to_string()),
+            ]
+        })
+        .collect();
+    table_response(format, &format!("compliance-{year}"), &headers, &rows, None)
+}
+
+// ------------------------------------------------------------------ coverage
+
+/// The households of one region and how far the cycle's programs reach them.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"region_code": "64.02.06", "region_name": "Tenggarong", "region_level": "kecamatan",
+    "households": 5120, "extreme_poor": 840, "targeted": 120, "verified_eligible": 96, "served": 0,
+    "extreme_poor_unreached": 760, "budget": 1200000000,
+    "unreached_link": "/api/v1/households?region=64.02.06&extreme=true&status=active"}))]
+pub struct CoverageRow {
+    pub region_code: String,
+    pub region_name: String,
+    /// `kecamatan`, `desa` or `kelurahan`.
+    pub region_level: String,
+    /// Active households.
+    pub households: i64,
+    /// Active households in desil 1.
+    pub extreme_poor: i64,
+    /// Distinct households that are active targets of the cycle's programs
+    /// (programs not rejected, withdrawn or cancelled), whatever their status.
+    pub targeted: i64,
+    /// Targets verified eligible or already served.
+    pub verified_eligible: i64,
+    /// Targets served (realisation recorded).
+    pub served: i64,
+    /// Active extreme-poor households that no program of the cycle targets.
+    pub extreme_poor_unreached: i64,
+    /// Whole rupiah of the programs counting in this region (see the
+    /// operation); a program spanning several regions counts in each, so
+    /// this column does not add up across rows.
+    pub budget: i64,
+    /// The household list of this region's active extreme-poor families.
+    /// It lists all of them, reached or not (the list has no filter for
+    /// "not targeted"); `extreme_poor_unreached` is the count of the others.
+    pub unreached_link: String,
+}
+
+/// Budget of the programs in one group (sector, type or strategy).
+#[derive(Serialize, ToSchema)]
+pub struct BudgetLine {
+    /// The sector, program type or strategy.
+    pub key: String,
+    pub programs: i64,
+    /// Whole rupiah.
+    pub budget: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BudgetTotals {
+    pub programs: i64,
+    /// Whole rupiah.
+    pub total: i64,
+    pub by_sector: Vec<BudgetLine>,
+    pub by_type: Vec<BudgetLine>,
+    pub by_strategy: Vec<BudgetLine>,
+}
+
+/// The region a coverage report was asked for.
+#[derive(Serialize, ToSchema)]
+pub struct ReportRegion {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CoverageReport {
+    pub cycle_year: i32,
+    /// The region asked for; `null` for the whole kabupaten.
+    pub region: Option<ReportRegion>,
+    pub generated_at: DateTime<Utc>,
+    pub items: Vec<CoverageRow>,
+    /// The sums of the rows' household figures.
+    pub totals: CoverageTotals,
+    /// Programs of the cycle (proposed or later, not rejected, withdrawn or
+    /// cancelled) counting in the region asked for.
+    pub budget: BudgetTotals,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CoverageTotals {
+    pub households: i64,
+    pub extreme_poor: i64,
+    pub targeted: i64,
+    pub verified_eligible: i64,
+    pub served: i64,
+    pub extreme_poor_unreached: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// Without it: one row per kecamatan. A kecamatan code: one row per desa
+    /// of it. A desa code: that desa. Dotted or not; 2019 codes accepted.
+    pub region: Option<String>,
+}
+
+const COVERAGE_READ: &[Role] = &[
+    Role::Admin,
+    Role::Bappeda,
+    Role::Bupati,
+    Role::Opd,
+    Role::Verifier,
+    Role::Viewer,
+];
+
+/// Whether a program region and a report region overlap: one is the other,
+/// lies in it or contains it.
+fn overlaps(program_region: &str, region: &str) -> bool {
+    program_region == region
+        || program_region.starts_with(&format!("{region}."))
+        || region.starts_with(&format!("{program_region}."))
+}
+
+fn counts_in(program: &BudgetProgram, region: Option<&str>) -> bool {
+    match region {
+        None => true,
+        Some(r) => program.regions.iter().any(|pr| overlaps(pr, r)),
+    }
+}
+
+fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
+    let group = |key: &dyn Fn(&BudgetProgram) -> String| {
+        let mut m: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for p in programs {
+            let e = m.entry(key(p)).or_default();
+            e.0 += 1;
+            e.1 += p.budget;
+        }
+        m.into_iter()
+            .map(|(key, (programs, budget))| BudgetLine {
+                key,
+                programs,
+                budget,
+            })
+            .collect()
+    };
+    BudgetTotals {
+        programs: programs.len() as i64,
+        total: programs.iter().map(|p| p.budget).sum(),
+        by_sector: group(&|p| p.sector.clone()),
+        by_type: group(&|p| p.program_type.clone()),
+        by_strategy: group(&|p| p.strategy.clone()),
+    }
+}
+
+/// Coverage of families by the cycle's programs, per region.
+///
+/// Without `region` one row per kecamatan; with a kecamatan code one row
+/// per desa of it; with a desa code that desa. Figures are counted by the
+/// database. Budget: a program counts in a region when one of its target
+/// regions (or, when it names none, its company's working area) is the
+/// region, lies in it or contains it; drafts and rejected, withdrawn or
+/// cancelled programs do not count. Answers JSON, CSV (`Accept: text/csv`,
+/// the rows) or XLSX (sheets `coverage` and `budget`); any other `Accept`
+/// is a 406.
+///
+/// **Roles:** admin, bappeda, bupati, opd, verifier, viewer (all but company).
+#[utoipa::path(tag = "reports", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "Planning year"), CoverageQuery,
+        ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
+    responses(
+        (status = 200, description = "The report", content(
+            (CoverageReport = "application/json"),
+            (String = "text/csv", example = "region_code,region_name,region_level,households,extreme_poor,targeted,verified_eligible,served,extreme_poor_unreached,budget,unreached_link\n64.02.06,Tenggarong,kecamatan,5120,840,120,96,0,760,1200000000,/api/v1/households?region=64.02.06&extreme=true&status=active\n"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 406, description = "`not_acceptable`: the Accept header names none of the three media types", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/cycles/{year}/coverage")]
+async fn coverage(
+    req: HttpRequest,
+    user: AuthUser,
+    year: web::Path<i32>,
+    q: web::Query<CoverageQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(COVERAGE_READ)?;
+    let format = negotiate(&req)?;
+    let year = year.into_inner();
+    let asked = q.into_inner().region;
+    let (region, row_regions, counts, programs) = db::run(&pool, move |c| {
+        cycles::get(c, year)?;
+        let region = match &asked {
+            Some(code) => Some(
+                regions::resolve(c, code)?
+                    .ok_or_else(|| bad_param("region", "is not a region of Kutai Kartanegara"))?,
+            ),
+            None => None,
+        };
+        let region = region.filter(|r| r.level != "kabupaten");
+        let all = regions::all(c)?;
+        let rows: Vec<_> = match &region {
+            None => all.into_iter().filter(|r| r.level == "kecamatan").collect(),
+            Some(r) if r.level == "kecamatan" => all
+                .into_iter()
+                .filter(|x| x.parent_code.as_deref() == Some(r.code.as_str()))
+                .collect(),
+            Some(r) => vec![r.clone()],
+        };
+        let prefix = region.as_ref().map(|r| r.code.clone());
+        let counts = store::coverage_by_desa(c, year, &prefix)?;
+        let programs = store::budget_programs(c, year)?;
+        Ok((region, rows, counts, programs))
+    })
+    .await?;
+    let mut items = Vec::with_capacity(row_regions.len());
+    let mut totals = DesaCounts::default();
+    for r in row_regions {
+        let mut sum = DesaCounts::default();
+        for (desa, n) in &counts {
+            if overlaps(desa, &r.code) && desa.len() >= r.code.len() {
+                sum += *n;
+            }
+        }
+        totals += sum;
+        let budget = programs
+            .iter()
+            .filter(|p| counts_in(p, Some(&r.code)))
+            .map(|p| p.budget)
+            .sum();
+        items.push(CoverageRow {
+            unreached_link: format!(
+                "/api/v1/households?region={}&extreme=true&status=active",
+                r.code
+            ),
+            region_code: r.code,
+            region_name: r.name,
+            region_level: r.level,
+            households: sum.households,
+            extreme_poor: sum.extreme_poor,
+            targeted: sum.targeted,
+            verified_eligible: sum.verified_eligible,
+            served: sum.served,
+            extreme_poor_unreached: sum.extreme_poor_unreached,
+            budget,
+        });
+    }
+    let in_region: Vec<&BudgetProgram> = programs
+        .iter()
+        .filter(|p| counts_in(p, region.as_ref().map(|r| r.code.as_str())))
+        .collect();
+    let budget = budget_totals(&in_region);
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(CoverageReport {
+            cycle_year: year,
+            region: region.map(|r| ReportRegion {
+                code: r.code,
+                name: r.name,
+                level: r.level,
+            }),
+            generated_at: Utc::now(),
+            items,
+            totals: CoverageTotals {
+                households: totals.households,
+                extreme_poor: totals.extreme_poor,
+                targeted: totals.targeted,
+                verified_eligible: totals.verified_eligible,
+                served: totals.served,
+                extreme_poor_unreached: totals.extreme_poor_unreached,
+            },
+            budget,
+        }));
+    }
+    let headers = [
+        "region_code",
+        "region_name",
+        "region_level",
+        "households",
+        "extreme_poor",
+        "targeted",
+        "verified_eligible",
+        "served",
+        "extreme_poor_unreached",
+        "budget",
+        "unreached_link",
+    ];
+    let rows: Vec<Vec<Cell>> = items
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.region_code),
+                Cell::Text(r.region_name),
+                Cell::Text(r.region_level),
+                Cell::Int(r.households),
+                Cell::Int(r.extreme_poor),
+                Cell::Int(r.targeted),
+                Cell::Int(r.verified_eligible),
+                Cell::Int(r.served),
+                Cell::Int(r.extreme_poor_unreached),
+                Cell::Int(r.budget),
+                Cell::Text(r.unreached_link),
+            ]
+        })
+        .collect();
+    let budget_headers = ["group", "key", "programs", "budget"];
+    let mut budget_rows = vec![vec![
+        Cell::Text("total".into()),
+        Cell::Empty,
+        Cell::Int(budget.programs),
+        Cell::Int(budget.total),
+    ]];
+    for (group, lines) in [
+        ("sector", &budget.by_sector),
+        ("type", &budget.by_type),
+        ("strategy", &budget.by_strategy),
+    ] {
+        for l in lines {
+            budget_rows.push(vec![
+                Cell::Text(group.into()),
+                Cell::Text(l.key.clone()),
+                Cell::Int(l.programs),
+                Cell::Int(l.budget),
+            ]);
+        }
+    }
+    table_response(
+        format,
+        &format!("coverage-{year}"),
+        &headers,
+        &rows,
+        Some(("budget", &budget_headers, &budget_rows)),
+    )
+}

@@ -1,0 +1,356 @@
+//! Field verifications (DESIGN §2 "Verifications"): a visit to one target of a
+//! consolidated or verified program, inside the cycle's verification window.
+//! The result becomes the target's status; `moved` and `deceased` flag the
+//! family for a data update; the program moves on to `verified` (and
+//! `agreed`, when both parties already signed) on its own.
+//!
+//! Notes are free text written in the field and may describe the family
+//! (health, who lives there), so they are treated as personal data: viewers
+//! do not read verifications at all, and every read by a company is audited
+//! like its reads of households. Coordinates are those of a house already
+//! named in the registry by address, so they add nothing a reader of the
+//! target does not know; they are returned to every reader.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::programs::{reach, settle, transition_error};
+use super::{regency_today, utc, Paging};
+use crate::auth::AuthUser;
+use crate::db::programs::{self as programs_store, ProgramReach};
+use crate::db::verifications::{
+    self as store, NewVerification, VerificationFilter, VerificationRow,
+};
+use crate::db::{self, audit, cycles, DbConnection, Pool};
+use crate::domain::cycle::Window;
+use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError, VerificationResult};
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_verifications)
+        .service(record_verification)
+        .service(get_verification);
+}
+
+/// Who may read verifications (company: of its own programs; opd: of the
+/// programs it leads).
+const READ: &[Role] = &[
+    Role::Verifier,
+    Role::Opd,
+    Role::Bappeda,
+    Role::Admin,
+    Role::Bupati,
+    Role::Company,
+];
+/// Who records visits (opd: for the programs it leads).
+const WRITE: &[Role] = &[Role::Verifier, Role::Opd, Role::Bappeda, Role::Admin];
+
+/// One field visit.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "5b1f…", "program_id": "8d3e…", "target_id": "c1d2…", "household_id": "3f6c…",
+    "visited_on": "2026-12-04", "result": "eligible", "notes": "Atap bocor, dinding papan lapuk.",
+    "latitude": -0.4312, "longitude": 116.9876, "verifier": "verifikator.tenggarong",
+    "override_reason": null, "target_status": "eligible", "program_status": "verified",
+    "created_at": "2026-12-04T05:10:00Z"}))]
+pub struct Verification {
+    pub id: String,
+    pub program_id: String,
+    pub target_id: String,
+    pub household_id: String,
+    /// The day of the visit (not in the future).
+    pub visited_on: NaiveDate,
+    pub result: VerificationResult,
+    /// What the verifier saw; may describe the family (personal data).
+    pub notes: Option<String>,
+    /// WGS 84 degrees, -90..90; present together with `longitude` or not at all.
+    pub latitude: Option<f64>,
+    /// WGS 84 degrees, -180..180.
+    pub longitude: Option<f64>,
+    /// The username that recorded the visit.
+    pub verifier: String,
+    /// Set when an admin recorded the visit outside the verification window.
+    pub override_reason: Option<String>,
+    /// Only in the answer to `POST`: the target's status after this visit
+    /// (an earlier-dated visit does not change it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_status: Option<TargetStatus>,
+    /// Only in the answer to `POST`: the program's status after this visit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_status: Option<ProgramStatus>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<VerificationRow> for Verification {
+    type Error = ApiError;
+    fn try_from(r: VerificationRow) -> Result<Verification, ApiError> {
+        Ok(Verification {
+            result: r
+                .result
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            id: r.id,
+            program_id: r.program_id,
+            target_id: r.target_id,
+            household_id: r.household_id,
+            visited_on: r.visited_on,
+            notes: r.notes,
+            latitude: r.latitude,
+            longitude: r.longitude,
+            verifier: r.verifier,
+            override_reason: r.override_reason,
+            target_status: None,
+            program_status: None,
+            created_at: utc(r.created_at),
+        })
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerificationQuery {
+    pub program_id: Option<String>,
+    pub household_id: Option<String>,
+    pub result: Option<VerificationResult>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"target_id": "c1d2…", "visited_on": "2026-12-04", "result": "eligible",
+    "notes": "Atap bocor, dinding papan lapuk.", "latitude": -0.4312, "longitude": 116.9876}))]
+pub struct NewVisit {
+    /// The target visited; its program is found from it.
+    pub target_id: String,
+    /// Optional cross-check: when given it must be the target's program.
+    pub program_id: Option<String>,
+    /// Not in the future (regency time, WITA).
+    pub visited_on: NaiveDate,
+    pub result: VerificationResult,
+    /// At most 2000 characters.
+    pub notes: Option<String>,
+    /// -90..90; give both coordinates or neither.
+    pub latitude: Option<f64>,
+    /// -180..180.
+    pub longitude: Option<f64>,
+    /// Admin only: record the visit outside the verification window, with
+    /// the reason (audited).
+    pub override_reason: Option<String>,
+}
+
+fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
+    let mut e = Vec::new();
+    if b.visited_on > regency_today() {
+        e.push(FieldError::new("visited_on", "must not be in the future"));
+    }
+    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        e.push(FieldError::new("notes", "must be at most 2000 characters"));
+    }
+    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+        e.push(FieldError::new("latitude", "must be between -90 and 90"));
+    }
+    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        e.push(FieldError::new("longitude", "must be between -180 and 180"));
+    }
+    let coordinates = match (b.latitude, b.longitude) {
+        (Some(la), Some(lo)) => Some((la, lo)),
+        (None, None) => None,
+        (Some(_), None) => {
+            e.push(FieldError::new(
+                "longitude",
+                "is required together with latitude",
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            e.push(FieldError::new(
+                "latitude",
+                "is required together with longitude",
+            ));
+            None
+        }
+    };
+    if e.is_empty() {
+        Ok(coordinates)
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
+/// Audits a company's read of visits: their notes may be personal data.
+fn audit_company_read(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    rows: &[VerificationRow],
+) -> Result<(), ApiError> {
+    if user.role() != Role::Company {
+        return Ok(());
+    }
+    let actor = user.actor();
+    for r in rows {
+        audit::record(
+            conn,
+            &actor,
+            "read_personal_data",
+            "verification",
+            &r.id,
+            None,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// List field visits, newest visit first; every visit stays in the history.
+///
+/// **Roles:** verifier, bappeda, admin, bupati (all); opd (programs it
+/// leads); company (its own programs; each read is audited).
+#[utoipa::path(tag = "verifications", security(("bearer" = [])), params(VerificationQuery),
+    responses((status = 200, body = super::Page<Verification>)))]
+#[get("/verifications")]
+async fn list_verifications(
+    req: HttpRequest,
+    user: AuthUser,
+    q: web::Query<VerificationQuery>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let paging = Paging::new(q.page, q.per_page)?;
+    let q = q.into_inner();
+    let filter = VerificationFilter {
+        program_id: q.program_id,
+        household_id: q.household_id,
+        result: q.result.map(|r| r.as_str().to_string()),
+    };
+    let reach = reach(&user);
+    let (rows, total) = db::tx(&pool, move |c| {
+        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
+        audit_company_read(c, &user, &rows)?;
+        Ok((rows, total))
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(Verification::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.respond(&req, items, total))
+}
+
+/// Read one field visit.
+///
+/// **Roles:** as listing; outside the caller's reach the answer is 404.
+#[utoipa::path(tag = "verifications", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Verification)))]
+#[get("/verifications/{id}")]
+async fn get_verification(
+    user: AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(READ)?;
+    let id = id.into_inner();
+    let reach = reach(&user);
+    let row = db::tx(&pool, move |c| {
+        let row = store::get(c, &id, &reach)?;
+        audit_company_read(c, &user, std::slice::from_ref(&row))?;
+        Ok(row)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Verification::try_from(row)?))
+}
+
+/// Record a field visit of one target.
+///
+/// The target's program must be `consolidated` or `verified` (409
+/// `program_not_verifiable` otherwise) and today must lie in the cycle's
+/// verification window (409 `verification_window_not_open` /
+/// `verification_window_closed` with `window_from` and `window_until`); an
+/// admin may record outside it with `override_reason` (audited). The result
+/// becomes the target's status unless a later-dated visit already exists
+/// (every visit stays in the history); `moved` and `deceased` set the
+/// household's `needs_update` (nothing is deleted). When every target has a
+/// result the program becomes `verified`, and `agreed` when both parties
+/// have signed and one target is eligible.
+///
+/// **Roles:** verifier, bappeda, admin; opd (programs it leads).
+#[utoipa::path(tag = "verifications", security(("bearer" = [])), request_body = NewVisit,
+    responses((status = 201, body = Verification, headers(("Location" = String))),
+        (status = 409, description = "`program_not_verifiable`, `target_inactive`, `verification_window_not_open` or `verification_window_closed`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a date in the future, coordinates out of range or only one of them, a `program_id` that is not the target's, or an unknown target", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/verifications")]
+async fn record_verification(
+    user: AuthUser,
+    body: web::Json<NewVisit>,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(WRITE)?;
+    let b = body.into_inner();
+    let coordinates = check_visit(&b)?;
+    let override_reason = b.override_reason.clone().filter(|r| !r.trim().is_empty());
+    if override_reason.is_some() && user.role() != Role::Admin {
+        return Err(ApiError::Forbidden {
+            detail: "only an admin may override the verification window".into(),
+        });
+    }
+    let reach = reach(&user);
+    let actor = user.actor();
+    let visit = NewVerification {
+        visited_on: b.visited_on,
+        result: b.result,
+        notes: b.notes.filter(|n| !n.trim().is_empty()),
+        coordinates,
+        override_reason: None,
+    };
+    let item = db::tx(&pool, move |c| {
+        let target = store::target(c, &b.target_id)?
+            .ok_or_else(|| ApiError::invalid_field("target_id", "no such target"))?;
+        if b.program_id.as_ref().is_some_and(|p| p != &target.program_id) {
+            return Err(ApiError::invalid_field("program_id", "is not the program of this target"));
+        }
+        // An agency outside the program gets the same answer as for a
+        // target that does not exist.
+        let program = programs_store::get(c, &target.program_id, &reach)
+            .map_err(|_| ApiError::invalid_field("target_id", "no such target"))?;
+        let status = program.status()?;
+        if !matches!(status, ProgramStatus::Consolidated | ProgramStatus::Verified) {
+            return Err(ApiError::conflict_with(
+                "program_not_verifiable",
+                format!("targets of a program that is {status} are not verified; it must be consolidated or verified"),
+                json!({"program_status": status.as_str()}),
+            ));
+        }
+        if !target.active {
+            return Err(ApiError::conflict("target_inactive", "the target is no longer active"));
+        }
+        let calendar = cycles::get(c, program.cycle_year)?.calendar();
+        let window = Window::Verification;
+        let position = window.position(&calendar, regency_today());
+        let mut visit = visit;
+        if let Some(code) = window.code(position) {
+            match override_reason {
+                Some(reason) => visit.override_reason = Some(reason),
+                None => {
+                    let (from, until) = window.bounds(&calendar);
+                    return Err(transition_error(TransitionError::OutsideWindow { window, code, from, until }));
+                }
+            }
+        }
+        let (row, target) = store::record(c, &actor, &target, &visit)?;
+        let program = programs_store::get(c, &target.program_id, &ProgramReach::All)?;
+        let program = settle(c, &actor, program)?;
+        let mut item = Verification::try_from(row)?;
+        item.target_status = Some(target.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?);
+        item.program_status = Some(program.status()?);
+        Ok(item)
+    })
+    .await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/verifications/{}", item.id)));
+    Ok(res.json(item))
+}
