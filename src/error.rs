@@ -311,14 +311,24 @@ impl From<DieselError> for ApiError {
             DieselError::NotFound => ApiError::not_found(),
             DieselError::DatabaseError(kind, info) => match kind {
                 DatabaseErrorKind::UniqueViolation => {
-                    ApiError::conflict("duplicate", format!("already exists: {}", info.message()))
+                    // The constraint's name is enough for the log; the client
+                    // learns what conflicted, not how the database is built.
+                    log::info!("unique violation: {}", info.message());
+                    ApiError::conflict(
+                        "duplicate",
+                        "a record with the same unique value already exists",
+                    )
                 }
                 DatabaseErrorKind::ForeignKeyViolation => ApiError::unprocessable(
                     "invalid_reference",
                     "a referenced record does not exist",
                 ),
                 DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                    ApiError::unprocessable("invalid_value", info.message().to_string())
+                    log::info!("constraint violation: {}", info.message());
+                    ApiError::unprocessable(
+                        "invalid_value",
+                        "a value is outside what the registry accepts",
+                    )
                 }
                 DatabaseErrorKind::SerializationFailure => ApiError::conflict(
                     "concurrent_update",

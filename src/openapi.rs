@@ -180,7 +180,9 @@ fn statuses_for(path: &str, method: &HttpMethod, op: &Operation) -> Vec<&'static
     if path.contains('{') {
         out.push("404");
     }
-    if matches!(method, HttpMethod::Post) && secured {
+    // A POST may meet an Idempotency-Key in use or a duplicate; a PATCH a
+    // unique value another record holds.
+    if matches!(method, HttpMethod::Post | HttpMethod::Patch) && secured {
         out.push("409");
     }
     if matches!(method, HttpMethod::Patch | HttpMethod::Delete) && path.contains('{') {

@@ -56,3 +56,60 @@ fn committed_lifecycle_table_matches_the_transition_table() {
     let committed = std::fs::read_to_string(path).unwrap();
     assert_eq!(committed, generated, "docs/program-lifecycle.md is stale");
 }
+
+/// Every `$ref` of the contract names a component that exists.
+#[test]
+fn every_reference_in_the_contract_resolves() {
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, val) in map {
+                    match (k.as_str(), val.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.to_string()),
+                        _ => refs(val, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+            _ => {}
+        }
+    }
+    let api = serde_json::to_value(openapi_document()).unwrap();
+    let mut found = Vec::new();
+    refs(&api, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let path: Vec<&str> = r.trim_start_matches("#/").split('/').collect();
+        let target = path.iter().fold(&api, |v, p| &v[*p]);
+        assert!(!target.is_null(), "unresolved reference {r}");
+    }
+}
+
+/// Enumerations are documented with the exact strings on the wire.
+#[test]
+fn documented_enumerations_are_the_wire_strings() {
+    let api = serde_json::to_value(openapi_document()).unwrap();
+    let role = &api["components"]["schemas"]["Role"]["enum"];
+    assert_eq!(
+        role,
+        &serde_json::json!(["admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer"])
+    );
+    let t = &api["components"]["schemas"]["ProgramType"]["enum"];
+    assert!(
+        t.as_array()
+            .unwrap()
+            .contains(&serde_json::json!("social_security")),
+        "{t}"
+    );
+    for (name, schema) in api["components"]["schemas"].as_object().unwrap() {
+        if let Some(values) = schema["enum"].as_array() {
+            for v in values {
+                let s = v.as_str().unwrap_or("");
+                assert!(
+                    s.chars().all(|c| !c.is_ascii_uppercase()),
+                    "{name} documents {s}"
+                );
+            }
+        }
+    }
+}

@@ -21,6 +21,7 @@
 # Reports: bench/out/fuzz/<backend>/ (junit.xml, ndjson events, st.log, serve.log).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 
 ST_VERSION=4.32.5
 BACKENDS="${FUZZ_BACKENDS:-sqlite postgres}"
@@ -29,6 +30,7 @@ TIMEOUT="${FUZZ_TIMEOUT:-540}"
 PORT="${FUZZ_PORT:-18090}"
 PG="${FUZZ_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 BIN="${RBPK_BIN:-target/release/rbpk}"
+[ "${BIN#/}" != "$BIN" ] || BIN="$ROOT/$BIN"
 OUT=bench/out/fuzz
 VENV=bench/out/venv
 PASSWORD="fuzz-password-1"
@@ -53,7 +55,7 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"
 
-if [ -z "${SKIP_BUILD:-}" ] && [ "$BIN" = target/release/rbpk ]; then
+if [ -z "${SKIP_BUILD:-}" ] && [ "$BIN" = "$ROOT/target/release/rbpk" ]; then
   say "build (release)"
   cargo build --release -q
 fi
@@ -124,8 +126,10 @@ print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post",
   local seed_args=()
   [ -n "${FUZZ_SEED:-}" ] && seed_args=(--seed "$FUZZ_SEED")
   local rc=0
-  SCHEMATHESIS_HOOKS=st_hooks PYTHONPATH=bench/fuzz \
-  timeout --kill-after=10 "$TIMEOUT" "$VENV/bin/st" --config-file "$dir/schemathesis.toml" \
+  # Run from the report directory: schemathesis keeps a .schemathesis/ cache in
+  # its working directory, which must not land in the repository.
+  (cd "$dir" && SCHEMATHESIS_HOOKS=st_hooks PYTHONPATH="$ROOT/bench/fuzz" \
+  timeout --kill-after=10 "$TIMEOUT" "$ROOT/$VENV/bin/st" --config-file schemathesis.toml \
     run "$BASE/api-docs/openapi.json" \
     --url "$BASE" \
     -H "Authorization: Bearer $tok" \
@@ -138,10 +142,10 @@ print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post",
     --suppress-health-check all \
     --no-color \
     "${seed_args[@]}" \
-    --report junit,ndjson --report-dir "$dir" \
-    > "$dir/st.log" 2>&1 || rc=$?
+    --report junit,ndjson --report-dir . \
+    > st.log 2>&1) || rc=$?
   # The summary and the failures, as schemathesis printed them.
-  sed -n '/^=* *\(FAILURES\|SUMMARY\)/,$p' "$dir/st.log" | head -400
+  awk '/^=+ (FAILURES|SUMMARY)/ {p = 1} p && n++ < 400' "$dir/st.log"
   [ "$rc" = 124 ] || [ "$rc" = 137 ] && echo "schemathesis hit the ${TIMEOUT}s limit"
   local cases
   cases=$(python3 - "$dir" <<'PY'
@@ -169,7 +173,9 @@ PY
   fi
   local verdict=passed
   [ "$rc" = 0 ] || { verdict="FAILED (st exit $rc)"; FAILED=1; }
-  SUMMARY+=("$backend: $ops operations, $cases requests recorded, $verdict; log $dir/st.log")
+  local generated
+  generated=$(grep -Eo '[0-9]+ generated' "$dir/st.log" | tail -1 | cut -d' ' -f1)
+  SUMMARY+=("$backend: $ops operations, ${generated:-?} test cases generated, $cases requests recorded, $verdict; log $dir/st.log")
 }
 
 for b in $BACKENDS; do

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -37,13 +37,16 @@ async fn live() -> HttpResponse {
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/health/ready")]
 async fn ready(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
-    db::run(&pool, |c| {
+    let pool = pool.get_ref().clone();
+    web::block(move || {
         use diesel::r2d2::R2D2Connection;
+        // A probe must answer fast: wait one second for a connection at most.
+        let mut c = pool.get_timeout(std::time::Duration::from_secs(1))?;
         c.ping().map_err(|_| ApiError::Unavailable {
             detail: "the database does not answer".into(),
         })
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".into(),
     }))

@@ -319,6 +319,7 @@ pub struct HouseholdQuery {
     /// Only families flagged for a data update.
     pub needs_update: Option<bool>,
     /// `desil` (default: poorest first), `-desil`, `updated_at`, `-updated_at`.
+    #[param(inline)]
     pub sort: Option<SortKey>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -107,6 +107,7 @@ pub enum FormatParam {
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
+    #[param(inline)]
     pub format: FormatParam,
 }
 

@@ -72,6 +72,7 @@ impl Level {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RegionQuery {
+    #[param(inline)]
     pub level: Option<Level>,
     /// Children of this region (code with or without dots).
     pub parent: Option<String>,

@@ -604,7 +604,14 @@ pub fn update(
     ))
     .returning(h::all_columns)
     .get_result::<HouseholdRow>(conn)
-    .optional()?
+    .optional()
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => ApiError::conflict(
+            "household_exists",
+            "another household already has this P3KE or DTKS id",
+        ),
+        other => other,
+    })?
     .ok_or_else(ApiError::stale)?;
     audit::record(
         conn,
@@ -726,7 +733,14 @@ pub fn update_member(
     ))
     .returning(m::all_columns)
     .get_result::<MemberRow>(conn)
-    .optional()?
+    .optional()
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => ApiError::conflict(
+            "member_exists",
+            "another member already has this P3KE individual id",
+        ),
+        other => other,
+    })?
     .ok_or_else(ApiError::stale)?;
     touch(conn, household_id)?;
     audit::record(

@@ -352,17 +352,16 @@ pub fn upsert_members(
             });
             continue;
         };
-        let found = r
-            .p3ke_individual_id
-            .as_ref()
-            .and_then(|id| by_individual.get(id))
-            .or_else(|| {
-                (!r.nik.is_empty())
-                    .then(|| by_nik.get(&(household.clone(), r.nik.clone())))
-                    .flatten()
-            })
-            .or_else(|| by_name.get(&(household.clone(), name_key(&r.name))))
-            .map(|&i| &existing[i]);
+        // A P3KE member is its individual id; NIK and name only identify
+        // members of files without one (DTKS), within their family.
+        let found = match &r.p3ke_individual_id {
+            Some(id) => by_individual.get(id),
+            None => (!r.nik.is_empty())
+                .then(|| by_nik.get(&(household.clone(), r.nik.clone())))
+                .flatten()
+                .or_else(|| by_name.get(&(household.clone(), name_key(&r.name)))),
+        }
+        .map(|&i| &existing[i]);
         let values = match (found, source) {
             (Some(row), Source::Dtks) => MemberValues::from(&merge_member(&row.to_record(), r)),
             _ => MemberValues::from(r),

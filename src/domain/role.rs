@@ -37,6 +37,10 @@ macro_rules! wire_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
         )]
+        // Every wire string is the variant's snake_case name (a test checks
+        // it); this spells that for the OpenAPI schema too, which does not
+        // see the per-variant renames through the macro.
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
         }
