@@ -223,6 +223,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             Role::Company,
         )
         .await;
+    assert_eq!(recs.status, 200, "{}", recs.body);
     let household = recs.body[0]["household"]["id"]
         .as_str()
         .unwrap()

@@ -610,3 +610,29 @@ async fn a_token_of_the_configured_identity_provider_is_accepted_and_an_hs_token
         .await;
     assert_problem(&resp, 401, "invalid_token");
 }
+
+#[actix_web::test]
+async fn concurrent_writers_wait_their_turn_instead_of_failing() {
+    let app = TestApp::spawn_with(|c| c.pool_size = 8).await;
+    app.post("/api/v1/cycles", Role::Bappeda, json!({"year": 2032}))
+        .await;
+    let paths: Vec<String> = (0..8).map(|_| "/api/v1/cycles/2032".to_string()).collect();
+    let bodies: Vec<serde_json::Value> = (0..8)
+        .map(|i| json!({"verification_end": format!("2031-12-{:02}", 10 + i)}))
+        .collect();
+    let requests = paths
+        .iter()
+        .zip(&bodies)
+        .map(|(p, b)| app.patch(p, Role::Bappeda, b.clone(), None));
+    let answers = futures_util::future::join_all(requests).await;
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let audit = app
+        .get(
+            "/api/v1/audit-events?entity=cycle&action=update",
+            Role::Admin,
+        )
+        .await;
+    assert_eq!(audit.body["total"], 8);
+}

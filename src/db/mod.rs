@@ -215,29 +215,22 @@ where
     run(pool, move |c| transaction(c, work)).await
 }
 
-/// A write transaction. On SQLite it takes the write lock at `BEGIN
-/// IMMEDIATE`: a deferred transaction that reads first and writes later
-/// fails at once with "database is locked" when another writer got there
-/// in between, whatever the busy timeout; an immediate one waits its turn.
+/// A write transaction. On SQLite its first statement takes the write lock:
+/// a deferred transaction that reads first and writes later fails at once
+/// with "database is locked" when another writer committed in between,
+/// whatever the busy timeout, while a transaction that asks for the lock
+/// before reading waits its turn. (A no-op UPDATE does that and, unlike a
+/// hand-written `BEGIN IMMEDIATE`, keeps diesel's own transaction bookkeeping.)
 pub fn transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
 {
-    if let DbConnection::Postgresql(_) = conn {
-        return conn.transaction(work);
-    }
-    conn.batch_execute("BEGIN IMMEDIATE")?;
-    match work(conn) {
-        Ok(value) => {
-            conn.batch_execute("COMMIT")?;
-            Ok(value)
+    conn.transaction(|conn| {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute("UPDATE cycles SET year = year WHERE 0")?;
         }
-        Err(e) => {
-            // The rollback's own failure would only hide the cause.
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
-    }
+        work(conn)
+    })
 }
 
 /// The current instant, truncated to microseconds so both backends store and

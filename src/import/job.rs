@@ -161,7 +161,9 @@ impl BatchWriter<'_> {
                         "household_import",
                         import_id,
                         None,
-                        Some(&serde_json::json!({"created": outcome.created, "updated": outcome.updated})),
+                        Some(
+                            &serde_json::json!({"created": outcome.created, "updated": outcome.updated}),
+                        ),
                     )?;
                 }
                 records::advance(
