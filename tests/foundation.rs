@@ -625,14 +625,30 @@ async fn concurrent_writers_wait_their_turn_instead_of_failing() {
         .zip(&bodies)
         .map(|(p, b)| app.patch(p, Role::Bappeda, b.clone(), None));
     let answers = futures_util::future::join_all(requests).await;
+    // SQLite serialises writers, so every write lands. PostgreSQL lets them
+    // run side by side; a write whose record changed after it read it answers
+    // 412 instead of overwriting the other (no lost update), never a 5xx.
+    let backend = app.state.config.backend;
     for a in &answers {
-        assert_eq!(a.status, 200, "{}", a.body);
+        match backend {
+            rbpk::db::Backend::Sqlite => assert_eq!(a.status, 200, "{}", a.body),
+            rbpk::db::Backend::Postgres => {
+                assert!(
+                    a.status == 200 || a.status == 412,
+                    "{} {}",
+                    a.status,
+                    a.body
+                )
+            }
+        }
     }
+    let landed = answers.iter().filter(|a| a.status == 200).count();
+    assert!(landed >= 1);
     let audit = app
         .get(
             "/api/v1/audit-events?entity=cycle&action=update",
             Role::Admin,
         )
         .await;
-    assert_eq!(audit.body["total"], 8);
+    assert_eq!(audit.body["total"].as_u64().unwrap() as usize, landed);
 }
