@@ -185,7 +185,13 @@ fn statuses_for(path: &str, method: &HttpMethod, op: &Operation) -> Vec<&'static
     if matches!(method, HttpMethod::Post | HttpMethod::Patch) && secured {
         out.push("409");
     }
-    if matches!(method, HttpMethod::Patch | HttpMethod::Delete) && path.contains('{') {
+    let takes_if_match = op
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| p.name.eq_ignore_ascii_case("If-Match")));
+    if takes_if_match
+        || (matches!(method, HttpMethod::Patch | HttpMethod::Delete) && path.contains('{'))
+    {
         out.push("412");
     }
     if has_body {
