@@ -233,8 +233,13 @@ async fn coverage_counts_per_kecamatan_per_desa_and_for_one_desa() {
     assert_eq!(row["budget"], 500_000_000);
     assert_eq!(
         row["unreached_link"],
-        format!("/api/v1/households?region={kec}&extreme=true&status=active")
+        format!("/api/v1/households?region={kec}&extreme=true&status=active&not_targeted_in=2027")
     );
+    // The link lists exactly the unreached extreme-poor families.
+    let link = row["unreached_link"].as_str().unwrap().to_string();
+    let unreached = app.get(&format!("{link}&per_page=1"), Role::Bappeda).await;
+    assert_eq!(unreached.status, 200, "{}", unreached.body);
+    assert_eq!(unreached.body["total"], row["extreme_poor_unreached"]);
     assert_eq!(all.body["budget"]["total"], 500_000_000);
     assert_eq!(all.body["budget"]["by_type"][0]["key"], "housing");
     assert_eq!(all.body["budget"]["by_sector"][0]["key"], "plantation");

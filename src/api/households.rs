@@ -318,6 +318,9 @@ pub struct HouseholdQuery {
     pub duplicates: Option<bool>,
     /// Only families flagged for a data update.
     pub needs_update: Option<bool>,
+    /// Only families that are no active target of any program of this cycle
+    /// (the coverage report's "unreached" link).
+    pub not_targeted_in: Option<i32>,
     /// `desil` (default: poorest first), `-desil`, `updated_at`, `-updated_at`.
     #[param(inline)]
     pub sort: Option<SortKey>,
@@ -762,6 +765,7 @@ async fn list_households(
             .transpose()?,
         duplicates: q.duplicates,
         needs_update: q.needs_update,
+        not_targeted_in: q.not_targeted_in,
         sort: match q.sort {
             None | Some(SortKey::Desil) => Sort::Desil,
             Some(SortKey::DesilDesc) => Sort::DesilDesc,

@@ -75,7 +75,13 @@ async fn recommendations(
         if regions.is_empty() {
             regions = companies::get(c, &program.company_id)?.working_area()?;
         }
-        let rows = store::candidates(c, &program, &regions)?;
+        // The extreme poor outrank every other family whatever their need
+        // (domain::ranking), so the others are only read when the extreme
+        // poor do not fill the list.
+        let mut rows = store::candidates(c, &program, &regions, true)?;
+        if rows.len() < limit {
+            rows.extend(store::candidates(c, &program, &regions, false)?);
+        }
         let by_members = matches!(program_type, ProgramType::Education | ProgramType::Economic);
         let needs = if by_members {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();

@@ -337,7 +337,7 @@ async fn compliance(
 #[schema(example = json!({"region_code": "64.02.06", "region_name": "Tenggarong", "region_level": "kecamatan",
     "households": 5120, "extreme_poor": 840, "targeted": 120, "verified_eligible": 96, "served": 0,
     "extreme_poor_unreached": 760, "budget": 1200000000,
-    "unreached_link": "/api/v1/households?region=64.02.06&extreme=true&status=active"}))]
+    "unreached_link": "/api/v1/households?region=64.02.06&extreme=true&status=active&not_targeted_in=2027"}))]
 pub struct CoverageRow {
     pub region_code: String,
     pub region_name: String,
@@ -360,9 +360,8 @@ pub struct CoverageRow {
     /// operation); a program spanning several regions counts in each, so
     /// this column does not add up across rows.
     pub budget: i64,
-    /// The household list of this region's active extreme-poor families.
-    /// It lists all of them, reached or not (the list has no filter for
-    /// "not targeted"); `extreme_poor_unreached` is the count of the others.
+    /// The household list of this region's active extreme-poor families that
+    /// no program of the cycle targets (`extreme_poor_unreached` of them).
     pub unreached_link: String,
 }
 
@@ -494,7 +493,7 @@ fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
     responses(
         (status = 200, description = "The report", content(
             (CoverageReport = "application/json"),
-            (String = "text/csv", example = "region_code,region_name,region_level,households,extreme_poor,targeted,verified_eligible,served,extreme_poor_unreached,budget,unreached_link\n64.02.06,Tenggarong,kecamatan,5120,840,120,96,0,760,1200000000,/api/v1/households?region=64.02.06&extreme=true&status=active\n"),
+            (String = "text/csv", example = "region_code,region_name,region_level,households,extreme_poor,targeted,verified_eligible,served,extreme_poor_unreached,budget,unreached_link\n64.02.06,Tenggarong,kecamatan,5120,840,120,96,0,760,1200000000,/api/v1/households?region=64.02.06&extreme=true&status=active&not_targeted_in=2027\n"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 406, description = "`not_acceptable`: the Accept header names none of the three media types", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/cycles/{year}/coverage")]
@@ -551,7 +550,7 @@ async fn coverage(
             .sum();
         items.push(CoverageRow {
             unreached_link: format!(
-                "/api/v1/households?region={}&extreme=true&status=active",
+                "/api/v1/households?region={}&extreme=true&status=active&not_targeted_in={year}",
                 r.code
             ),
             region_code: r.code,

@@ -378,6 +378,8 @@ pub struct HouseholdFilter {
     pub duplicates: Option<bool>,
     /// Only families flagged for a data update (moved/deceased at verification).
     pub needs_update: Option<bool>,
+    /// Only families that are no active target of any program of this cycle.
+    pub not_targeted_in: Option<i32>,
     pub sort: Sort,
 }
 
@@ -423,11 +425,8 @@ fn filtered<'a>(
         q = q.filter(h::id.eq_any(ids.clone()));
     }
     if let Some(code) = &f.region {
-        q = q.filter(
-            h::region_code
-                .eq(code.clone())
-                .or(h::region_code.like(format!("{code}.%"))),
-        );
+        let (lo, hi) = super::regions::within(code);
+        q = q.filter(h::region_code.ge(lo).and(h::region_code.lt(hi)));
     }
     if let Some(d) = f.desil_max {
         q = q.filter(h::desil.le(d));
@@ -445,6 +444,13 @@ fn filtered<'a>(
     }
     if f.needs_update == Some(true) {
         q = q.filter(h::needs_update.eq(true));
+    }
+    if let Some(year) = f.not_targeted_in {
+        let targeted = super::schema::program_targets::table
+            .filter(super::schema::program_targets::cycle_year.eq(year))
+            .filter(super::schema::program_targets::active.eq(true))
+            .select(super::schema::program_targets::household_id);
+        q = q.filter(h::id.ne_all(targeted));
     }
     if let Some(term) = &f.q {
         let term = term.trim().to_string();

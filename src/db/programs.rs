@@ -693,11 +693,13 @@ pub struct CandidateRow {
 }
 
 /// Active households in the regions, not already an active target of a
-/// program of the same type in the cycle (this one included).
+/// program of the same type in the cycle (this one included): the extreme
+/// poor, or the others.
 pub fn candidates(
     conn: &mut DbConnection,
     program: &ProgramRow,
     regions: &[String],
+    extreme_poor: bool,
 ) -> Result<Vec<CandidateRow>, ApiError> {
     let taken = pt::table
         .filter(pt::cycle_year.eq(program.cycle_year))
@@ -712,20 +714,21 @@ pub fn candidates(
         .filter(h::status.eq("active"))
         .filter(h::id.ne_all(taken))
         .into_boxed();
+    q = if extreme_poor {
+        q.filter(h::desil.eq(1))
+    } else {
+        q.filter(h::desil.ne(1).or(h::desil.is_null()))
+    };
     if !regions.is_empty() {
+        let in_region = |code: &String| {
+            let (lo, hi) = super::regions::within(code);
+            h::region_code.ge(lo).and(h::region_code.lt(hi))
+        };
         let mut cond: Box<
             dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
-        > = Box::new(
-            h::region_code
-                .eq(regions[0].clone())
-                .or(h::region_code.like(format!("{}.%", regions[0]))),
-        );
+        > = Box::new(in_region(&regions[0]));
         for r in &regions[1..] {
-            cond = Box::new(
-                cond.or(h::region_code
-                    .eq(r.clone())
-                    .or(h::region_code.like(format!("{r}.%")))),
-            );
+            cond = Box::new(cond.or(in_region(r)));
         }
         q = q.filter(cond);
     }
