@@ -79,16 +79,19 @@ async fn recommendations(
         // (domain::ranking), so the others are only read when the extreme
         // poor do not fill the list.
         let mut rows = store::candidates(c, &program, &regions, true)?;
-        if rows.len() < limit {
-            rows.extend(store::candidates(c, &program, &regions, false)?);
-        }
         let by_members = matches!(program_type, ProgramType::Education | ProgramType::Economic);
-        let needs = if by_members {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            store::member_needs(c, &ids, regency_today())?
+        let today = regency_today();
+        let mut needs = if by_members {
+            store::member_needs(c, &regions, true, today)?
         } else {
             Default::default()
         };
+        if rows.len() < limit {
+            rows.extend(store::candidates(c, &program, &regions, false)?);
+            if by_members {
+                needs.extend(store::member_needs(c, &regions, false, today)?);
+            }
+        }
         let candidates: Vec<Candidate<'_>> = rows
             .iter()
             .map(|r| {

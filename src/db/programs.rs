@@ -719,17 +719,7 @@ pub fn candidates(
     } else {
         q.filter(h::desil.ne(1).or(h::desil.is_null()))
     };
-    if !regions.is_empty() {
-        let in_region = |code: &String| {
-            let (lo, hi) = super::regions::within(code);
-            h::region_code.ge(lo).and(h::region_code.lt(hi))
-        };
-        let mut cond: Box<
-            dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
-        > = Box::new(in_region(&regions[0]));
-        for r in &regions[1..] {
-            cond = Box::new(cond.or(in_region(r)));
-        }
+    if let Some(cond) = in_regions(regions) {
         q = q.filter(cond);
     }
     Ok(q.select((
@@ -750,30 +740,69 @@ pub fn candidates(
 /// Household id, birth date, education and occupation of a member.
 type MemberFacts = (String, Option<NaiveDate>, Option<String>, Option<String>);
 
-/// Per household: (members, school-age members not in school, working-age
-/// members without work), for the types whose need lies with members.
+/// The condition "the household lies in one of the regions".
+fn in_regions(
+    regions: &[String],
+) -> Option<Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>>>
+{
+    let in_region = |code: &String| {
+        let (lo, hi) = super::regions::within(code);
+        h::region_code.ge(lo).and(h::region_code.lt(hi))
+    };
+    let (first, rest) = regions.split_first()?;
+    let mut cond: Box<
+        dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
+    > = Box::new(in_region(first));
+    for r in rest {
+        cond = Box::new(cond.or(in_region(r)));
+    }
+    Some(cond)
+}
+
+/// Per household of the regions (extreme poor, or the others): members,
+/// school-age members not in school, working-age members without work — for
+/// the types whose need lies with members. One join, not a list of ids.
 pub fn member_needs(
     conn: &mut DbConnection,
-    household_ids: &[String],
+    regions: &[String],
+    extreme_poor: bool,
     today: NaiveDate,
 ) -> Result<HashMap<String, (u32, u32, u32)>, ApiError> {
+    let mut q = m::table
+        .inner_join(h::table)
+        .filter(h::status.eq("active"))
+        .select((m::household_id, m::birth_date, m::education, m::occupation))
+        .into_boxed();
+    q = if extreme_poor {
+        q.filter(h::desil.eq(1))
+    } else {
+        q.filter(h::desil.ne(1).or(h::desil.is_null()))
+    };
+    if !regions.is_empty() {
+        let mut cond: Box<
+            dyn BoxableExpression<_, super::DbBackend, SqlType = diesel::sql_types::Bool>,
+        > = {
+            let (lo, hi) = super::regions::within(&regions[0]);
+            Box::new(h::region_code.ge(lo).and(h::region_code.lt(hi)))
+        };
+        for r in &regions[1..] {
+            let (lo, hi) = super::regions::within(r);
+            cond = Box::new(cond.or(h::region_code.ge(lo).and(h::region_code.lt(hi))));
+        }
+        q = q.filter(cond);
+    }
+    let rows: Vec<MemberFacts> = q.load(conn)?;
     let mut out: HashMap<String, (u32, u32, u32)> = HashMap::new();
-    for chunk in household_ids.chunks(5000) {
-        let rows: Vec<MemberFacts> = m::table
-            .filter(m::household_id.eq_any(chunk))
-            .select((m::household_id, m::birth_date, m::education, m::occupation))
-            .load(conn)?;
-        for (hid, birth, education, occupation) in rows {
-            let e = out.entry(hid).or_default();
-            e.0 += 1;
-            let age = birth.map(|b| today.years_since(b).unwrap_or(0));
-            let in_school = education.as_deref().is_some_and(|s| s.starts_with("in_"));
-            if matches!(age, Some(7..=18)) && !in_school {
-                e.1 += 1;
-            }
-            if matches!(age, Some(19..=59)) && occupation.as_deref() == Some("not_working") {
-                e.2 += 1;
-            }
+    for (hid, birth, education, occupation) in rows {
+        let e = out.entry(hid).or_default();
+        e.0 += 1;
+        let age = birth.map(|b| today.years_since(b).unwrap_or(0));
+        let in_school = education.as_deref().is_some_and(|s| s.starts_with("in_"));
+        if matches!(age, Some(7..=18)) && !in_school {
+            e.1 += 1;
+        }
+        if matches!(age, Some(19..=59)) && occupation.as_deref() == Some("not_working") {
+            e.2 += 1;
         }
     }
     Ok(out)
