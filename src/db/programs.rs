@@ -741,23 +741,27 @@ pub fn candidates(
 type MemberFacts = (String, Option<NaiveDate>, Option<String>, Option<String>);
 
 /// The condition "the household lies in one of the regions".
-fn in_regions(
-    regions: &[String],
-) -> Option<Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>>>
+fn in_regions<QS>(regions: &[String]) -> Option<RegionCondition<QS>>
+where
+    QS: 'static,
+    h::region_code: diesel::SelectableExpression<QS>
+        + diesel::expression::ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>,
 {
     let in_region = |code: &String| {
         let (lo, hi) = super::regions::within(code);
         h::region_code.ge(lo).and(h::region_code.lt(hi))
     };
     let (first, rest) = regions.split_first()?;
-    let mut cond: Box<
-        dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>,
-    > = Box::new(in_region(first));
+    let mut cond: RegionCondition<QS> = Box::new(in_region(first));
     for r in rest {
         cond = Box::new(cond.or(in_region(r)));
     }
     Some(cond)
 }
+
+/// "The household lies in one of these regions", for a query over `QS`.
+type RegionCondition<QS> =
+    Box<dyn BoxableExpression<QS, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// Per household of the regions (extreme poor, or the others): members,
 /// school-age members not in school, working-age members without work — for
@@ -778,17 +782,7 @@ pub fn member_needs(
     } else {
         q.filter(h::desil.ne(1).or(h::desil.is_null()))
     };
-    if !regions.is_empty() {
-        let mut cond: Box<
-            dyn BoxableExpression<_, super::DbBackend, SqlType = diesel::sql_types::Bool>,
-        > = {
-            let (lo, hi) = super::regions::within(&regions[0]);
-            Box::new(h::region_code.ge(lo).and(h::region_code.lt(hi)))
-        };
-        for r in &regions[1..] {
-            let (lo, hi) = super::regions::within(r);
-            cond = Box::new(cond.or(h::region_code.ge(lo).and(h::region_code.lt(hi))));
-        }
+    if let Some(cond) = in_regions(regions) {
         q = q.filter(cond);
     }
     let rows: Vec<MemberFacts> = q.load(conn)?;
