@@ -505,16 +505,17 @@ pub fn add_target(
         Ok(row) => row,
         Err(e) => {
             // Lost a race against another request: say which program won.
-            if let ApiError::Conflict { .. } = ApiError::from(e) {
-                return Err(match competing_target(conn, program, household_id)? {
+            return Err(match ApiError::from(e) {
+                ApiError::Conflict { .. } => match competing_target(conn, program, household_id)? {
                     Some(other) => double_targeting(other),
                     None => ApiError::conflict(
                         "already_targeted",
                         "the household is already a target of this program",
                     ),
-                });
-            }
-            return Err(ApiError::internal("target insert failed"));
+                },
+                // Anything else keeps its own meaning (e.g. 503 for a busy database).
+                other => other,
+            });
         }
     };
     audit::record(
