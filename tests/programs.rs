@@ -519,7 +519,9 @@ async fn concurrent_attempts_to_target_one_household_leave_exactly_one_target() 
     statuses.sort();
     assert!(
         statuses == [201, 409] || statuses == [201, 503],
-        "{statuses:?}"
+        "{statuses:?} {} {}",
+        ra.body,
+        rb.body
     );
     let total_a = app.get(&path_a, Role::Bappeda).await.body["total"]
         .as_i64()

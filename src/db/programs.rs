@@ -484,23 +484,27 @@ pub fn add_target(
     }
     let t = now();
     let id = new_id();
-    let inserted = diesel::insert_into(pt::table)
-        .values((
-            pt::id.eq(&id),
-            pt::program_id.eq(&program.id),
-            pt::household_id.eq(household_id),
-            pt::member_id.eq(member_id),
-            pt::cycle_year.eq(program.cycle_year),
-            pt::program_type.eq(&program.program_type),
-            pt::active.eq(true),
-            pt::status.eq(TargetStatus::Proposed.as_str()),
-            pt::planned_value.eq(planned_value),
-            pt::version.eq(1),
-            pt::created_at.eq(t),
-            pt::updated_at.eq(t),
-        ))
-        .returning(pt::all_columns)
-        .get_result::<TargetRow>(conn);
+    // In a savepoint: on PostgreSQL a failed statement aborts the transaction,
+    // and the loser of a race still has to read which program won.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(pt::table)
+            .values((
+                pt::id.eq(&id),
+                pt::program_id.eq(&program.id),
+                pt::household_id.eq(household_id),
+                pt::member_id.eq(member_id),
+                pt::cycle_year.eq(program.cycle_year),
+                pt::program_type.eq(&program.program_type),
+                pt::active.eq(true),
+                pt::status.eq(TargetStatus::Proposed.as_str()),
+                pt::planned_value.eq(planned_value),
+                pt::version.eq(1),
+                pt::created_at.eq(t),
+                pt::updated_at.eq(t),
+            ))
+            .returning(pt::all_columns)
+            .get_result::<TargetRow>(conn)
+    });
     let row = match inserted {
         Ok(row) => row,
         Err(e) => {
