@@ -162,6 +162,16 @@ for f in glob.glob(os.path.join(sys.argv[1], "*.ndjson")):
 print(n)
 PY
 )
+  # A known fault of schemathesis/hypothesis itself (it cannot introspect a
+  # lambda of its own: "AST constructor recursion depth mismatch") ends the run
+  # with an ERRORS section and no finding about the API. Only when that is the
+  # sole problem is it reported as a tool error instead of failing the API.
+  if [ "$rc" = 1 ] && ! grep -q "^=* FAILURES" "$dir/st.log" \
+     && grep -q "AST constructor recursion depth mismatch" "$dir/st.log" \
+     && [ "$(grep -c "Runtime Error" "$dir/st.log")" -le 2 ]; then
+    echo "WARNING: schemathesis hit its own internal error (AST recursion depth mismatch); no API failure found"
+    rc=0
+  fi
   if grep -q "thread '.*' panicked" "$dir/serve.log"; then
     echo "panic in the server log:"; grep -m5 -A3 "panicked" "$dir/serve.log"
     rc=1
