@@ -731,3 +731,80 @@ async fn programs_filter_and_each_caller_sees_its_reach() {
         "invalid_query",
     );
 }
+
+/// A birth date that makes someone `age` on the regency's today, half a year
+/// away from a birthday so the test holds on any day it runs.
+fn born_aged(age: u32) -> String {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let birthday = today
+        .checked_sub_months(chrono::Months::new(age * 12 + 6))
+        .unwrap();
+    birthday.to_string()
+}
+
+#[actix_web::test]
+async fn member_based_needs_rank_by_the_members_ages_schooling_and_work() {
+    let app = setup().await;
+    let h = app
+        .post(
+            "/api/v1/households",
+            Role::Bappeda,
+            json!({"head_name": "Keluarga Uji Kebutuhan", "region_code": "64.02.06.1001", "desil": 1, "percentile": 1}),
+        )
+        .await;
+    assert_eq!(h.status, 201, "{}", h.body);
+    let hid = h.body["id"].as_str().unwrap().to_string();
+    // Seven members: two school-age children out of school (one with no
+    // schooling recorded), one in school, one child too young and one adult
+    // too old to count, two working-age adults of whom one has no work.
+    for (name, age, education, occupation) in [
+        ("Anak Satu", 10, Some("no_school"), None),
+        ("Anak Dua", 15, None, None),
+        ("Anak Tiga", 12, Some("in_primary"), None),
+        ("Anak Kecil", 4, Some("no_school"), None),
+        ("Nenek", 70, Some("primary"), Some("not_working")),
+        ("Bapak", 40, Some("primary"), Some("not_working")),
+        ("Ibu", 35, Some("primary"), Some("farmer")),
+    ] {
+        let m = app
+            .post(
+                &format!("/api/v1/households/{hid}/members"),
+                Role::Bappeda,
+                json!({"name": name, "birth_date": born_aged(age), "education": education, "occupation": occupation}),
+            )
+            .await;
+        assert_eq!(m.status, 201, "{name}: {}", m.body);
+    }
+    let reasons_for = |recs: &[Value]| -> Vec<String> {
+        let ours = recs
+            .iter()
+            .find(|r| r["household"]["id"] == hid.as_str())
+            .unwrap_or_else(|| panic!("household {hid} not recommended"));
+        ours["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    for (program_type, reason) in [
+        ("education", "2 school-age children not in school"),
+        ("economic", "1 working-age member without work"),
+        ("food", "large family (7 members)"),
+        ("social_security", "large family (7 members)"),
+    ] {
+        let p = propose(
+            &app,
+            Role::Company,
+            housing(json!({"type": program_type, "target_regions": ["64.02.06"]})),
+        )
+        .await;
+        let recs = recommended(&app, p["id"].as_str().unwrap(), Role::Bappeda, 200).await;
+        let reasons = reasons_for(&recs);
+        assert_eq!(
+            reasons,
+            ["extreme poor (desil 1)", reason],
+            "{program_type}"
+        );
+    }
+}

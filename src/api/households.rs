@@ -250,7 +250,7 @@ pub fn render(
 ) -> Result<Vec<Household>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = store::member_counts(conn, &ids)?;
-    let masked = user.role() == Role::Company;
+    let masked = user.reads_are_audited();
     if masked && !ids.is_empty() {
         store::audit_company_read(conn, &user.actor(), &ids)?;
     }
@@ -774,7 +774,7 @@ async fn list_households(
         },
     };
     let reach = reach(&user);
-    let items = db::tx(&pool, move |c| {
+    let items = db::read(&pool, user.reads_are_audited(), move |c| {
         if let Some(code) = region {
             let found = regions::resolve(c, &code)?
                 .ok_or_else(|| bad_param("region", "names no region of Kukar"))?;
@@ -802,7 +802,7 @@ async fn get_household(
     user.require(READ)?;
     let id = id.into_inner();
     let reach = reach(&user);
-    let (version, item) = db::tx(&pool, move |c| {
+    let (version, item) = db::read(&pool, user.reads_are_audited(), move |c| {
         let row = store::get(c, &id, &reach)?;
         let version = row.version;
         let mut items = render(c, &user, vec![row])?;
@@ -1055,8 +1055,8 @@ async fn list_members(
     user.require(READ)?;
     let id = id.into_inner();
     let reach = reach(&user);
-    let masked = user.role() == Role::Company;
-    let members = db::tx(&pool, move |c| {
+    let masked = user.reads_are_audited();
+    let members = db::read(&pool, masked, move |c| {
         store::get(c, &id, &reach)?;
         if masked {
             store::audit_company_read(c, &user.actor(), std::slice::from_ref(&id))?;

@@ -10,9 +10,9 @@ use super::programs::reach;
 use super::{bad_param, regency_today};
 use crate::auth::AuthUser;
 use crate::db::programs as store;
-use crate::db::{self, companies, Pool};
+use crate::db::{self, companies, households, Pool};
 use crate::domain::program::ProgramType;
-use crate::domain::ranking::{rank, Candidate};
+use crate::domain::ranking::{rank, ranks_by_members, Candidate};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 
@@ -65,7 +65,7 @@ async fn recommendations(
     }
     let id = id.into_inner();
     let reach = reach(&user);
-    let items = db::tx(&pool, move |c| {
+    let items = db::read(&pool, user.reads_are_audited(), move |c| {
         let program = store::get(c, &id, &reach)?;
         let program_type: ProgramType = program
             .program_type
@@ -79,19 +79,15 @@ async fn recommendations(
         // (domain::ranking), so the others are only read when the extreme
         // poor do not fill the list.
         let mut rows = store::candidates(c, &program, &regions, true)?;
-        let by_members = matches!(program_type, ProgramType::Education | ProgramType::Economic);
-        let today = regency_today();
-        let mut needs = if by_members {
-            store::member_needs(c, &regions, true, today)?
+        if rows.len() < limit {
+            rows.extend(store::candidates(c, &program, &regions, false)?);
+        }
+        let needs = if ranks_by_members(program_type) {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            store::member_needs(c, &ids, regency_today())?
         } else {
             Default::default()
         };
-        if rows.len() < limit {
-            rows.extend(store::candidates(c, &program, &regions, false)?);
-            if by_members {
-                needs.extend(store::member_needs(c, &regions, false, today)?);
-            }
-        }
         let candidates: Vec<Candidate<'_>> = rows
             .iter()
             .map(|r| {
@@ -118,7 +114,7 @@ async fn recommendations(
         if user.role() == Role::Company {
             store::record_recommendations(c, &program.id, &ids)?;
         }
-        let rows = store::households_in_order(c, &ids)?;
+        let rows = households::in_order(c, &ids)?;
         let households = render(c, &user, rows)?;
         Ok(households
             .into_iter()

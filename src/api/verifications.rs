@@ -229,7 +229,7 @@ async fn list_verifications(
         result: q.result.map(|r| r.as_str().to_string()),
     };
     let reach = reach(&user);
-    let (rows, total) = db::tx(&pool, move |c| {
+    let (rows, total) = db::read(&pool, user.reads_are_audited(), move |c| {
         let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
         audit_company_read(c, &user, &rows)?;
         Ok((rows, total))
@@ -256,7 +256,7 @@ async fn get_verification(
     user.require(READ)?;
     let id = id.into_inner();
     let reach = reach(&user);
-    let row = db::tx(&pool, move |c| {
+    let row = db::read(&pool, user.reads_are_audited(), move |c| {
         let row = store::get(c, &id, &reach)?;
         audit_company_read(c, &user, std::slice::from_ref(&row))?;
         Ok(row)

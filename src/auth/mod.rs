@@ -169,6 +169,12 @@ impl AuthUser {
         self.claims.role
     }
 
+    /// Whether this caller's reads of personal data are masked and audited
+    /// (DESIGN §1: companies), so that a read by it also writes.
+    pub fn reads_are_audited(&self) -> bool {
+        self.role() == Role::Company
+    }
+
     /// 403 unless the caller has one of `roles`. Each handler calls this once,
     /// with the same list its OpenAPI description names.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {

@@ -177,12 +177,16 @@ pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
 }
 
 /// Gives the connection its normal cache back before it returns to the pool.
+/// On PostgreSQL, refreshes the planner's statistics: after a bulk load they
+/// describe the registry before it, and plans chosen on them (an estimate of
+/// 200 families where there are 6,000) are the wrong ones.
 pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
-    if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute(
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute(
             "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); \
              PRAGMA cache_size = -2000; PRAGMA shrink_memory;",
-        )?;
+        )?,
+        DbConnection::Postgresql(c) => c.batch_execute("ANALYZE households; ANALYZE members;")?,
     }
     Ok(())
 }
@@ -213,6 +217,21 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
     run(pool, move |c| transaction(c, work)).await
+}
+
+/// Reads in one transaction (one snapshot for a count and its page). On
+/// SQLite a reader must not queue for the single write lock, so only reads
+/// that also write (`writes`: a company's read of personal data records its
+/// audit event) run as a write transaction (see [`transaction`]).
+pub async fn read<T, F>(pool: &Pool, writes: bool, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    if writes {
+        return tx(pool, work).await;
+    }
+    run(pool, move |c| c.transaction(work)).await
 }
 
 /// A write transaction. On SQLite its first statement takes the write lock:

@@ -15,6 +15,7 @@ use super::schema::{
 };
 use super::{check_version, new_id, now, DbConnection};
 use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
+use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
@@ -742,9 +743,6 @@ pub fn candidates(
     .load::<CandidateRow>(conn)?)
 }
 
-/// Household id, birth date, education and occupation of a member.
-type MemberFacts = (String, Option<NaiveDate>, Option<String>, Option<String>);
-
 /// The condition "the household lies in one of the regions".
 fn in_regions<QS>(regions: &[String]) -> Option<RegionCondition<QS>>
 where
@@ -768,55 +766,54 @@ where
 type RegionCondition<QS> =
     Box<dyn BoxableExpression<QS, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// Per household of the regions (extreme poor, or the others): members,
-/// school-age members not in school, working-age members without work — for
-/// the types whose need lies with members. One join, not a list of ids.
+/// Per household of `households`: members, school-age members not in
+/// school, working-age members without work — for the types whose need lies
+/// with members. The database counts them from the covering index
+/// `members_household` alone; the age rules arrive as birth-date ranges
+/// (`domain::ranking::born_within`).
 pub fn member_needs(
     conn: &mut DbConnection,
-    regions: &[String],
-    extreme_poor: bool,
+    households: &[String],
     today: NaiveDate,
 ) -> Result<HashMap<String, (u32, u32, u32)>, ApiError> {
-    let mut q = m::table
-        .inner_join(h::table)
-        .filter(h::status.eq("active"))
-        .select((m::household_id, m::birth_date, m::education, m::occupation))
-        .into_boxed();
-    q = if extreme_poor {
-        q.filter(h::desil.eq(1))
-    } else {
-        q.filter(h::desil.ne(1).or(h::desil.is_null()))
-    };
-    if let Some(cond) = in_regions(regions) {
-        q = q.filter(cond);
-    }
-    let rows: Vec<MemberFacts> = q.load(conn)?;
-    let mut out: HashMap<String, (u32, u32, u32)> = HashMap::new();
-    for (hid, birth, education, occupation) in rows {
-        let e = out.entry(hid).or_default();
-        e.0 += 1;
-        let age = birth.map(|b| today.years_since(b).unwrap_or(0));
-        let in_school = education.as_deref().is_some_and(|s| s.starts_with("in_"));
-        if matches!(age, Some(7..=18)) && !in_school {
-            e.1 += 1;
-        }
-        if matches!(age, Some(19..=59)) && occupation.as_deref() == Some("not_working") {
-            e.2 += 1;
-        }
+    use diesel::dsl::{case_when, count, count_star};
+    use diesel::sql_types::Integer;
+    /// Ids per query: under both backends' bound-parameter limits.
+    const CHUNK: usize = 10_000;
+    let (school_after, school_until) = born_within(today, &SCHOOL_AGE);
+    let (work_after, work_until) = born_within(today, &WORKING_AGE);
+    let mut out = HashMap::new();
+    for ids in households.chunks(CHUNK) {
+        let out_of_school = case_when(
+            m::birth_date
+                .gt(school_after)
+                .and(m::birth_date.le(school_until))
+                .and(m::education.is_null().or(m::education.ne_all(IN_SCHOOL))),
+            1.into_sql::<Integer>(),
+        );
+        let without_work = case_when(
+            m::birth_date
+                .gt(work_after)
+                .and(m::birth_date.le(work_until))
+                .and(m::occupation.eq(WITHOUT_WORK)),
+            1.into_sql::<Integer>(),
+        );
+        let rows = m::table
+            .filter(m::household_id.eq_any(ids))
+            .group_by(m::household_id)
+            .select((
+                m::household_id,
+                count_star(),
+                count(out_of_school),
+                count(without_work),
+            ))
+            .load::<(String, i64, i64, i64)>(conn)?;
+        let small = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        out.extend(
+            rows.into_iter().map(|(id, members, school, work)| {
+                (id, (small(members), small(school), small(work)))
+            }),
+        );
     }
     Ok(out)
-}
-
-/// The households of some ids, in the given order.
-pub fn households_in_order(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<Vec<super::households::HouseholdRow>, ApiError> {
-    let mut rows: HashMap<String, super::households::HouseholdRow> = h::table
-        .filter(h::id.eq_any(ids))
-        .load::<super::households::HouseholdRow>(conn)?
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect();
-    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }

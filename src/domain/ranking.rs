@@ -35,9 +35,51 @@
 //! snake_case strings; a value outside the known set (the ministries add
 //! values) scores nothing rather than failing.
 
+use std::ops::RangeInclusive;
+
+use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::program::ProgramType;
+
+/// Ages (whole years) at which a member not in school counts for education.
+pub const SCHOOL_AGE: RangeInclusive<u32> = 7..=18;
+/// Ages (whole years) at which a member without work counts for economic programs.
+pub const WORKING_AGE: RangeInclusive<u32> = 19..=59;
+/// Education codes of members who are in school (src/import/values.rs).
+pub const IN_SCHOOL: [&str; 4] = [
+    "in_primary",
+    "in_junior_secondary",
+    "in_senior_secondary",
+    "in_tertiary",
+];
+/// Occupation code of a member without work.
+pub const WITHOUT_WORK: &str = "not_working";
+
+/// The birth dates of everyone whose age on `today` lies in `ages`, as
+/// `(born after, born on or before)`: the age rule becomes an index range
+/// the database can count by, instead of an age computed per member.
+pub fn born_within(today: NaiveDate, ages: &RangeInclusive<u32>) -> (NaiveDate, NaiveDate) {
+    let years_ago = |years: u32| {
+        today
+            .checked_sub_months(Months::new(years * 12))
+            .unwrap_or(NaiveDate::MIN)
+    };
+    (years_ago(ages.end() + 1), years_ago(*ages.start()))
+}
+
+/// Whether ranking for `program_type` needs facts about the members
+/// (their number, ages, schooling or work), not only the household's.
+pub fn ranks_by_members(program_type: ProgramType) -> bool {
+    matches!(
+        program_type,
+        ProgramType::Education
+            | ProgramType::Economic
+            | ProgramType::Food
+            | ProgramType::SocialSecurity
+            | ProgramType::Other
+    )
+}
 
 /// Added for desil 1: larger than any possible need + welfare sum.
 pub const EXTREME_POOR_WEIGHT: i64 = 1_000_000;
@@ -240,6 +282,55 @@ pub fn rank<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn born_within_agrees_with_the_age_in_whole_years_on_every_day() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // Around leap days and year ends, where a month-based bound could slip.
+        let todays = [
+            day(2024, 2, 28),
+            day(2024, 2, 29),
+            day(2024, 3, 1),
+            day(2025, 2, 28),
+            day(2025, 3, 1),
+            day(2026, 12, 31),
+            day(2027, 1, 1),
+        ];
+        for today in todays {
+            for ages in [SCHOOL_AGE, WORKING_AGE] {
+                let (after, until) = born_within(today, &ages);
+                let mut birth = day(1960, 1, 1);
+                while birth <= today {
+                    let age = today.years_since(birth).unwrap();
+                    assert_eq!(
+                        birth > after && birth <= until,
+                        ages.contains(&age),
+                        "today {today}, born {birth}, age {age}, range {ages:?}"
+                    );
+                    birth = birth.succ_opt().unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn member_facts_are_read_for_the_types_that_rank_by_members() {
+        let by_members: Vec<ProgramType> = ProgramType::ALL
+            .iter()
+            .copied()
+            .filter(|t| ranks_by_members(*t))
+            .collect();
+        assert_eq!(
+            by_members,
+            [
+                ProgramType::Education,
+                ProgramType::Economic,
+                ProgramType::Food,
+                ProgramType::SocialSecurity,
+                ProgramType::Other
+            ]
+        );
+    }
 
     fn family(id: &str, desil: i16) -> Candidate<'_> {
         Candidate {
