@@ -56,6 +56,8 @@ pub struct Config {
     /// Largest import file, bytes.
     pub import_limit: usize,
     pub demo_password: Option<Secret>,
+    /// Database connections, which is also how many requests do database
+    /// work at once (see `main::serve`).
     pub pool_size: u32,
     /// Failed logins allowed per username or client address per minute.
     pub login_attempts_per_minute: u32,
@@ -67,6 +69,14 @@ pub struct ConfigError(pub String);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Two connections per core, at least four: on a machine of a few cores,
+/// more concurrent database work only queues inside the database and costs
+/// memory in the service (docs/PERFORMANCE.md, "Memory").
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
@@ -118,7 +128,7 @@ impl Config {
             body_limit: env_parse("RBPK_BODY_LIMIT", 1024 * 1024usize)?,
             import_limit: env_parse("RBPK_IMPORT_LIMIT", 256 * 1024 * 1024usize)?,
             demo_password: env("DEMO_PASSWORD").map(Secret::new),
-            pool_size: env_parse("RBPK_DB_POOL_SIZE", 10u32)?,
+            pool_size: env_parse("RBPK_DB_POOL_SIZE", default_pool_size())?,
             login_attempts_per_minute: env_parse("RBPK_LOGIN_ATTEMPTS_PER_MINUTE", 10u32)?,
         };
         config.check()?;

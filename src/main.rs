@@ -138,7 +138,16 @@ fn serve() -> Result<(), String> {
     let state = AppState::new(config.clone(), pool)?;
     log::info!("serving on http://{} ({:?})", config.bind, config.backend);
     actix_web::rt::System::new().block_on(async move {
+        // Database work runs on each worker's blocking threads. A thread
+        // without a pooled connection can only wait for one, and every extra
+        // thread that allocates keeps its own malloc arena: with actix's
+        // default (hundreds per worker) the service's memory tripled under
+        // load. So each worker gets its share of the pool, no more.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool_size = usize::try_from(config.pool_size).unwrap_or(usize::MAX);
         actix_web::HttpServer::new(move || app::build(&state))
+            .workers(workers)
+            .worker_max_blocking_threads(pool_size.div_ceil(workers).max(1))
             .bind(&config.bind)
             .map_err(|e| format!("cannot bind {}: {e}", config.bind))?
             .run()

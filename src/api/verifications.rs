@@ -308,7 +308,7 @@ async fn record_verification(
         override_reason: None,
     };
     let item = db::tx(&pool, move |c| {
-        let target = store::target(c, &b.target_id)?
+        let target = store::target_for_visit(c, &b.target_id)?
             .ok_or_else(|| ApiError::invalid_field("target_id", "no such target"))?;
         if b.program_id.as_ref().is_some_and(|p| p != &target.program_id) {
             return Err(ApiError::invalid_field("program_id", "is not the program of this target"));

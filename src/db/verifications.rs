@@ -216,3 +216,20 @@ pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetR
         .first::<TargetRow>(conn)
         .optional()?)
 }
+
+/// The target a visit is recorded for, its program's row and its own locked
+/// (program first, the order every writer of both uses): two teams syncing
+/// visits of one program at once queue, and neither gets a 412 for a
+/// version check it never asked for (a visit carries no If-Match).
+pub fn target_for_visit(
+    conn: &mut DbConnection,
+    target_id: &str,
+) -> Result<Option<TargetRow>, ApiError> {
+    let Some(found) = target(conn, target_id)? else {
+        return Ok(None);
+    };
+    super::lock_row(conn, "programs", &found.program_id)?;
+    super::lock_row(conn, "program_targets", &found.id)?;
+    // Read again: the version may have moved while we waited for the locks.
+    target(conn, target_id)
+}
