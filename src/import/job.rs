@@ -280,6 +280,10 @@ pub fn run(
 }
 
 /// Reads and writes everything; returns the rows read or why it stopped.
+/// The file is read on a thread of its own while this one writes, so parsing
+/// and the database each keep a core busy; what the reader finds reaches the
+/// writer in the order it was read, so batches and progress are as if one
+/// thread did both.
 fn write_all(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -299,26 +303,133 @@ fn write_all(
         rejected: Vec::new(),
         rows_read: 0,
     };
-    match format {
-        Format::P3ke => {
-            stream_p3ke(bytes, &regions, today, &mut sink).map_err(|e| e.to_string())?
+    let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
+    let regions = &regions;
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut relay = Relay {
+                to_writer,
+                chunk: Vec::with_capacity(RELAY_CHUNK),
+            };
+            read(format, bytes, regions, today, &mut relay)?;
+            relay.send()
+        });
+        let mut written = Ok(());
+        'chunks: for chunk in &from_reader {
+            for event in chunk {
+                written = event.replay(&mut sink);
+                if written.is_err() {
+                    break 'chunks;
+                }
+            }
         }
+        // A writer that stopped stops the reader at its next chunk.
+        drop(from_reader);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(FileError::Aborted("the file reader failed".into())));
+        // The writer's error first: when both stopped, it is the cause.
+        written
+            .and(read)
+            .and_then(|()| sink.finish().map_err(abort))
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(sink.rows_read)
+}
+
+/// Reads a whole file into `out`, in file order.
+fn read(
+    format: Format,
+    bytes: &[u8],
+    regions: &RegionTable,
+    today: NaiveDate,
+    out: &mut dyn ImportSink,
+) -> Result<(), FileError> {
+    match format {
+        Format::P3ke => stream_p3ke(bytes, regions, today, out),
         Format::Dtks => {
             // DTKS rows of one family may be anywhere in the file: it is read
             // whole and grouped before anything is written.
-            let parsed = parse_dtks(bytes, &regions, today).map_err(|e| e.to_string())?;
-            sink.rows_read = parsed.rows_total;
+            let parsed = parse_dtks(bytes, regions, today)?;
+            for _ in 0..parsed.rows_total {
+                out.row_read();
+            }
             for r in parsed.rejected {
-                sink.rejected(r).map_err(|e| e.to_string())?;
+                out.rejected(r)?;
             }
             for f in parsed.families {
-                sink.family(f).map_err(|e| e.to_string())?;
+                out.family(f)?;
             }
             for m in parsed.members {
-                sink.member(m).map_err(|e| e.to_string())?;
+                out.member(m)?;
             }
+            Ok(())
         }
     }
-    sink.finish().map_err(|e| e.to_string())?;
-    Ok(sink.rows_read)
+}
+
+/// Events per message from the reader to the writer, and messages in flight:
+/// enough to keep both busy, little enough to keep memory flat.
+const RELAY_CHUNK: usize = 512;
+const RELAY_DEPTH: usize = 4;
+
+/// One thing the reader found, for the writer's [`ImportSink`].
+enum Event {
+    RowRead,
+    Family(Parsed<HouseholdRecord>),
+    Member(Parsed<MemberRecord>),
+    Rejected(RejectedRow),
+}
+
+impl Event {
+    fn replay(self, sink: &mut dyn ImportSink) -> Result<(), FileError> {
+        match self {
+            Event::RowRead => {
+                sink.row_read();
+                Ok(())
+            }
+            Event::Family(f) => sink.family(f),
+            Event::Member(m) => sink.member(m),
+            Event::Rejected(r) => sink.rejected(r),
+        }
+    }
+}
+
+/// The reader's sink: passes events on to the writer in chunks.
+struct Relay {
+    to_writer: std::sync::mpsc::SyncSender<Vec<Event>>,
+    chunk: Vec<Event>,
+}
+
+impl Relay {
+    fn push(&mut self, event: Event) -> Result<(), FileError> {
+        self.chunk.push(event);
+        if self.chunk.len() >= RELAY_CHUNK {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<(), FileError> {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(RELAY_CHUNK));
+        self.to_writer
+            .send(chunk)
+            .map_err(|_| FileError::Aborted("the database writer stopped".into()))
+    }
+}
+
+impl ImportSink for Relay {
+    fn row_read(&mut self) {
+        // Sent with the next record; a count cannot fail.
+        self.chunk.push(Event::RowRead);
+    }
+    fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
+        self.push(Event::Family(item))
+    }
+    fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
+        self.push(Event::Member(item))
+    }
+    fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
+        self.push(Event::Rejected(row))
+    }
 }
