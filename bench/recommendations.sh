@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Recommendation benchmark (issue 4): over the registry that bench/import.sh
 # loaded (100,000 families), time GET /programs/{id}/recommendations?limit=20
-# for a housing and an education program of the demo company (working area:
+# for a housing, an education, an economic and a food program of the demo
+# company (the last three rank on member facts; working area:
 # two kecamatan), as Bappeda and as the company (which also records what it was
 # shown and audits the read), on SQLite and PostgreSQL. Rerun:
 #   bash bench/import.sh && bash bench/recommendations.sh
@@ -46,7 +47,7 @@ run() {
   curl -s -o /dev/null -X POST "$BASE/api/v1/cycles" -H "Authorization: Bearer $bappeda" -H 'Content-Type: application/json' -d "{\"year\": $year}"
   local households
   households=$(curl -s "$BASE/api/v1/households?per_page=1" -H "Authorization: Bearer $bappeda" | python3 -c 'import sys,json; print(json.load(sys.stdin)["total"])')
-  for type in housing education; do
+  for type in housing education economic food; do
     local id
     id=$(curl -s -X POST "$BASE/api/v1/programs" -H "Authorization: Bearer $company" -H 'Content-Type: application/json' \
       -d "{\"cycle_year\": $year, \"title\": \"bench $type\", \"type\": \"$type\", \"strategy\": \"reduce_burden\", \"budget\": 1}" \
