@@ -373,11 +373,12 @@ fn read(
 const RELAY_CHUNK: usize = 512;
 const RELAY_DEPTH: usize = 4;
 
-/// One thing the reader found, for the writer's [`ImportSink`].
+/// One thing the reader found, for the writer's [`ImportSink`]. Records are
+/// boxed so a row count is not as large as a family in the channel.
 enum Event {
     RowRead,
-    Family(Parsed<HouseholdRecord>),
-    Member(Parsed<MemberRecord>),
+    Family(Box<Parsed<HouseholdRecord>>),
+    Member(Box<Parsed<MemberRecord>>),
     Rejected(RejectedRow),
 }
 
@@ -388,8 +389,8 @@ impl Event {
                 sink.row_read();
                 Ok(())
             }
-            Event::Family(f) => sink.family(f),
-            Event::Member(m) => sink.member(m),
+            Event::Family(f) => sink.family(*f),
+            Event::Member(m) => sink.member(*m),
             Event::Rejected(r) => sink.rejected(r),
         }
     }
@@ -424,10 +425,10 @@ impl ImportSink for Relay {
         self.chunk.push(Event::RowRead);
     }
     fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
-        self.push(Event::Family(item))
+        self.push(Event::Family(Box::new(item)))
     }
     fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
-        self.push(Event::Member(item))
+        self.push(Event::Member(Box::new(item)))
     }
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
         self.push(Event::Rejected(row))
