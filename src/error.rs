@@ -344,6 +344,14 @@ impl From<DieselError> for ApiError {
                         ApiError::Unavailable {
                             detail: "the database is busy; retry".into(),
                         }
+                    } else if msg.contains("invalid byte sequence for encoding") {
+                        // PostgreSQL refuses NUL (U+0000) in text, which JSON
+                        // and URLs can carry; SQLite stores it.
+                        ApiError::BadRequest {
+                            code: "invalid_text".into(),
+                            detail: "text must not contain the NUL character (U+0000)".into(),
+                            errors: Vec::new(),
+                        }
                     } else {
                         ApiError::Internal(format!("database error: {msg}"))
                     }

@@ -76,7 +76,7 @@ const SHARED: &[(&str, &str, &str, &str)] = &[
     (
         "400",
         "BadRequest",
-        "Malformed request: bad JSON, unknown or bad query parameter",
+        "Malformed request: bad JSON, unknown or bad query parameter, text with a NUL character",
         "invalid_query",
     ),
     (

@@ -652,3 +652,32 @@ async fn concurrent_writers_wait_their_turn_instead_of_failing() {
         .await;
     assert_eq!(audit.body["total"].as_u64().unwrap() as usize, landed);
 }
+
+#[actix_web::test]
+async fn text_with_a_nul_character_is_never_a_server_error() {
+    // PostgreSQL refuses U+0000 in text (SQLite stores it): a 400 there, the
+    // ordinary answer here, never a 500.
+    let app = TestApp::spawn().await;
+    let list = app
+        .get("/api/v1/programs?opd_code=%00DINSOS", Role::Bappeda)
+        .await;
+    assert!(
+        list.status == 200 || (list.status == 400 && list.body["code"] == "invalid_text"),
+        "{} {}",
+        list.status,
+        list.body
+    );
+    let visit = app
+        .post(
+            "/api/v1/verifications",
+            Role::Verifier,
+            json!({"target_id": "\u{0}x", "visited_on": "2026-01-05", "result": "eligible"}),
+        )
+        .await;
+    assert!(
+        visit.status == 422 || (visit.status == 400 && visit.body["code"] == "invalid_text"),
+        "{} {}",
+        visit.status,
+        visit.body
+    );
+}
