@@ -744,27 +744,22 @@ pub fn candidates(
 }
 
 /// The condition "the household lies in one of the regions".
-fn in_regions<QS>(regions: &[String]) -> Option<RegionCondition<QS>>
-where
-    QS: 'static,
-    h::region_code: diesel::SelectableExpression<QS>
-        + diesel::expression::ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>,
-{
+fn in_regions(regions: &[String]) -> Option<RegionCondition> {
     let in_region = |code: &String| {
         let (lo, hi) = super::regions::within(code);
         h::region_code.ge(lo).and(h::region_code.lt(hi))
     };
     let (first, rest) = regions.split_first()?;
-    let mut cond: RegionCondition<QS> = Box::new(in_region(first));
+    let mut cond: RegionCondition = Box::new(in_region(first));
     for r in rest {
         cond = Box::new(cond.or(in_region(r)));
     }
     Some(cond)
 }
 
-/// "The household lies in one of these regions", for a query over `QS`.
-type RegionCondition<QS> =
-    Box<dyn BoxableExpression<QS, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
+/// "The household lies in one of these regions".
+type RegionCondition =
+    Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// Per household of `households`: members, school-age members not in
 /// school, working-age members without work — for the types whose need lies
