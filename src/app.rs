@@ -4,14 +4,15 @@
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
 use actix_web::{web, App, HttpResponse};
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{self, middleware};
+use crate::auth::accounts::AccountCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::Authenticator;
 use crate::config::Config;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub pool: web::Data<Pool>,
     pub auth: web::Data<Authenticator>,
     pub throttle: web::Data<LoginThrottle>,
+    pub accounts: web::Data<AccountCache>,
     pub routes: web::Data<middleware::RouteTable>,
     pub api: OpenApi,
 }
@@ -34,7 +36,13 @@ impl AppState {
         let api = openapi_document();
         Ok(AppState {
             auth: web::Data::new(Authenticator::new(&config.jwt)?),
-            throttle: web::Data::new(LoginThrottle::new(config.login_attempts_per_minute)),
+            throttle: web::Data::new(LoginThrottle::new(
+                config.login_attempts_per_minute,
+                config.login_client_ceiling,
+            )),
+            accounts: web::Data::new(AccountCache::new(std::time::Duration::from_millis(
+                config.account_cache_ms,
+            ))),
             routes: web::Data::new(middleware::RouteTable::from_openapi(&api)),
             pool: web::Data::new(pool),
             api,
@@ -104,6 +112,23 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+/// One line per request: the path only (`%U`), never the query string
+/// (`%r` would log it): `?q=` may carry a name or a NIK, and nothing personal
+/// goes to the logs.
+pub const ACCESS_LOG_FORMAT: &str = "%a \"%{method}xi %U\" %s %b %Dms rid=%{x-request-id}o";
+
+/// Headers on every response unless a handler set its own: no MIME sniffing,
+/// no framing (clickjacking), no referrer, and nothing kept in caches, since
+/// most answers carry personal data.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
 /// The application with its middleware, data and routes.
 pub fn build(
     state: &AppState,
@@ -117,14 +142,21 @@ pub fn build(
     >,
 > {
     let cfg = &state.config;
-    let largest_body = cfg.body_limit.max(cfg.import_limit);
+    let body_limits = middleware::BodyLimits::new(cfg.body_limit)
+        .upload(Method::POST, "/api/v1/household-imports", cfg.import_limit)
+        .upload(
+            Method::PUT,
+            "/api/v1/exemption-letters/{id}/document",
+            api::exemption_letters::MAX_DOCUMENT,
+        );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())
         .app_data(web::Data::new(state.config.clone()))
         .app_data(state.auth.clone())
         .app_data(state.throttle.clone())
+        .app_data(state.accounts.clone())
         .app_data(state.routes.clone())
-        .app_data(middleware::IdempotencyLimit(largest_body))
+        .app_data(web::Data::new(body_limits))
         .app_data(
             web::JsonConfig::default()
                 .limit(cfg.body_limit)
@@ -132,7 +164,7 @@ pub fn build(
         )
         .app_data(web::QueryConfig::default().error_handler(api::query_error))
         .app_data(web::PathConfig::default().error_handler(api::path_error))
-        .app_data(web::PayloadConfig::default().limit(largest_body))
+        .app_data(web::PayloadConfig::default().limit(cfg.body_limit))
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", state.api.clone()),
         )
@@ -146,8 +178,13 @@ pub fn build(
         )
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(middleware::idempotency))
+        .wrap(from_fn(middleware::body_guard))
         .wrap(cors(&cfg.cors_origins))
+        .wrap(security_headers())
         .wrap(from_fn(middleware::request_id))
         // Outermost, so it sees the request id the layer inside sets.
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}o"))
+        .wrap(
+            Logger::new(ACCESS_LOG_FORMAT)
+                .custom_request_replace("method", |req| req.method().to_string()),
+        )
 }

@@ -6,9 +6,14 @@ use std::fmt;
 
 use crate::db::Backend;
 
-/// The JWT secret used when none is configured. Only the embedded SQLite default
-/// may run with it; on PostgreSQL the service refuses to start with it.
-pub const DEMO_JWT_SECRET: &str = "rbpk-demo-secret-do-not-use-in-production";
+/// The constant the first wave signed with when no secret was configured. It
+/// is public (it was in the source), so it is refused on every backend.
+const RETIRED_DEMO_SECRET: &str = "rbpk-demo-secret-do-not-use-in-production";
+
+/// Shortest accepted HS256 secret, bytes (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Fewest distinct bytes in an accepted secret: `aaaa…` or `abab…` is no secret.
+const MIN_SECRET_VARIETY: usize = 8;
 
 /// A value that must not be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,8 +45,11 @@ pub struct JwtConfig {
     pub audience: String,
     /// Lifetime of issued tokens, seconds.
     pub token_ttl: i64,
-    /// Longest lifetime (`exp - iat`) accepted on any token, seconds.
+    /// Longest lifetime (`exp - iat`, and `exp - now`) accepted on any token, seconds.
     pub max_token_ttl: i64,
+    /// True when no secret was configured and a random one was made at start:
+    /// tokens then die with the process.
+    pub secret_generated: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -59,16 +67,100 @@ pub struct Config {
     /// Database connections, which is also how many requests do database
     /// work at once (see `main::serve`).
     pub pool_size: u32,
-    /// Failed logins allowed per username or client address per minute.
+    /// Failed logins of one username from one client before each further
+    /// attempt waits (doubling delays; `auth::throttle`).
     pub login_attempts_per_minute: u32,
+    /// Failed logins one client may make, over all usernames, per 15 minutes.
+    pub login_client_ceiling: u32,
+    /// Proxies whose `X-Forwarded-For` names the real client (`RBPK_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// How long a checked account stays cached before the next request
+    /// reads it again, milliseconds (`auth::accounts`).
+    pub account_cache_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// Addresses or networks (`10.0.0.0/8`, `::1`) of reverse proxies trusted to
+/// name the client in `X-Forwarded-For`. Empty: the peer is the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of addresses and CIDR networks.
+    pub fn parse(list: &str) -> Result<TrustedProxies, ConfigError> {
+        let bad = |item: &str| {
+            ConfigError(format!(
+                "RBPK_TRUSTED_PROXIES: `{item}` is not an IP address or CIDR network"
+            ))
+        };
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let addr: std::net::IpAddr = addr.parse().map_err(|_| bad(item))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(b) => b
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| bad(item))?,
+                None => max,
+            };
+            nets.push((addr, bits));
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `ip` lies in one of the trusted networks.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+}
+
+/// 64 hex characters from the operating system's random source.
+fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Why a signing secret is too weak to sign with, if it is.
+pub fn weak_secret(secret: &str) -> Option<String> {
+    let variety = secret
+        .bytes()
+        .collect::<std::collections::HashSet<u8>>()
+        .len();
+    if secret == RETIRED_DEMO_SECRET {
+        Some("RBPK_JWT_SECRET is the retired demo secret, which is public".into())
+    } else if secret.len() < MIN_SECRET_BYTES {
+        Some(format!(
+            "RBPK_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+        ))
+    } else if variety < MIN_SECRET_VARIETY {
+        Some(format!(
+            "RBPK_JWT_SECRET has only {variety} distinct characters: use a random secret"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Two connections per core, at least four: on a machine of a few cores,
@@ -79,19 +171,29 @@ pub fn default_pool_size() -> u32 {
     u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
-    match env(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError(format!("{name}={v} is not a valid value"))),
-    }
-}
-
 impl Config {
     /// Reads every setting from the environment (see `.env.example`).
     pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup` (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        fn parse<T: std::str::FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, ConfigError> {
+            match value {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError(format!("{name}={v} is not a valid value"))),
+            }
+        }
+        let env_parse = |name: &str, default| parse(name, env(name), default);
         let database_url = env("DATABASE_URL").unwrap_or_else(|| "rbpk.sqlite3".to_string());
         let backend = Backend::from_url(&database_url);
         let secret = env("RBPK_JWT_SECRET");
@@ -111,25 +213,44 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
-        let token_ttl = env_parse("RBPK_TOKEN_TTL", 3600i64)?;
+        let token_ttl = parse("RBPK_TOKEN_TTL", env("RBPK_TOKEN_TTL"), 3600i64)?;
+        let secret_generated = secret.is_none();
         let config = Config {
             database_url,
             backend,
             bind: env("RBPK_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_string()),
             jwt: JwtConfig {
-                secret: Secret::new(secret.unwrap_or_else(|| DEMO_JWT_SECRET.to_string())),
+                secret: Secret::new(secret.unwrap_or_else(random_secret)),
                 public_key_pem,
                 issuer: env("RBPK_JWT_ISSUER").unwrap_or_else(|| "rbpk".to_string()),
                 audience: env("RBPK_JWT_AUDIENCE").unwrap_or_else(|| "rbpk-api".to_string()),
                 token_ttl,
-                max_token_ttl: env_parse("RBPK_TOKEN_MAX_TTL", token_ttl.max(86_400))?,
+                max_token_ttl: parse(
+                    "RBPK_TOKEN_MAX_TTL",
+                    env("RBPK_TOKEN_MAX_TTL"),
+                    token_ttl.max(86_400),
+                )?,
+                secret_generated,
             },
             cors_origins,
-            body_limit: env_parse("RBPK_BODY_LIMIT", 1024 * 1024usize)?,
-            import_limit: env_parse("RBPK_IMPORT_LIMIT", 256 * 1024 * 1024usize)?,
+            body_limit: parse("RBPK_BODY_LIMIT", env("RBPK_BODY_LIMIT"), 1024 * 1024usize)?,
+            import_limit: parse(
+                "RBPK_IMPORT_LIMIT",
+                env("RBPK_IMPORT_LIMIT"),
+                256 * 1024 * 1024usize,
+            )?,
             demo_password: env("DEMO_PASSWORD").map(Secret::new),
             pool_size: env_parse("RBPK_DB_POOL_SIZE", default_pool_size())?,
-            login_attempts_per_minute: env_parse("RBPK_LOGIN_ATTEMPTS_PER_MINUTE", 10u32)?,
+            login_attempts_per_minute: env_parse("RBPK_LOGIN_ATTEMPTS_PER_MINUTE", 5u32)?,
+            login_client_ceiling: env_parse("RBPK_LOGIN_CLIENT_CEILING", 100u32)?,
+            trusted_proxies: TrustedProxies::parse(
+                &env("RBPK_TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
+            account_cache_ms: parse(
+                "RBPK_ACCOUNT_CACHE_MS",
+                env("RBPK_ACCOUNT_CACHE_MS"),
+                2000u64,
+            )?,
         };
         config.check()?;
         Ok(config)
@@ -148,36 +269,52 @@ impl Config {
                 audience: "rbpk-api".into(),
                 token_ttl: 3600,
                 max_token_ttl: 86_400,
+                secret_generated: false,
             },
             cors_origins: vec![],
             body_limit: 1024 * 1024,
             import_limit: 64 * 1024 * 1024,
             demo_password: None,
             pool_size: 4,
-            login_attempts_per_minute: 10,
+            login_attempts_per_minute: 5,
+            login_client_ceiling: 100,
+            trusted_proxies: TrustedProxies::default(),
+            account_cache_ms: 2000,
         }
     }
 
     /// Refuses settings that would be unsafe or meaningless.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.backend == Backend::Postgres {
-            if self.jwt.secret.expose() == DEMO_JWT_SECRET {
-                return Err(ConfigError(
-                    "RBPK_JWT_SECRET is not set: on PostgreSQL the service refuses the demo \
-                     secret; set a random secret of at least 32 characters"
-                        .into(),
-                ));
-            }
-            if self.jwt.secret.expose().len() < 32 {
-                return Err(ConfigError(
-                    "RBPK_JWT_SECRET must be at least 32 characters".into(),
-                ));
-            }
+        // Instances behind one PostgreSQL must accept each other's tokens, so
+        // a secret made up at start would split them: there it must be set.
+        if self.backend == Backend::Postgres && self.jwt.secret_generated {
+            return Err(ConfigError(
+                "RBPK_JWT_SECRET is not set: on PostgreSQL every instance must share one \
+                 random secret of at least 32 bytes (e.g. `openssl rand -hex 32`)"
+                    .into(),
+            ));
+        }
+        if let Some(why) = weak_secret(self.jwt.secret.expose()) {
+            return Err(ConfigError(why));
+        }
+        // A token may not outlive the account check's cache by much either:
+        // the cache is a few seconds so a disabled account stops at once.
+        if self.account_cache_ms > 10_000 {
+            return Err(ConfigError(
+                "RBPK_ACCOUNT_CACHE_MS must be at most 10000 (a few seconds)".into(),
+            ));
         }
         if self.jwt.token_ttl <= 0 || self.jwt.token_ttl > self.jwt.max_token_ttl {
             return Err(ConfigError(
                 "RBPK_TOKEN_TTL must be positive and not above RBPK_TOKEN_MAX_TTL".into(),
             ));
+        }
+        if let Some(why) = self
+            .demo_password
+            .as_ref()
+            .and_then(|p| crate::domain::account::password_problem("", p.expose()))
+        {
+            return Err(ConfigError(format!("DEMO_PASSWORD {why}")));
         }
         if self.body_limit < 1024 {
             return Err(ConfigError("RBPK_BODY_LIMIT must be at least 1024".into()));

@@ -106,24 +106,34 @@ fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
     if !allowed {
         return Ok(());
     }
-    let password = config
-        .demo_password
-        .as_ref()
-        .map(|s| s.expose().to_string())
-        .unwrap_or_else(password::random);
+    // A password the operator chose is theirs to know; only a generated one
+    // is printed, once, so no chosen secret ends up in a log.
+    let (password, generated) = match &config.demo_password {
+        Some(p) => (p.expose().to_string(), false),
+        None => (password::random(), true),
+    };
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let created = seed::demo_accounts(&mut conn, &password).map_err(|e| e.to_string())?;
     if created {
         let (families, members) = rbpk::demo::seed_registry(&mut conn, rbpk::demo::DEMO_FAMILIES)
             .map_err(|e| e.to_string())?;
         let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        let shown = if generated {
+            password.as_str()
+        } else {
+            "'\"$DEMO_PASSWORD\"'"
+        };
         println!();
         println!("Demo accounts created: {}", names.join(", "));
-        println!("Their password (shown once): {password}");
+        if generated {
+            println!("Their password (generated, shown once): {password}");
+        } else {
+            println!("Their password: the value of DEMO_PASSWORD");
+        }
         println!("Synthetic registry: {families} families, {members} members (P3KE demo data, no real person)");
         println!("Get a token:");
         println!(
-            "  curl -s -X POST http://{}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"username\":\"bappeda\",\"password\":\"{password}\"}}'",
+            "  curl -s -X POST http://{}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"username\":\"bappeda\",\"password\":\"{shown}\"}}'",
             config.bind
         );
         println!("Swagger UI: http://{}/swagger-ui/", config.bind);
@@ -135,6 +145,12 @@ fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
 fn serve() -> Result<(), String> {
     let (config, pool) = prepare()?;
     seed_demo(&config, &pool)?;
+    if config.jwt.secret_generated {
+        log::warn!(
+            "RBPK_JWT_SECRET is not set: signing with a random secret made at start; \
+             tokens end when the service stops (set RBPK_JWT_SECRET to keep them)"
+        );
+    }
     let state = AppState::new(config.clone(), pool)?;
     log::info!("serving on http://{} ({:?})", config.bind, config.backend);
     actix_web::rt::System::new().block_on(async move {
@@ -179,8 +195,8 @@ fn create_admin(username: &str) -> Result<(), String> {
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    if password.chars().count() < 10 {
-        return Err("the password must have at least 10 characters".into());
+    if let Some(why) = rbpk::domain::account::password_problem(username, &password) {
+        return Err(format!("the password {why}"));
     }
     if !rbpk::domain::account::valid_username(username) {
         return Err("the username must be 3–64 letters, digits, `.`, `_` or `-`".into());

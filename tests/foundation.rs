@@ -82,9 +82,16 @@ async fn missing_bad_and_foreign_tokens_are_401() {
         audience: "rbpk-api".into(),
         token_ttl: 600,
         max_token_ttl: 86_400,
+        secret_generated: false,
     })
     .unwrap();
-    let (token, _) = other.issue("admin", Role::Admin, None, None).unwrap();
+    let admin = {
+        let mut conn = app.state.pool.get().unwrap();
+        rbpk::db::users::by_username(&mut conn, "admin")
+            .unwrap()
+            .unwrap()
+    };
+    let (token, _) = other.issue_for(&admin).unwrap();
     let resp = app
         .send(
             TestRequest::get()

@@ -265,12 +265,9 @@ async fn writers_and_readers_by_role() {
         "forbidden",
     );
     // Another company: 404 on the record, nothing in the list.
-    let stranger = app.token_for(
-        "other",
-        Role::Company,
-        Some("00000000-0000-4000-8000-00000000ffff"),
-        None,
-    );
+    let (_, stranger) = app
+        .company("PT Lain", "8120104567222", "mining", &["64.02.06"])
+        .await;
     let get = |path: String| {
         app.req(actix_web::http::Method::GET, &path, Role::Company)
             .insert_header(("Authorization", format!("Bearer {stranger}")))

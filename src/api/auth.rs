@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::accounts::AccountCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, AuthUser, Authenticator, Claims};
+use crate::config::{Config, TrustedProxies};
 use crate::db::{self, users, Pool};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -35,8 +36,14 @@ pub struct TokenResponse {
 
 /// Exchange a username and password for a bearer token.
 ///
-/// **Roles:** public. Failed attempts are throttled per username and per client
-/// address (429 with `Retry-After`). A disabled account gets no token.
+/// **Roles:** public. After a few failed attempts at one username from one
+/// client, that client waits before its next attempt, longer after each
+/// failure; one client also has a ceiling of failures over all usernames
+/// (429 with `Retry-After`). Failures from one client never delay another.
+/// The client is the connecting address, or the one a proxy listed in
+/// `RBPK_TRUSTED_PROXIES` names in `X-Forwarded-For`. A disabled account gets
+/// no token. The token names the account's current token version: changing
+/// the password, role, binding or active flag ends it (401 `stale_token`).
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -53,15 +60,12 @@ async fn token(
     pool: web::Data<Pool>,
     auth: web::Data<Authenticator>,
     throttle: web::Data<LoginThrottle>,
+    accounts: web::Data<AccountCache>,
+    config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
     let TokenRequest { username, password } = body.into_inner();
-    let client = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_string();
-    let keys = vec![format!("user:{username}"), format!("addr:{client}")];
-    if let Some(retry_after) = throttle.retry_after(&keys) {
+    let client = client_address(&req, &config.trusted_proxies);
+    if let Some(retry_after) = throttle.retry_after(&username, &client) {
         return Err(ApiError::TooManyRequests { retry_after });
     }
     let lookup = username.clone();
@@ -77,25 +81,48 @@ async fn token(
     let user = match user {
         Some(u) if ok && usable => u,
         _ => {
-            throttle.fail(&keys);
+            throttle.fail(&username, &client);
             return Err(ApiError::unauthorized(
                 "invalid_credentials",
                 "wrong username or password, or the account is disabled",
             ));
         }
     };
-    throttle.succeed(&keys[0]);
-    let role: Role = user
-        .role
-        .parse()
-        .map_err(|e| ApiError::internal(format!("{e}")))?;
-    let (access_token, expires_in) =
-        auth.issue(&user.username, role, user.company_id, user.opd_code)?;
+    throttle.succeed(&username, &client);
+    accounts.forget(&user.username);
+    let (access_token, expires_in) = auth.issue_for(&user)?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
         expires_in,
     }))
+}
+
+/// The client a login attempt comes from: the connecting address, unless
+/// that is a trusted proxy, whose `X-Forwarded-For` then names the client
+/// (the nearest address in it that is not itself a trusted proxy). A header
+/// from anyone else is ignored, so it cannot be rotated to dodge the throttle.
+fn client_address(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".to_string();
+    };
+    if !trusted.contains(peer) {
+        return peer.to_string();
+    }
+    let chain: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    chain
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(**ip))
+        .or(chain.first())
+        .unwrap_or(&peer)
+        .to_string()
 }
 
 /// An argon2id hash of a random string, verified against for unknown usernames.

@@ -39,9 +39,114 @@ pub async fn request_id(
     Ok(res)
 }
 
-/// The largest body the idempotency check buffers (the largest any operation takes).
-#[derive(Clone, Copy)]
-pub struct IdempotencyLimit(pub usize);
+/// How large a body each route takes: JSON routes the general limit, upload
+/// routes their own. The idempotency check and [`body_guard`] buffer no more
+/// than the route's limit, so a small route cannot be made to hold a file.
+pub struct BodyLimits {
+    json: usize,
+    uploads: Vec<(Method, Vec<String>, usize)>,
+}
+
+impl BodyLimits {
+    pub fn new(json: usize) -> BodyLimits {
+        BodyLimits {
+            json,
+            uploads: Vec::new(),
+        }
+    }
+
+    /// Declares an upload route (path template as in the contract) and its limit.
+    pub fn upload(mut self, method: Method, template: &str, limit: usize) -> BodyLimits {
+        let segments = template.split('/').map(str::to_string).collect();
+        self.uploads.push((method, segments, limit));
+        self
+    }
+
+    /// The limit of the route a request goes to.
+    pub fn of(&self, method: &Method, path: &str) -> usize {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.uploads
+            .iter()
+            .find(|(m, template, _)| m == method && template_matches(template, &parts))
+            .map_or(self.json, |(_, _, limit)| *limit)
+    }
+}
+
+/// Whether a concrete path's segments fit a template's (`{id}` takes any one).
+fn template_matches(template: &[String], parts: &[&str]) -> bool {
+    template.len() == parts.len()
+        && template
+            .iter()
+            .zip(parts)
+            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge {
+        detail: format!("the body is larger than this operation's limit of {limit} bytes"),
+    }
+}
+
+/// Reads a request's body whole, refusing it past `limit` bytes.
+async fn buffer(req: &mut ServiceRequest, limit: usize) -> Result<Result<Bytes, ApiError>, Error> {
+    let mut body = web::BytesMut::new();
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Ok(Err(too_large(limit)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Ok(body.freeze()))
+}
+
+/// Bodies are bounded by their route: a declared length over the route's
+/// limit is a 413 before anything is read. A JSON body must be an object:
+/// serde would read an array into a struct field by field
+/// (`["bappeda","…"]` as a login), which no operation means to accept.
+pub async fn body_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    let limit = req
+        .app_data::<web::Data<BodyLimits>>()
+        .map_or(usize::MAX, |l| l.of(req.method(), req.path()));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(problem(req, too_large(limit)));
+    }
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    if json {
+        let body = match buffer(&mut req, limit).await? {
+            Ok(body) => body,
+            Err(e) => return Ok(problem(req, e)),
+        };
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
+            return Ok(problem(
+                req,
+                ApiError::bad_request(
+                    "invalid_body",
+                    "the body does not fit the schema: it must be a JSON object",
+                ),
+            ));
+        }
+        req.set_payload(Payload::from(body));
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
+}
 
 fn problem(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
     let (http_req, _) = req.into_parts();
@@ -74,32 +179,19 @@ pub async fn idempotency(
         _ => return next.call(req).await.map(|r| r.map_into_boxed_body()),
     };
     // Without a valid token the handler answers 401 itself; nothing to remember.
-    let Ok(user) = authenticate(req.request()) else {
+    let Ok(user) = authenticate(req.request()).await else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
     let Some(pool) = req.app_data::<web::Data<Pool>>().cloned() else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
     let limit = req
-        .app_data::<IdempotencyLimit>()
-        .map(|l| l.0)
-        .unwrap_or(usize::MAX);
-
-    let mut body = web::BytesMut::new();
-    let mut payload = req.take_payload();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > limit {
-            return Ok(problem(
-                req,
-                ApiError::PayloadTooLarge {
-                    detail: format!("the body is larger than the limit of {limit} bytes"),
-                },
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body: Bytes = body.freeze();
+        .app_data::<web::Data<BodyLimits>>()
+        .map_or(usize::MAX, |l| l.of(req.method(), req.path()));
+    let body = match buffer(&mut req, limit).await? {
+        Ok(body) => body,
+        Err(e) => return Ok(problem(req, e)),
+    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -112,7 +204,7 @@ pub async fn idempotency(
     let body_hash = hex::encode(hasher.finalize());
     req.set_payload(Payload::from(body));
 
-    let actor = user.claims.sub.clone();
+    let actor = user.idempotency_scope();
     let path = match req.query_string() {
         "" => req.path().to_string(),
         q => format!("{}?{q}", req.path()),
@@ -228,11 +320,7 @@ impl RouteTable {
         let parts: Vec<&str> = path.split('/').collect();
         let mut found: Vec<String> = Vec::new();
         for (template, methods) in &self.0 {
-            let matches = template.len() == parts.len()
-                && template.iter().zip(&parts).all(|(t, p)| {
-                    (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
-                });
-            if matches {
+            if template_matches(template, &parts) {
                 found.extend(methods.iter().cloned());
             }
         }

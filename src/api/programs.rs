@@ -198,7 +198,8 @@ pub struct NewProgram {
     #[serde(rename = "type")]
     pub program_type: ProgramType,
     pub strategy: Strategy,
-    /// Whole rupiah, 0 or more.
+    /// Whole rupiah, 0 to 10^15.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: i64,
     /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
     pub opd_code: Option<String>,
@@ -215,6 +216,8 @@ pub struct ProgramPatch {
     #[serde(rename = "type")]
     pub program_type: Option<ProgramType>,
     pub strategy: Option<Strategy>,
+    /// Whole rupiah, 0 to 10^15.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: Option<i64>,
     pub opd_code: Option<String>,
     pub target_regions: Option<Vec<String>>,
@@ -228,13 +231,20 @@ fn valid_opd(code: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The largest program budget, rupiah: a thousand trillion, far above any
+/// CSR program, and low enough that report sums stay far from `i64::MAX`.
+pub const MAX_BUDGET: i64 = 1_000_000_000_000_000;
+
 fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiError> {
     let mut e = Vec::new();
     if title.trim().is_empty() || title.chars().count() > 200 {
         e.push(FieldError::new("title", "must be 1–200 characters"));
     }
-    if budget < 0 {
-        e.push(FieldError::new("budget", "must be 0 or more whole rupiah"));
+    if !(0..=MAX_BUDGET).contains(&budget) {
+        e.push(FieldError::new(
+            "budget",
+            format!("must be 0 to {MAX_BUDGET} whole rupiah"),
+        ));
     }
     if opd.is_some_and(|o| !valid_opd(o)) {
         e.push(FieldError::new(

@@ -159,10 +159,21 @@ enum Cell {
     Empty,
 }
 
+/// A text cell as a CSV cell: one that a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@`, tab or carriage return first) gets a leading `'`, so a
+/// company named `=HYPERLINK(…)` stays text when Bappeda opens the export.
+fn csv_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 impl Cell {
     fn text(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => csv_text(s),
             Cell::Int(n) => n.to_string(),
             Cell::Empty => String::new(),
         }
@@ -456,7 +467,8 @@ fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
         for p in programs {
             let e = m.entry(key(p)).or_default();
             e.0 += 1;
-            e.1 += p.budget;
+            // Saturating: a report never wraps, whatever the budgets.
+            e.1 = e.1.saturating_add(p.budget);
         }
         m.into_iter()
             .map(|(key, (programs, budget))| BudgetLine {
@@ -468,7 +480,10 @@ fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
     };
     BudgetTotals {
         programs: programs.len() as i64,
-        total: programs.iter().map(|p| p.budget).sum(),
+        total: programs
+            .iter()
+            .map(|p| p.budget)
+            .fold(0, i64::saturating_add),
         by_sector: group(&|p| p.sector.clone()),
         by_type: group(&|p| p.program_type.clone()),
         by_strategy: group(&|p| p.strategy.clone()),
@@ -547,7 +562,7 @@ async fn coverage(
             .iter()
             .filter(|p| counts_in(p, Some(&r.code)))
             .map(|p| p.budget)
-            .sum();
+            .fold(0, i64::saturating_add);
         items.push(CoverageRow {
             unreached_link: format!(
                 "/api/v1/households?region={}&extreme=true&status=active&not_targeted_in={year}",

@@ -7,10 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{if_match, utc, with_etag, Page, Paging};
+use crate::auth::accounts::AccountCache;
 use crate::auth::{password, AuthUser};
 use crate::db::users::{self as store, NewUser, UserChanges, UserFilter, UserRow};
 use crate::db::{self, Pool};
-use crate::domain::account::{check_binding, valid_username};
+use crate::domain::account::{check_binding, password_problem, valid_username};
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
@@ -65,7 +66,7 @@ impl TryFrom<UserRow> for User {
 pub struct NewUserBody {
     /// 3–64 letters, digits, `.`, `_`, `-`.
     pub username: String,
-    /// At least 10 characters.
+    /// At least 12 characters, not the username.
     pub password: String,
     pub role: Role,
     /// Required for `company` accounts and must name an existing company
@@ -81,6 +82,8 @@ pub struct NewUserBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": false}))]
 pub struct UserPatch {
+    /// At least 12 characters, not the username. A new password, role,
+    /// binding or `active` ends the account's current tokens.
     pub password: Option<String>,
     /// Changing the role replaces `company_id`/`opd_code` with the ones given.
     pub role: Option<Role>,
@@ -102,16 +105,11 @@ pub struct UserQuery {
     pub per_page: Option<i64>,
 }
 
-const MIN_PASSWORD: usize = 10;
-
-fn check_password(p: &str) -> Result<(), ApiError> {
-    if p.chars().count() < MIN_PASSWORD {
-        return Err(ApiError::invalid_field(
-            "password",
-            format!("must have at least {MIN_PASSWORD} characters"),
-        ));
+fn check_password(username: &str, password: &str) -> Result<(), ApiError> {
+    match password_problem(username, password) {
+        Some(why) => Err(ApiError::invalid_field("password", why)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// List accounts.
@@ -166,7 +164,8 @@ async fn create_user(
             "must be 3–64 letters, digits, `.`, `_` or `-`",
         ));
     }
-    if let Err(ApiError::Unprocessable { errors: e, .. }) = check_password(&b.password) {
+    if let Err(ApiError::Unprocessable { errors: e, .. }) = check_password(&b.username, &b.password)
+    {
         errors.extend(e);
     }
     if !errors.is_empty() {
@@ -232,16 +231,17 @@ async fn update_user(
     id: web::Path<String>,
     body: web::Json<UserPatch>,
     pool: web::Data<Pool>,
+    accounts: web::Data<AccountCache>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(MANAGE)?;
     let expected = if_match(&req)?;
     let p = body.into_inner();
-    if let Some(pw) = &p.password {
-        check_password(pw)?;
-    }
     let actor = user.actor();
     let id = id.into_inner();
     let row = db::tx(&pool, move |c| {
+        if let Some(pw) = &p.password {
+            check_password(&store::get(c, &id)?.username, pw)?;
+        }
         let changes = UserChanges {
             password_hash: p.password.as_deref().map(password::hash).transpose()?,
             role: p.role,
@@ -261,6 +261,7 @@ async fn update_user(
         store::update(c, &actor, &id, expected, changes)
     })
     .await?;
+    accounts.forget(&row.username);
     Ok(with_etag(
         HttpResponse::Ok(),
         row.version,
@@ -268,7 +269,7 @@ async fn update_user(
     ))
 }
 
-/// Delete an account. Its audit trail stays.
+/// Delete an account. Its audit trail stays; its tokens stop working.
 ///
 /// **Roles:** admin. An admin cannot delete the account they use (409).
 #[utoipa::path(tag = "users", security(("bearer" = [])),
@@ -281,11 +282,13 @@ async fn delete_user(
     user: AuthUser,
     id: web::Path<String>,
     pool: web::Data<Pool>,
+    accounts: web::Data<AccountCache>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(MANAGE)?;
     let expected = if_match(&req)?;
     let actor = user.actor();
     let id = id.into_inner();
-    db::tx(&pool, move |c| store::delete(c, &actor, &id, expected)).await?;
+    let deleted = db::tx(&pool, move |c| store::delete(c, &actor, &id, expected)).await?;
+    accounts.forget(&deleted.username);
     Ok(HttpResponse::NoContent().finish())
 }

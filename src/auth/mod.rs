@@ -1,12 +1,12 @@
 //! Authentication: issuing and checking bearer JWTs, and the [`AuthUser`]
 //! extractor through which every protected handler learns who calls.
 
+pub mod accounts;
 pub mod password;
 pub mod throttle;
 
-use std::future::{ready, Ready};
-
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::{
     decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header,
     Validation,
@@ -14,8 +14,11 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use self::accounts::{AccountCache, AccountState, Signer};
 use crate::config::JwtConfig;
 use crate::db::audit::Actor;
+use crate::db::users::{self, UserRow};
+use crate::db::{self, Pool};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 
@@ -39,7 +42,18 @@ pub struct Claims {
     /// For `opd` tokens: the agency code, e.g. `DINSOS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opd_code: Option<String>,
+    /// The account's id (our tokens only): a token outlives no deleted
+    /// account, even when its username is taken again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aid: Option<String>,
+    /// The account's token version when the token was issued (our tokens
+    /// only): a password, role, binding or active change makes it stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i32>,
 }
+
+/// Clock skew tolerated between this service and a token's issuer, seconds.
+const LEEWAY: i64 = 30;
 
 /// Signs our tokens and checks all accepted ones.
 pub struct Authenticator {
@@ -73,42 +87,47 @@ impl Authenticator {
         })
     }
 
-    /// Issues a token for an account; returns it with its lifetime in seconds.
-    pub fn issue(
-        &self,
-        username: &str,
-        role: Role,
-        company_id: Option<String>,
-        opd_code: Option<String>,
-    ) -> Result<(String, i64), ApiError> {
+    /// Issues a token for an account as it is now (role, binding, id and
+    /// token version); returns it with its lifetime in seconds.
+    pub fn issue_for(&self, account: &UserRow) -> Result<(String, i64), ApiError> {
+        let role: Role = account
+            .role
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?;
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: username.to_string(),
+            sub: account.username.clone(),
             role,
             exp: now + self.ttl,
             iat: now,
             nbf: Some(now),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            company_id,
-            opd_code,
+            company_id: account.company_id.clone(),
+            opd_code: account.opd_code.clone(),
+            aid: Some(account.id.clone()),
+            ver: Some(account.token_version),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("cannot sign token: {e}")))?;
         Ok((token, self.ttl))
     }
 
-    /// Checks signature, algorithm, `exp`, `nbf`, `iss`, `aud` and lifetime.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    /// Checks signature, algorithm, `exp`, `nbf`, `iat`, `iss`, `aud` and
+    /// lifetime; says who signed. The account is checked after this
+    /// ([`authenticate`]).
+    pub fn verify(&self, token: &str) -> Result<(Claims, Signer), ApiError> {
         let bad = |detail: &str| ApiError::unauthorized("invalid_token", detail.to_string());
         let header = decode_header(token).map_err(|_| bad("the token is not a JWT"))?;
         // The algorithm picks the key, and each key accepts only its own family:
         // an HS256 token is never checked against the public key or vice versa.
-        let (key, algorithms) = if header.alg == Algorithm::HS256 {
-            (&self.hmac, vec![Algorithm::HS256])
+        let (key, algorithms, signer) = if header.alg == Algorithm::HS256 {
+            (&self.hmac, vec![Algorithm::HS256], Signer::Us)
         } else {
             match &self.external {
-                Some((key, algs)) if algs.contains(&header.alg) => (key, algs.clone()),
+                Some((key, algs)) if algs.contains(&header.alg) => {
+                    (key, algs.clone(), Signer::IdentityProvider)
+                }
                 _ => return Err(bad("the token's algorithm is not accepted")),
             }
         };
@@ -118,7 +137,7 @@ impl Authenticator {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY.unsigned_abs();
         let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
             ErrorKind::ExpiredSignature => {
                 ApiError::unauthorized("token_expired", "the token has expired")
@@ -130,7 +149,15 @@ impl Authenticator {
             _ => bad("the token is invalid"),
         })?;
         let claims = data.claims;
-        if claims.exp - claims.iat > self.max_ttl {
+        let now = chrono::Utc::now().timestamp();
+        // Both bounds: a token cannot claim an `iat` ahead of time to stretch
+        // its lifetime past the maximum.
+        if claims.iat > now + LEEWAY {
+            return Err(bad("the token was issued in the future"));
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_ttl
+            || claims.exp.saturating_sub(now) > self.max_ttl
+        {
             return Err(bad("the token's lifetime exceeds the accepted maximum"));
         }
         match claims.role {
@@ -138,7 +165,7 @@ impl Authenticator {
                 Err(bad("a company token must carry company_id"))
             }
             Role::Opd if claims.opd_code.is_none() => Err(bad("an opd token must carry opd_code")),
-            _ => Ok(claims),
+            _ => Ok((claims, signer)),
         }
     }
 }
@@ -162,6 +189,8 @@ fn external_key(pem: &[u8]) -> Result<(DecodingKey, Vec<Algorithm>), String> {
 pub struct AuthUser {
     pub claims: Claims,
     pub request_id: Option<String>,
+    /// The local account's id (none for an identity provider's user without one).
+    pub account_id: Option<String>,
 }
 
 impl AuthUser {
@@ -201,6 +230,20 @@ impl AuthUser {
         }
     }
 
+    /// Whose stored answers an `Idempotency-Key` may replay: the issuer, the
+    /// account (a recreated username is another account) and the tenant.
+    pub fn idempotency_scope(&self) -> String {
+        let c = &self.claims;
+        format!(
+            "{}|{}|{}|{}|{}",
+            c.iss,
+            self.account_id.as_deref().unwrap_or(&c.sub),
+            c.role.as_str(),
+            c.company_id.as_deref().unwrap_or(""),
+            c.opd_code.as_deref().unwrap_or("")
+        )
+    }
+
     /// Who to name in audit events.
     pub fn actor(&self) -> Actor {
         Actor {
@@ -215,11 +258,15 @@ impl AuthUser {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Reads and checks the bearer token of a request.
-pub fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+/// Reads and checks the bearer token of a request, then the account it names.
+pub async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let missing = || ApiError::internal("authentication not configured");
     let auth = req
         .app_data::<web::Data<Authenticator>>()
-        .ok_or_else(|| ApiError::internal("authenticator not configured"))?;
+        .ok_or_else(missing)?;
+    let cache = req
+        .app_data::<web::Data<AccountCache>>()
+        .ok_or_else(missing)?;
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -233,16 +280,34 @@ pub fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .ok_or_else(|| {
             ApiError::unauthorized("invalid_token", "the Authorization scheme must be Bearer")
         })?;
-    let claims = auth.verify(token.trim())?;
+    let (claims, signer) = auth.verify(token.trim())?;
+    let account = match cache.get(&claims.sub) {
+        Some(account) => account,
+        None => {
+            let pool = req.app_data::<web::Data<Pool>>().ok_or_else(missing)?;
+            let sub = claims.sub.clone();
+            let account = db::run(pool, move |c| users::by_username(c, &sub))
+                .await?
+                .map(AccountState::from);
+            cache.put(&claims.sub, account.clone());
+            account
+        }
+    };
+    accounts::check(&claims, account.as_ref(), signer)?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    Ok(AuthUser { claims, request_id })
+    Ok(AuthUser {
+        claims,
+        request_id,
+        account_id: account.map(|a| a.id),
+    })
 }
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<AuthUser, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<AuthUser, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }

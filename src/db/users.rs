@@ -22,6 +22,9 @@ pub struct UserRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Named by every token issued for the account; bumped by a change that
+    /// must end the account's sessions (see [`update`]).
+    pub token_version: i32,
 }
 
 impl UserRow {
@@ -85,6 +88,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
             users::version.eq(1),
             users::created_at.eq(t),
             users::updated_at.eq(t),
+            users::token_version.eq(1),
         ))
         .returning(users::all_columns)
         .get_result::<UserRow>(conn)
@@ -173,6 +177,15 @@ pub fn update(
     if company_id != before.company_id {
         check_company(conn, company_id.as_deref())?;
     }
+    let active = changes.active.unwrap_or(before.active);
+    // A new password, role, binding or active flag ends every session of the
+    // account: tokens name the version they were issued under.
+    let ends_sessions = changes.password_hash.is_some()
+        || role != before.role
+        || company_id != before.company_id
+        || opd_code != before.opd_code
+        || active != before.active;
+    let token_version = before.token_version + i32::from(ends_sessions);
     let updated = diesel::update(
         users::table
             .filter(users::id.eq(id))
@@ -185,7 +198,8 @@ pub fn update(
         users::role.eq(&role),
         users::company_id.eq(&company_id),
         users::opd_code.eq(&opd_code),
-        users::active.eq(changes.active.unwrap_or(before.active)),
+        users::active.eq(active),
+        users::token_version.eq(token_version),
         users::version.eq(before.version + 1),
         users::updated_at.eq(now()),
     ))
@@ -210,7 +224,7 @@ pub fn delete(
     actor: &Actor,
     id: &str,
     expected: Option<i32>,
-) -> Result<(), ApiError> {
+) -> Result<UserRow, ApiError> {
     let before = get(conn, id)?;
     check_version(expected, before.version)?;
     if before.username == actor.name {
@@ -229,5 +243,5 @@ pub fn delete(
         Some(&before.audit_value()),
         None,
     )?;
-    Ok(())
+    Ok(before)
 }

@@ -38,3 +38,30 @@ pub fn valid_username(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
+
+/// Shortest accepted password, characters.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Why `password` may not be the password of `username`, if it may not:
+/// shorter than [`MIN_PASSWORD`], or the username itself (any case).
+pub fn password_problem(username: &str, password: &str) -> Option<String> {
+    if password.chars().count() < MIN_PASSWORD {
+        Some(format!("must have at least {MIN_PASSWORD} characters"))
+    } else if password.trim().to_lowercase() == username.trim().to_lowercase() {
+        Some("must not be the username".to_string())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_long_enough_and_not_the_username() {
+        assert!(password_problem("bupati", "short-pw").is_some());
+        assert!(password_problem("kepala.bappeda", "Kepala.Bappeda").is_some());
+        assert!(password_problem("bupati", "dua-belas-karakter").is_none());
+    }
+}

@@ -113,17 +113,15 @@ impl TestApp {
         let app = atest::init_service(app::build(&state)).await;
         let service = actix_service::boxed::rc_service(app.map(|r| r.map_into_boxed_body()));
         let mut tokens = HashMap::new();
-        for role in Role::ALL {
-            let (token, _) = state
-                .auth
-                .issue(
-                    role.as_str(),
-                    role,
-                    (role == Role::Company).then(|| seed::DEMO_COMPANY_ID.to_string()),
-                    (role == Role::Opd).then(|| seed::DEMO_OPD_CODE.to_string()),
-                )
-                .expect("token");
-            tokens.insert(role, token);
+        {
+            let mut conn = state.pool.get().expect("connection");
+            for role in Role::ALL {
+                let account = db::users::by_username(&mut conn, role.as_str())
+                    .expect("account lookup")
+                    .expect("demo account");
+                let (token, _) = state.auth.issue_for(&account).expect("token");
+                tokens.insert(role, token);
+            }
         }
         TestApp {
             state,
@@ -137,7 +135,9 @@ impl TestApp {
         self.tokens[&role].clone()
     }
 
-    /// A token for any claims, signed with the app's key.
+    /// A token for an account `sub` with this role and binding, signed with
+    /// the app's key. Tokens follow accounts, so the account is created first
+    /// (with an unusable password) unless it exists with this very binding.
     pub fn token_for(
         &self,
         sub: &str,
@@ -145,16 +145,33 @@ impl TestApp {
         company_id: Option<&str>,
         opd_code: Option<&str>,
     ) -> String {
-        self.state
-            .auth
-            .issue(
-                sub,
-                role,
-                company_id.map(str::to_string),
-                opd_code.map(str::to_string),
+        let mut conn = self.state.pool.get().expect("connection");
+        let account = match db::users::by_username(&mut conn, sub).expect("account lookup") {
+            Some(existing) => existing,
+            None => db::users::create(
+                &mut conn,
+                &db::audit::Actor::system("test"),
+                db::users::NewUser {
+                    username: sub.to_string(),
+                    password_hash: "!".to_string(),
+                    role,
+                    company_id: company_id.map(str::to_string),
+                    opd_code: opd_code.map(str::to_string),
+                    active: true,
+                },
             )
-            .expect("token")
-            .0
+            .expect("account for the token"),
+        };
+        assert_eq!(
+            (
+                account.role.as_str(),
+                account.company_id.as_deref(),
+                account.opd_code.as_deref()
+            ),
+            (role.as_str(), company_id, opd_code),
+            "account `{sub}` exists with another binding"
+        );
+        self.state.auth.issue_for(&account).expect("token").0
     }
 
     /// Sends a request as built; reads the whole response.
