@@ -3,6 +3,9 @@
 # Run against PostgreSQL:
 #   docker run -p 8080:8080 -e DATABASE_URL=postgres://rbpk:secret@db:5432/rbpk \
 #     -e RBPK_JWT_SECRET="$(openssl rand -hex 32)" rbpk
+# There is no built-in signing secret: without RBPK_JWT_SECRET the embedded
+# SQLite default signs with a random one made at start (tokens end with the
+# container), and PostgreSQL refuses to start (docs/SECURITY.md).
 FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libssl-dev \
     && rm -rf /var/lib/apt/lists/*
