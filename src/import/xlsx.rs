@@ -605,6 +605,9 @@ enum Raw {
     Empty,
 }
 
+/// A row as stored: its number and its cells by column.
+type RawRow = (usize, Vec<(usize, Raw)>);
+
 /// `B12` → (column 1, row 12), refusing coordinates past the caps before any
 /// cell is made for them.
 fn coordinates(reference: &str) -> Result<(usize, Option<usize>), FileError> {
@@ -661,9 +664,9 @@ pub struct SheetStream<'a> {
 
 impl SheetStream<'_> {
     /// The next row that has a cell, as stored, with its row number.
-    fn next_raw(&mut self) -> Result<Option<(usize, Vec<(usize, Raw)>)>, FileError> {
+    fn next_raw(&mut self) -> Result<Option<RawRow>, FileError> {
         let part = self.part.clone();
-        let mut row: Option<(usize, Vec<(usize, Raw)>)> = None;
+        let mut row: Option<RawRow> = None;
         let mut next_col = 0usize;
         while !self.done {
             self.buf.clear();
