@@ -17,7 +17,7 @@ use crate::db::{self, audit::Actor, Pool};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::import::job::{self, Format};
-use crate::import::sheet::{detect_media, Media};
+use crate::import::sheet::{detect_media, FileError, Media};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_import).service(get_import);
@@ -46,8 +46,10 @@ pub struct Import {
     pub id: String,
     /// `p3ke` or `dtks`.
     pub format: String,
-    /// `queued`, `running`, `done`, `failed`.
+    /// `queued` (waiting for the instance's import lane), `running`, `done`, `failed`.
     pub status: String,
+    /// Data rows: while queued or running an estimate (a CSV's lines; 0 for
+    /// an XLSX), exact once done.
     pub rows_total: i32,
     pub rows_done: i32,
     /// Families and members added.
@@ -126,23 +128,47 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     Ok(body.freeze())
 }
 
-/// Starts an import in the background; used by the endpoint.
-fn spawn(pool: Pool, actor: Actor, import_id: String, format: Format, bytes: web::Bytes) {
+/// Starts an import in the background; used by the endpoint. It waits its
+/// turn in the instance's import lane (status `queued`) before it takes a
+/// pooled connection, so imports hold at most one.
+fn spawn(
+    ticket: job::Ticket,
+    pool: Pool,
+    actor: Actor,
+    import_id: String,
+    format: Format,
+    bytes: web::Bytes,
+) {
     std::thread::spawn(move || {
-        let today = Utc::now().date_naive();
-        let outcome = db::conn(&pool)
-            .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
-        if let Err(e) = outcome {
-            log::error!("import {import_id} could not finish: {e}");
-        }
+        ticket.run_in_turn(|| {
+            let today = Utc::now().date_naive();
+            let outcome = db::conn(&pool)
+                .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
+            if let Err(e) = outcome {
+                log::error!("import {import_id} could not finish: {e}");
+            }
+        });
     });
+}
+
+/// The answer to a file refused at upload: `file_too_complex` when it goes
+/// past a cap of `import::limits`, else `unreadable_file`.
+fn refused(e: FileError) -> ApiError {
+    let code = match e {
+        FileError::TooComplex(_) => "file_too_complex",
+        _ => "unreadable_file",
+    };
+    ApiError::unprocessable(code, e.to_string())
 }
 
 /// Upload a P3KE or DTKS file. The body is the raw file: `text/csv` (one P3KE
 /// sheet, recognised by its headers — import KEPALA-KELUARGA before INDIVIDU —
 /// or the DTKS export) or XLSX (a P3KE workbook may hold both sheets). The file
-/// is checked and answered with 202 and the import's id at once; rows are
-/// then written in batches. Re-importing the same file changes nothing
+/// is checked (media, the XLSX zip directory, the sheets' headers — not its
+/// rows) and answered with 202 and the import's id at once. Imports run one
+/// at a time per instance: the rest wait as `queued`. Rows are then read
+/// once and written in batches; a file that goes past a cap while it is read
+/// (cells, columns, cell length) ends the import `failed` with the reason. Re-importing the same file changes nothing
 /// (`unchanged`); each row that cannot be taken is reported with its line and
 /// reason, and never costs its neighbours.
 ///
@@ -153,7 +179,8 @@ fn spawn(pool: Pool, actor: Actor, import_id: String, format: Format, bytes: web
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     responses((status = 202, body = Import, headers(("Location" = String))),
-        (status = 422, description = "`unreadable_file`: not CSV/XLSX, no header, missing required columns", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`unreadable_file`: not CSV/XLSX, a damaged zip, no header, missing required columns; `file_too_complex`: past a cap of the importer (zip entries, uncompressed size, compression ratio, columns, cell or row length)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: this instance already holds its maximum of queued and running imports; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/household-imports")]
 async fn create_import(
     req: HttpRequest,
@@ -179,6 +206,8 @@ async fn create_import(
             })
         }
     };
+    // Taken before the body is read: a full queue costs no buffering.
+    let ticket = job::Ticket::take().ok_or(ApiError::TooManyRequests { retry_after: 30 })?;
     let bytes = read_body(payload, config.import_limit).await?;
     if !bytes.is_empty() && detect_media(&bytes) != expected_media {
         return Err(ApiError::UnsupportedMediaType {
@@ -193,13 +222,20 @@ async fn create_import(
     let checked = bytes.clone();
     let rows_total = web::block(move || job::precheck(format, &checked))
         .await?
-        .map_err(|e| ApiError::unprocessable("unreadable_file", e.to_string()))?;
+        .map_err(refused)?;
     let record_actor = actor.clone();
     let row = db::tx(&pool, move |c| {
         records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
     })
     .await?;
-    spawn(pool.get_ref().clone(), actor, row.id.clone(), format, bytes);
+    spawn(
+        ticket,
+        pool.get_ref().clone(),
+        actor,
+        row.id.clone(),
+        format,
+        bytes,
+    );
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,

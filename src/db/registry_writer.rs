@@ -13,6 +13,7 @@ use super::schema::{households as h, members as m};
 use super::{new_id, now, DbConnection};
 use crate::domain::household::{HouseholdRecord, MemberRecord};
 use crate::error::ApiError;
+use crate::import::limits::echo;
 use crate::import::p3ke::{Parsed, RejectedRow};
 
 /// Which file a batch came from: it decides which fields a match may change.
@@ -222,7 +223,9 @@ pub fn upsert_families(
                             line: item.line,
                             sheet: item.sheet.clone(),
                             reason: format!(
-                                "matches family {old_id} by NIK and name but carries P3KE id {new_id}"
+                                "matches family {} by NIK and name but carries P3KE id {}",
+                                echo(old_id),
+                                echo(new_id)
                             ),
                         });
                         continue;
@@ -344,9 +347,12 @@ pub fn upsert_members(
                 sheet: item.sheet.clone(),
                 reason: match (&r.p3ke_family_id, &r.kk_number) {
                     (Some(id), _) => format!(
-                        "family {id} is not in the registry: import its KEPALA-KELUARGA row first"
+                        "family {} is not in the registry: import its KEPALA-KELUARGA row first",
+                        echo(id)
                     ),
-                    (None, Some(kk)) => format!("family with No. KK {kk} is not in the registry"),
+                    (None, Some(kk)) => {
+                        format!("family with No. KK {} is not in the registry", echo(kk))
+                    }
                     _ => "the member names no family".to_string(),
                 },
             });

@@ -12,11 +12,13 @@ use crate::domain::household::{HouseholdRecord, MemberRecord};
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::clean_digits;
 use crate::domain::region_lookup::RegionLookup;
+use crate::import::limits::echo;
 use crate::import::p3ke::{
     read_date, read_nik, read_sex, Cols, FileError, Parsed, ParsedImport, RejectedRow,
 };
 use crate::import::sheet::{detect_media, Media, SheetReader};
 use crate::import::values::{self, categorical};
+use crate::import::xlsx::Workbook;
 
 /// The name rejected rows and records carry as their sheet.
 pub const DTKS_SHEET: &str = "DTKS";
@@ -96,21 +98,26 @@ struct Row {
     cells: Vec<String>,
 }
 
-/// Parses a DTKS export (CSV or the first-named sheet of an XLSX: `DTKS`, else the first sheet).
-pub fn parse_dtks(
-    bytes: &[u8],
-    regions: &dyn RegionLookup,
-    today: NaiveDate,
-) -> Result<ParsedImport, FileError> {
+/// Opens a DTKS export (CSV, or the sheet named `DTKS` of an XLSX, else its
+/// first sheet) and checks its headers; no data row is read yet.
+pub fn open_dtks(bytes: &[u8]) -> Result<SheetReader<'_>, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
     let reader = match detect_media(bytes) {
         Media::Csv => SheetReader::csv(bytes, DTKS_SHEET)?,
-        Media::Xlsx => match SheetReader::xlsx(bytes, DTKS_SHEET)? {
-            Some(r) => r,
-            None => first_sheet(bytes)?,
-        },
+        Media::Xlsx => {
+            let workbook = Workbook::open(bytes)?;
+            let name = match workbook.sheet(DTKS_SHEET)? {
+                Some(_) => DTKS_SHEET.to_string(),
+                None => workbook
+                    .sheet_names()
+                    .into_iter()
+                    .next()
+                    .ok_or(FileError::Empty)?,
+            };
+            SheetReader::xlsx(&workbook, &name)?.ok_or(FileError::Empty)?
+        }
     };
     let missing = reader.header.missing(DTKS_REQUIRED);
     if !missing.is_empty() {
@@ -119,6 +126,16 @@ pub fn parse_dtks(
             columns: missing,
         });
     }
+    Ok(reader)
+}
+
+/// Parses a DTKS export (see [`open_dtks`]).
+pub fn parse_dtks(
+    bytes: &[u8],
+    regions: &dyn RegionLookup,
+    today: NaiveDate,
+) -> Result<ParsedImport, FileError> {
+    let reader = open_dtks(bytes)?;
     let cols = Cols::new(&reader.header, DTKS_HEADERS);
     let rows: Vec<Row> = reader
         .into_rows()?
@@ -179,7 +196,11 @@ pub fn parse_dtks(
                 reject(
                     &mut out,
                     row.line,
-                    format!("family {} {kk} has no usable KEPALA KELUARGA row", col::KK),
+                    format!(
+                        "family {} {} has no usable KEPALA KELUARGA row",
+                        col::KK,
+                        echo(&kk)
+                    ),
                 );
             }
             continue;
@@ -189,8 +210,8 @@ pub fn parse_dtks(
         let Some(region_code) = regions.desa_by_names(g(col::KECAMATAN), g(col::DESA)) else {
             let reason = format!(
                 "unknown region: kecamatan '{}', desa/kelurahan '{}'",
-                g(col::KECAMATAN),
-                g(col::DESA)
+                echo(g(col::KECAMATAN)),
+                echo(g(col::DESA))
             );
             for (_, row, _) in &members {
                 reject(&mut out, row.line, reason.clone());
@@ -233,19 +254,6 @@ pub fn parse_dtks(
         }
     }
     Ok(out)
-}
-
-fn first_sheet(bytes: &[u8]) -> Result<SheetReader<'static>, FileError> {
-    use calamine::Reader;
-    let wb: calamine::Xlsx<std::io::Cursor<&[u8]>> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-            .map_err(|e: calamine::XlsxError| FileError::Unreadable(e.to_string()))?;
-    let name = wb
-        .sheet_names()
-        .into_iter()
-        .next()
-        .ok_or(FileError::Empty)?;
-    SheetReader::xlsx(bytes, &name)?.ok_or(FileError::Empty)
 }
 
 fn member_from_row(

@@ -13,7 +13,7 @@ use crate::domain::region_lookup::RegionTable;
 use crate::error::ApiError;
 use crate::import::dtks::parse_dtks;
 use crate::import::p3ke::{stream_p3ke, FileError, ImportSink, Parsed, RejectedRow};
-use crate::import::sheet::{detect_media, Media, SheetReader};
+use crate::import::sheet::{detect_media, Media};
 
 /// Families per transaction: large enough for few commits, small enough that
 /// PostgreSQL's 65,535 bound parameters hold a batch in one INSERT
@@ -49,70 +49,70 @@ pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, ApiError> {
     Ok(RegionTable::from_rows(regions::all(conn)?))
 }
 
-/// Checks a file before it is queued and counts its data rows: a file that
-/// cannot be read at all is refused at once instead of failing later.
+/// Checks a file before it is queued, reading only what is cheap and bounded:
+/// the media, the zip directory and sheet list of an XLSX, the header rows.
+/// A file that cannot be read at all, or that goes past a cap, is refused at
+/// once; the rows are read once, by the import itself. Returns an estimate of
+/// the data rows for progress (CSV: its lines; XLSX: 0, counted as it runs).
 pub fn precheck(format: Format, bytes: &[u8]) -> Result<usize, FileError> {
     use crate::import::{dtks, p3ke};
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
+    match format {
+        Format::P3ke => p3ke::open_p3ke(bytes).map(drop)?,
+        Format::Dtks => dtks::open_dtks(bytes).map(drop)?,
     }
-    let count = |mut r: SheetReader<'_>, required: &[&str]| -> Result<usize, FileError> {
-        let missing = r.header.missing(required);
-        if !missing.is_empty() {
-            return Err(FileError::MissingColumns {
-                sheet: r.name.clone(),
-                columns: missing,
-            });
+    Ok(match detect_media(bytes) {
+        // Blank lines and quoted line breaks make this an upper bound.
+        Media::Csv => {
+            let breaks = bytes.iter().filter(|&&b| b == b'\n').count();
+            (breaks + usize::from(!bytes.ends_with(b"\n"))).saturating_sub(1)
         }
-        let mut n = 0;
-        let mut buf = Vec::new();
-        while r.next_row(&mut buf)?.is_some() {
-            n += 1;
-        }
-        Ok(n)
-    };
-    match (format, detect_media(bytes)) {
-        (Format::P3ke, Media::Csv) => {
-            let r = SheetReader::csv(bytes, "CSV")?;
-            if r.header.position(p3ke::col::HEAD_NIK).is_some() {
-                count(r, p3ke::FAMILY_REQUIRED)
-            } else if r.header.position(p3ke::col::INDIVIDUAL_ID).is_some() {
-                count(r, p3ke::MEMBER_REQUIRED)
-            } else {
-                Err(FileError::UnrecognisedSheet(format!(
-                    "a P3KE CSV must be the {} sheet (with column '{}') or the {} sheet (with column '{}')",
-                    p3ke::FAMILY_SHEET,
-                    p3ke::col::HEAD_NIK,
-                    p3ke::MEMBER_SHEET,
-                    p3ke::col::INDIVIDUAL_ID
-                )))
-            }
-        }
-        (Format::P3ke, Media::Xlsx) => {
-            let families = SheetReader::xlsx(bytes, p3ke::FAMILY_SHEET)?;
-            let members = SheetReader::xlsx(bytes, p3ke::MEMBER_SHEET)?;
-            if families.is_none() && members.is_none() {
-                return Err(FileError::UnrecognisedSheet(format!(
-                    "the workbook has neither a {} nor an {} sheet",
-                    p3ke::FAMILY_SHEET,
-                    p3ke::MEMBER_SHEET
-                )));
-            }
-            let mut n = 0;
-            if let Some(r) = families {
-                n += count(r, p3ke::FAMILY_REQUIRED)?;
-            }
-            if let Some(r) = members {
-                n += count(r, p3ke::MEMBER_REQUIRED)?;
-            }
-            Ok(n)
-        }
-        (Format::Dtks, Media::Csv) => count(
-            SheetReader::csv(bytes, dtks::DTKS_SHEET)?,
-            dtks::DTKS_REQUIRED,
-        ),
-        // A DTKS workbook is read whole when it runs; its rows are counted then.
-        (Format::Dtks, Media::Xlsx) => Ok(0),
+        Media::Xlsx => 0,
+    })
+}
+
+/// Imports in this process, queued or running: each waiting one holds its
+/// file in memory, so past [`MAX_PENDING`] an upload is asked to come back.
+static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Imports one instance holds at a time (one running, the rest `queued`).
+pub const MAX_PENDING: usize = 8;
+
+/// The one lane imports of this process run in, one at a time, so that
+/// imports never hold more than one pooled connection and other requests
+/// keep theirs.
+static LANE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A place among this instance's imports, held from upload to the end of
+/// the import; dropping it frees the place.
+pub struct Ticket(());
+
+impl Ticket {
+    /// A place, or `None` when [`MAX_PENDING`] imports are already waiting or running.
+    pub fn take() -> Option<Ticket> {
+        use std::sync::atomic::Ordering;
+        PENDING
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_PENDING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Ticket(()))
+    }
+
+    /// Waits for the lane, then runs `work` in it: imports before this one
+    /// finish first, and this one stays `queued` until its turn.
+    pub fn run_in_turn<T>(self, work: impl FnOnce() -> T) -> T {
+        // A poisoned lane only means an earlier import panicked; the lane
+        // guards no data, so the next import may go ahead.
+        let _turn = LANE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        work()
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        PENDING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

@@ -3,6 +3,8 @@
 
 pub mod dtks;
 pub mod job;
+pub mod limits;
 pub mod p3ke;
 pub mod sheet;
 pub mod values;
+pub mod xlsx;

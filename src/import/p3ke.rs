@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::domain::household::{HouseholdRecord, MemberRecord};
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::region_lookup::RegionLookup;
+use crate::import::limits::echo;
 use crate::import::sheet::{cell, detect_media, parse_date, Header, Media, SheetReader};
 use crate::import::values::{self, categorical, dukcapil, yes_no};
+use crate::import::xlsx::Workbook;
 
 pub use crate::import::sheet::FileError;
 
@@ -277,47 +279,45 @@ pub fn parse_p3ke(
     Ok(out)
 }
 
-/// As [`parse_p3ke`], handing each row to `out` as soon as it is read.
-/// Families of an XLSX are all handed over before its members.
-pub fn stream_p3ke(
-    bytes: &[u8],
-    regions: &dyn RegionLookup,
-    today: NaiveDate,
-    out: &mut dyn ImportSink,
-) -> Result<(), FileError> {
+/// The sheets of a P3KE file, opened and their headers checked, before any
+/// data row is read: a file is taken whole or not at all.
+pub struct P3keSheets<'a> {
+    pub families: Option<SheetReader<'a>>,
+    pub members: Option<SheetReader<'a>>,
+}
+
+/// Opens a P3KE export: the KEPALA-KELUARGA and/or INDIVIDU sheets of an
+/// XLSX, or a CSV of one of them recognised by its headers. Reads only what
+/// that needs (the zip directory, the sheet list, the header rows), so the
+/// upload can check a file cheaply and the import then reads it once.
+pub fn open_p3ke(bytes: &[u8]) -> Result<P3keSheets<'_>, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
-    match detect_media(bytes) {
+    let sheets = match detect_media(bytes) {
         Media::Xlsx => {
-            let families = SheetReader::xlsx(bytes, FAMILY_SHEET)?;
-            let members = SheetReader::xlsx(bytes, MEMBER_SHEET)?;
+            let workbook = Workbook::open(bytes)?;
+            let families = SheetReader::xlsx(&workbook, FAMILY_SHEET)?;
+            let members = SheetReader::xlsx(&workbook, MEMBER_SHEET)?;
             if families.is_none() && members.is_none() {
                 return Err(FileError::UnrecognisedSheet(format!(
                     "the workbook has neither a {FAMILY_SHEET} nor an {MEMBER_SHEET} sheet"
                 )));
             }
-            // Check both sheets' headers before reading any row: a file is taken whole or not at all.
-            for (sheet, required) in [(&families, FAMILY_REQUIRED), (&members, MEMBER_REQUIRED)] {
-                if let Some(s) = sheet {
-                    check_headers(s, required)?;
-                }
-            }
-            if let Some(s) = families {
-                read_families(s, FAMILY_SHEET, regions, today, out)?;
-            }
-            if let Some(s) = members {
-                read_members(s, MEMBER_SHEET, today, out)?;
-            }
+            P3keSheets { families, members }
         }
         Media::Csv => {
             let reader = SheetReader::csv(bytes, "CSV")?;
             if reader.header.position(col::HEAD_NIK).is_some() {
-                check_headers(&reader, FAMILY_REQUIRED)?;
-                read_families(reader, FAMILY_SHEET, regions, today, out)?;
+                P3keSheets {
+                    families: Some(reader),
+                    members: None,
+                }
             } else if reader.header.position(col::INDIVIDUAL_ID).is_some() {
-                check_headers(&reader, MEMBER_REQUIRED)?;
-                read_members(reader, MEMBER_SHEET, today, out)?;
+                P3keSheets {
+                    families: None,
+                    members: Some(reader),
+                }
             } else {
                 return Err(FileError::UnrecognisedSheet(format!(
                     "a P3KE CSV must be the {FAMILY_SHEET} sheet (with column '{}') or the {MEMBER_SHEET} sheet (with column '{}')",
@@ -326,6 +326,30 @@ pub fn stream_p3ke(
                 )));
             }
         }
+    };
+    if let Some(s) = &sheets.families {
+        check_headers(s, FAMILY_REQUIRED)?;
+    }
+    if let Some(s) = &sheets.members {
+        check_headers(s, MEMBER_REQUIRED)?;
+    }
+    Ok(sheets)
+}
+
+/// As [`parse_p3ke`], handing each row to `out` as soon as it is read.
+/// Families of an XLSX are all handed over before its members.
+pub fn stream_p3ke(
+    bytes: &[u8],
+    regions: &dyn RegionLookup,
+    today: NaiveDate,
+    out: &mut dyn ImportSink,
+) -> Result<(), FileError> {
+    let sheets = open_p3ke(bytes)?;
+    if let Some(s) = sheets.families {
+        read_families(s, FAMILY_SHEET, regions, today, out)?;
+    }
+    if let Some(s) = sheets.members {
+        read_members(s, MEMBER_SHEET, today, out)?;
     }
     Ok(())
 }
@@ -369,7 +393,7 @@ pub(crate) fn read_date(header: &str, raw: &str) -> Result<Option<NaiveDate>, St
     }
     parse_date(raw)
         .map(Some)
-        .ok_or_else(|| format!("{header} is not a date: '{}'", raw.trim()))
+        .ok_or_else(|| format!("{header} is not a date: '{}'", echo(raw)))
 }
 
 /// An optional sex cell; unknown values are flagged and read as unknown.
@@ -379,7 +403,7 @@ pub(crate) fn read_sex(header: &str, raw: &str, flags: &mut Vec<String>) -> Opti
     }
     let sex = Sex::from_source(raw);
     if sex.is_none() {
-        flags.push(format!("unknown_value:{header}={}", raw.trim()));
+        flags.push(format!("unknown_value:{header}={}", echo(raw)));
     }
     sex
 }
@@ -441,8 +465,9 @@ fn read_families(
                         line,
                         sheet: sheet.to_string(),
                         reason: format!(
-                            "duplicate {} '{id}' (first at line {first})",
-                            col::FAMILY_ID
+                            "duplicate {} '{}' (first at line {first})",
+                            col::FAMILY_ID,
+                            echo(&id)
                         ),
                     })?;
                     continue;
@@ -476,9 +501,13 @@ fn family_from_row(
         return Err(format!("missing {}", col::FAMILY_ID));
     }
     let code = g(col::REGION_CODE);
-    let region_code = regions
-        .desa_by_code10(code)
-        .ok_or_else(|| format!("unknown region code '{code}' in {}", col::REGION_CODE))?;
+    let region_code = regions.desa_by_code10(code).ok_or_else(|| {
+        format!(
+            "unknown region code '{}' in {}",
+            echo(code),
+            col::REGION_CODE
+        )
+    })?;
     let desil = match parse_whole(g(col::DESIL)) {
         Ok(None) => None,
         Ok(Some(d)) if (1..=10).contains(&d) => Some(d as i16),
@@ -486,7 +515,7 @@ fn family_from_row(
             return Err(format!(
                 "{} must be a whole number 1-10, got '{}'",
                 col::DESIL,
-                g(col::DESIL)
+                echo(g(col::DESIL))
             ))
         }
     };
@@ -497,7 +526,7 @@ fn family_from_row(
             return Err(format!(
                 "{} must be a number 0-100, got '{}'",
                 col::PERCENTILE,
-                g(col::PERCENTILE)
+                echo(g(col::PERCENTILE))
             ))
         }
     };
@@ -508,7 +537,7 @@ fn family_from_row(
             return Err(format!(
                 "{} must be a year, got '{}'",
                 col::UPDATED_YEAR,
-                g(col::UPDATED_YEAR)
+                echo(g(col::UPDATED_YEAR))
             ))
         }
     };
@@ -621,8 +650,9 @@ fn read_members(
                         line,
                         sheet: sheet.to_string(),
                         reason: format!(
-                            "duplicate {} '{id}' (first at line {first})",
-                            col::INDIVIDUAL_ID
+                            "duplicate {} '{}' (first at line {first})",
+                            col::INDIVIDUAL_ID,
+                            echo(&id)
                         ),
                     })?;
                     continue;

@@ -1,16 +1,19 @@
 //! Reading one tabular sheet from uploaded bytes, CSV or XLSX, into strings.
 //!
 //! Owns everything format-specific so the P3KE/DTKS parsers see only headers
-//! and rows of text: BOM and delimiter sniffing for CSV; for XLSX, sheet choice
-//! by name, Excel dates rendered as `YYYY-MM-DD`, and integer-valued numbers
-//! rendered without `.0` so NIK/KK typed as numbers survive. Line numbers are
-//! 1-based as a user sees them in Excel or an editor (header = line 1).
+//! and rows of text: BOM and delimiter sniffing for CSV; for XLSX (read by
+//! [`crate::import::xlsx`]), sheet choice by name, Excel dates rendered as
+//! `YYYY-MM-DD`, and integer-valued numbers rendered without `.0` so NIK/KK
+//! typed as numbers survive. Line numbers are 1-based as a user sees them in
+//! Excel or an editor (header = line 1). Both formats are read within the
+//! caps of [`crate::import::limits`].
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
 use chrono::{Days, NaiveDate};
+
+use crate::import::limits::{MAX_CELLS, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROW_BYTES};
+use crate::import::xlsx::{SheetStream, Workbook};
 
 /// Why an uploaded file cannot be read at all (as opposed to a rejected row).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +27,10 @@ pub enum FileError {
     /// The XLSX could not be opened or a sheet could not be read.
     #[error("cannot read the workbook: {0}")]
     Unreadable(String),
+    /// The file goes past a cap of [`crate::import::limits`] (size, ratio,
+    /// columns, cell length, …): refused before it can exhaust the service.
+    #[error("the file is too complex to import: {0}")]
+    TooComplex(String),
     /// Required columns are absent.
     #[error("sheet {sheet} is missing required columns: {}", .columns.join(", "))]
     MissingColumns { sheet: String, columns: Vec<String> },
@@ -101,12 +108,12 @@ pub fn cell(row: &[String], col: Option<usize>) -> &str {
 }
 
 enum Source<'a> {
-    Csv(csv::Reader<&'a [u8]>, csv::ByteRecord),
-    Xlsx {
-        range: Range<Data>,
-        next: usize,
-        first_row: usize,
+    Csv {
+        reader: csv::Reader<&'a [u8]>,
+        record: csv::ByteRecord,
+        cells: u64,
     },
+    Xlsx(Box<SheetStream<'a>>),
 }
 
 /// A sheet being read row by row, so large files need not be held as strings.
@@ -141,6 +148,46 @@ fn sniff_delimiter(text: &[u8]) -> u8 {
     }
 }
 
+/// Reads one CSV record within the caps; `false` at the end of the file.
+fn read_csv_record(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::ByteRecord,
+    cells: &mut u64,
+) -> Result<bool, FileError> {
+    if !reader
+        .read_byte_record(record)
+        .map_err(|e| FileError::Unreadable(e.to_string()))?
+    {
+        return Ok(false);
+    }
+    let line = record.position().map_or(0, |p| p.line());
+    let too_complex = |what: String| FileError::TooComplex(format!("line {line} {what}"));
+    if record.len() > MAX_COLUMNS {
+        return Err(too_complex(format!("has more than {MAX_COLUMNS} columns")));
+    }
+    if record.as_slice().len() > MAX_ROW_BYTES {
+        return Err(too_complex(format!(
+            "holds more than {MAX_ROW_BYTES} bytes of text"
+        )));
+    }
+    // A char takes at least one byte: only a field this long may be too long.
+    if let Some(i) = record.iter().position(|f| {
+        f.len() > MAX_CELL_CHARS && String::from_utf8_lossy(f).chars().count() > MAX_CELL_CHARS
+    }) {
+        return Err(too_complex(format!(
+            "has a cell (column {}) longer than {MAX_CELL_CHARS} characters",
+            i + 1
+        )));
+    }
+    *cells += record.len() as u64;
+    if *cells > MAX_CELLS {
+        return Err(FileError::TooComplex(format!(
+            "the file has more than {MAX_CELLS} cells"
+        )));
+    }
+    Ok(true)
+}
+
 fn fill(buf: &mut Vec<String>, cells: impl Iterator<Item = String>) {
     buf.clear();
     buf.extend(cells);
@@ -162,52 +209,35 @@ impl<'a> SheetReader<'a> {
             .delimiter(sniff_delimiter(body))
             .from_reader(body);
         let mut record = csv::ByteRecord::new();
-        let found = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| FileError::Unreadable(e.to_string()))?;
-        if !found {
+        let mut cells = 0;
+        if !read_csv_record(&mut reader, &mut record, &mut cells)? {
             return Err(FileError::Empty);
         }
         let header = Header::new(record.iter().map(lossy).collect());
         Ok(SheetReader {
             name: name.to_string(),
             header,
-            source: Source::Csv(reader, record),
+            source: Source::Csv {
+                reader,
+                record,
+                cells,
+            },
         })
     }
 
-    /// Opens the sheet named `name` (case-insensitive) of an XLSX workbook;
-    /// `Ok(None)` when the workbook has no such sheet.
-    pub fn xlsx(bytes: &[u8], name: &str) -> Result<Option<SheetReader<'static>>, FileError> {
-        let mut wb: Xlsx<Cursor<&[u8]>> = open_workbook_from_rs(Cursor::new(bytes))
-            .map_err(|e: calamine::XlsxError| FileError::Unreadable(e.to_string()))?;
-        let Some(actual) = wb
-            .sheet_names()
-            .into_iter()
-            .find(|s| s.trim().eq_ignore_ascii_case(name.trim()))
-        else {
+    /// Opens the sheet named `name` (case-insensitive) of an XLSX workbook
+    /// and reads its header row; `Ok(None)` when the workbook has no such sheet.
+    pub fn xlsx(workbook: &Workbook<'a>, name: &str) -> Result<Option<SheetReader<'a>>, FileError> {
+        let Some(mut stream) = workbook.sheet(name)? else {
             return Ok(None);
         };
-        let range = wb
-            .worksheet_range(&actual)
-            .map_err(|e| FileError::Unreadable(e.to_string()))?;
-        let first_row = range.start().map_or(0, |(r, _)| r as usize);
-        let first_col = range.start().map_or(0, |(_, c)| c as usize);
-        let Some(head) = range.rows().next() else {
+        let Some((_, names)) = stream.header()? else {
             return Err(FileError::Empty);
         };
-        // Keep column positions absolute so a sheet starting at column B still lines up.
-        let names = std::iter::repeat_n(String::new(), first_col)
-            .chain(head.iter().map(render_cell))
-            .collect();
         Ok(Some(SheetReader {
-            name: actual,
+            name: stream.name.clone(),
             header: Header::new(names),
-            source: Source::Xlsx {
-                range,
-                next: 1,
-                first_row,
-            },
+            source: Source::Xlsx(Box::new(stream)),
         }))
     }
 
@@ -215,37 +245,22 @@ impl<'a> SheetReader<'a> {
     pub fn next_row(&mut self, buf: &mut Vec<String>) -> Result<Option<usize>, FileError> {
         loop {
             let line = match &mut self.source {
-                Source::Csv(reader, record) => {
-                    let found = reader
-                        .read_byte_record(record)
-                        .map_err(|e| FileError::Unreadable(e.to_string()))?;
-                    if !found {
+                Source::Csv {
+                    reader,
+                    record,
+                    cells,
+                } => {
+                    if !read_csv_record(reader, record, cells)? {
                         return Ok(None);
                     }
                     let line = record.position().map_or(0, |p| p.line() as usize);
                     fill(buf, record.iter().map(lossy));
                     line
                 }
-                Source::Xlsx {
-                    range,
-                    next,
-                    first_row,
-                } => {
-                    // Indexed access: `rows().nth()` would rescan from the top each time.
-                    if *next >= range.height() {
-                        return Ok(None);
-                    }
-                    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-                    let r = *next;
-                    let cells = (0..range.width())
-                        .map(|c| range.get((r, c)).map_or_else(String::new, render_cell));
-                    fill(
-                        buf,
-                        std::iter::repeat_n(String::new(), first_col).chain(cells),
-                    );
-                    *next += 1;
-                    *first_row + *next
-                }
+                Source::Xlsx(stream) => match stream.next_row(buf)? {
+                    Some(line) => line,
+                    None => return Ok(None),
+                },
             };
             if buf.iter().any(|c| !c.trim().is_empty()) {
                 return Ok(Some(line));
@@ -261,31 +276,6 @@ impl<'a> SheetReader<'a> {
             rows.push((line, std::mem::take(&mut buf)));
         }
         Ok(rows)
-    }
-}
-
-/// A cell as text: dates as `YYYY-MM-DD`, integral floats without `.0`.
-fn render_cell(d: &Data) -> String {
-    match d {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => render_float(*f),
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        Data::DateTime(dt) => excel_serial_to_date(dt.as_f64())
-            .map_or_else(|| render_float(dt.as_f64()), |d| d.to_string()),
-        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
-        Data::DurationIso(s) => s.clone(),
-    }
-}
-
-fn render_float(f: f64) -> String {
-    // Integers up to 2^53 are exact in f64, which covers every 16-digit NIK/KK
-    // below 9007199254740992 (all Indonesian region prefixes up to 90).
-    if f.fract() == 0.0 && f.abs() < 1e17 {
-        format!("{}", f as i64)
-    } else {
-        f.to_string()
     }
 }
 
@@ -402,17 +392,6 @@ mod tests {
     }
 
     #[test]
-    fn renders_xlsx_cells() {
-        assert_eq!(
-            render_cell(&Data::Float(6402061203850001.0)),
-            "6402061203850001"
-        );
-        assert_eq!(render_cell(&Data::Float(3.0)), "3");
-        assert_eq!(render_cell(&Data::Float(2.5)), "2.5");
-        assert_eq!(render_cell(&Data::Int(7)), "7");
-    }
-
-    #[test]
     fn reads_an_xlsx_sheet_by_name_case_insensitively() {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet().set_name("Data").unwrap();
@@ -424,8 +403,9 @@ mod tests {
         ws.write_datetime_with_format(1, 1, &date, &fmt).unwrap();
         let bytes = wb.save_to_buffer().unwrap();
         assert_eq!(detect_media(&bytes), Media::Xlsx);
-        assert!(SheetReader::xlsx(&bytes, "other").unwrap().is_none());
-        let rows = SheetReader::xlsx(&bytes, "DATA")
+        let wb = Workbook::open(&bytes).unwrap();
+        assert!(SheetReader::xlsx(&wb, "other").unwrap().is_none());
+        let rows = SheetReader::xlsx(&wb, "DATA")
             .unwrap()
             .unwrap()
             .into_rows()

@@ -8,6 +8,8 @@
 //! [`ValueSet::map`] returns it as [`Mapped::Unknown`] and the importer keeps it
 //! (lower-cased) with a flag.
 
+use crate::import::limits::echo;
+
 /// One column's value set.
 #[derive(Debug, Clone, Copy)]
 pub struct ValueSet {
@@ -483,7 +485,7 @@ pub fn categorical(
         Mapped::Empty => None,
         Mapped::Known(code) => Some(code.to_owned()),
         Mapped::Unknown(v) => {
-            flags.push(format!("unknown_value:{header}={}", raw.trim()));
+            flags.push(format!("unknown_value:{header}={}", echo(raw)));
             Some(v)
         }
     }
@@ -496,7 +498,7 @@ pub fn yes_no(header: &str, raw: &str, flags: &mut Vec<String>) -> Option<bool> 
         Mapped::Known("no") => Some(false),
         Mapped::Empty | Mapped::Known(_) => None,
         Mapped::Unknown(_) => {
-            flags.push(format!("unknown_value:{header}={}", raw.trim()));
+            flags.push(format!("unknown_value:{header}={}", echo(raw)));
             None
         }
     }
@@ -509,7 +511,7 @@ pub fn dukcapil(header: &str, raw: &str, flags: &mut Vec<String>) -> Option<bool
         Mapped::Known("not_matched") => Some(false),
         Mapped::Empty | Mapped::Known(_) => None,
         Mapped::Unknown(_) => {
-            flags.push(format!("unknown_value:{header}={}", raw.trim()));
+            flags.push(format!("unknown_value:{header}={}", echo(raw)));
             None
         }
     }
