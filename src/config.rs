@@ -61,6 +61,9 @@ pub struct Config {
     pub pool_size: u32,
     /// Failed logins allowed per username or client address per minute.
     pub login_attempts_per_minute: u32,
+    /// Distinct households recommendations may show one company per cycle,
+    /// unless the company has its own `exposure_cap` (DESIGN §6.1).
+    pub exposure_cap: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +133,10 @@ impl Config {
             demo_password: env("DEMO_PASSWORD").map(Secret::new),
             pool_size: env_parse("RBPK_DB_POOL_SIZE", default_pool_size())?,
             login_attempts_per_minute: env_parse("RBPK_LOGIN_ATTEMPTS_PER_MINUTE", 10u32)?,
+            exposure_cap: env_parse(
+                "RBPK_COMPANY_EXPOSURE_CAP",
+                crate::domain::exposure::DEFAULT_CAP,
+            )?,
         };
         config.check()?;
         Ok(config)
@@ -155,6 +162,7 @@ impl Config {
             demo_password: None,
             pool_size: 4,
             login_attempts_per_minute: 10,
+            exposure_cap: crate::domain::exposure::DEFAULT_CAP,
         }
     }
 
