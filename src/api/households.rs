@@ -64,12 +64,7 @@ fn reach(user: &AuthUser) -> Reach {
 /// in its exposure.
 fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Result<(), ApiError> {
     if let Some(company) = user.company_id() {
-        exposure::mark_read(
-            conn,
-            company,
-            ids,
-            first_live_cycle(regency_today()),
-        )?;
+        exposure::mark_read(conn, company, ids, first_live_cycle(regency_today()))?;
     }
     Ok(())
 }

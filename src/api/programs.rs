@@ -15,11 +15,11 @@ use crate::db::programs::{
     self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow,
 };
 use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
+use crate::domain::company::outside_working_area;
 use crate::domain::program::{
     after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
     TransitionError,
 };
-use crate::domain::company::outside_working_area;
 use crate::domain::region::normalize_code;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
@@ -264,7 +264,9 @@ fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiEr
 /// The override reason a caller gave, if any; only bappeda and admin may
 /// give one (403 otherwise).
 fn override_reason(user: &AuthUser, reason: Option<String>) -> Result<Option<String>, ApiError> {
-    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
     if reason.is_some() && !matches!(user.role(), Role::Bappeda | Role::Admin) {
         return Err(ApiError::Forbidden {
             detail: "only bappeda or admin may set target regions outside the working area".into(),

@@ -16,8 +16,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, regency_today};
 use crate::auth::AuthUser;
-use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
 use crate::config::Config;
+use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
 use crate::db::{self, cycles, exposure, regions, Pool};
 use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
 use crate::domain::role::Role;

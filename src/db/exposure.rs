@@ -205,11 +205,7 @@ pub fn mark_read(
             .filter(e::company_id.eq(company_id))
             .filter(e::household_id.eq_any(household_ids))
             .filter(e::read_at.is_null())
-            .filter(
-                e::cycle_year
-                    .ge(live_from)
-                    .or(e::targeted_at.is_not_null()),
-            ),
+            .filter(e::cycle_year.ge(live_from).or(e::targeted_at.is_not_null())),
     )
     .set(e::read_at.eq(now()))
     .execute(conn)?;

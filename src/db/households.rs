@@ -6,9 +6,7 @@ use diesel::prelude::*;
 
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
-use super::{
-    check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE,
-};
+use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
 use crate::domain::household::{HouseholdRecord, MemberRecord};
 use crate::domain::nik::Sex;
 use crate::error::ApiError;

@@ -9,9 +9,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor};
-use super::schema::{
-    households as h, members as m, program_targets as pt, programs as p,
-};
+use super::schema::{households as h, members as m, program_targets as pt, programs as p};
 use super::{check_version, new_id, now, DbConnection};
 use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
 use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};

@@ -143,9 +143,11 @@ pub fn outside_working_area(targets: &[String], area: &[String]) -> Vec<String> 
     targets
         .iter()
         .filter(|t| {
-            !area
-                .iter()
-                .any(|a| *t == a || t.strip_prefix(a.as_str()).is_some_and(|r| r.starts_with('.')))
+            !area.iter().any(|a| {
+                *t == a
+                    || t.strip_prefix(a.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
         })
         .cloned()
         .collect()
@@ -165,7 +167,10 @@ mod tests {
             outside_working_area(&t(&["64.02.07", "64.02.060", "64.02.08.1001"]), &area),
             t(&["64.02.07", "64.02.060", "64.02.08.1001"])
         );
-        assert_eq!(outside_working_area(&t(&["64.02.06"]), &[]), t(&["64.02.06"]));
+        assert_eq!(
+            outside_working_area(&t(&["64.02.06"]), &[]),
+            t(&["64.02.06"])
+        );
     }
 
     #[test]

@@ -140,7 +140,14 @@ mod name_prefix_tests {
 
     #[test]
     fn names_are_prefixes_and_identifiers_or_wildcards_are_not() {
-        for ok in ["Siti", "siti nur", "Nur'aini", "Muh. Rizki", "Ni Luh-Ayu", "Ébé"] {
+        for ok in [
+            "Siti",
+            "siti nur",
+            "Nur'aini",
+            "Muh. Rizki",
+            "Ni Luh-Ayu",
+            "Ébé",
+        ] {
             assert!(is_name_prefix(ok), "{ok}");
         }
         for bad in [
