@@ -397,7 +397,8 @@ async fn get_company(
 /// person (`contact_name`, `contact_email`, `contact_phone`); any other field
 /// from it is a 403.
 ///
-/// **Roles:** bappeda, admin (every field); company (own contacts). Send
+/// **Roles:** bappeda, admin (every field, `exposure_cap` included); company
+/// (own contacts). Send
 /// `If-Match` with the `ETag` you read; a stale one is a 412.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = CompanyPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),

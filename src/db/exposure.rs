@@ -96,16 +96,7 @@ pub fn admit_shown(
         .filter(|id| !already.contains(*id))
         .cloned()
         .collect();
-    ensure_rows(conn, company_id, cycle_year, &new)?;
-    diesel::update(
-        e::table
-            .filter(e::company_id.eq(company_id))
-            .filter(e::cycle_year.eq(cycle_year))
-            .filter(e::household_id.eq_any(&new))
-            .filter(e::shown_at.is_null()),
-    )
-    .set(e::shown_at.eq(now()))
-    .execute(conn)?;
+    record_shown(conn, company_id, cycle_year, &new)?;
     let shown = shown_before + i64::try_from(new.len()).unwrap_or(i64::MAX);
     Ok(Admitted {
         ids: admitted,
@@ -147,8 +138,9 @@ fn shown_count(
         .get_result(conn)?)
 }
 
-/// Records that a recommendation showed these households to the company
-/// (for seeding and tests; recommendations go through [`admit_shown`]).
+/// Records that a recommendation showed these households to the company.
+/// Recommendations go through [`admit_shown`], which holds the cap; this
+/// alone does not (seeding, tests).
 pub fn record_shown(
     conn: &mut DbConnection,
     company_id: &str,
