@@ -77,6 +77,9 @@ pub struct Config {
     /// How long a checked account stays cached before the next request
     /// reads it again, milliseconds (`auth::accounts`).
     pub account_cache_ms: u64,
+    /// Distinct households recommendations may show one company per cycle,
+    /// unless the company has its own `exposure_cap` (DESIGN §6.1).
+    pub exposure_cap: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -251,6 +254,10 @@ impl Config {
                 env("RBPK_ACCOUNT_CACHE_MS"),
                 2000u64,
             )?,
+            exposure_cap: env_parse(
+                "RBPK_COMPANY_EXPOSURE_CAP",
+                crate::domain::exposure::DEFAULT_CAP,
+            )?,
         };
         config.check()?;
         Ok(config)
@@ -280,6 +287,7 @@ impl Config {
             login_client_ceiling: 100,
             trusted_proxies: TrustedProxies::default(),
             account_cache_ms: 2000,
+            exposure_cap: crate::domain::exposure::DEFAULT_CAP,
         }
     }
 

@@ -78,6 +78,14 @@ pub enum ApiError {
     /// 403: the caller's role may not do this.
     #[error("{detail}")]
     Forbidden { detail: String },
+    /// 403 with its own code: the role may do this, but a limit of the
+    /// caller's refuses it now (e.g. `exposure_cap_reached`); `extra` says which.
+    #[error("{detail}")]
+    Refused {
+        code: String,
+        detail: String,
+        extra: Map<String, Value>,
+    },
     /// 404: no such record, or a record outside the caller's reach (same answer).
     #[error("{detail}")]
     NotFound { detail: String },
@@ -170,6 +178,18 @@ impl ApiError {
             extra,
         }
     }
+    /// 403 with a code and extra members (e.g. the cap that was reached).
+    pub fn refused(code: &str, detail: impl Into<String>, extra: Value) -> Self {
+        let extra = match extra {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        ApiError::Refused {
+            code: code.into(),
+            detail: detail.into(),
+            extra,
+        }
+    }
     /// 404 with a specific code, for a missing part of a record in reach.
     pub fn missing(code: &str, detail: impl Into<String>) -> Self {
         ApiError::Missing {
@@ -215,6 +235,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Refused { code, .. }
             | ApiError::Missing { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::Forbidden { .. } => "forbidden",
@@ -248,7 +269,7 @@ impl ApiError {
             _ => vec![],
         };
         let extra = match self {
-            ApiError::Conflict { extra, .. } => extra.clone(),
+            ApiError::Conflict { extra, .. } | ApiError::Refused { extra, .. } => extra.clone(),
             _ => Map::new(),
         };
         Problem {
@@ -268,7 +289,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,

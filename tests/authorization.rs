@@ -158,6 +158,7 @@ const MATRIX: &[(&str, &str, &[Role], bool)] = &[
         &[A, B, U, O, V, W],
         false,
     ),
+    ("GET", "/api/v1/cycles/{year}/exposure", &[A, B], false),
     ("GET", "/api/v1/audit-events", &[A, B], false),
     ("GET", "/health/live", PUBLIC, false),
     ("GET", "/health/ready", PUBLIC, false),
@@ -345,6 +346,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ),
         ("/api/v1/cycles/{year}/compliance", "year", YEAR.to_string()),
         ("/api/v1/cycles/{year}/coverage", "year", YEAR.to_string()),
+        ("/api/v1/cycles/{year}/exposure", "year", YEAR.to_string()),
     ] {
         set(&format!("{template} {param}"), &value);
     }

@@ -102,6 +102,7 @@ async fn companies_are_pending_until_the_deadline_and_non_compliant_after_it() {
 async fn an_agreed_program_makes_its_company_compliant() {
     let app = TestApp::spawn().await;
     let kec = app.registry(60).await;
+    app.demo_company_works_in(&kec).await;
     let p = app.consolidated_program(&kec, 1).await;
     assert_eq!(app.verify(&p.targets[0], "eligible").await.status, 201);
     let sig = json!({"agreement_number": "PKS/9", "signed_on": common::day(0)});
@@ -204,6 +205,7 @@ async fn compliance_roles_formats_and_bad_requests() {
 async fn coverage_counts_per_kecamatan_per_desa_and_for_one_desa() {
     let app = TestApp::spawn().await;
     let kec = app.registry(80).await;
+    app.demo_company_works_in(&kec).await;
     let p = app.consolidated_program(&kec, 2).await;
     assert_eq!(app.verify(&p.targets[0], "eligible").await.status, 201);
     assert_eq!(app.verify(&p.targets[1], "ineligible").await.status, 201);

@@ -14,6 +14,7 @@ use serde_json::json;
 async fn setup(n: usize) -> (TestApp, common::ConsolidatedProgram) {
     let app = TestApp::spawn().await;
     let kec = app.registry(60).await;
+    app.demo_company_works_in(&kec).await;
     let program = app.consolidated_program(&kec, n).await;
     (app, program)
 }

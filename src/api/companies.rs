@@ -54,6 +54,10 @@ pub struct Company {
     /// Kecamatan and desa/kelurahan codes (current, dotted) the company works in.
     pub working_area: Vec<String>,
     pub active: bool,
+    /// Distinct households recommendations may show this company per cycle
+    /// (DESIGN §6.1); `null`: the service default (`RBPK_COMPANY_EXPOSURE_CAP`,
+    /// 500 unless configured). Set by bappeda or admin.
+    pub exposure_cap: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -75,6 +79,7 @@ impl Company {
             contact_email: r.contact_email.filter(|_| personal),
             contact_phone: r.contact_phone.filter(|_| personal),
             active: r.active,
+            exposure_cap: r.exposure_cap,
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
         })
@@ -103,6 +108,8 @@ pub struct NewCompanyBody {
     pub working_area: Option<Vec<String>>,
     /// Defaults to `true`.
     pub active: Option<bool>,
+    /// 0–1,000,000 households per cycle; absent or `null`: the service default.
+    pub exposure_cap: Option<i32>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -124,6 +131,34 @@ pub struct CompanyPatch {
     /// Replaces the whole working area.
     pub working_area: Option<Vec<String>>,
     pub active: Option<bool>,
+    /// 0–1,000,000 households per cycle; `null` returns the company to the
+    /// service default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>)]
+    pub exposure_cap: Option<Option<i32>>,
+}
+
+/// A field that may be `null` on purpose: `Some(None)` when it is, `None`
+/// when it is absent (with `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Largest `exposure_cap`: beyond it a cap bounds nothing in a regency of
+/// a few hundred thousand families.
+const MAX_EXPOSURE_CAP: i32 = 1_000_000;
+
+fn check_cap(cap: Option<i32>, errors: &mut Vec<FieldError>) {
+    if cap.is_some_and(|c| !(0..=MAX_EXPOSURE_CAP).contains(&c)) {
+        errors.push(FieldError::new(
+            "exposure_cap",
+            "must be between 0 and 1000000 households",
+        ));
+    }
 }
 
 impl CompanyPatch {
@@ -137,6 +172,7 @@ impl CompanyPatch {
             ("address", self.address.is_some()),
             ("working_area", self.working_area.is_some()),
             ("active", self.active.is_some()),
+            ("exposure_cap", self.exposure_cap.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -303,6 +339,7 @@ async fn create_company(
         b.contact_phone,
         &mut errors,
     );
+    check_cap(b.exposure_cap, &mut errors);
     let (Some(name), Some(nib), true) = (name, nib, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -322,6 +359,7 @@ async fn create_company(
             contact_phone: texts.contact_phone.flatten(),
             working_area,
             active: b.active.unwrap_or(true),
+            exposure_cap: b.exposure_cap,
         };
         store::create(c, &actor, new)
     })
@@ -359,7 +397,8 @@ async fn get_company(
 /// person (`contact_name`, `contact_email`, `contact_phone`); any other field
 /// from it is a 403.
 ///
-/// **Roles:** bappeda, admin (every field); company (own contacts). Send
+/// **Roles:** bappeda, admin (every field, `exposure_cap` included); company
+/// (own contacts). Send
 /// `If-Match` with the `ETag` you read; a stale one is a 412.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = CompanyPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
@@ -400,6 +439,7 @@ async fn update_company(
         p.contact_phone,
         &mut errors,
     );
+    check_cap(p.exposure_cap.flatten(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -421,6 +461,7 @@ async fn update_company(
             contact_phone: texts.contact_phone,
             working_area,
             active: p.active,
+            exposure_cap: p.exposure_cap,
         };
         store::update(c, &actor, &id, expected, changes)
     })

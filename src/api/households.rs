@@ -1,7 +1,7 @@
 //! The household registry over HTTP: families and their members. Government
-//! roles see full records; a company sees only households recommended or
-//! assigned to its programs, with NIK, No. KK and birth dates masked, and each
-//! such read is audited; a viewer sees none.
+//! roles see full records; a company sees only households exposed to it
+//! (`db::exposure`), with NIK, No. KK and birth dates masked, and each such
+//! read is audited; a viewer sees none.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{bad_param, if_match, parse_instant, utc, with_etag, Paging};
+use super::{bad_param, if_match, parse_instant, regency_today, utc, with_etag, Paging};
 use crate::auth::AuthUser;
 use crate::db::households::{
     self as store, HouseholdFilter, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach,
     Sort,
 };
-use crate::db::{self, regions, DbConnection, Pool};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::db::{self, exposure, regions, DbConnection, Pool};
+use crate::domain::exposure::first_live_cycle;
+use crate::domain::household::{is_name_prefix, HouseholdRecord, MemberRecord};
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::region::normalize_code;
@@ -47,12 +48,25 @@ const READ: &[Role] = &[
 /// Who may change the registry.
 const WRITE: &[Role] = &[Role::Admin, Role::Bappeda];
 
-/// The reach and view of a caller.
+/// The reach and view of a caller: a company reads what is exposed to it
+/// in cycles still live today (`db::exposure`).
 fn reach(user: &AuthUser) -> Reach {
     match user.company_id() {
-        Some(c) => Reach::Company(c.to_string()),
+        Some(c) => Reach::Company {
+            company_id: c.to_string(),
+            live_from: first_live_cycle(regency_today()),
+        },
         None => Reach::All,
     }
+}
+
+/// Records a company's read of these households: audited, and marked read
+/// in its exposure.
+fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Result<(), ApiError> {
+    if let Some(company) = user.company_id() {
+        exposure::mark_read(conn, company, ids, first_live_cycle(regency_today()))?;
+    }
+    Ok(())
 }
 
 /// Personal identifiers as a company may see them: first 6 and last 2 digits.
@@ -310,7 +324,9 @@ pub struct HouseholdQuery {
     pub extreme: Option<bool>,
     pub status: Option<HouseholdStatus>,
     /// Head name prefix (case-insensitive), an exact NIK (head or member) or
-    /// No. KK, a P3KE family id or a DTKS id.
+    /// No. KK, a P3KE family id or a DTKS id. For a company only a name
+    /// prefix (letters, spaces, `'`, `.`, `-`, `,`); any other term is a 422
+    /// `name_prefix_only`. `%` and `_` match only themselves.
     pub q: Option<String>,
     /// RFC 3339 instant: families changed at or after it (incremental sync).
     pub updated_since: Option<String>,
@@ -726,11 +742,19 @@ fn village(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
 /// List households.
 ///
 /// **Roles:** admin, bappeda, bupati, opd, verifier (full records); company
-/// (only households recommended or assigned to its programs, NIK and No. KK
-/// masked, birth dates hidden; each read is audited). Viewers get aggregates
-/// from the coverage report instead.
+/// (only households exposed to it: shown by a recommendation in a cycle that
+/// has not ended — a cycle ends on 31 December of its year — or an active
+/// target of its programs; NIK and No. KK masked, birth dates hidden; each
+/// read is audited). Viewers get aggregates from the coverage report instead.
+///
+/// For a company `q` is a name prefix only: a term with digits or other
+/// characters that cannot start a name is a 422 `name_prefix_only`, so a
+/// masked NIK can never be confirmed by guessing. Every company search term
+/// is audited (`action=search`, `entity=household_search`), with the number
+/// of matches, refused terms included.
 #[utoipa::path(tag = "households", security(("bearer" = [])), params(HouseholdQuery),
-    responses((status = 200, body = super::Page<Household>)))]
+    responses((status = 200, body = super::Page<Household>),
+        (status = 422, description = "`name_prefix_only`: a company's `q` is not the start of a name", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/households")]
 async fn list_households(
     req: HttpRequest,
@@ -774,6 +798,27 @@ async fn list_households(
         },
     };
     let reach = reach(&user);
+    // Every company search term is audited, hit, miss or refused.
+    let search = match (&reach, &filter.q) {
+        (Reach::Company { company_id, .. }, Some(term)) => Some((company_id.clone(), term.clone())),
+        _ => None,
+    };
+    if let Some((company, term)) = search.clone() {
+        if !is_name_prefix(&term) {
+            let actor = user.actor();
+            db::tx(&pool, move |c| {
+                store::audit_search(c, &actor, &company, &term, None)
+            })
+            .await?;
+            return Err(ApiError::Unprocessable {
+                code: "name_prefix_only".into(),
+                detail: "a company searches households by the start of the head's name only \
+                         (letters, spaces, ' . - ,); not by NIK, No. KK or ids"
+                    .into(),
+                errors: vec![FieldError::new("q", "must be the start of a name")],
+            });
+        }
+    }
     let items = db::read(&pool, user.reads_are_audited(), move |c| {
         if let Some(code) = region {
             let found = regions::resolve(c, &code)?
@@ -781,6 +826,11 @@ async fn list_households(
             filter.region = Some(found.code);
         }
         let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
+        if let Some((company, term)) = &search {
+            store::audit_search(c, &user.actor(), company, term, Some(total))?;
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        company_read(c, &user, &ids)?;
         Ok((render(c, &user, rows)?, total))
     })
     .await?;
@@ -790,7 +840,8 @@ async fn list_households(
 /// Read a household.
 ///
 /// **Roles:** admin, bappeda, bupati, opd, verifier; company within its reach
-/// (masked, audited) — outside it the answer is 404 exactly as for a missing one.
+/// (exposed to it in a live cycle, or its target; masked, audited) — outside
+/// it the answer is 404 exactly as for a missing one.
 #[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Household, headers(("ETag" = String)))))]
 #[get("/households/{id}")]
@@ -805,6 +856,7 @@ async fn get_household(
     let (version, item) = db::read(&pool, user.reads_are_audited(), move |c| {
         let row = store::get(c, &id, &reach)?;
         let version = row.version;
+        company_read(c, &user, std::slice::from_ref(&row.id))?;
         let mut items = render(c, &user, vec![row])?;
         Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
     })
@@ -1060,6 +1112,7 @@ async fn list_members(
         store::get(c, &id, &reach)?;
         if masked {
             store::audit_company_read(c, &user.actor(), std::slice::from_ref(&id))?;
+            company_read(c, &user, std::slice::from_ref(&id))?;
         }
         store::members_of(c, &id)
     })

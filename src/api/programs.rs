@@ -15,6 +15,7 @@ use crate::db::programs::{
     self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow,
 };
 use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
+use crate::domain::company::outside_working_area;
 use crate::domain::program::{
     after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
     TransitionError,
@@ -204,7 +205,14 @@ pub struct NewProgram {
     /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
     pub opd_code: Option<String>,
     /// Region codes (kecamatan or desa); default: the company's working area.
+    /// Each must lie in the company's working area (a desa of a working-area
+    /// kecamatan does; a kecamatan containing a working-area desa does not),
+    /// else 422 naming it — unless bappeda or admin gives `region_override_reason`.
     pub target_regions: Option<Vec<String>>,
+    /// Bappeda, admin: why target regions outside the company's working area
+    /// are set (required then; audited as `override_target_regions`). A
+    /// company sending it gets 403.
+    pub region_override_reason: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -220,7 +228,11 @@ pub struct ProgramPatch {
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: Option<i64>,
     pub opd_code: Option<String>,
+    /// As on creation: inside the company's working area unless bappeda or
+    /// admin gives `region_override_reason`.
     pub target_regions: Option<Vec<String>>,
+    /// As on creation.
+    pub region_override_reason: Option<String>,
 }
 
 /// Agency codes: 2–20 capital letters, digits or `_`.
@@ -259,12 +271,76 @@ fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiEr
     }
 }
 
-fn region_json(conn: &mut DbConnection, codes: &[String]) -> Result<String, ApiError> {
+/// The override reason a caller gave, if any; only bappeda and admin may
+/// give one (403 otherwise).
+fn override_reason(user: &AuthUser, reason: Option<String>) -> Result<Option<String>, ApiError> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.is_some() && !matches!(user.role(), Role::Bappeda | Role::Admin) {
+        return Err(ApiError::Forbidden {
+            detail: "only bappeda or admin may set target regions outside the working area".into(),
+        });
+    }
+    Ok(reason)
+}
+
+/// Target regions as stored (current dotted codes, JSON), checked against
+/// the company's working area (DESIGN §6.1): a region outside it is a 422
+/// naming it, unless an override reason is given (bappeda, admin — see
+/// [`override_reason`]); then the regions outside are returned for the audit.
+fn region_json(
+    conn: &mut DbConnection,
+    company_id: &str,
+    codes: &[String],
+    reason: Option<&str>,
+) -> Result<(String, Vec<String>), ApiError> {
     let resolved: Vec<String> = regions::resolve_all(conn, "target_regions", codes)?
         .into_iter()
         .map(|r| r.code)
         .collect();
-    Ok(serde_json::to_string(&resolved)?)
+    let area = companies::get(conn, company_id)?.working_area()?;
+    let outside = outside_working_area(&resolved, &area);
+    if !outside.is_empty() && reason.is_none() {
+        return Err(ApiError::validation(
+            outside
+                .iter()
+                .map(|code| {
+                    FieldError::new(
+                        "target_regions",
+                        format!(
+                            "`{code}` lies outside the company's working area ({}); bappeda or \
+                             admin may set it with region_override_reason",
+                            area.join(", ")
+                        ),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Ok((serde_json::to_string(&resolved)?, outside))
+}
+
+/// Audits target regions set outside the working area, with the reason.
+fn audit_override(
+    conn: &mut DbConnection,
+    actor: &crate::db::audit::Actor,
+    program_id: &str,
+    outside: &[String],
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    if outside.is_empty() {
+        return Ok(());
+    }
+    crate::db::audit::record(
+        conn,
+        actor,
+        "override_target_regions",
+        "program",
+        program_id,
+        None,
+        Some(&json!({"outside_working_area": outside, "reason": reason})),
+    )
 }
 
 /// List programs.
@@ -309,9 +385,14 @@ async fn list_programs(
 /// Propose a program (created as `draft`; `submit` it within the proposal window).
 ///
 /// **Roles:** company (for itself), bappeda, admin (naming `company_id`).
-/// The cycle and the company must exist and the company be active.
+/// The cycle and the company must exist and the company be active. Target
+/// regions must lie in the company's working area (422 naming each region
+/// outside it, field `target_regions`); bappeda and admin may set others with
+/// `region_override_reason`, which is audited (a company sending one: 403).
 #[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewProgram,
-    responses((status = 201, body = Program, headers(("ETag" = String), ("Location" = String)))))]
+    responses((status = 201, body = Program, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/programs")]
 async fn create_program(
     user: AuthUser,
@@ -332,6 +413,7 @@ async fn create_program(
         (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
     };
     check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
+    let reason = override_reason(&user, b.region_override_reason.clone())?;
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
         cycles::get(c, b.cycle_year)
@@ -344,6 +426,12 @@ async fn create_program(
                 "the company is not active",
             ));
         }
+        let (target_regions, outside) = region_json(
+            c,
+            &company_id,
+            &b.target_regions.unwrap_or_default(),
+            reason.as_deref(),
+        )?;
         let fields = ProgramFields {
             opd_code: b.opd_code,
             title: b.title.trim().to_string(),
@@ -351,9 +439,10 @@ async fn create_program(
             program_type: b.program_type.as_str().to_string(),
             strategy: b.strategy.as_str().to_string(),
             budget: b.budget,
-            target_regions: region_json(c, &b.target_regions.unwrap_or_default())?,
+            target_regions,
         };
         let row = store::create(c, &actor, b.cycle_year, &company_id, &fields)?;
+        audit_override(c, &actor, &row.id, &outside, reason.as_deref())?;
         render_one(c, &user, row)
     })
     .await?;
@@ -386,12 +475,16 @@ async fn get_program(
 
 /// Edit a program while it is `draft` or `proposed` (the lead agency may
 /// still be set while `proposed`, which consolidation needs). The type cannot
-/// change once targets exist.
+/// change once targets exist. Target regions follow the rule of creation:
+/// inside the company's working area (422 naming each region outside it),
+/// others only by bappeda or admin with `region_override_reason` (audited).
 ///
 /// **Roles:** company (own), bappeda, admin. Send `If-Match`; a stale one is a 412.
 #[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = ProgramPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Program, headers(("ETag" = String))),
+        (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`program_locked` (not draft/proposed) or `targets_exist` (type change)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/programs/{id}")]
 async fn update_program(
@@ -405,6 +498,7 @@ async fn update_program(
     let expected = if_match(&req)?;
     let id = id.into_inner();
     let patch = body.into_inner();
+    let reason = override_reason(&user, patch.region_override_reason.clone())?;
     let reach = reach(&user);
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
@@ -433,6 +527,10 @@ async fn update_program(
                 "remove the targets before changing the program type",
             ));
         }
+        let (target_regions, outside) = match &patch.target_regions {
+            Some(codes) => region_json(c, &before.company_id, codes, reason.as_deref())?,
+            None => (before.target_regions.clone(), Vec::new()),
+        };
         let fields = ProgramFields {
             opd_code: patch.opd_code.or(before.opd_code.clone()),
             title: patch
@@ -446,13 +544,11 @@ async fn update_program(
                 .map(|s| s.as_str().to_string())
                 .unwrap_or(before.strategy.clone()),
             budget: patch.budget.unwrap_or(before.budget),
-            target_regions: match patch.target_regions {
-                Some(codes) => region_json(c, &codes)?,
-                None => before.target_regions.clone(),
-            },
+            target_regions,
         };
         check_fields(&fields.title, fields.budget, fields.opd_code.as_deref())?;
         let row = store::update_fields(c, &actor, &before, expected, &fields)?;
+        audit_override(c, &actor, &row.id, &outside, reason.as_deref())?;
         render_one(c, &user, row)
     })
     .await?;

@@ -1,5 +1,7 @@
 //! Which households a program should take, ranked with reasons.
 
+use std::collections::HashSet;
+
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,8 +11,10 @@ use super::households::{render, Household};
 use super::programs::reach;
 use super::{bad_param, regency_today};
 use crate::auth::AuthUser;
+use crate::config::Config;
 use crate::db::programs as store;
-use crate::db::{self, companies, households, Pool};
+use crate::db::{self, companies, exposure, households, Pool};
+use crate::domain::exposure::is_live;
 use crate::domain::program::ProgramType;
 use crate::domain::ranking::{rank, ranks_by_members, Candidate};
 use crate::domain::role::Role;
@@ -43,20 +47,35 @@ pub struct RecommendationQuery {
 }
 
 /// Ranked households for a program: active families in its target regions
-/// (default: the company's working area) that are not already a target of a
-/// program of the same type in the cycle, extreme poor first, then by the need
-/// that matches the type, each with its reasons. Households recommended to a
-/// company's program become readable to that company (masked).
+/// (default: the company's working area; none without one) that are not
+/// already a target of a program of the same type in the cycle, extreme poor
+/// first, then by the need that matches the type, each with its reasons.
+///
+/// For a company, what a page shows is exposed to it (readable, masked,
+/// until its cycle ends on 31 December of the cycle year) and counts against
+/// its exposure cap: distinct households shown per cycle, the company's
+/// `exposure_cap` or the service default (`RBPK_COMPANY_EXPOSURE_CAP`, 500).
+/// Households shown before in the cycle do not count again. A page that
+/// would cross the cap is cut to the remainder; once nothing remains, a page
+/// with any household not shown before is a 403 `exposure_cap_reached`
+/// (with `cap`, `shown`). `X-Exposure-Cap` and `X-Exposure-Remaining` say
+/// where the company stands. A program of an ended cycle shows a company
+/// nothing (409 `cycle_ended`).
 ///
 /// **Roles:** company (own), opd (lead), bappeda, admin.
 #[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), RecommendationQuery),
-    responses((status = 200, body = Vec<Recommendation>)))]
+    responses((status = 200, body = Vec<Recommendation>, headers(
+            ("X-Exposure-Cap" = i64, description = "Company callers: the cap of distinct households shown per cycle"),
+            ("X-Exposure-Remaining" = i64, description = "Company callers: households not shown before that may still be shown this cycle"))),
+        (status = 403, description = "`forbidden` (role), or `exposure_cap_reached` (company: its cap for the cycle is used up; `cap`, `shown`, `cycle_year`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cycle_ended` (company: the program's cycle ended on 31 December of its year)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/programs/{id}/recommendations")]
 async fn recommendations(
     user: AuthUser,
     id: web::Path<String>,
     q: web::Query<RecommendationQuery>,
     pool: web::Data<Pool>,
+    config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Company, Role::Opd, Role::Bappeda, Role::Admin])?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -65,8 +84,19 @@ async fn recommendations(
     }
     let id = id.into_inner();
     let reach = reach(&user);
-    let items = db::read(&pool, user.reads_are_audited(), move |c| {
+    let default_cap = config.exposure_cap;
+    let (items, cap) = db::read(&pool, user.reads_are_audited(), move |c| {
         let program = store::get(c, &id, &reach)?;
+        let company_caller = user.role() == Role::Company;
+        if company_caller && !is_live(program.cycle_year, regency_today()) {
+            return Err(ApiError::conflict(
+                "cycle_ended",
+                format!(
+                    "cycle {} ended on 31 December {}; its households are no longer shown to companies",
+                    program.cycle_year, program.cycle_year
+                ),
+            ));
+        }
         let program_type: ProgramType = program
             .program_type
             .parse()
@@ -109,14 +139,26 @@ async fn recommendations(
                 }
             })
             .collect();
-        let ranked = rank(program_type, &candidates, limit);
+        let mut ranked = rank(program_type, &candidates, limit);
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.to_string()).collect();
-        if user.role() == Role::Company {
-            store::record_recommendations(c, &program.id, &ids)?;
+        let mut cap = None;
+        if company_caller {
+            let company_cap = exposure::cap_of(c, &program.company_id, default_cap)?;
+            let admitted = exposure::admit_shown(
+                c,
+                &program.company_id,
+                program.cycle_year,
+                &ids,
+                company_cap,
+            )?;
+            let shown: HashSet<&str> = admitted.ids.iter().map(String::as_str).collect();
+            ranked.retain(|(id, _)| shown.contains(id));
+            cap = Some((admitted.cap, admitted.remaining));
         }
+        let ids: Vec<String> = ranked.iter().map(|(id, _)| id.to_string()).collect();
         let rows = households::in_order(c, &ids)?;
         let households = render(c, &user, rows)?;
-        Ok(households
+        let items = households
             .into_iter()
             .zip(ranked)
             .map(|(household, (_, scored))| Recommendation {
@@ -124,8 +166,14 @@ async fn recommendations(
                 score: scored.score,
                 reasons: scored.reasons,
             })
-            .collect::<Vec<_>>())
+            .collect::<Vec<_>>();
+        Ok((items, cap))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(items))
+    let mut res = HttpResponse::Ok();
+    if let Some((cap, remaining)) = cap {
+        res.insert_header(("X-Exposure-Cap", cap.to_string()))
+            .insert_header(("X-Exposure-Remaining", remaining.to_string()));
+    }
+    Ok(res.json(items))
 }

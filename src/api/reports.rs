@@ -16,14 +16,17 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, regency_today};
 use crate::auth::AuthUser;
+use crate::config::Config;
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
-use crate::db::{self, cycles, regions, Pool};
+use crate::db::{self, cycles, exposure, regions, Pool};
 use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(compliance).service(coverage);
+    cfg.service(compliance)
+        .service(coverage)
+        .service(exposure_report);
 }
 
 pub const CSV: &str = "text/csv";
@@ -665,4 +668,151 @@ async fn coverage(
         &rows,
         Some(("budget", &budget_headers, &budget_rows)),
     )
+}
+
+// ------------------------------------------------------------------ exposure
+
+/// What one cycle exposed to one company (DESIGN §6.1).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"company_id": "00000000-0000-4000-8000-000000000001", "company_name": "PT Mitra Sawit Lestari (demo)",
+    "active": true, "shown": 120, "read": 35, "targeted": 40, "cap": 500, "exposure_cap": null, "remaining": 380,
+    "last_shown_at": "2026-11-20T02:00:00Z"}))]
+pub struct ExposureRow {
+    pub company_id: String,
+    pub company_name: String,
+    pub active: bool,
+    /// Distinct households recommendations showed the company in the cycle
+    /// (what the cap counts).
+    pub shown: i64,
+    /// Of the households exposed to it in the cycle, those it read through
+    /// the household endpoints (list, read, members).
+    pub read: i64,
+    /// Distinct households that are an active target of its programs of the cycle.
+    pub targeted: i64,
+    /// The cap in force: the company's `exposure_cap`, else the default.
+    pub cap: i64,
+    /// The company's own `exposure_cap`; `null`: the default applies.
+    pub exposure_cap: Option<i32>,
+    /// Households it may still be shown this cycle.
+    pub remaining: i64,
+    pub last_shown_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExposureReport {
+    pub cycle_year: i32,
+    /// The last day the cycle's exposure lets companies read the households
+    /// shown (31 December of the cycle year); afterwards only their targets.
+    pub ends_on: Option<NaiveDate>,
+    /// Whether that day has passed (regency time).
+    pub ended: bool,
+    /// `RBPK_COMPANY_EXPOSURE_CAP`: the cap of a company without its own.
+    pub default_cap: i64,
+    pub generated_at: DateTime<Utc>,
+    pub items: Vec<ExposureRow>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExposureQuery {}
+
+const EXPOSURE_READ: &[Role] = &[Role::Bappeda, Role::Admin];
+
+/// What a cycle exposed to each company: households shown by
+/// recommendations (against the cap), read, targeted, and the cap. One row
+/// per company, by name. Answers JSON, CSV (`Accept: text/csv`) or XLSX
+/// (`Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`);
+/// any other `Accept` is a 406.
+///
+/// **Roles:** bappeda, admin.
+#[utoipa::path(tag = "reports", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "Planning year"), ExposureQuery,
+        ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
+    responses(
+        (status = 200, description = "The report", content(
+            (ExposureReport = "application/json"),
+            (String = "text/csv", example = "company_id,company_name,active,shown,read,targeted,cap,exposure_cap,remaining,last_shown_at\n00000000-0000-4000-8000-000000000001,PT Mitra Sawit Lestari (demo),true,120,35,40,500,,380,2026-11-20T02:00:00Z\n"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 406, description = "`not_acceptable`: the Accept header names none of the three media types", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/cycles/{year}/exposure")]
+async fn exposure_report(
+    req: HttpRequest,
+    user: AuthUser,
+    year: web::Path<i32>,
+    _q: web::Query<ExposureQuery>,
+    pool: web::Data<Pool>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(EXPOSURE_READ)?;
+    let format = negotiate(&req)?;
+    let year = year.into_inner();
+    let default_cap = i64::from(config.exposure_cap);
+    let rows = db::run(&pool, move |c| {
+        cycles::get(c, year)?;
+        exposure::report(c, year)
+    })
+    .await?;
+    let items: Vec<ExposureRow> = rows
+        .into_iter()
+        .map(|r| {
+            let cap = r.exposure_cap.map_or(default_cap, i64::from);
+            ExposureRow {
+                remaining: (cap - r.shown).max(0),
+                cap,
+                company_id: r.company_id,
+                company_name: r.company_name,
+                active: r.active,
+                shown: r.shown,
+                read: r.read,
+                targeted: r.targeted,
+                exposure_cap: r.exposure_cap,
+                last_shown_at: r.last_shown_at.map(crate::api::utc),
+            }
+        })
+        .collect();
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(ExposureReport {
+            cycle_year: year,
+            ends_on: crate::domain::exposure::ends_on(year),
+            ended: !crate::domain::exposure::is_live(year, regency_today()),
+            default_cap,
+            generated_at: Utc::now(),
+            items,
+        }));
+    }
+    let headers = [
+        "company_id",
+        "company_name",
+        "active",
+        "shown",
+        "read",
+        "targeted",
+        "cap",
+        "exposure_cap",
+        "remaining",
+        "last_shown_at",
+    ];
+    let rows: Vec<Vec<Cell>> = items
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.company_id),
+                Cell::Text(r.company_name),
+                Cell::Text(r.active.to_string()),
+                Cell::Int(r.shown),
+                Cell::Int(r.read),
+                Cell::Int(r.targeted),
+                Cell::Int(r.cap),
+                r.exposure_cap
+                    .map(|c| Cell::Int(i64::from(c)))
+                    .unwrap_or(Cell::Empty),
+                Cell::Int(r.remaining),
+                r.last_shown_at
+                    .map(|t| Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+                    .unwrap_or(Cell::Empty),
+            ]
+        })
+        .collect();
+    table_response(format, &format!("exposure-{year}"), &headers, &rows, None)
 }

@@ -9,10 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::programs::{reach, settle};
-use super::{if_match, utc, with_etag, Paging};
+use super::{if_match, regency_today, utc, with_etag, Paging};
 use crate::auth::AuthUser;
 use crate::db::programs::{self as store, TargetRow};
-use crate::db::{self, Pool};
+use crate::db::{self, exposure, Pool};
+use crate::domain::exposure::first_live_cycle;
 use crate::domain::program::{targets_editable, ProgramStatus, TargetStatus};
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -157,14 +158,16 @@ async fn list_targets(
 }
 
 /// Add a target while the program is not yet agreed. A company adds households
-/// it was recommended (or already has); a household that is an active target of
-/// another program of the same type in the cycle is a 409 naming that program
-/// (`other_program_id`).
+/// it may read (shown by a recommendation in a live cycle, or already its
+/// target); a household that is an active target of another program of the
+/// same type in the cycle is a 409 `already_targeted`, naming that program
+/// (`other_program_id`, `other_program_title`) to government roles, and to a
+/// company only when the program is its own.
 ///
 /// **Roles:** company (own), opd (lead), bappeda, admin.
 #[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewTarget, params(("id" = String, Path)),
     responses((status = 201, body = Target, headers(("ETag" = String), ("Location" = String))),
-        (status = 409, description = "`already_targeted` (with `other_program_id`) or `targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`already_targeted` (with `other_program_id` and `other_program_title`, except for a company when the other program is not its own) or `targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/programs/{id}/targets")]
 async fn add_target(
     user: AuthUser,
@@ -182,15 +185,17 @@ async fn add_target(
     let row = db::tx(&pool, move |c| {
         let program = store::get(c, &id, &reach)?;
         editable(program.status()?)?;
-        if let Some(company) = company {
-            // A company names only households it may see.
-            if !store::company_household_ids(c, &company)?.contains(&b.household_id) {
+        if let Some(company) = &company {
+            // A company names only households it may read.
+            let live_from = first_live_cycle(regency_today());
+            if !exposure::may_read(c, company, &b.household_id, live_from)? {
                 return Err(ApiError::invalid_field("household_id", "no such household"));
             }
         }
         let row = store::add_target(
             c,
             &actor,
+            company.as_deref(),
             &program,
             &b.household_id,
             b.member_id.as_deref(),

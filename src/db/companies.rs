@@ -6,13 +6,8 @@ use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::schema::companies;
-use super::{check_version, now, regions, DbConnection};
+use super::{check_version, like_contains, lower, now, regions, DbConnection, LIKE_ESCAPE};
 use crate::error::ApiError;
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends, for case-insensitive search.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 #[derive(Debug, Clone, Queryable)]
 pub struct CompanyRow {
@@ -28,6 +23,8 @@ pub struct CompanyRow {
     /// JSON array of dotted region codes.
     pub working_area: String,
     pub active: bool,
+    /// Households recommendations may show it per cycle; `None`: the default.
+    pub exposure_cap: Option<i32>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -48,7 +45,7 @@ impl CompanyRow {
             "contact_email": self.contact_email, "contact_phone": self.contact_phone,
             "working_area": serde_json::from_str::<serde_json::Value>(&self.working_area)
                 .unwrap_or(serde_json::Value::Null),
-            "active": self.active,
+            "active": self.active, "exposure_cap": self.exposure_cap,
         })
     }
 }
@@ -66,6 +63,7 @@ pub struct NewCompany {
     pub contact_phone: Option<String>,
     pub working_area: Vec<String>,
     pub active: bool,
+    pub exposure_cap: Option<i32>,
 }
 
 /// Validated fields to change; `None` leaves a field as it is, `Some(None)`
@@ -82,6 +80,7 @@ pub struct CompanyChanges {
     pub contact_phone: Option<Option<String>>,
     pub working_area: Option<Vec<String>>,
     pub active: Option<bool>,
+    pub exposure_cap: Option<Option<i32>>,
 }
 
 /// Filters of the company list.
@@ -151,6 +150,7 @@ pub fn create(
             companies::contact_phone.eq(&new.contact_phone),
             companies::working_area.eq(&area),
             companies::active.eq(new.active),
+            companies::exposure_cap.eq(new.exposure_cap),
             companies::version.eq(1),
             companies::created_at.eq(t),
             companies::updated_at.eq(t),
@@ -183,19 +183,6 @@ pub fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
     Ok(n > 0)
 }
 
-/// Escapes `LIKE` wildcards in user text (`\` is the escape character).
-fn like_contains(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 pub fn list(
     conn: &mut DbConnection,
     f: &CompanyFilter,
@@ -214,7 +201,11 @@ pub fn list(
             q = q.filter(companies::active.eq(v));
         }
         if let Some(v) = &f.q {
-            q = q.filter(lower(companies::name).like(like_contains(v)).escape('\\'));
+            q = q.filter(
+                lower(companies::name)
+                    .like(like_contains(&v.to_lowercase()))
+                    .escape(LIKE_ESCAPE),
+            );
         }
         if let Some((first, rest)) = f.region_patterns.split_first() {
             let mut any: Box<
@@ -271,6 +262,7 @@ pub fn update(
             .unwrap_or(before.contact_phone.clone())),
         companies::working_area.eq(&area),
         companies::active.eq(changes.active.unwrap_or(before.active)),
+        companies::exposure_cap.eq(changes.exposure_cap.unwrap_or(before.exposure_cap)),
         companies::version.eq(before.version + 1),
         companies::updated_at.eq(now()),
     ))

@@ -6,15 +6,10 @@ use diesel::prelude::*;
 
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
-use super::{check_version, new_id, now, DbConnection};
+use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
 use crate::domain::household::{HouseholdRecord, MemberRecord};
 use crate::domain::nik::Sex;
 use crate::error::ApiError;
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 /// One row of `households`, in column order.
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
@@ -347,8 +342,14 @@ impl From<&MemberRecord> for MemberValues {
 pub enum Reach {
     /// Government roles: the whole registry.
     All,
-    /// A company: only households recommended or assigned to its programs.
-    Company(String),
+    /// A company: only households exposed to it (see `db::exposure`), and
+    /// its `q` is a name prefix only.
+    Company {
+        company_id: String,
+        /// The oldest cycle whose exposure is still live
+        /// (`domain::exposure::first_live_cycle`).
+        live_from: i32,
+    },
 }
 
 /// How to order a household list.
@@ -371,7 +372,8 @@ pub struct HouseholdFilter {
     pub desil_max: Option<i32>,
     pub extreme: Option<bool>,
     pub status: Option<String>,
-    /// Name prefix, exact NIK (head or member), P3KE, DTKS or KK id.
+    /// Name prefix, exact NIK (head or member), P3KE, DTKS or KK id; for a
+    /// company only the name prefix.
     pub q: Option<String>,
     pub updated_since: Option<NaiveDateTime>,
     /// Only families whose head NIK, or a member's NIK, appears in another family.
@@ -384,12 +386,6 @@ pub struct HouseholdFilter {
 }
 
 type BoxedHouseholds<'a> = h::BoxedQuery<'a, super::DbBackend>;
-
-/// Household ids a company may see: those recommended or assigned to its
-/// programs. Until a company has programs it sees none.
-fn company_visible(conn: &mut DbConnection, company_id: &str) -> Result<Vec<String>, ApiError> {
-    super::programs::company_household_ids(conn, company_id)
-}
 
 /// NIKs shared between families: head NIKs on more than one family, and
 /// member NIKs in more than one family.
@@ -417,12 +413,16 @@ fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, ApiError> {
 
 fn filtered<'a>(
     f: &'a HouseholdFilter,
-    visible: &'a Option<Vec<String>>,
+    reach: &'a Reach,
     duplicates: &'a Option<SharedNiks>,
 ) -> BoxedHouseholds<'a> {
     let mut q = h::table.into_boxed();
-    if let Some(ids) = visible {
-        q = q.filter(h::id.eq_any(ids.clone()));
+    if let Reach::Company {
+        company_id,
+        live_from,
+    } = reach
+    {
+        q = q.filter(exposure::readable_by(company_id, *live_from));
     }
     if let Some(code) = &f.region {
         let (lo, hi) = super::regions::within(code);
@@ -454,7 +454,14 @@ fn filtered<'a>(
     }
     if let Some(term) = &f.q {
         let term = term.trim().to_string();
-        if term.len() == 16 && term.chars().all(|c| c.is_ascii_digit()) {
+        let name_prefix = lower(h::head_name)
+            .like(like_prefix(&term.to_lowercase()))
+            .escape(LIKE_ESCAPE);
+        if matches!(reach, Reach::Company { .. }) {
+            // Companies never search by NIK, No. KK or ids (DESIGN §6.1): a
+            // masked NIK must not be confirmable by guessing.
+            q = q.filter(name_prefix);
+        } else if term.len() == 16 && term.chars().all(|c| c.is_ascii_digit()) {
             let member_households = m::table
                 .filter(m::nik.eq(term.clone()))
                 .select(m::household_id);
@@ -466,8 +473,7 @@ fn filtered<'a>(
             );
         } else {
             q = q.filter(
-                lower(h::head_name)
-                    .like(format!("{}%", term.to_lowercase()))
+                name_prefix
                     .or(h::p3ke_family_id.eq(term.clone()))
                     .or(h::dtks_id.eq(term.clone())),
             );
@@ -495,24 +501,17 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<HouseholdRow>, i64), ApiError> {
-    let visible = match reach {
-        Reach::All => None,
-        Reach::Company(c) => Some(company_visible(conn, c)?),
-    };
-    if matches!(&visible, Some(ids) if ids.is_empty()) {
-        return Ok((Vec::new(), 0));
-    }
     let duplicates = match f.duplicates {
         Some(true) => Some(shared_niks(conn)?),
         _ => None,
     };
-    let total = filtered(f, &visible, &duplicates)
+    let total = filtered(f, reach, &duplicates)
         .count()
         .get_result::<i64>(conn)?;
     // The page is chosen on ids first (sorting narrow index entries, which
     // `households_region` covers for the region filter), then only its rows
     // are read whole: sorting thousands of whole rows was the list's cost.
-    let page: Vec<String> = sorted(filtered(f, &visible, &duplicates).select(h::id), f.sort)
+    let page: Vec<String> = sorted(filtered(f, reach, &duplicates).select(h::id), f.sort)
         .offset(offset)
         .limit(limit)
         .load(conn)?;
@@ -546,8 +545,12 @@ fn sorted<'a, ST: 'a>(
 
 /// A household the caller may see; outside its reach it is "not found".
 pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, ApiError> {
-    if let Reach::Company(c) = reach {
-        if !company_visible(conn, c)?.iter().any(|v| v == id) {
+    if let Reach::Company {
+        company_id,
+        live_from,
+    } = reach
+    {
+        if !exposure::may_read(conn, company_id, id, *live_from)? {
             return Err(ApiError::not_found());
         }
     }
@@ -653,6 +656,27 @@ pub fn update(
         Some(&row.audit_value()),
     )?;
     Ok(row)
+}
+
+/// Records a company's search of the registry, hit or miss, so that probing
+/// (e.g. guessing names or identifiers) leaves a trail.
+pub fn audit_search(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    company_id: &str,
+    term: &str,
+    matches: Option<i64>,
+) -> Result<(), ApiError> {
+    let after = serde_json::json!({"q": term, "matches": matches, "refused": matches.is_none()});
+    audit::record(
+        conn,
+        actor,
+        "search",
+        "household_search",
+        company_id,
+        None,
+        Some(&after),
+    )
 }
 
 /// Records that a company read personal data of these households.

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod companies;
 pub mod cycles;
 pub mod exemption_letters;
+pub mod exposure;
 pub mod household_imports;
 pub mod households;
 pub mod idempotency;
@@ -26,6 +27,39 @@ pub mod schema;
 pub mod seed;
 pub mod users;
 pub mod verifications;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends, for case-insensitive search.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The escape character of every `LIKE` pattern built from user text: pass
+/// it to `.escape(LIKE_ESCAPE)` beside a pattern from [`like_prefix`] or
+/// [`like_contains`].
+pub const LIKE_ESCAPE: char = '\\';
+
+/// User text with `LIKE`'s wildcards (`%`, `_`) and the escape character
+/// itself escaped, so it matches only literally (`q=%` must not match all).
+pub fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A `LIKE` pattern: values starting with `text` (taken literally).
+pub fn like_prefix(text: &str) -> String {
+    format!("{}%", like_literal(text))
+}
+
+/// A `LIKE` pattern: values containing `text` (taken literally).
+pub fn like_contains(text: &str) -> String {
+    format!("%{}%", like_literal(text))
+}
 
 /// A connection to either backend; queries are written once against it.
 #[derive(diesel::MultiConnection)]

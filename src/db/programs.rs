@@ -9,10 +9,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor};
-use super::schema::{
-    households as h, members as m, program_recommendations as pr, program_targets as pt,
-    programs as p,
-};
+use super::schema::{households as h, members as m, program_targets as pt, programs as p};
 use super::{check_version, new_id, now, DbConnection};
 use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
 use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
@@ -329,7 +326,6 @@ pub fn delete(
 ) -> Result<(), ApiError> {
     check_version(expected, before.version)?;
     diesel::delete(pt::table.filter(pt::program_id.eq(&before.id))).execute(conn)?;
-    diesel::delete(pr::table.filter(pr::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(p::table.filter(p::id.eq(&before.id))).execute(conn)?;
     audit::record(
         conn,
@@ -444,12 +440,15 @@ pub fn target(
         .first::<TargetRow>(conn)?)
 }
 
-/// Adds a household as a target. A household already an active target of
-/// another program of the same type in the cycle is a 409 naming that program;
-/// the unique index makes this hold under concurrent requests too.
+/// Adds a household as a target, which exposes it to the program's company
+/// (`db::exposure`). A household already an active target of another program
+/// of the same type in the cycle is a 409 naming that program — to a company
+/// (`caller_company`) only when the program is its own; the unique index
+/// makes this hold under concurrent requests too.
 pub fn add_target(
     conn: &mut DbConnection,
     actor: &Actor,
+    caller_company: Option<&str>,
     program: &ProgramRow,
     household_id: &str,
     member_id: Option<&str>,
@@ -481,7 +480,7 @@ pub fn add_target(
         }
     }
     if let Some(other) = competing_target(conn, program, household_id)? {
-        return Err(double_targeting(other));
+        return Err(double_targeting(other, caller_company));
     }
     let t = now();
     let id = new_id();
@@ -512,7 +511,7 @@ pub fn add_target(
             // Lost a race against another request: say which program won.
             return Err(match ApiError::from(e) {
                 ApiError::Conflict { .. } => match competing_target(conn, program, household_id)? {
-                    Some(other) => double_targeting(other),
+                    Some(other) => double_targeting(other, caller_company),
                     None => ApiError::conflict(
                         "already_targeted",
                         "the household is already a target of this program",
@@ -532,6 +531,7 @@ pub fn add_target(
         None,
         Some(&row.audit_value()),
     )?;
+    super::exposure::record_targeted(conn, &program.company_id, program.cycle_year, household_id)?;
     Ok(row)
 }
 
@@ -541,7 +541,7 @@ fn competing_target(
     conn: &mut DbConnection,
     program: &ProgramRow,
     household_id: &str,
-) -> Result<Option<(String, String)>, ApiError> {
+) -> Result<Option<OtherProgram>, ApiError> {
     Ok(pt::table
         .inner_join(p::table)
         .filter(pt::household_id.eq(household_id))
@@ -551,12 +551,23 @@ fn competing_target(
                 .and(pt::cycle_year.eq(program.cycle_year))
                 .and(pt::program_type.eq(&program.program_type))),
         )
-        .select((p::id, p::title))
-        .first::<(String, String)>(conn)
+        .select((p::id, p::title, p::company_id))
+        .first::<OtherProgram>(conn)
         .optional()?)
 }
 
-fn double_targeting((id, title): (String, String)) -> ApiError {
+/// The id, title and company of the program already holding a household.
+type OtherProgram = (String, String, String);
+
+/// The 409 of double targeting. Another company's program is not named to a
+/// company: its id and title are that company's business (DESIGN §1).
+fn double_targeting((id, title, owner): OtherProgram, caller_company: Option<&str>) -> ApiError {
+    if caller_company.is_some_and(|c| c != owner) {
+        return ApiError::conflict(
+            "already_targeted",
+            "the household is already a target of another program of the same type in this cycle",
+        );
+    }
     ApiError::conflict_with(
         "already_targeted",
         format!("the household is already a target of program \"{title}\" ({id}) of the same type in this cycle"),
@@ -622,67 +633,6 @@ pub fn remove_target(
     Ok(())
 }
 
-/// Households a company may see: those assigned to or recommended for its programs.
-pub fn company_household_ids(
-    conn: &mut DbConnection,
-    company_id: &str,
-) -> Result<Vec<String>, ApiError> {
-    let programs: Vec<String> = p::table
-        .filter(p::company_id.eq(company_id))
-        .select(p::id)
-        .load(conn)?;
-    if programs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut ids: Vec<String> = pt::table
-        .filter(pt::program_id.eq_any(&programs))
-        .select(pt::household_id)
-        .load(conn)?;
-    ids.extend(
-        pr::table
-            .filter(pr::program_id.eq_any(&programs))
-            .select(pr::household_id)
-            .load::<String>(conn)?,
-    );
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
-/// Remembers which households were recommended to a program, so its company
-/// may read them from now on.
-pub fn record_recommendations(
-    conn: &mut DbConnection,
-    program_id: &str,
-    household_ids: &[String],
-) -> Result<(), ApiError> {
-    if household_ids.is_empty() {
-        return Ok(());
-    }
-    let t = now();
-    let rows: Vec<_> = household_ids
-        .iter()
-        .map(|hid| {
-            (
-                pr::program_id.eq(program_id),
-                pr::household_id.eq(hid),
-                pr::recommended_at.eq(t),
-            )
-        })
-        .collect();
-    // Insert-or-ignore is spelled differently by each backend.
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(pr::table)
-            .values(&rows)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(pr::table)
-            .values(&rows)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    Ok(())
-}
-
 /// The columns recommendations rank on.
 #[derive(Debug, Clone, Queryable)]
 pub struct CandidateRow {
@@ -698,7 +648,7 @@ pub struct CandidateRow {
     pub stunting_risk: Option<String>,
 }
 
-/// Active households in the regions, not already an active target of a
+/// Active households in the regions (none without regions), not already an active target of a
 /// program of the same type in the cycle (this one included): the extreme
 /// poor, or the others.
 pub fn candidates(
@@ -725,9 +675,12 @@ pub fn candidates(
     } else {
         q.filter(h::desil.ne(1).or(h::desil.is_null()))
     };
-    if let Some(cond) = in_regions(regions) {
-        q = q.filter(cond);
-    }
+    // No regions (a company without a working area) means no households,
+    // never the whole registry.
+    let Some(cond) = in_regions(regions) else {
+        return Ok(Vec::new());
+    };
+    q = q.filter(cond);
     Ok(q.select((
         h::id,
         h::desil,

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::regions;
-use super::DbConnection;
+use super::{like_contains, DbConnection, LIKE_ESCAPE};
 use crate::domain::region::{normalize_code, official_rows, RegionRow};
 use crate::error::ApiError;
 
@@ -78,7 +78,7 @@ pub fn list(
             q = q.filter(regions::parent_code.eq(v.clone()));
         }
         if let Some(v) = &f.q {
-            q = q.filter(regions::name.like(format!("%{v}%")));
+            q = q.filter(regions::name.like(like_contains(v)).escape(LIKE_ESCAPE));
         }
         q
     };

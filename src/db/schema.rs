@@ -182,6 +182,7 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         working_area -> Text,
         active -> Bool,
+        exposure_cap -> Nullable<Integer>,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -230,7 +231,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     household_imports,
     programs,
     program_targets,
-    program_recommendations,
+    exposures,
     companies,
     exemption_letters,
     verifications,
@@ -280,15 +281,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    program_recommendations (program_id, household_id) {
-        program_id -> Text,
+    /// Which households a company may read, per cycle (DESIGN §6.1).
+    exposures (company_id, cycle_year, household_id) {
+        company_id -> Text,
+        cycle_year -> Integer,
         household_id -> Text,
-        recommended_at -> Timestamp,
+        shown_at -> Nullable<Timestamp>,
+        targeted_at -> Nullable<Timestamp>,
+        read_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(program_targets -> programs (program_id));
-diesel::joinable!(program_recommendations -> programs (program_id));
+diesel::joinable!(exposures -> companies (company_id));
 
 diesel::table! {
     verifications (id) {

@@ -76,6 +76,7 @@ pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, ApiE
             contact_phone: Some("+62 541 000000".to_string()),
             working_area,
             active: true,
+            exposure_cap: None,
         },
     )?;
     Ok(true)

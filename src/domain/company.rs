@@ -135,9 +135,43 @@ pub fn working_area_patterns(code: &str) -> Vec<String> {
     out
 }
 
+/// The target regions that do not lie in the working area (DESIGN §6.1):
+/// a region lies in it when it is one of its codes or inside one (a desa of
+/// a working-area kecamatan); a kecamatan does not lie in one of its desa.
+/// Codes are current dotted codes.
+pub fn outside_working_area(targets: &[String], area: &[String]) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|t| {
+            !area.iter().any(|a| {
+                *t == a
+                    || t.strip_prefix(a.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_regions_lie_in_the_working_area_when_equal_or_inside() {
+        let area = vec!["64.02.06".to_string(), "64.02.07.2004".to_string()];
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(outside_working_area(&t(&["64.02.06", "64.02.06.1001"]), &area).is_empty());
+        assert!(outside_working_area(&t(&["64.02.07.2004"]), &area).is_empty());
+        assert_eq!(
+            outside_working_area(&t(&["64.02.07", "64.02.060", "64.02.08.1001"]), &area),
+            t(&["64.02.07", "64.02.060", "64.02.08.1001"])
+        );
+        assert_eq!(
+            outside_working_area(&t(&["64.02.06"]), &[]),
+            t(&["64.02.06"])
+        );
+    }
 
     #[test]
     fn a_nib_is_exactly_13_digits() {

@@ -116,3 +116,53 @@ pub struct MemberRecord {
     pub dukcapil_match: Option<bool>,
     pub flags: Vec<String>,
 }
+
+/// Longest name prefix a search takes.
+pub const MAX_NAME_PREFIX: usize = 100;
+
+/// Whether a search term can be the start of a person's name: letters
+/// (any script), spaces and the marks names carry (`'`, `.`, `-`, `,`), at
+/// least one letter, at most [`MAX_NAME_PREFIX`] characters. Digits and
+/// anything else are not: a company's `q` is a name prefix only, so it can
+/// never probe NIK, No. KK or ids (DESIGN §6.1).
+pub fn is_name_prefix(term: &str) -> bool {
+    let term = term.trim();
+    term.chars().count() <= MAX_NAME_PREFIX
+        && term.chars().any(char::is_alphabetic)
+        && term
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '.' | '-' | ','))
+}
+
+#[cfg(test)]
+mod name_prefix_tests {
+    use super::is_name_prefix;
+
+    #[test]
+    fn names_are_prefixes_and_identifiers_or_wildcards_are_not() {
+        for ok in [
+            "Siti",
+            "siti nur",
+            "Nur'aini",
+            "Muh. Rizki",
+            "Ni Luh-Ayu",
+            "Ébé",
+        ] {
+            assert!(is_name_prefix(ok), "{ok}");
+        }
+        for bad in [
+            "6402061203850003",
+            "P3KE-640206",
+            "Siti2",
+            "%",
+            "_",
+            "Si%",
+            "",
+            " ",
+            "..",
+        ] {
+            assert!(!is_name_prefix(bad), "{bad}");
+        }
+        assert!(!is_name_prefix(&"a".repeat(101)));
+    }
+}

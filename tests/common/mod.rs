@@ -508,3 +508,24 @@ impl TestApp {
         .await
     }
 }
+
+impl TestApp {
+    /// Adds `region` to the demo company's working area, so its programs may
+    /// target it (DESIGN §6.1: target regions lie in the working area).
+    pub async fn demo_company_works_in(&self, region: &str) {
+        let path = format!("/api/v1/companies/{}", seed::DEMO_COMPANY_ID);
+        let current = self.get(&path, Role::Bappeda).await;
+        let mut area: Vec<String> =
+            serde_json::from_value(current.body["working_area"].clone()).expect("working area");
+        area.push(region.to_string());
+        let resp = self
+            .patch(
+                &path,
+                Role::Bappeda,
+                serde_json::json!({"working_area": area}),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status, 200, "working area: {}", resp.body);
+    }
+}
