@@ -100,6 +100,8 @@ fn cors(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("x-exposure-cap"),
+            header::HeaderName::from_static("x-exposure-remaining"),
         ])
         .max_age(3600);
     for origin in origins {
