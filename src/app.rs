@@ -145,11 +145,17 @@ pub fn build(
 > {
     let cfg = &state.config;
     let body_limits = middleware::BodyLimits::new(cfg.body_limit)
-        .upload(Method::POST, "/api/v1/household-imports", cfg.import_limit)
+        .upload(
+            Method::POST,
+            "/api/v1/household-imports",
+            cfg.import_limit,
+            api::imports::IMPORT,
+        )
         .upload(
             Method::PUT,
             "/api/v1/exemption-letters/{id}/document",
             api::exemption_letters::MAX_DOCUMENT,
+            api::exemption_letters::UPLOAD,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())

@@ -475,6 +475,34 @@ async fn an_idempotent_post_buffers_no_more_than_its_routes_limit() {
     assert_eq!(r.status, 202, "{}", r.body);
 }
 
+#[actix_web::test]
+async fn a_caller_who_may_not_import_is_refused_before_the_file_is_held() {
+    let app = TestApp::spawn().await;
+    let file = common::demo_files(3, 1).families_csv;
+    for _ in 0..2 {
+        let r = app
+            .send(
+                app.req(
+                    Method::POST,
+                    "/api/v1/household-imports?format=p3ke",
+                    Role::Viewer,
+                )
+                .insert_header(("Idempotency-Key", "viewer-upload-1"))
+                .insert_header(("content-type", "text/csv"))
+                .set_payload(file.clone()),
+            )
+            .await;
+        assert_problem(&r, 403, "forbidden");
+        // Not held for the idempotency check, so nothing was stored to replay.
+        assert!(
+            r.header("idempotent-replayed").is_none(),
+            "{:?} {}",
+            r.headers,
+            r.body
+        );
+    }
+}
+
 // ----------------------------------------------------- exports and scopes
 
 #[actix_web::test]

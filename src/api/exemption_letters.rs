@@ -61,7 +61,7 @@ impl ToSchema for PdfFile {}
 /// Who may read letters (a company only its own).
 const READ: &[Role] = &[Role::Company, Role::Bappeda, Role::Bupati, Role::Admin];
 /// Who may upload the scanned letter (its own company, before the decision).
-const UPLOAD: &[Role] = &[Role::Company];
+pub const UPLOAD: &[Role] = &[Role::Company];
 
 /// The roles the flow table gives `actions`, for the one `require` line of a
 /// handler; the status check and the exact role check follow in

@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_import).service(get_import);
 }
 
-const IMPORT: &[Role] = &[Role::Admin, Role::Bappeda];
+/// Who may import (also who may send an import body: `app::build`).
+pub const IMPORT: &[Role] = &[Role::Admin, Role::Bappeda];
 
 /// The XLSX media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{authenticate, RequestId};
 use crate::db::{self, idempotency, Pool};
+use crate::domain::role::Role;
 use crate::error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -44,7 +45,16 @@ pub async fn request_id(
 /// than the route's limit, so a small route cannot be made to hold a file.
 pub struct BodyLimits {
     json: usize,
-    uploads: Vec<(Method, Vec<String>, usize)>,
+    uploads: Vec<Upload>,
+}
+
+/// An upload route: its method, path template, limit and the roles that may
+/// send to it (the same list its handler requires).
+struct Upload {
+    method: Method,
+    template: Vec<String>,
+    limit: usize,
+    roles: &'static [Role],
 }
 
 impl BodyLimits {
@@ -55,20 +65,42 @@ impl BodyLimits {
         }
     }
 
-    /// Declares an upload route (path template as in the contract) and its limit.
-    pub fn upload(mut self, method: Method, template: &str, limit: usize) -> BodyLimits {
-        let segments = template.split('/').map(str::to_string).collect();
-        self.uploads.push((method, segments, limit));
+    /// Declares an upload route (path template as in the contract), its
+    /// limit and the roles its handler lets in.
+    pub fn upload(
+        mut self,
+        method: Method,
+        template: &str,
+        limit: usize,
+        roles: &'static [Role],
+    ) -> BodyLimits {
+        self.uploads.push(Upload {
+            method,
+            template: template.split('/').map(str::to_string).collect(),
+            limit,
+            roles,
+        });
         self
+    }
+
+    fn upload_of(&self, method: &Method, path: &str) -> Option<&Upload> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.uploads
+            .iter()
+            .find(|u| u.method == method && template_matches(&u.template, &parts))
     }
 
     /// The limit of the route a request goes to.
     pub fn of(&self, method: &Method, path: &str) -> usize {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.uploads
-            .iter()
-            .find(|(m, template, _)| m == method && template_matches(template, &parts))
-            .map_or(self.json, |(_, _, limit)| *limit)
+        self.upload_of(method, path).map_or(self.json, |u| u.limit)
+    }
+
+    /// Whether a caller of `role` may send to this route at all: an upload
+    /// route's body is held only for the roles that may upload, so anyone
+    /// else is refused by the handler before a byte is read.
+    pub fn admits(&self, method: &Method, path: &str, role: Role) -> bool {
+        self.upload_of(method, path)
+            .is_none_or(|u| u.roles.contains(&role))
     }
 }
 
@@ -185,9 +217,13 @@ pub async fn idempotency(
     let Some(pool) = req.app_data::<web::Data<Pool>>().cloned() else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
-    let limit = req
-        .app_data::<web::Data<BodyLimits>>()
-        .map_or(usize::MAX, |l| l.of(req.method(), req.path()));
+    let Some(limits) = req.app_data::<web::Data<BodyLimits>>().cloned() else {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    };
+    if !limits.admits(req.method(), req.path(), user.role()) {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    let limit = limits.of(req.method(), req.path());
     let body = match buffer(&mut req, limit).await? {
         Ok(body) => body,
         Err(e) => return Ok(problem(req, e)),
@@ -343,4 +379,26 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRe
         }
     };
     err.error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_route_has_its_own_limit_and_holds_bodies_only_for_its_roles() {
+        let limits = BodyLimits::new(1024).upload(
+            Method::POST,
+            "/api/v1/household-imports",
+            1 << 20,
+            &[Role::Admin, Role::Bappeda],
+        );
+        let (post, path) = (Method::POST, "/api/v1/household-imports");
+        assert_eq!(limits.of(&post, path), 1 << 20);
+        assert_eq!(limits.of(&post, "/api/v1/cycles"), 1024);
+        assert_eq!(limits.of(&Method::PUT, path), 1024);
+        assert!(limits.admits(&post, path, Role::Bappeda));
+        assert!(!limits.admits(&post, path, Role::Viewer));
+        assert!(limits.admits(&post, "/api/v1/cycles", Role::Viewer));
+    }
 }
