@@ -275,9 +275,9 @@ pub fn demo_files(families: usize, seed: u64) -> DemoFiles {
     let regions =
         rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
             .unwrap();
-    let data = rbpk::demo_data::generate(families, seed, &regions);
+    let data = rbpk::demo::data::generate(families, seed, &regions);
     let dir = std::env::temp_dir().join(format!("rbpk-demo-{}", uuid::Uuid::new_v4()));
-    rbpk::demo_data::write_all(&data, &dir).unwrap();
+    rbpk::demo::data::write_all(&data, &dir).unwrap();
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
     let files = DemoFiles {
         families_csv: read("p3ke_keluarga.csv"),
