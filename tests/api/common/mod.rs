@@ -511,7 +511,7 @@ impl TestApp {
 
 impl TestApp {
     /// Adds `region` to the demo company's working area, so its programs may
-    /// target it (DESIGN §6.1: target regions lie in the working area).
+    /// target it (target regions lie in the working area).
     pub async fn demo_company_works_in(&self, region: &str) {
         let path = format!("/api/v1/companies/{}", seed::DEMO_COMPANY_ID);
         let current = self.get(&path, Role::Bappeda).await;
