@@ -78,7 +78,7 @@ pub struct Config {
     /// reads it again, milliseconds (`auth::accounts`).
     pub account_cache_ms: u64,
     /// Distinct households recommendations may show one company per cycle,
-    /// unless the company has its own `exposure_cap` (DESIGN §6.1).
+    /// unless the company has its own `exposure_cap` (docs/SECURITY.md).
     pub exposure_cap: u32,
 }
 

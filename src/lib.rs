@@ -7,7 +7,6 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
-pub mod demo_data;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -272,9 +272,9 @@ fn demo_data(families: usize, out: &std::path::Path, seed: u64) -> Result<(), St
     let regions =
         rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
             .map_err(|e| e.to_string())?;
-    let data = rbpk::demo_data::generate(families, seed, &regions);
+    let data = rbpk::demo::data::generate(families, seed, &regions);
     let paths =
-        rbpk::demo_data::write_all(&data, out).map_err(|e| format!("{}: {e}", out.display()))?;
+        rbpk::demo::data::write_all(&data, out).map_err(|e| format!("{}: {e}", out.display()))?;
     for p in paths {
         println!("{}", p.display());
     }

@@ -1,10 +1,21 @@
 //! Imports run one at a time per instance (issue 10, item 5): the others wait
 //! as `queued`, so imports never hold the whole connection pool and other
-//! requests keep being answered. A test binary of its own: the lane is per
-//! process, and no other test's import may share it here.
+//! requests keep being answered.
+//!
+//! A test binary of its own, beside `tests/api/`, on purpose: the lane
+//! (`import::job::Ticket::run_in_turn`) and the cap on pending imports
+//! (`MAX_PENDING`) belong to the process. In the api binary most modules
+//! (households, import safety, the authorization matrix, programs, reports…)
+//! upload files at the same time, so this test's three uploads could meet a
+//! full cap (429)
+//! and its 60 s would include their imports: it would fail for reasons that
+//! are not the lane's. Isolating it there would need every test that uploads
+//! a file to take a harness lock; a second binary keeps the whole process to
+//! this test alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "api/common/mod.rs"]
 mod common;
 
 use actix_web::http::Method;

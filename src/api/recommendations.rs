@@ -12,7 +12,8 @@ use super::programs::reach;
 use super::{bad_param, regency_today};
 use crate::auth::AuthUser;
 use crate::config::Config;
-use crate::db::programs as store;
+use crate::db::programs as programs_store;
+use crate::db::recommendations as store;
 use crate::db::{self, companies, exposure, households, Pool};
 use crate::domain::exposure::is_live;
 use crate::domain::program::ProgramType;
@@ -86,7 +87,7 @@ async fn recommendations(
     let reach = reach(&user);
     let default_cap = config.exposure_cap;
     let (items, cap) = db::read(&pool, user.reads_are_audited(), move |c| {
-        let program = store::get(c, &id, &reach)?;
+        let program = programs_store::get(c, &id, &reach)?;
         let company_caller = user.role() == Role::Company;
         if company_caller && !is_live(program.cycle_year, regency_today()) {
             return Err(ApiError::conflict(

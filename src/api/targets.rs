@@ -11,7 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::programs::{reach, settle};
 use super::{if_match, regency_today, utc, with_etag, Paging};
 use crate::auth::AuthUser;
-use crate::db::programs::{self as store, TargetRow};
+use crate::db::programs as programs_store;
+use crate::db::targets::{self as store, TargetRow};
 use crate::db::{self, exposure, Pool};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::program::{targets_editable, ProgramStatus, TargetStatus};
@@ -146,7 +147,7 @@ async fn list_targets(
     let id = id.into_inner();
     let reach = reach(&user);
     let (rows, total) = db::run(&pool, move |c| {
-        store::get(c, &id, &reach)?;
+        programs_store::get(c, &id, &reach)?;
         store::targets(c, &id, paging.offset(), paging.limit())
     })
     .await?;
@@ -183,7 +184,7 @@ async fn add_target(
     let actor = user.actor();
     let company = user.company_id().map(str::to_string);
     let row = db::tx(&pool, move |c| {
-        let program = store::get(c, &id, &reach)?;
+        let program = programs_store::get(c, &id, &reach)?;
         editable(program.status()?)?;
         if let Some(company) = &company {
             // A company names only households it may read.
@@ -201,7 +202,7 @@ async fn add_target(
             b.member_id.as_deref(),
             planned,
         )?;
-        let program = store::get(c, &id, &crate::db::programs::ProgramReach::All)?;
+        let program = programs_store::get(c, &id, &crate::db::programs::ProgramReach::All)?;
         settle(c, &actor, program)?;
         Ok(row)
     })
@@ -229,7 +230,7 @@ async fn get_target(
     let (id, target_id) = path.into_inner();
     let reach = reach(&user);
     let row = db::run(&pool, move |c| {
-        store::get(c, &id, &reach)?;
+        programs_store::get(c, &id, &reach)?;
         store::target(c, &id, &target_id)
     })
     .await?;
@@ -263,7 +264,7 @@ async fn update_target(
     let reach = reach(&user);
     let actor = user.actor();
     let row = db::tx(&pool, move |c| {
-        let program = store::get(c, &id, &reach)?;
+        let program = programs_store::get(c, &id, &reach)?;
         let status = program.status()?;
         let before = store::target(c, &id, &target_id)?;
         let mut planned = before.planned_value;
@@ -330,7 +331,7 @@ async fn remove_target(
     let reach = reach(&user);
     let actor = user.actor();
     db::tx(&pool, move |c| {
-        let program = store::get(c, &id, &reach)?;
+        let program = programs_store::get(c, &id, &reach)?;
         editable(program.status()?)?;
         let before = store::target(c, &id, &target_id)?;
         store::remove_target(c, &actor, &before, expected)?;

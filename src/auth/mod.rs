@@ -199,7 +199,8 @@ impl AuthUser {
     }
 
     /// Whether this caller's reads of personal data are masked and audited
-    /// (DESIGN §1: companies), so that a read by it also writes.
+    /// (a company's: docs/SECURITY.md, "What a company sees"), so that a read
+    /// by it also writes.
     pub fn reads_are_audited(&self) -> bool {
         self.role() == Role::Company
     }

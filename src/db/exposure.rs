@@ -1,4 +1,4 @@
-//! Exposure (DESIGN §6.1): which households each company may read, recorded
+//! Exposure (docs/SECURITY.md, "What a company sees"): which households each company may read, recorded
 //! per (company, cycle, household). A household becomes readable to a company
 //! when a recommendation shows it (counted against the company's cap for the
 //! cycle) or a program of the company targets it. It stays readable while its
@@ -225,7 +225,8 @@ fn ensure_rows(
         })
         .collect();
     // Insert-or-ignore is spelled differently by each backend, and a
-    // multi-row insert only compiles on the inner connections (STACK.md).
+    // multi-row insert only compiles on the inner connections (diesel's
+    // `MultiConnection` does not support it).
     match conn {
         DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(e::table)
             .values(&rows)

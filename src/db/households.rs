@@ -364,7 +364,7 @@ pub enum Sort {
     UpdatedAtDesc,
 }
 
-/// The filters of the household list (DESIGN §5).
+/// The filters of the household list (`GET /api/v1/households`).
 #[derive(Debug, Clone, Default)]
 pub struct HouseholdFilter {
     /// A dotted region code of any level; a kecamatan finds its desa.
@@ -458,7 +458,7 @@ fn filtered<'a>(
             .like(like_prefix(&term.to_lowercase()))
             .escape(LIKE_ESCAPE);
         if matches!(reach, Reach::Company { .. }) {
-            // Companies never search by NIK, No. KK or ids (DESIGN §6.1): a
+            // Companies never search by NIK, No. KK or ids (docs/SECURITY.md): a
             // masked NIK must not be confirmable by guessing.
             q = q.filter(name_prefix);
         } else if term.len() == 16 && term.chars().all(|c| c.is_ascii_digit()) {

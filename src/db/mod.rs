@@ -20,11 +20,13 @@ pub mod household_imports;
 pub mod households;
 pub mod idempotency;
 pub mod programs;
+pub mod recommendations;
 pub mod regions;
 pub mod registry_writer;
 pub mod reports;
 pub mod schema;
 pub mod seed;
+pub mod targets;
 pub mod users;
 pub mod verifications;
 
@@ -97,7 +99,7 @@ impl Backend {
 
 /// Opens connections of the backend the URL names. We do not use diesel's own
 /// manager: its multi-backend `establish` tries each backend in turn and hides
-/// the real error (STACK.md).
+/// the real error.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,

@@ -58,7 +58,7 @@ struct NewMember {
 }
 
 /// Multi-row inserts are not available through the multi-backend connection
-/// (STACK.md), so they go to the inner connection of each backend.
+/// (diesel's `MultiConnection`), so they go to the inner connection of each backend.
 fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);

@@ -1,5 +1,6 @@
 //! Diesel table definitions, written by hand to match both migration folders.
-//! Only column types both backends share are used (see STACK.md).
+//! Only column types both backends share are used (no enums, arrays, JSON or
+//! time zones), so one schema serves SQLite and PostgreSQL.
 
 diesel::table! {
     users (id) {
@@ -281,7 +282,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Which households a company may read, per cycle (DESIGN §6.1).
+    /// Which households a company may read, per cycle (`db::exposure`).
     exposures (company_id, cycle_year, household_id) {
         company_id -> Text,
         cycle_year -> Integer,

@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor};
-use super::programs::{ProgramReach, TargetRow};
+use super::programs::ProgramReach;
 use super::schema::{households as h, program_targets as pt, programs as p, verifications as v};
+use super::targets::TargetRow;
 use super::{new_id, now, DbConnection};
 use crate::domain::program::{TargetStatus, VerificationResult};
 use crate::error::ApiError;
@@ -159,7 +160,7 @@ pub fn record(
     )?;
     let target = if supersedes {
         let status = TargetStatus::from(visit.result);
-        super::programs::update_target(
+        super::targets::update_target(
             conn,
             actor,
             target,

@@ -1,4 +1,4 @@
-//! Rules of company records (DESIGN §2 "Companies"): the NIB, the legal form,
+//! Rules of company records: the NIB, the legal form,
 //! contact details, and how a working area matches a region.
 //!
 //! The sector is [`crate::domain::compliance::Sector`]: it decides the TJSP
@@ -135,7 +135,7 @@ pub fn working_area_patterns(code: &str) -> Vec<String> {
     out
 }
 
-/// The target regions that do not lie in the working area (DESIGN §6.1):
+/// The target regions that do not lie in the working area (docs/SECURITY.md):
 /// a region lies in it when it is one of its codes or inside one (a desa of
 /// a working-area kecamatan); a kecamatan does not lie in one of its desa.
 /// Codes are current dotted codes.

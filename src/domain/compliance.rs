@@ -1,5 +1,4 @@
-//! TJSP compliance per cycle (DESIGN §2 "Compliance") and the exemption
-//! letter lifecycle (DESIGN §2 "Exemption letters").
+//! TJSP compliance per cycle and the exemption letter lifecycle.
 //!
 //! Every active plantation and mining company must have at least one agreed
 //! program or an accepted exemption letter by the agreement deadline.
@@ -108,7 +107,7 @@ pub fn count_agreed(statuses: impl IntoIterator<Item = ProgramStatus>) -> u32 {
 /// `Accepted` if any was accepted, else the latest. The deadline day itself
 /// still counts as `pending`: agreements may be signed on it. A letter that
 /// is still awaiting review or decision after the deadline does not hold the
-/// state at `pending`; the rule is as DESIGN states it.
+/// state at `pending`.
 pub fn state(
     agreed_programs: u32,
     exemption: Option<ExemptionStatus>,

@@ -1,4 +1,4 @@
-//! The calendar of one planning cycle (DESIGN §2 "Cycles") and the windows
+//! The calendar of one planning cycle and the windows
 //! in it during which program actions are allowed.
 //!
 //! All dates are calendar days in the regency's local time (WITA); the

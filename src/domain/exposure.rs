@@ -1,4 +1,4 @@
-//! Exposure rules (DESIGN §6.1): how long a household shown to a company
+//! Exposure rules (docs/SECURITY.md, "What a company sees"): how long a household shown to a company
 //! stays readable to it, and how many new households a page of
 //! recommendations may show under the company's cap. No SQL here; the
 //! records live in `db::exposure`.

@@ -124,7 +124,7 @@ pub const MAX_NAME_PREFIX: usize = 100;
 /// (any script), spaces and the marks names carry (`'`, `.`, `-`, `,`), at
 /// least one letter, at most [`MAX_NAME_PREFIX`] characters. Digits and
 /// anything else are not: a company's `q` is a name prefix only, so it can
-/// never probe NIK, No. KK or ids (DESIGN §6.1).
+/// never probe NIK, No. KK or ids (docs/SECURITY.md, "No NIK oracle").
 pub fn is_name_prefix(term: &str) -> bool {
     let term = term.trim();
     term.chars().count() <= MAX_NAME_PREFIX

@@ -1,4 +1,4 @@
-//! The program lifecycle (DESIGN §2 "Programs"): its enumerations, the one
+//! The program lifecycle (docs/program-lifecycle.md): its enumerations, the one
 //! transition table, and the function that decides whether a caller may move
 //! a program from one status to another today.
 //!
@@ -8,7 +8,7 @@
 //!
 //! What this module does *not* check, because it needs the database: that a
 //! `company` caller owns the program and an `opd` caller is its lead agency
-//! (the API answers 404 for both, DESIGN §1), and whether the admin's
+//! (the API answers 404 for both, as for a missing program), and whether the admin's
 //! override reason was given and audited.
 
 use chrono::NaiveDate;
@@ -185,7 +185,7 @@ wire_enum! {
 
 impl VerificationResult {
     /// `moved` and `deceased` flag the household for a data update; they
-    /// never delete it (DESIGN §2 "Verifications").
+    /// never delete it.
     pub const fn flags_household_update(self) -> bool {
         matches!(
             self,

@@ -1,4 +1,4 @@
-//! Recommendation ranking (DESIGN §2 "Recommendations"): which households a
+//! Recommendation ranking: which households a
 //! program should take, best first, each with the reasons it was chosen.
 //!
 //! The database has already narrowed the candidates (target regions, active,

@@ -2,7 +2,7 @@
 //! the kabupaten, its kecamatan and their desa/kelurahan. The list ships with
 //! the binary; old (2019) codes and names map to the current ones.
 
-/// The official list, as copied from `shared/` into `data/`.
+/// The official list (Kepmendagri 300.2.2-2138/2025), kept in `data/`.
 pub const KUKAR_REGIONS_CSV: &str = include_str!("../../data/kukar_wilayah_kepmendagri_2025.csv");
 
 pub use crate::domain::region_lookup::RegionRow;

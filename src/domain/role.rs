@@ -1,4 +1,4 @@
-//! Caller roles (DESIGN §1) and the one helper that every closed set of wire
+//! Caller roles (docs/SECURITY.md, "What each role may reach") and the one helper that every closed set of wire
 //! strings in `domain` is built with.
 //!
 //! The helper lives here because `role` is the module every other domain
@@ -107,7 +107,7 @@ wire_enum! {
 
 impl Role {
     /// Government roles, which may see full personal data (NIK, No. KK
-    /// unmasked). `viewer` is a government *system* too, but DESIGN §1 gives it
+    /// unmasked). `viewer` is a government *system* too, but it is given
     /// aggregates only, so it is not included; `company` sees masked data.
     pub const fn is_government(self) -> bool {
         match self {

@@ -293,7 +293,7 @@ fn member_from_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo_data::{self, reference_date};
+    use crate::demo::data::{self as demo_data, reference_date};
     use crate::domain::region_lookup::tests::kukar;
 
     const HEADER: &str = "iddtks,provinsi,kabupaten_kota,kecamatan,desa_kelurahan,alamat,dusun,rt,rw,nomor_kk,nomor_nik,nama,tanggal_lahir,tempat_lahir,jenis_kelamin,nama_ibu_kandung,hubungan_keluarga\n";

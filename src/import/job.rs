@@ -22,7 +22,7 @@ const FAMILY_BATCH: usize = 1000;
 /// Members per transaction (19 columns × 2000).
 const MEMBER_BATCH: usize = 2000;
 
-/// The two file formats (DESIGN §5, Enumerations).
+/// The two file formats, as the `format` query parameter names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     P3ke,

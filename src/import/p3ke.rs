@@ -719,7 +719,7 @@ fn member_from_row(cols: &Cols, row: &[String], today: NaiveDate) -> Result<Memb
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo_data::{self, reference_date};
+    use crate::demo::data::{self as demo_data, reference_date};
     use crate::domain::region_lookup::tests::kukar;
 
     fn today() -> NaiveDate {

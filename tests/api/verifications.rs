@@ -5,7 +5,7 @@
 // Helpers panic on a broken setup: that is a test failure, as in the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, day, TestApp};
 use rbpk::domain::role::Role;

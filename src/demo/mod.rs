@@ -1,6 +1,9 @@
 //! Demo data for the embedded default: when a database has just got its demo
 //! accounts, it also gets synthetic families, imported through the same code
-//! as a real P3KE upload, so every endpoint has something to show.
+//! as a real P3KE upload, so every endpoint has something to show. The
+//! synthetic registry itself (`data`) also serves `rbpk demo-data` and the tests.
+
+pub mod data;
 
 use crate::db::audit::Actor;
 use crate::db::{household_imports, DbConnection};
@@ -17,12 +20,12 @@ pub const DEMO_FAMILIES: usize = 2000;
 pub fn seed_registry(conn: &mut DbConnection, families: usize) -> Result<(i32, i32), ApiError> {
     let regions =
         RegionTable::from_csv(KUKAR_REGIONS_CSV).map_err(|e| ApiError::internal(e.to_string()))?;
-    let data = crate::demo_data::generate(families, 2026, &regions);
+    let data = data::generate(families, 2026, &regions);
     let dir = std::env::temp_dir().join(format!("rbpk-demo-{}", crate::db::new_id()));
     let fam = dir.join("p3ke_keluarga.csv");
     let ind = dir.join("p3ke_individu.csv");
     let written = std::fs::create_dir_all(&dir)
-        .and_then(|_| crate::demo_data::write_p3ke_csv(&data, &fam, &ind))
+        .and_then(|_| data::write_p3ke_csv(&data, &fam, &ind))
         .and_then(|_| Ok((std::fs::read(&fam)?, std::fs::read(&ind)?)));
     let _ = std::fs::remove_dir_all(&dir);
     let (fam, ind) = written.map_err(|e| ApiError::internal(format!("demo data: {e}")))?;

@@ -1,4 +1,4 @@
-//! Exposure (DESIGN §6.1, issue 10 items 3, 4 and part of 9): what a company
+//! Exposure (docs/SECURITY.md, issue 10 items 3, 4 and part of 9): what a company
 //! may see of the registry, for how long, and how it may search it.
 //! Target regions stay inside the working area, recommendations stop at the
 //! company's cap, ended cycles close what they showed, a company's `q` is a
@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

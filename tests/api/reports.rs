@@ -4,7 +4,7 @@
 // Helpers panic on a broken setup: that is a test failure, as in the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use actix_web::http::Method;
 use common::{assert_problem, TestApp, XLSX};

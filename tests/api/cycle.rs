@@ -8,7 +8,7 @@
 // Helpers panic on a broken setup: that is a test failure, as in the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;

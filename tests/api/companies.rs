@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, TestApp};
 use rbpk::db::seed::DEMO_COMPANY_ID;

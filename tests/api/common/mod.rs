@@ -275,9 +275,9 @@ pub fn demo_files(families: usize, seed: u64) -> DemoFiles {
     let regions =
         rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
             .unwrap();
-    let data = rbpk::demo_data::generate(families, seed, &regions);
+    let data = rbpk::demo::data::generate(families, seed, &regions);
     let dir = std::env::temp_dir().join(format!("rbpk-demo-{}", uuid::Uuid::new_v4()));
-    rbpk::demo_data::write_all(&data, &dir).unwrap();
+    rbpk::demo::data::write_all(&data, &dir).unwrap();
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
     let files = DemoFiles {
         families_csv: read("p3ke_keluarga.csv"),
@@ -511,7 +511,7 @@ impl TestApp {
 
 impl TestApp {
     /// Adds `region` to the demo company's working area, so its programs may
-    /// target it (DESIGN §6.1: target regions lie in the working area).
+    /// target it (target regions lie in the working area).
     pub async fn demo_company_works_in(&self, region: &str) {
         let path = format!("/api/v1/companies/{}", seed::DEMO_COMPANY_ID);
         let current = self.get(&path, Role::Bappeda).await;

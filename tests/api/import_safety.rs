@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "support/hostile_files.rs"]
-mod hostile_files;
+use crate::common;
+use crate::hostile_files as hostile;
 
 use actix_web::http::Method;
 use common::{assert_problem, demo_files, Resp, TestApp, XLSX};
-use hostile_files as hostile;
 use rbpk::domain::role::Role;
 
 /// Posts a file for import and returns the upload's answer.

@@ -1,0 +1,146 @@
+//! What recommendations rank: a program's candidate households and their
+//! members' needs. The ranking itself is `domain::ranking`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::programs::ProgramRow;
+use super::schema::{households as h, members as m, program_targets as pt};
+use super::DbConnection;
+use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
+use crate::error::ApiError;
+
+/// The columns recommendations rank on.
+#[derive(Debug, Clone, Queryable)]
+pub struct CandidateRow {
+    pub id: String,
+    pub desil: Option<i32>,
+    pub percentile: Option<i32>,
+    pub roof_quality: Option<String>,
+    pub wall_quality: Option<String>,
+    pub floor_quality: Option<String>,
+    pub toilet_facility: Option<String>,
+    pub drinking_water: Option<String>,
+    pub lighting_source: Option<String>,
+    pub stunting_risk: Option<String>,
+}
+
+/// Active households in the regions (none without regions), not already an active target of a
+/// program of the same type in the cycle (this one included): the extreme
+/// poor, or the others.
+pub fn candidates(
+    conn: &mut DbConnection,
+    program: &ProgramRow,
+    regions: &[String],
+    extreme_poor: bool,
+) -> Result<Vec<CandidateRow>, ApiError> {
+    let taken = pt::table
+        .filter(pt::cycle_year.eq(program.cycle_year))
+        .filter(pt::program_type.eq(program.program_type.clone()))
+        .filter(
+            pt::active
+                .eq(true)
+                .or(pt::program_id.eq(program.id.clone())),
+        )
+        .select(pt::household_id);
+    let mut q = h::table
+        .filter(h::status.eq("active"))
+        .filter(h::id.ne_all(taken))
+        .into_boxed();
+    q = if extreme_poor {
+        q.filter(h::desil.eq(1))
+    } else {
+        q.filter(h::desil.ne(1).or(h::desil.is_null()))
+    };
+    // No regions (a company without a working area) means no households,
+    // never the whole registry.
+    let Some(cond) = in_regions(regions) else {
+        return Ok(Vec::new());
+    };
+    q = q.filter(cond);
+    Ok(q.select((
+        h::id,
+        h::desil,
+        h::percentile,
+        h::roof_quality,
+        h::wall_quality,
+        h::floor_quality,
+        h::toilet_facility,
+        h::drinking_water,
+        h::lighting_source,
+        h::stunting_risk,
+    ))
+    .load::<CandidateRow>(conn)?)
+}
+
+/// The condition "the household lies in one of the regions".
+fn in_regions(regions: &[String]) -> Option<RegionCondition> {
+    let in_region = |code: &String| {
+        let (lo, hi) = super::regions::within(code);
+        h::region_code.ge(lo).and(h::region_code.lt(hi))
+    };
+    let (first, rest) = regions.split_first()?;
+    let mut cond: RegionCondition = Box::new(in_region(first));
+    for r in rest {
+        cond = Box::new(cond.or(in_region(r)));
+    }
+    Some(cond)
+}
+
+/// "The household lies in one of these regions".
+type RegionCondition =
+    Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Per household of `households`: members, school-age members not in
+/// school, working-age members without work — for the types whose need lies
+/// with members. The database counts them from the covering index
+/// `members_household` alone; the age rules arrive as birth-date ranges
+/// (`domain::ranking::born_within`).
+pub fn member_needs(
+    conn: &mut DbConnection,
+    households: &[String],
+    today: NaiveDate,
+) -> Result<HashMap<String, (u32, u32, u32)>, ApiError> {
+    use diesel::dsl::{case_when, count, count_star};
+    use diesel::sql_types::Integer;
+    /// Ids per query: under both backends' bound-parameter limits.
+    const CHUNK: usize = 10_000;
+    let (school_after, school_until) = born_within(today, &SCHOOL_AGE);
+    let (work_after, work_until) = born_within(today, &WORKING_AGE);
+    let mut out = HashMap::new();
+    for ids in households.chunks(CHUNK) {
+        let out_of_school = case_when(
+            m::birth_date
+                .gt(school_after)
+                .and(m::birth_date.le(school_until))
+                .and(m::education.is_null().or(m::education.ne_all(IN_SCHOOL))),
+            1.into_sql::<Integer>(),
+        );
+        let without_work = case_when(
+            m::birth_date
+                .gt(work_after)
+                .and(m::birth_date.le(work_until))
+                .and(m::occupation.eq(WITHOUT_WORK)),
+            1.into_sql::<Integer>(),
+        );
+        let rows = m::table
+            .filter(m::household_id.eq_any(ids))
+            .group_by(m::household_id)
+            .select((
+                m::household_id,
+                count_star(),
+                count(out_of_school),
+                count(without_work),
+            ))
+            .load::<(String, i64, i64, i64)>(conn)?;
+        let small = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        out.extend(
+            rows.into_iter().map(|(id, members, school, work)| {
+                (id, (small(members), small(school), small(work)))
+            }),
+        );
+    }
+    Ok(out)
+}

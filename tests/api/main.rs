@@ -1,0 +1,23 @@
+//! The API test suite as one binary: each module was a test file of its own,
+//! and each linked the whole crate; now they share one link.
+//! `tests/import_queue.rs` stays a binary of its own (see its first lines).
+//! Run one module with `cargo test --test api <module>::`, e.g. the contract
+//! drift check with `cargo test --test api contract::`.
+
+mod common;
+#[path = "support/hostile_files.rs"]
+mod hostile_files;
+
+mod authorization;
+mod companies;
+mod contract;
+mod cycle;
+mod exemption_letters;
+mod exposure;
+mod foundation;
+mod households;
+mod import_safety;
+mod programs;
+mod reports;
+mod security;
+mod verifications;
