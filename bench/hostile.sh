@@ -77,7 +77,7 @@ CT = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/packa
 RELS = '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 WB = '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="KEPALA-KELUARGA" sheetId="1" r:id="rId1"/></sheets></workbook>'
 WBRELS = '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
-HEAD = ["ID Keluarga P3KE", "Kode Kemdagri", "Nama Kepala Keluarga", "Desil Kesejahteraan"]
+HEAD = ["ID Keluarga P3KE", "Kode Kemdagri", "Nama Kepala Keluarga", "Desil Kesejahteraan", "NIK Kepala Keluarga"]
 def book(name, sheet_rows, sst):
     with zipfile.ZipFile(f"{out}/{name}.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CT); z.writestr("_rels/.rels", RELS)
