@@ -149,13 +149,13 @@ pub fn build(
             Method::POST,
             "/api/v1/household-imports",
             cfg.import_limit,
-            api::imports::IMPORT,
+            api::access::CREATE_IMPORT,
         )
         .upload(
             Method::PUT,
             "/api/v1/exemption-letters/{id}/document",
             api::exemption_letters::MAX_DOCUMENT,
-            api::exemption_letters::UPLOAD,
+            api::access::PUT_DOCUMENT,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())

@@ -1,14 +1,17 @@
 //! The published contract: the OpenAPI document's frame (info, security,
-//! tags) and the error responses every operation shares. The paths themselves
-//! come from the route registrations in `app.rs`, so a route cannot exist
-//! undocumented.
+//! tags), each operation's security and `**Roles:**` line (from its
+//! declaration in `api::access`) and the error responses every operation
+//! shares. The paths themselves come from the route registrations in
+//! `app.rs`, so a route cannot exist undocumented.
 
 use serde_json::json;
 use utoipa::openapi::path::{HttpMethod, Operation};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
+use crate::api::access;
+use crate::auth::{Access, Callers};
 use crate::error::{Problem, PROBLEM_TYPE_BASE};
 
 #[derive(utoipa::OpenApi)]
@@ -158,13 +161,35 @@ fn shared_response(status: &str, description: &str, code: &str) -> utoipa::opena
         .build()
 }
 
+/// Writes an operation's declaration into it: the security requirement
+/// (`bearer` with the roles as scopes; none when public) and the
+/// `**Roles:**` line that opens its description, before the prose about
+/// which records each role reaches.
+fn declare(op: &mut Operation, access: &Access) {
+    op.security = Some(if access.needs_token() {
+        vec![SecurityRequirement::new(
+            "bearer",
+            access.roles().iter().map(|r| r.as_str()),
+        )]
+    } else {
+        Vec::new()
+    });
+    let line = access.roles_line();
+    op.description = Some(match op.description.take() {
+        Some(prose) if !prose.trim().is_empty() => format!("{line}\n\n{prose}"),
+        _ => line,
+    });
+}
+
 /// Which shared errors an operation can answer, from its shape.
-fn statuses_for(path: &str, method: &HttpMethod, op: &Operation) -> Vec<&'static str> {
+fn statuses_for(
+    path: &str,
+    method: &HttpMethod,
+    op: &Operation,
+    access: Option<&Access>,
+) -> Vec<&'static str> {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-    let any_role = op
-        .description
-        .as_deref()
-        .is_some_and(|d| d.contains("any authenticated caller"));
+    let any_role = access.is_some_and(|a| a.callers == Callers::Authenticated);
     let has_body = op.request_body.is_some();
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut out = Vec::new();
@@ -203,8 +228,10 @@ fn statuses_for(path: &str, method: &HttpMethod, op: &Operation) -> Vec<&'static
     out
 }
 
-/// Adds the shared error responses to every operation that can answer them,
-/// keeping any an operation documents itself.
+/// Writes each operation's declaration (security scopes, `**Roles:**` line)
+/// and adds the shared error responses to every operation that can answer
+/// them, keeping any an operation documents itself. An operation without a
+/// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
     for (_, name, description, code) in SHARED {
@@ -228,7 +255,11 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         ];
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
-            for status in statuses_for(path, &method, op) {
+            let access = op.operation_id.as_deref().and_then(access::of);
+            if let Some(access) = access {
+                declare(op, access);
+            }
+            for status in statuses_for(path, &method, op, access) {
                 if let Some((_, name, _, _)) = SHARED.iter().find(|s| s.0 == status) {
                     op.responses
                         .responses

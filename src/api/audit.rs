@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{parse_instant, utc, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::audit::{self as store, AuditFilter, AuditRow};
 use crate::db::{self, Pool};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -74,9 +74,7 @@ pub struct AuditQuery {
 
 /// The audit trail, newest first: every change with old and new values, and
 /// every read of personal data by a company.
-///
-/// **Roles:** admin, bappeda.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(tag = "audit", params(AuditQuery),
     responses((status = 200, body = super::Page<AuditEvent>)))]
 #[get("/audit-events")]
 async fn list_audit_events(
@@ -85,7 +83,7 @@ async fn list_audit_events(
     q: web::Query<AuditQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin, Role::Bappeda])?;
+    user.require(access::LIST_AUDIT_EVENTS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let filter = AuditFilter {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::access;
 use crate::auth::accounts::AccountCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{password, AuthUser, Authenticator, Claims};
@@ -36,14 +37,14 @@ pub struct TokenResponse {
 
 /// Exchange a username and password for a bearer token.
 ///
-/// **Roles:** public. After a few failed attempts at one username from one
-/// client, that client waits before its next attempt, longer after each
-/// failure; one client also has a ceiling of failures over all usernames
-/// (429 with `Retry-After`). Failures from one client never delay another.
-/// The client is the connecting address, or the one a proxy listed in
-/// `RBPK_TRUSTED_PROXIES` names in `X-Forwarded-For`. A disabled account gets
-/// no token. The token names the account's current token version: changing
-/// the password, role, binding or active flag ends it (401 `stale_token`).
+/// After a few failed attempts at one username from one client, that client waits
+/// before its next attempt, longer after each failure; one client also has a
+/// ceiling of failures over all usernames (429 with `Retry-After`). Failures from
+/// one client never delay another. The client is the connecting address, or the
+/// one a proxy listed in `RBPK_TRUSTED_PROXIES` names in `X-Forwarded-For`. A
+/// disabled account gets no token. The token names the account's current token
+/// version: changing the password, role, binding or active flag ends it (401
+/// `stale_token`).
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -134,10 +135,9 @@ fn dummy_hash() -> String {
 }
 
 /// The caller's token claims.
-///
-/// **Roles:** any authenticated caller.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = Claims)))]
+#[utoipa::path(tag = "auth", responses((status = 200, body = Claims)))]
 #[get("/auth/me")]
-async fn me(user: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(user.claims)
+async fn me(user: AuthUser) -> Result<HttpResponse, ApiError> {
+    user.require(access::ME)?;
+    Ok(HttpResponse::Ok().json(user.claims))
 }

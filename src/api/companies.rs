@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, if_match, utc, with_etag, Page, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::companies::{self as store, CompanyChanges, CompanyFilter, CompanyRow, NewCompany};
 use crate::db::{self, regions, Pool};
@@ -25,11 +26,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_company)
         .service(update_company);
 }
-
-/// Who may create companies and change every field.
-const MANAGE: &[Role] = &[Role::Bappeda, Role::Admin];
-/// Who may change a company: managers, and a company its own contacts.
-const EDIT: &[Role] = &[Role::Bappeda, Role::Admin, Role::Company];
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "00000000-0000-4000-8000-000000000001", "name": "PT Mitra Sawit Lestari (demo)",
@@ -267,9 +263,9 @@ fn check_reach(user: &AuthUser, id: &str) -> Result<(), ApiError> {
 
 /// List companies, by name.
 ///
-/// **Roles:** any authenticated caller; a `company` caller gets only its own
-/// company, a `viewer` gets no contact person.
-#[utoipa::path(tag = "companies", security(("bearer" = [])), params(CompanyQuery),
+/// A `company` caller gets only its own company, a `viewer` gets no contact
+/// person.
+#[utoipa::path(tag = "companies", params(CompanyQuery),
     responses((status = 200, body = Page<Company>)))]
 #[get("/companies")]
 async fn list_companies(
@@ -278,6 +274,7 @@ async fn list_companies(
     q: web::Query<CompanyQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::LIST_COMPANIES)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let role = user.role();
     let q = q.into_inner();
@@ -316,9 +313,9 @@ async fn list_companies(
 
 /// Register a company.
 ///
-/// **Roles:** bappeda, admin. The NIB must be free (409 `nib_taken`); every
-/// working-area code must be a kecamatan or desa/kelurahan of Kukar (422).
-#[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = NewCompanyBody,
+/// The NIB must be free (409 `nib_taken`); every working-area code must be a
+/// kecamatan or desa/kelurahan of Kukar (422).
+#[utoipa::path(tag = "companies", request_body = NewCompanyBody,
     responses((status = 201, body = Company, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`nib_taken`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/companies")]
@@ -327,7 +324,7 @@ async fn create_company(
     body: web::Json<NewCompanyBody>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::CREATE_COMPANY)?;
     let b = body.into_inner();
     let mut errors = Vec::new();
     let name = check_name(&b.name, &mut errors);
@@ -372,10 +369,9 @@ async fn create_company(
 
 /// Read a company.
 ///
-/// **Roles:** any authenticated caller; a `company` caller only its own
-/// (another company's id is a 404, like a missing one), a `viewer` gets no
-/// contact person.
-#[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = String, Path)),
+/// A `company` caller reads only its own (another company's id is a 404, like a
+/// missing one), a `viewer` gets no contact person.
+#[utoipa::path(tag = "companies", params(("id" = String, Path)),
     responses((status = 200, body = Company, headers(("ETag" = String)))))]
 #[get("/companies/{id}")]
 async fn get_company(
@@ -383,6 +379,7 @@ async fn get_company(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::GET_COMPANY)?;
     let id = id.into_inner();
     check_reach(&user, &id)?;
     let row = db::run(&pool, move |c| store::get(c, &id)).await?;
@@ -397,10 +394,10 @@ async fn get_company(
 /// person (`contact_name`, `contact_email`, `contact_phone`); any other field
 /// from it is a 403.
 ///
-/// **Roles:** bappeda, admin (every field, `exposure_cap` included); company
-/// (own contacts). Send
-/// `If-Match` with the `ETag` you read; a stale one is a 412.
-#[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = CompanyPatch,
+/// Bappeda and admin may change every field, `exposure_cap` included; a company
+/// only its own contacts. Send `If-Match` with the `ETag` you read; a stale one
+/// is a 412.
+#[utoipa::path(tag = "companies", request_body = CompanyPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Company, headers(("ETag" = String))),
         (status = 409, description = "`nib_taken`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -412,7 +409,7 @@ async fn update_company(
     body: web::Json<CompanyPatch>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(EDIT)?;
+    user.require(access::UPDATE_COMPANY)?;
     let id = id.into_inner();
     check_reach(&user, &id)?;
     let p = body.into_inner();

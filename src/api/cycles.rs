@@ -7,11 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{if_match, utc, with_etag, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::cycles::{self as store, CycleRow};
 use crate::db::{self, Pool};
 use crate::domain::cycle::Calendar;
-use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -20,9 +20,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_cycle)
         .service(update_cycle);
 }
-
-/// Who may create cycles and move their dates.
-const PLAN: &[Role] = &[Role::Bappeda, Role::Admin];
 
 /// The planning years this service accepts.
 const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
@@ -111,17 +108,16 @@ fn apply(cal: Calendar, p: &CyclePatch) -> Calendar {
 }
 
 /// List planning cycles, newest first.
-///
-/// **Roles:** any authenticated caller.
-#[utoipa::path(tag = "cycles", security(("bearer" = [])), params(CycleQuery),
+#[utoipa::path(tag = "cycles", params(CycleQuery),
     responses((status = 200, body = super::Page<Cycle>)))]
 #[get("/cycles")]
 async fn list_cycles(
     req: HttpRequest,
-    _user: AuthUser,
+    user: AuthUser,
     q: web::Query<CycleQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::LIST_CYCLES)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let (rows, total) = db::run(&pool, move |c| {
         store::list(c, paging.offset(), paging.limit())
@@ -133,9 +129,7 @@ async fn list_cycles(
 /// Open a planning cycle. Dates not given take the regency's defaults:
 /// proposals until 30 Nov of the year before, verification 1–21 Dec,
 /// agreements by 31 Jan of the year. Dates must be in that order.
-///
-/// **Roles:** bappeda, admin.
-#[utoipa::path(tag = "cycles", security(("bearer" = [])), request_body = NewCycle,
+#[utoipa::path(tag = "cycles", request_body = NewCycle,
     responses((status = 201, body = Cycle, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`cycle_exists`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/cycles")]
@@ -144,7 +138,7 @@ async fn create_cycle(
     body: web::Json<NewCycle>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(PLAN)?;
+    user.require(access::CREATE_CYCLE)?;
     let b = body.into_inner();
     if !YEARS.contains(&b.year) {
         return Err(ApiError::invalid_field(
@@ -171,16 +165,15 @@ async fn create_cycle(
 }
 
 /// Read a cycle.
-///
-/// **Roles:** any authenticated caller.
-#[utoipa::path(tag = "cycles", security(("bearer" = [])), params(("year" = i32, Path, example = 2027)),
+#[utoipa::path(tag = "cycles", params(("year" = i32, Path, example = 2027)),
     responses((status = 200, body = Cycle, headers(("ETag" = String)))))]
 #[get("/cycles/{year}")]
 async fn get_cycle(
-    _user: AuthUser,
+    user: AuthUser,
     year: web::Path<i32>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::GET_CYCLE)?;
     let year = year.into_inner();
     let row = db::run(&pool, move |c| store::get(c, year)).await?;
     Ok(with_etag(
@@ -192,8 +185,8 @@ async fn get_cycle(
 
 /// Move a cycle's dates; the result must still be in order.
 ///
-/// **Roles:** bappeda, admin. Send `If-Match`; a stale one is a 412.
-#[utoipa::path(tag = "cycles", security(("bearer" = [])), request_body = CyclePatch,
+/// Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "cycles", request_body = CyclePatch,
     params(("year" = i32, Path, example = 2027), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Cycle, headers(("ETag" = String)))))]
 #[patch("/cycles/{year}")]
@@ -204,7 +197,7 @@ async fn update_cycle(
     body: web::Json<CyclePatch>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(PLAN)?;
+    user.require(access::UPDATE_CYCLE)?;
     let expected = if_match(&req)?;
     let year = year.into_inner();
     let actor = user.actor();

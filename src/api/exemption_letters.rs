@@ -12,13 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use super::{if_match, utc, with_etag, Page, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::exemption_letters::{self as store, LetterFilter, LetterRow, NewLetter, Step};
 use crate::db::{self, Pool};
 use crate::domain::company::check_text;
 use crate::domain::compliance::{
     decide_exemption, ExemptionAction, ExemptionDecision, ExemptionError, ExemptionStatus,
-    ReasonCategory, ReviewRecommendation, EXEMPTION_TRANSITIONS,
+    ReasonCategory, ReviewRecommendation,
 };
 use crate::domain::role::{Role, UnknownValue};
 use crate::error::{ApiError, FieldError};
@@ -57,25 +58,6 @@ impl utoipa::PartialSchema for PdfFile {
 }
 
 impl ToSchema for PdfFile {}
-
-/// Who may read letters (a company only its own).
-const READ: &[Role] = &[Role::Company, Role::Bappeda, Role::Bupati, Role::Admin];
-/// Who may upload the scanned letter (its own company, before the decision).
-pub const UPLOAD: &[Role] = &[Role::Company];
-
-/// The roles the flow table gives `actions`, for the one `require` line of a
-/// handler; the status check and the exact role check follow in
-/// [`decide_exemption`].
-fn roles_for(actions: &[ExemptionAction]) -> Vec<Role> {
-    let mut roles: Vec<Role> = EXEMPTION_TRANSITIONS
-        .iter()
-        .filter(|t| actions.contains(&t.action))
-        .flat_map(|t| t.roles.iter().copied())
-        .collect();
-    roles.sort();
-    roles.dedup();
-    roles
-}
 
 fn flow_error(e: ExemptionError) -> ApiError {
     match e {
@@ -235,8 +217,8 @@ fn check_reach(user: &AuthUser, row: &LetterRow) -> Result<(), ApiError> {
 
 /// List exemption letters, newest cycle first.
 ///
-/// **Roles:** bappeda, bupati, admin (all); company (its own only).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), params(LetterQuery),
+/// Bappeda, bupati and admin see every letter; a company only its own.
+#[utoipa::path(tag = "exemption-letters", params(LetterQuery),
     responses((status = 200, body = Page<ExemptionLetter>)))]
 #[get("/exemption-letters")]
 async fn list_letters(
@@ -245,7 +227,7 @@ async fn list_letters(
     q: web::Query<LetterQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_LETTERS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let company_id = match user.company_id() {
@@ -281,10 +263,10 @@ async fn list_letters(
 /// after a withdrawal or a rejection it may file again. Upload the scanned
 /// letter afterwards with `PUT …/{id}/document`.
 ///
-/// **Roles:** company. Bappeda and admins do not file on a company's behalf:
-/// the letter is the company's own statement, addressed to the Bupati through
-/// the head of Bappeda, who reviews it.
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), request_body = NewLetterBody,
+/// Bappeda and admins do not file on a company's behalf: the letter is the
+/// company's own statement, addressed to the Bupati through the head of Bappeda,
+/// who reviews it.
+#[utoipa::path(tag = "exemption-letters", request_body = NewLetterBody,
     responses((status = 201, body = ExemptionLetter, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`exemption_letter_exists` (with `existing_letter_id`)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/exemption-letters")]
@@ -293,7 +275,7 @@ async fn file_letter(
     body: web::Json<NewLetterBody>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&roles_for(&[ExemptionAction::Submit]))?;
+    user.require(access::FILE_LETTER)?;
     decide_exemption(None, ExemptionAction::Submit, user.role()).map_err(flow_error)?;
     let company_id = user
         .company_id()
@@ -339,9 +321,9 @@ async fn file_letter(
 
 /// Read an exemption letter (without the scan; see `has_document`).
 ///
-/// **Roles:** bappeda, bupati, admin; company (its own; another company's
-/// letter is a 404, like a missing one).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), params(("id" = String, Path)),
+/// A company reads only its own (another company's letter is a 404, like a
+/// missing one).
+#[utoipa::path(tag = "exemption-letters", params(("id" = String, Path)),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String)))))]
 #[get("/exemption-letters/{id}")]
 async fn get_letter(
@@ -349,7 +331,7 @@ async fn get_letter(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_LETTER)?;
     let id = id.into_inner();
     let row = db::run(&pool, move |c| store::get(c, &id)).await?;
     check_reach(&user, &row)?;
@@ -388,8 +370,8 @@ async fn step(
 /// `reject`) for the Bupati, with a note. The letter becomes `reviewed`; from
 /// any other status this is a 409 `invalid_transition`.
 ///
-/// **Roles:** bappeda. `If-Match` is honoured (412 when stale).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), request_body = ReviewBody,
+/// `If-Match` is honoured (412 when stale).
+#[utoipa::path(tag = "exemption-letters", request_body = ReviewBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
         (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -402,7 +384,7 @@ async fn review_letter(
     body: web::Json<ReviewBody>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&roles_for(&[ExemptionAction::Review]))?;
+    user.require(access::REVIEW_LETTER)?;
     let b = body.into_inner();
     let note = check_text(&b.note, MAX_NOTE).map_err(|e| ApiError::invalid_field("note", e))?;
     let fields = Step::Review {
@@ -424,8 +406,8 @@ async fn review_letter(
 /// exempt for the cycle) or `rejected`, with an optional note. From any other
 /// status this is a 409 `invalid_transition`.
 ///
-/// **Roles:** bupati. `If-Match` is honoured (412 when stale).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), request_body = DecisionBody,
+/// `If-Match` is honoured (412 when stale).
+#[utoipa::path(tag = "exemption-letters", request_body = DecisionBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
         (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -438,10 +420,7 @@ async fn decide_letter(
     body: web::Json<DecisionBody>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&roles_for(&[
-        ExemptionAction::Accept,
-        ExemptionAction::Reject,
-    ]))?;
+    user.require(access::DECIDE_LETTER)?;
     let b = body.into_inner();
     let note = b
         .note
@@ -465,8 +444,8 @@ async fn decide_letter(
 /// `submitted` or `reviewed`); after the decision this is a 409
 /// `invalid_transition`. It may then file a new one.
 ///
-/// **Roles:** company (own letter). `If-Match` is honoured (412 when stale).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])),
+/// A company, its own letter only. `If-Match` is honoured (412 when stale).
+#[utoipa::path(tag = "exemption-letters", 
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
         (status = 409, description = "`invalid_transition` (with the letter's `letter_status`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -478,7 +457,7 @@ async fn withdraw_letter(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&roles_for(&[ExemptionAction::Withdraw]))?;
+    user.require(access::WITHDRAW_LETTER)?;
     step(
         &req,
         &user,
@@ -505,8 +484,8 @@ fn is_pdf_media_type(req: &HttpRequest) -> bool {
 /// `letter_closed` after the decision or a withdrawal). 413 above 5 MiB; 415
 /// for another media type or bytes that are not a PDF.
 ///
-/// **Roles:** company (own letter). `If-Match` is honoured (412 when stale).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])),
+/// A company, its own letter only. `If-Match` is honoured (412 when stale).
+#[utoipa::path(tag = "exemption-letters", 
     request_body(content = inline(PdfFile), content_type = "application/pdf", description = "The scanned letter, at most 5 MiB"),
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = ExemptionLetter, headers(("ETag" = String))),
@@ -520,7 +499,7 @@ async fn put_document(
     body: Result<web::Bytes, actix_web::Error>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(UPLOAD)?;
+    user.require(access::PUT_DOCUMENT)?;
     if !is_pdf_media_type(&req) {
         return Err(ApiError::UnsupportedMediaType {
             detail: "the body must be the scanned letter as application/pdf".into(),
@@ -567,8 +546,8 @@ async fn put_document(
 /// Download the scanned letter (`application/pdf`); 404 `no_document` when
 /// none was uploaded.
 ///
-/// **Roles:** bappeda, bupati, admin; company (own letter).
-#[utoipa::path(tag = "exemption-letters", security(("bearer" = [])), params(("id" = String, Path)),
+/// A company, its own letter only.
+#[utoipa::path(tag = "exemption-letters", params(("id" = String, Path)),
     responses((status = 200, description = "The scanned letter", content_type = "application/pdf", body = inline(PdfFile)),
         (status = 404, description = "`not_found`, or `no_document` when the letter has no scan", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("")]
@@ -577,7 +556,7 @@ async fn get_document(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_DOCUMENT)?;
     let id = id.into_inner();
     let letter_id = id.clone();
     let pdf = db::run(&pool, move |c| {

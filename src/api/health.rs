@@ -20,8 +20,6 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-///
-/// **Roles:** public.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/health/live")]
 async fn live() -> HttpResponse {
@@ -32,8 +30,6 @@ async fn live() -> HttpResponse {
 
 /// Readiness: the database answers. 503 while it cannot be reached; 200 again
 /// as soon as it is back, without a restart.
-///
-/// **Roles:** public.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/health/ready")]
 async fn ready(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

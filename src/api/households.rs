@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, if_match, parse_instant, regency_today, utc, with_etag, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::households::{
     self as store, HouseholdFilter, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach,
@@ -21,7 +22,6 @@ use crate::domain::household::{is_name_prefix, HouseholdRecord, MemberRecord};
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::region::normalize_code;
-use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 use crate::import::values;
 
@@ -35,18 +35,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_member)
         .service(delete_member);
 }
-
-/// Who may read households (a company only within its reach, masked).
-const READ: &[Role] = &[
-    Role::Admin,
-    Role::Bappeda,
-    Role::Bupati,
-    Role::Opd,
-    Role::Verifier,
-    Role::Company,
-];
-/// Who may change the registry.
-const WRITE: &[Role] = &[Role::Admin, Role::Bappeda];
 
 /// The reach and view of a caller: a company reads what is exposed to it
 /// in cycles still live today (`db::exposure`).
@@ -741,18 +729,18 @@ fn village(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
 
 /// List households.
 ///
-/// **Roles:** admin, bappeda, bupati, opd, verifier (full records); company
-/// (only households exposed to it: shown by a recommendation in a cycle that
-/// has not ended — a cycle ends on 31 December of its year — or an active
-/// target of its programs; NIK and No. KK masked, birth dates hidden; each
-/// read is audited). Viewers get aggregates from the coverage report instead.
+/// The government roles get full records; a company only households exposed to it
+/// (shown by a recommendation in a cycle that has not ended — a cycle ends on 31
+/// December of its year — or an active target of its programs; NIK and No. KK
+/// masked, birth dates hidden; each read is audited). Viewers get aggregates from
+/// the coverage report instead.
 ///
 /// For a company `q` is a name prefix only: a term with digits or other
 /// characters that cannot start a name is a 422 `name_prefix_only`, so a
 /// masked NIK can never be confirmed by guessing. Every company search term
 /// is audited (`action=search`, `entity=household_search`), with the number
 /// of matches, refused terms included.
-#[utoipa::path(tag = "households", security(("bearer" = [])), params(HouseholdQuery),
+#[utoipa::path(tag = "households", params(HouseholdQuery),
     responses((status = 200, body = super::Page<Household>),
         (status = 422, description = "`name_prefix_only`: a company's `q` is not the start of a name", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/households")]
@@ -762,7 +750,7 @@ async fn list_households(
     q: web::Query<HouseholdQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_HOUSEHOLDS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     if let Some(d) = q.desil_max {
@@ -839,10 +827,10 @@ async fn list_households(
 
 /// Read a household.
 ///
-/// **Roles:** admin, bappeda, bupati, opd, verifier; company within its reach
-/// (exposed to it in a live cycle, or its target; masked, audited) — outside
-/// it the answer is 404 exactly as for a missing one.
-#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
+/// A company reads only within its reach (exposed to it in a live cycle, or its
+/// target; masked, audited) — outside it the answer is 404 exactly as for a
+/// missing one.
+#[utoipa::path(tag = "households", params(("id" = String, Path)),
     responses((status = 200, body = Household, headers(("ETag" = String)))))]
 #[get("/households/{id}")]
 async fn get_household(
@@ -850,7 +838,7 @@ async fn get_household(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_HOUSEHOLD)?;
     let id = id.into_inner();
     let reach = reach(&user);
     let (version, item) = db::read(&pool, user.reads_are_audited(), move |c| {
@@ -866,8 +854,8 @@ async fn get_household(
 
 /// Add a family by hand (e.g. one found in the field). Imports are the usual way.
 ///
-/// **Roles:** admin, bappeda. A P3KE or DTKS id already in the registry is a 409.
-#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = HouseholdInput,
+/// A P3KE or DTKS id already in the registry is a 409.
+#[utoipa::path(tag = "households", request_body = HouseholdInput,
     responses((status = 201, body = Household, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`household_exists`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/households")]
@@ -876,7 +864,7 @@ async fn create_household(
     body: web::Json<HouseholdInput>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::CREATE_HOUSEHOLD)?;
     let mut input = body.into_inner();
     if input.status.is_some() {
         return Err(ApiError::invalid_field(
@@ -909,8 +897,8 @@ async fn create_household(
 
 /// Change a household's data or status (e.g. `graduated`, `duplicate`).
 ///
-/// **Roles:** admin, bappeda. Send `If-Match`; a stale one is a 412.
-#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = HouseholdInput,
+/// Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "households", request_body = HouseholdInput,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Household, headers(("ETag" = String)))))]
 #[patch("/households/{id}")]
@@ -921,7 +909,7 @@ async fn update_household(
     body: web::Json<HouseholdInput>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::UPDATE_HOUSEHOLD)?;
     let expected = if_match(&req)?;
     let id = id.into_inner();
     let mut input = body.into_inner();
@@ -1094,8 +1082,8 @@ pub struct MemberQuery {}
 
 /// The members of a household.
 ///
-/// **Roles:** as reading the household (company: within its reach, masked, audited).
-#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path), MemberQuery),
+/// As reading the household: a company only within its reach, masked, audited.
+#[utoipa::path(tag = "households", params(("id" = String, Path), MemberQuery),
     responses((status = 200, body = Vec<Member>)))]
 #[get("/households/{id}/members")]
 async fn list_members(
@@ -1104,7 +1092,7 @@ async fn list_members(
     _q: web::Query<MemberQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_MEMBERS)?;
     let id = id.into_inner();
     let reach = reach(&user);
     let masked = user.reads_are_audited();
@@ -1125,9 +1113,7 @@ async fn list_members(
 }
 
 /// Add a member to a household.
-///
-/// **Roles:** admin, bappeda.
-#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = MemberInput, params(("id" = String, Path)),
+#[utoipa::path(tag = "households", request_body = MemberInput, params(("id" = String, Path)),
     responses((status = 201, body = Member, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`member_exists`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/households/{id}/members")]
@@ -1137,7 +1123,7 @@ async fn create_member(
     body: web::Json<MemberInput>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::CREATE_MEMBER)?;
     let household_id = id.into_inner();
     let record =
         apply_member(MemberRecord::default(), body.into_inner()).map_err(ApiError::validation)?;
@@ -1157,8 +1143,8 @@ async fn create_member(
 
 /// Change a member.
 ///
-/// **Roles:** admin, bappeda. Send `If-Match`; a stale one is a 412.
-#[utoipa::path(tag = "households", security(("bearer" = [])), request_body = MemberInput,
+/// Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "households", request_body = MemberInput,
     params(("id" = String, Path), ("member_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Member, headers(("ETag" = String)))))]
 #[patch("/households/{id}/members/{member_id}")]
@@ -1169,7 +1155,7 @@ async fn update_member(
     body: web::Json<MemberInput>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::UPDATE_MEMBER)?;
     let expected = if_match(&req)?;
     let (household_id, member_id) = path.into_inner();
     let input = body.into_inner();
@@ -1195,9 +1181,7 @@ async fn update_member(
 }
 
 /// Remove a member (e.g. entered twice). The audit trail keeps the old values.
-///
-/// **Roles:** admin, bappeda.
-#[utoipa::path(tag = "households", security(("bearer" = [])),
+#[utoipa::path(tag = "households", 
     params(("id" = String, Path), ("member_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Removed")))]
 #[delete("/households/{id}/members/{member_id}")]
@@ -1207,7 +1191,7 @@ async fn delete_member(
     path: web::Path<(String, String)>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::DELETE_MEMBER)?;
     let expected = if_match(&req)?;
     let (household_id, member_id) = path.into_inner();
     let actor = user.actor();

@@ -10,11 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::utc;
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, audit::Actor, Pool};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::import::job::{self, Format};
 use crate::import::sheet::{detect_media, FileError, Media};
@@ -22,9 +22,6 @@ use crate::import::sheet::{detect_media, FileError, Media};
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_import).service(get_import);
 }
-
-/// Who may import (also who may send an import body: `app::build`).
-pub const IMPORT: &[Role] = &[Role::Admin, Role::Bappeda];
 
 /// The XLSX media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -172,9 +169,7 @@ fn refused(e: FileError) -> ApiError {
 /// (cells, columns, cell length) ends the import `failed` with the reason. Re-importing the same file changes nothing
 /// (`unchanged`); each row that cannot be taken is reported with its line and
 /// reason, and never costs its neighbours.
-///
-/// **Roles:** admin, bappeda.
-#[utoipa::path(tag = "households", security(("bearer" = [])), params(ImportQuery),
+#[utoipa::path(tag = "households", params(ImportQuery),
     request_body(content(
         (Vec<u8> = "text/csv", example = "ID Keluarga P3KE,Kode Kemdagri,Desil Kesejahteraan,Nama Kepala Keluarga,NIK Kepala Keluarga\nP3KE-1,6402061001,1,SITI AMINAH,6402064506800001\n"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -191,7 +186,7 @@ async fn create_import(
     pool: web::Data<Pool>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(IMPORT)?;
+    user.require(access::CREATE_IMPORT)?;
     let media_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -246,9 +241,7 @@ async fn create_import(
 }
 
 /// An import's progress, and when done its counts and rejected rows.
-///
-/// **Roles:** admin, bappeda.
-#[utoipa::path(tag = "households", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(tag = "households", params(("id" = String, Path)),
     responses((status = 200, body = Import)))]
 #[get("/household-imports/{id}")]
 async fn get_import(
@@ -256,7 +249,7 @@ async fn get_import(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(IMPORT)?;
+    user.require(access::GET_IMPORT)?;
     let id = id.into_inner();
     let row = db::run(&pool, move |c| records::get(c, &id)).await?;
     Ok(HttpResponse::Ok().json(Import::from(row)))

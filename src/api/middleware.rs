@@ -11,6 +11,7 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::auth::Access;
 use crate::auth::{authenticate, RequestId};
 use crate::db::{self, idempotency, Pool};
 use crate::domain::role::Role;
@@ -48,13 +49,13 @@ pub struct BodyLimits {
     uploads: Vec<Upload>,
 }
 
-/// An upload route: its method, path template, limit and the roles that may
-/// send to it (the same list its handler requires).
+/// An upload route: its method, path template, limit and the declaration of
+/// who may call it (the one its handler requires).
 struct Upload {
     method: Method,
     template: Vec<String>,
     limit: usize,
-    roles: &'static [Role],
+    access: &'static Access,
 }
 
 impl BodyLimits {
@@ -66,19 +67,19 @@ impl BodyLimits {
     }
 
     /// Declares an upload route (path template as in the contract), its
-    /// limit and the roles its handler lets in.
+    /// limit and its operation's access declaration.
     pub fn upload(
         mut self,
         method: Method,
         template: &str,
         limit: usize,
-        roles: &'static [Role],
+        access: &'static Access,
     ) -> BodyLimits {
         self.uploads.push(Upload {
             method,
             template: template.split('/').map(str::to_string).collect(),
             limit,
-            roles,
+            access,
         });
         self
     }
@@ -100,7 +101,7 @@ impl BodyLimits {
     /// else is refused by the handler before a byte is read.
     pub fn admits(&self, method: &Method, path: &str, role: Role) -> bool {
         self.upload_of(method, path)
-            .is_none_or(|u| u.roles.contains(&role))
+            .is_none_or(|u| u.access.admits(role))
     }
 }
 
@@ -391,7 +392,7 @@ mod tests {
             Method::POST,
             "/api/v1/household-imports",
             1 << 20,
-            &[Role::Admin, Role::Bappeda],
+            crate::api::access::CREATE_IMPORT,
         );
         let (post, path) = (Method::POST, "/api/v1/household-imports");
         assert_eq!(limits.of(&post, path), 1 << 20);

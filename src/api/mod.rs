@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, and the machinery they share
 //! (pagination, ETags, strict extractors, error rendering of actix's own failures).
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod companies;

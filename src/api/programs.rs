@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, if_match, regency_today, utc, with_etag, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::programs::{
     self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow,
@@ -33,19 +34,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transition)
         .service(sign);
 }
-
-/// Who may read programs (each within its reach).
-pub const READ: &[Role] = &[
-    Role::Admin,
-    Role::Bappeda,
-    Role::Bupati,
-    Role::Viewer,
-    Role::Opd,
-    Role::Verifier,
-    Role::Company,
-];
-/// Who may create and edit programs (company: its own).
-const WRITE: &[Role] = &[Role::Company, Role::Bappeda, Role::Admin];
 
 /// A caller's reach: a company its own programs, an agency those it leads.
 pub fn reach(user: &AuthUser) -> ProgramReach {
@@ -345,9 +333,9 @@ fn audit_override(
 
 /// List programs.
 ///
-/// **Roles:** admin, bappeda, bupati, viewer, verifier (all); company (its own);
-/// opd (those it leads).
-#[utoipa::path(tag = "programs", security(("bearer" = [])), params(ProgramQuery),
+/// Admin, bappeda, bupati, viewer and verifier see every program; a company its
+/// own; an opd those it leads.
+#[utoipa::path(tag = "programs", params(ProgramQuery),
     responses((status = 200, body = super::Page<Program>)))]
 #[get("/programs")]
 async fn list_programs(
@@ -356,7 +344,7 @@ async fn list_programs(
     q: web::Query<ProgramQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_PROGRAMS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let region = match &q.region {
@@ -384,12 +372,12 @@ async fn list_programs(
 
 /// Propose a program (created as `draft`; `submit` it within the proposal window).
 ///
-/// **Roles:** company (for itself), bappeda, admin (naming `company_id`).
-/// The cycle and the company must exist and the company be active. Target
+/// A company proposes for itself; bappeda and admin name `company_id`. The
+/// cycle and the company must exist and the company be active. Target
 /// regions must lie in the company's working area (422 naming each region
 /// outside it, field `target_regions`); bappeda and admin may set others with
 /// `region_override_reason`, which is audited (a company sending one: 403).
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewProgram,
+#[utoipa::path(tag = "programs", request_body = NewProgram,
     responses((status = 201, body = Program, headers(("ETag" = String), ("Location" = String))),
         (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -399,7 +387,7 @@ async fn create_program(
     body: web::Json<NewProgram>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::CREATE_PROGRAM)?;
     let b = body.into_inner();
     let company_id = match (user.company_id(), b.company_id.clone()) {
         (Some(own), Some(given)) if own != given => {
@@ -453,8 +441,8 @@ async fn create_program(
 
 /// Read a program.
 ///
-/// **Roles:** as listing; outside the caller's reach the answer is 404.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path)),
+/// Outside the caller's reach (as for listing) the answer is 404.
+#[utoipa::path(tag = "programs", params(("id" = String, Path)),
     responses((status = 200, body = Program, headers(("ETag" = String)))))]
 #[get("/programs/{id}")]
 async fn get_program(
@@ -462,7 +450,7 @@ async fn get_program(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_PROGRAM)?;
     let id = id.into_inner();
     let reach = reach(&user);
     let (version, item) = db::run(&pool, move |c| {
@@ -479,8 +467,8 @@ async fn get_program(
 /// inside the company's working area (422 naming each region outside it),
 /// others only by bappeda or admin with `region_override_reason` (audited).
 ///
-/// **Roles:** company (own), bappeda, admin. Send `If-Match`; a stale one is a 412.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = ProgramPatch,
+/// A company only its own. Send `If-Match`; a stale one is a 412.
+#[utoipa::path(tag = "programs", request_body = ProgramPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Program, headers(("ETag" = String))),
         (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -494,7 +482,7 @@ async fn update_program(
     body: web::Json<ProgramPatch>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::UPDATE_PROGRAM)?;
     let expected = if_match(&req)?;
     let id = id.into_inner();
     let patch = body.into_inner();
@@ -557,8 +545,8 @@ async fn update_program(
 
 /// Delete a draft program (a submitted one is withdrawn instead).
 ///
-/// **Roles:** company (own), bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])),
+/// A company only its own.
+#[utoipa::path(tag = "programs", 
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Deleted"),
         (status = 409, description = "`not_a_draft`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -569,7 +557,7 @@ async fn delete_program(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::DELETE_PROGRAM)?;
     let expected = if_match(&req)?;
     let id = id.into_inner();
     let reach = reach(&user);
@@ -652,10 +640,10 @@ pub struct TransitionRequest {
 /// `proposal_window_closed`) and its dates; an admin may override a closed
 /// window with `override_reason`.
 ///
-/// **Roles:** by action — submit: company (own), bappeda, admin; consolidate,
-/// reject: bappeda, admin; withdraw: company (own), admin; start, complete:
-/// company (own), opd (lead), bappeda, admin; cancel: bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = TransitionRequest,
+/// Each action has its own roles — submit: company (own), bappeda, admin;
+/// consolidate, reject: bappeda, admin; withdraw: company (own), admin; start,
+/// complete: company (own), opd (lead), bappeda, admin; cancel: bappeda, admin.
+#[utoipa::path(tag = "programs", request_body = TransitionRequest,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Program, headers(("ETag" = String))),
         (status = 409, description = "`invalid_transition`, a window code such as `proposal_window_closed`, or a precondition such as `lead_opd_missing`", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -668,7 +656,7 @@ async fn transition(
     body: web::Json<TransitionRequest>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Company, Role::Opd, Role::Bappeda, Role::Admin])?;
+    user.require(access::TRANSITION)?;
     let expected = if_match(&req)?;
     let b = body.into_inner();
     if !Action::REQUESTABLE.contains(&b.action) {
@@ -752,8 +740,8 @@ pub struct SignatureRequest {
 /// is verified eligible (and every target has a result), the program becomes
 /// `agreed`.
 ///
-/// **Roles:** company (own), opd (lead).
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = SignatureRequest,
+/// A company signs for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", request_body = SignatureRequest,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Program, headers(("ETag" = String))),
         (status = 409, description = "`invalid_transition` or `agreement_window_closed`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -765,7 +753,7 @@ async fn sign(
     body: web::Json<SignatureRequest>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Company, Role::Opd])?;
+    user.require(access::SIGN)?;
     let expected = if_match(&req)?;
     let b = body.into_inner();
     let number = b.agreement_number.trim().to_string();

@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::households::{render, Household};
 use super::programs::reach;
 use super::{bad_param, regency_today};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::programs as programs_store;
@@ -63,8 +64,8 @@ pub struct RecommendationQuery {
 /// where the company stands. A program of an ended cycle shows a company
 /// nothing (409 `cycle_ended`).
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), RecommendationQuery),
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", params(("id" = String, Path), RecommendationQuery),
     responses((status = 200, body = Vec<Recommendation>, headers(
             ("X-Exposure-Cap" = i64, description = "Company callers: the cap of distinct households shown per cycle"),
             ("X-Exposure-Remaining" = i64, description = "Company callers: households not shown before that may still be shown this cycle"))),
@@ -78,7 +79,7 @@ async fn recommendations(
     pool: web::Data<Pool>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Company, Role::Opd, Role::Bappeda, Role::Admin])?;
+    user.require(access::RECOMMENDATIONS)?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_param("limit", "must be between 1 and 200"));

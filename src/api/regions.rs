@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::regions::{self as store, RegionFilter};
 use crate::db::{self, Pool};
@@ -84,17 +85,16 @@ pub struct RegionQuery {
 }
 
 /// List regions.
-///
-/// **Roles:** any authenticated caller.
-#[utoipa::path(tag = "regions", security(("bearer" = [])), params(RegionQuery),
+#[utoipa::path(tag = "regions", params(RegionQuery),
     responses((status = 200, body = super::Page<Region>)))]
 #[get("/regions")]
 async fn list_regions(
     req: HttpRequest,
-    _user: AuthUser,
+    user: AuthUser,
     q: web::Query<RegionQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::LIST_REGIONS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let parent = match &q.parent {
         Some(p) => {
@@ -117,16 +117,15 @@ async fn list_regions(
 
 /// Read one region by its code, with or without dots; a 2019 code answers
 /// with the region that carries it now.
-///
-/// **Roles:** any authenticated caller.
-#[utoipa::path(tag = "regions", security(("bearer" = [])), params(("code" = String, Path, example = "64.02.06.2001")),
+#[utoipa::path(tag = "regions", params(("code" = String, Path, example = "64.02.06.2001")),
     responses((status = 200, body = Region)))]
 #[get("/regions/{code}")]
 async fn get_region(
-    _user: AuthUser,
+    user: AuthUser,
     code: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
+    user.require(access::GET_REGION)?;
     let code = code.into_inner();
     let row = db::run(&pool, move |c| store::resolve(c, &code))
         .await?

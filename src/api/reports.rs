@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, regency_today};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
@@ -226,14 +227,6 @@ pub struct ComplianceQuery {
     pub state: Option<ComplianceState>,
 }
 
-const COMPLIANCE_READ: &[Role] = &[
-    Role::Bappeda,
-    Role::Bupati,
-    Role::Admin,
-    Role::Viewer,
-    Role::Company,
-];
-
 /// Compliance of every active company with its TJSP duty in a cycle.
 ///
 /// Every active plantation and mining company must have at least one agreed
@@ -243,8 +236,8 @@ const COMPLIANCE_READ: &[Role] = &[
 /// (`Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`);
 /// any other `Accept` is a 406.
 ///
-/// **Roles:** bappeda, bupati, admin, viewer (every row); company (its own row).
-#[utoipa::path(tag = "reports", security(("bearer" = [])),
+/// A company sees only its own row; the other roles every row.
+#[utoipa::path(tag = "reports", 
     params(("year" = i32, Path, description = "Planning year"), ComplianceQuery,
         ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
     responses(
@@ -261,7 +254,7 @@ async fn compliance(
     q: web::Query<ComplianceQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(COMPLIANCE_READ)?;
+    user.require(access::COMPLIANCE)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
     let q = q.into_inner();
@@ -440,15 +433,6 @@ pub struct CoverageQuery {
     pub region: Option<String>,
 }
 
-const COVERAGE_READ: &[Role] = &[
-    Role::Admin,
-    Role::Bappeda,
-    Role::Bupati,
-    Role::Opd,
-    Role::Verifier,
-    Role::Viewer,
-];
-
 /// Whether a program region and a report region overlap: one is the other,
 /// lies in it or contains it.
 fn overlaps(program_region: &str, region: &str) -> bool {
@@ -503,9 +487,7 @@ fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
 /// cancelled programs do not count. Answers JSON, CSV (`Accept: text/csv`,
 /// the rows) or XLSX (sheets `coverage` and `budget`); any other `Accept`
 /// is a 406.
-///
-/// **Roles:** admin, bappeda, bupati, opd, verifier, viewer (all but company).
-#[utoipa::path(tag = "reports", security(("bearer" = [])),
+#[utoipa::path(tag = "reports", 
     params(("year" = i32, Path, description = "Planning year"), CoverageQuery,
         ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
     responses(
@@ -522,7 +504,7 @@ async fn coverage(
     q: web::Query<CoverageQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(COVERAGE_READ)?;
+    user.require(access::COVERAGE)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
     let asked = q.into_inner().region;
@@ -717,16 +699,12 @@ pub struct ExposureReport {
 #[into_params(parameter_in = Query)]
 pub struct ExposureQuery {}
 
-const EXPOSURE_READ: &[Role] = &[Role::Bappeda, Role::Admin];
-
 /// What a cycle exposed to each company: households shown by
 /// recommendations (against the cap), read, targeted, and the cap. One row
 /// per company, by name. Answers JSON, CSV (`Accept: text/csv`) or XLSX
 /// (`Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`);
 /// any other `Accept` is a 406.
-///
-/// **Roles:** bappeda, admin.
-#[utoipa::path(tag = "reports", security(("bearer" = [])),
+#[utoipa::path(tag = "reports", 
     params(("year" = i32, Path, description = "Planning year"), ExposureQuery,
         ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
     responses(
@@ -744,7 +722,7 @@ async fn exposure_report(
     pool: web::Data<Pool>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(EXPOSURE_READ)?;
+    user.require(access::EXPOSURE_REPORT)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
     let default_cap = i64::from(config.exposure_cap);

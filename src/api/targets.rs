@@ -10,13 +10,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::programs::{reach, settle};
 use super::{if_match, regency_today, utc, with_etag, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::programs as programs_store;
 use crate::db::targets::{self as store, TargetRow};
 use crate::db::{self, exposure, Pool};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::program::{targets_editable, ProgramStatus, TargetStatus};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,15 +26,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_target)
         .service(remove_target);
 }
-
-const READ: &[Role] = &[
-    Role::Company,
-    Role::Opd,
-    Role::Bappeda,
-    Role::Admin,
-    Role::Verifier,
-];
-const WRITE: &[Role] = &[Role::Company, Role::Opd, Role::Bappeda, Role::Admin];
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "c1d2…", "program_id": "8d3e…", "household_id": "3f6c…", "member_id": null,
@@ -131,8 +122,8 @@ fn money(field: &str, v: i64) -> Result<i64, ApiError> {
 
 /// The targets of a program.
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin, verifier.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), TargetQuery),
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", params(("id" = String, Path), TargetQuery),
     responses((status = 200, body = super::Page<Target>)))]
 #[get("/programs/{id}/targets")]
 async fn list_targets(
@@ -142,7 +133,7 @@ async fn list_targets(
     q: web::Query<TargetQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_TARGETS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let id = id.into_inner();
     let reach = reach(&user);
@@ -165,8 +156,8 @@ async fn list_targets(
 /// (`other_program_id`, `other_program_title`) to government roles, and to a
 /// company only when the program is its own.
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = NewTarget, params(("id" = String, Path)),
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", request_body = NewTarget, params(("id" = String, Path)),
     responses((status = 201, body = Target, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`already_targeted` (with `other_program_id` and `other_program_title`, except for a company when the other program is not its own) or `targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/programs/{id}/targets")]
@@ -176,7 +167,7 @@ async fn add_target(
     body: web::Json<NewTarget>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::ADD_TARGET)?;
     let b = body.into_inner();
     let planned = money("planned_value", b.planned_value.unwrap_or(0))?;
     let id = id.into_inner();
@@ -217,8 +208,8 @@ async fn add_target(
 
 /// Read a target.
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin, verifier.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), params(("id" = String, Path), ("target_id" = String, Path)),
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", params(("id" = String, Path), ("target_id" = String, Path)),
     responses((status = 200, body = Target, headers(("ETag" = String)))))]
 #[get("/programs/{id}/targets/{target_id}")]
 async fn get_target(
@@ -226,7 +217,7 @@ async fn get_target(
     path: web::Path<(String, String)>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_TARGET)?;
     let (id, target_id) = path.into_inner();
     let reach = reach(&user);
     let row = db::run(&pool, move |c| {
@@ -244,8 +235,8 @@ async fn get_target(
 /// Change a target's planned value (until agreement) or record its realised
 /// value (while the program runs; the target becomes `served`).
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])), request_body = TargetPatch,
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", request_body = TargetPatch,
     params(("id" = String, Path), ("target_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Target, headers(("ETag" = String))),
         (status = 409, description = "`targets_locked` or `not_running`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -257,7 +248,7 @@ async fn update_target(
     body: web::Json<TargetPatch>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::UPDATE_TARGET)?;
     let expected = if_match(&req)?;
     let b = body.into_inner();
     let (id, target_id) = path.into_inner();
@@ -313,8 +304,8 @@ async fn update_target(
 
 /// Remove a target while the program is not yet agreed.
 ///
-/// **Roles:** company (own), opd (lead), bappeda, admin.
-#[utoipa::path(tag = "programs", security(("bearer" = [])),
+/// A company only for its own programs, an opd for those it leads.
+#[utoipa::path(tag = "programs", 
     params(("id" = String, Path), ("target_id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Removed"),
         (status = 409, description = "`targets_locked`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -325,7 +316,7 @@ async fn remove_target(
     path: web::Path<(String, String)>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::REMOVE_TARGET)?;
     let expected = if_match(&req)?;
     let (id, target_id) = path.into_inner();
     let reach = reach(&user);

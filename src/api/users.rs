@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{if_match, utc, with_etag, Page, Paging};
+use crate::api::access;
 use crate::auth::accounts::AccountCache;
 use crate::auth::{password, AuthUser};
 use crate::db::users::{self as store, NewUser, UserChanges, UserFilter, UserRow};
@@ -22,9 +23,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_user)
         .service(delete_user);
 }
-
-/// Who may manage accounts.
-const MANAGE: &[Role] = &[Role::Admin];
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "7f0c2a4e-5b1d-4c1e-9a53-0d2f1b7c9e11", "username": "csr.mitra", "role": "company",
@@ -113,9 +111,7 @@ fn check_password(username: &str, password: &str) -> Result<(), ApiError> {
 }
 
 /// List accounts.
-///
-/// **Roles:** admin.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserQuery),
+#[utoipa::path(tag = "users", params(UserQuery),
     responses((status = 200, body = Page<User>)))]
 #[get("/users")]
 async fn list_users(
@@ -124,7 +120,7 @@ async fn list_users(
     q: web::Query<UserQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::LIST_USERS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
@@ -144,9 +140,9 @@ async fn list_users(
 
 /// Create an account.
 ///
-/// **Roles:** admin. A `company` account names its company, an `opd` account its
-/// agency; the username must be free (409 `username_taken`).
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUserBody,
+/// A `company` account names its company, an `opd` account its agency; the
+/// username must be free (409 `username_taken`).
+#[utoipa::path(tag = "users", request_body = NewUserBody,
     responses((status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`username_taken`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/users")]
@@ -155,7 +151,7 @@ async fn create_user(
     body: web::Json<NewUserBody>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::CREATE_USER)?;
     let b = body.into_inner();
     let mut errors = Vec::new();
     if !valid_username(&b.username) {
@@ -197,9 +193,7 @@ async fn create_user(
 }
 
 /// Read an account.
-///
-/// **Roles:** admin.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User, headers(("ETag" = String)))))]
 #[get("/users/{id}")]
 async fn get_user(
@@ -207,7 +201,7 @@ async fn get_user(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::GET_USER)?;
     let id = id.into_inner();
     let row = db::run(&pool, move |c| store::get(c, &id)).await?;
     Ok(with_etag(
@@ -220,8 +214,8 @@ async fn get_user(
 /// Change an account: role and binding, password, or disable it (a disabled
 /// account can no longer get a token).
 ///
-/// **Roles:** admin. Send `If-Match` with the `ETag` you read; a stale one is a 412.
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = UserPatch,
+/// Send `If-Match` with the `ETag` you read; a stale one is a 412.
+#[utoipa::path(tag = "users", request_body = UserPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = User, headers(("ETag" = String)))))]
 #[patch("/users/{id}")]
@@ -233,7 +227,7 @@ async fn update_user(
     pool: web::Data<Pool>,
     accounts: web::Data<AccountCache>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::UPDATE_USER)?;
     let expected = if_match(&req)?;
     let p = body.into_inner();
     let actor = user.actor();
@@ -271,8 +265,8 @@ async fn update_user(
 
 /// Delete an account. Its audit trail stays; its tokens stop working.
 ///
-/// **Roles:** admin. An admin cannot delete the account they use (409).
-#[utoipa::path(tag = "users", security(("bearer" = [])),
+/// An admin cannot delete the account they use (409).
+#[utoipa::path(tag = "users", 
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Deleted"),
         (status = 409, description = "`cannot_delete_self`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -284,7 +278,7 @@ async fn delete_user(
     pool: web::Data<Pool>,
     accounts: web::Data<AccountCache>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(MANAGE)?;
+    user.require(access::DELETE_USER)?;
     let expected = if_match(&req)?;
     let actor = user.actor();
     let id = id.into_inner();

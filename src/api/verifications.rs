@@ -20,6 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::programs::{reach, settle, transition_error};
 use super::{regency_today, utc, Paging};
+use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::programs::{self as programs_store, ProgramReach};
 use crate::db::verifications::{
@@ -36,19 +37,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(record_verification)
         .service(get_verification);
 }
-
-/// Who may read verifications (company: of its own programs; opd: of the
-/// programs it leads).
-const READ: &[Role] = &[
-    Role::Verifier,
-    Role::Opd,
-    Role::Bappeda,
-    Role::Admin,
-    Role::Bupati,
-    Role::Company,
-];
-/// Who records visits (opd: for the programs it leads).
-const WRITE: &[Role] = &[Role::Verifier, Role::Opd, Role::Bappeda, Role::Admin];
 
 /// One field visit.
 #[derive(Serialize, ToSchema)]
@@ -209,9 +197,9 @@ fn audit_company_read(
 
 /// List field visits, newest visit first; every visit stays in the history.
 ///
-/// **Roles:** verifier, bappeda, admin, bupati (all); opd (programs it
-/// leads); company (its own programs; each read is audited).
-#[utoipa::path(tag = "verifications", security(("bearer" = [])), params(VerificationQuery),
+/// Verifier, bappeda, admin and bupati see every visit; an opd those of the
+/// programs it leads; a company those of its own programs (each read is audited).
+#[utoipa::path(tag = "verifications", params(VerificationQuery),
     responses((status = 200, body = super::Page<Verification>)))]
 #[get("/verifications")]
 async fn list_verifications(
@@ -220,7 +208,7 @@ async fn list_verifications(
     q: web::Query<VerificationQuery>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::LIST_VERIFICATIONS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let filter = VerificationFilter {
@@ -244,8 +232,8 @@ async fn list_verifications(
 
 /// Read one field visit.
 ///
-/// **Roles:** as listing; outside the caller's reach the answer is 404.
-#[utoipa::path(tag = "verifications", security(("bearer" = [])), params(("id" = String, Path)),
+/// Outside the caller's reach (as for listing) the answer is 404.
+#[utoipa::path(tag = "verifications", params(("id" = String, Path)),
     responses((status = 200, body = Verification)))]
 #[get("/verifications/{id}")]
 async fn get_verification(
@@ -253,7 +241,7 @@ async fn get_verification(
     id: web::Path<String>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(READ)?;
+    user.require(access::GET_VERIFICATION)?;
     let id = id.into_inner();
     let reach = reach(&user);
     let row = db::read(&pool, user.reads_are_audited(), move |c| {
@@ -278,8 +266,8 @@ async fn get_verification(
 /// result the program becomes `verified`, and `agreed` when both parties
 /// have signed and one target is eligible.
 ///
-/// **Roles:** verifier, bappeda, admin; opd (programs it leads).
-#[utoipa::path(tag = "verifications", security(("bearer" = [])), request_body = NewVisit,
+/// An opd only for the programs it leads.
+#[utoipa::path(tag = "verifications", request_body = NewVisit,
     responses((status = 201, body = Verification, headers(("Location" = String))),
         (status = 409, description = "`program_not_verifiable`, `target_inactive`, `verification_window_not_open` or `verification_window_closed`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a date in the future, coordinates out of range or only one of them, a `program_id` that is not the target's, or an unknown target", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -289,7 +277,7 @@ async fn record_verification(
     body: web::Json<NewVisit>,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(WRITE)?;
+    user.require(access::RECORD_VERIFICATION)?;
     let b = body.into_inner();
     let coordinates = check_visit(&b)?;
     let override_reason = b.override_reason.clone().filter(|r| !r.trim().is_empty());

@@ -184,6 +184,70 @@ fn external_key(pem: &[u8]) -> Result<(DecodingKey, Vec<Algorithm>), String> {
     Err("RBPK_JWT_PUBLIC_KEY is not an RSA, EC or Ed25519 public key in PEM".into())
 }
 
+/// Who may call an operation: the roles side of an [`Access`] declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
+    /// No token needed (login, health).
+    Public,
+    /// Any valid token, whatever its role.
+    Authenticated,
+    /// A valid token of one of these roles; any other role is a 403. Which
+    /// records each may reach (a company its own, an opd what it leads) is
+    /// the handler's business, not this list's.
+    Roles(&'static [Role]),
+}
+
+/// One operation's declaration of who may call it, named by its OpenAPI
+/// operation id. Declared once in `api::access`; read by the handler
+/// ([`AuthUser::require`]), by `openapi::finish` (the security scopes and the
+/// `**Roles:**` line) and by the authorization tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// The OpenAPI operation id (the handler's function name).
+    pub operation: &'static str,
+    pub callers: Callers,
+}
+
+impl Access {
+    /// Whether a token of `role` may call the operation.
+    pub fn admits(&self, role: Role) -> bool {
+        match self.callers {
+            Callers::Public | Callers::Authenticated => true,
+            Callers::Roles(roles) => roles.contains(&role),
+        }
+    }
+
+    /// The roles that may call, in [`Role::ALL`] order; none when public.
+    pub fn roles(&self) -> Vec<Role> {
+        match self.callers {
+            Callers::Public => Vec::new(),
+            Callers::Authenticated | Callers::Roles(_) => {
+                Role::ALL.into_iter().filter(|r| self.admits(*r)).collect()
+            }
+        }
+    }
+
+    /// Whether a call needs a token.
+    pub fn needs_token(&self) -> bool {
+        self.callers != Callers::Public
+    }
+
+    /// The operation's `**Roles:**` line, as its OpenAPI description opens.
+    pub fn roles_line(&self) -> String {
+        let who = match self.callers {
+            Callers::Public => "public".to_string(),
+            Callers::Authenticated => "any authenticated caller".to_string(),
+            Callers::Roles(_) => self
+                .roles()
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        format!("**Roles:** {who}.")
+    }
+}
+
 /// The authenticated caller. Extracting it answers 401 without a valid token.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -205,10 +269,12 @@ impl AuthUser {
         self.role() == Role::Company
     }
 
-    /// 403 unless the caller has one of `roles`. Each handler calls this once,
-    /// with the same list its OpenAPI description names.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.claims.role) {
+    /// 403 unless the operation's declaration admits the caller's role. Each
+    /// protected handler calls this once, first, with its operation's
+    /// declaration from `api::access`; the OpenAPI document and the
+    /// authorization tests read the same declaration.
+    pub fn require(&self, access: &Access) -> Result<(), ApiError> {
+        if access.admits(self.claims.role) {
             Ok(())
         } else {
             Err(ApiError::forbidden())

@@ -1,8 +1,11 @@
 //! The authorization matrix: every operation of the generated OpenAPI document
 //! is called with no token, an expired token, a token signed with another key,
 //! and a valid token of every role (plus another company's token for
-//! company-scoped records); the expected answer comes from the table below.
-//! An operation missing from the table fails the test, so no endpoint ships
+//! company-scoped records). Who may call comes from the operation's
+//! declaration in `rbpk::api::access` — the same one its handler authorises
+//! with and its OpenAPI security names — so the test cannot drift from the
+//! code; whether another company gets a 404 comes from the table below. An
+//! operation missing from the table fails the test, so no endpoint ships
 //! unreviewed. Company responses are scanned for unmasked personal data.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,6 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use common::{demo_files, Resp, TestApp};
+use rbpk::api::access;
 use rbpk::domain::role::Role;
 use serde_json::{json, Value};
 
@@ -24,144 +28,75 @@ use Role::{
     Admin as A, Bappeda as B, Bupati as U, Company as C, Opd as O, Verifier as V, Viewer as W,
 };
 
-/// Who may call each operation (others: 403). `PUBLIC` needs no token.
-const PUBLIC: &[Role] = &[];
-const ANY: &[Role] = &[A, B, U, O, V, C, W];
-
-/// (method, path template, roles allowed, company-scoped: another company gets 404)
-const MATRIX: &[(&str, &str, &[Role], bool)] = &[
-    ("POST", "/api/v1/auth/token", PUBLIC, false),
-    ("GET", "/api/v1/auth/me", ANY, false),
-    ("GET", "/api/v1/users", &[A], false),
-    ("POST", "/api/v1/users", &[A], false),
-    ("GET", "/api/v1/users/{id}", &[A], false),
-    ("PATCH", "/api/v1/users/{id}", &[A], false),
-    ("DELETE", "/api/v1/users/{id}", &[A], false),
-    ("GET", "/api/v1/regions", ANY, false),
-    ("GET", "/api/v1/regions/{code}", ANY, false),
-    ("GET", "/api/v1/cycles", ANY, false),
-    ("POST", "/api/v1/cycles", &[A, B], false),
-    ("GET", "/api/v1/cycles/{year}", ANY, false),
-    ("PATCH", "/api/v1/cycles/{year}", &[A, B], false),
-    ("GET", "/api/v1/households", &[A, B, U, O, V, C], false),
-    ("POST", "/api/v1/households", &[A, B], false),
-    ("GET", "/api/v1/households/{id}", &[A, B, U, O, V, C], true),
-    ("PATCH", "/api/v1/households/{id}", &[A, B], false),
-    (
-        "GET",
-        "/api/v1/households/{id}/members",
-        &[A, B, U, O, V, C],
-        true,
-    ),
-    ("POST", "/api/v1/households/{id}/members", &[A, B], false),
+/// (method, path template, company-scoped: another company gets 404 where a
+/// company may call, 403 where it may not). Who may call is the operation's
+/// declaration (`rbpk::api::access`); others get 403.
+const MATRIX: &[(&str, &str, bool)] = &[
+    ("POST", "/api/v1/auth/token", false),
+    ("GET", "/api/v1/auth/me", false),
+    ("GET", "/api/v1/users", false),
+    ("POST", "/api/v1/users", false),
+    ("GET", "/api/v1/users/{id}", false),
+    ("PATCH", "/api/v1/users/{id}", false),
+    ("DELETE", "/api/v1/users/{id}", false),
+    ("GET", "/api/v1/regions", false),
+    ("GET", "/api/v1/regions/{code}", false),
+    ("GET", "/api/v1/cycles", false),
+    ("POST", "/api/v1/cycles", false),
+    ("GET", "/api/v1/cycles/{year}", false),
+    ("PATCH", "/api/v1/cycles/{year}", false),
+    ("GET", "/api/v1/households", false),
+    ("POST", "/api/v1/households", false),
+    ("GET", "/api/v1/households/{id}", true),
+    ("PATCH", "/api/v1/households/{id}", false),
+    ("GET", "/api/v1/households/{id}/members", true),
+    ("POST", "/api/v1/households/{id}/members", false),
     (
         "PATCH",
         "/api/v1/households/{id}/members/{member_id}",
-        &[A, B],
         false,
     ),
     (
         "DELETE",
         "/api/v1/households/{id}/members/{member_id}",
-        &[A, B],
         false,
     ),
-    ("POST", "/api/v1/household-imports", &[A, B], false),
-    ("GET", "/api/v1/household-imports/{id}", &[A, B], false),
-    ("GET", "/api/v1/companies", ANY, false),
-    ("POST", "/api/v1/companies", &[A, B], false),
-    ("GET", "/api/v1/companies/{id}", ANY, true),
-    ("PATCH", "/api/v1/companies/{id}", &[A, B, C], true),
-    ("GET", "/api/v1/programs", ANY, false),
-    ("POST", "/api/v1/programs", &[A, B, C], false),
-    ("GET", "/api/v1/programs/{id}", ANY, true),
-    ("PATCH", "/api/v1/programs/{id}", &[A, B, C], true),
-    ("DELETE", "/api/v1/programs/{id}", &[A, B, C], true),
-    (
-        "POST",
-        "/api/v1/programs/{id}/transitions",
-        &[A, B, O, C],
-        true,
-    ),
-    ("POST", "/api/v1/programs/{id}/signatures", &[O, C], true),
-    (
-        "GET",
-        "/api/v1/programs/{id}/recommendations",
-        &[A, B, O, C],
-        true,
-    ),
-    (
-        "GET",
-        "/api/v1/programs/{id}/targets",
-        &[A, B, O, V, C],
-        true,
-    ),
-    ("POST", "/api/v1/programs/{id}/targets", &[A, B, O, C], true),
-    (
-        "GET",
-        "/api/v1/programs/{id}/targets/{target_id}",
-        &[A, B, O, V, C],
-        true,
-    ),
-    (
-        "PATCH",
-        "/api/v1/programs/{id}/targets/{target_id}",
-        &[A, B, O, C],
-        true,
-    ),
-    (
-        "DELETE",
-        "/api/v1/programs/{id}/targets/{target_id}",
-        &[A, B, O, C],
-        true,
-    ),
-    ("GET", "/api/v1/exemption-letters", &[A, B, U, C], false),
-    ("POST", "/api/v1/exemption-letters", &[C], false),
-    ("GET", "/api/v1/exemption-letters/{id}", &[A, B, U, C], true),
-    ("POST", "/api/v1/exemption-letters/{id}/review", &[B], false),
-    (
-        "POST",
-        "/api/v1/exemption-letters/{id}/decision",
-        &[U],
-        false,
-    ),
-    (
-        "POST",
-        "/api/v1/exemption-letters/{id}/withdraw",
-        &[C],
-        true,
-    ),
-    ("PUT", "/api/v1/exemption-letters/{id}/document", &[C], true),
-    (
-        "GET",
-        "/api/v1/exemption-letters/{id}/document",
-        &[A, B, U, C],
-        true,
-    ),
-    ("GET", "/api/v1/verifications", &[A, B, U, O, V, C], false),
-    ("POST", "/api/v1/verifications", &[A, B, O, V], false),
-    (
-        "GET",
-        "/api/v1/verifications/{id}",
-        &[A, B, U, O, V, C],
-        true,
-    ),
-    (
-        "GET",
-        "/api/v1/cycles/{year}/compliance",
-        &[A, B, U, W, C],
-        false,
-    ),
-    (
-        "GET",
-        "/api/v1/cycles/{year}/coverage",
-        &[A, B, U, O, V, W],
-        false,
-    ),
-    ("GET", "/api/v1/cycles/{year}/exposure", &[A, B], false),
-    ("GET", "/api/v1/audit-events", &[A, B], false),
-    ("GET", "/health/live", PUBLIC, false),
-    ("GET", "/health/ready", PUBLIC, false),
+    ("POST", "/api/v1/household-imports", false),
+    ("GET", "/api/v1/household-imports/{id}", false),
+    ("GET", "/api/v1/companies", false),
+    ("POST", "/api/v1/companies", false),
+    ("GET", "/api/v1/companies/{id}", true),
+    ("PATCH", "/api/v1/companies/{id}", true),
+    ("GET", "/api/v1/programs", false),
+    ("POST", "/api/v1/programs", false),
+    ("GET", "/api/v1/programs/{id}", true),
+    ("PATCH", "/api/v1/programs/{id}", true),
+    ("DELETE", "/api/v1/programs/{id}", true),
+    ("POST", "/api/v1/programs/{id}/transitions", true),
+    ("POST", "/api/v1/programs/{id}/signatures", true),
+    ("GET", "/api/v1/programs/{id}/recommendations", true),
+    ("GET", "/api/v1/programs/{id}/targets", true),
+    ("POST", "/api/v1/programs/{id}/targets", true),
+    ("GET", "/api/v1/programs/{id}/targets/{target_id}", true),
+    ("PATCH", "/api/v1/programs/{id}/targets/{target_id}", true),
+    ("DELETE", "/api/v1/programs/{id}/targets/{target_id}", true),
+    ("GET", "/api/v1/exemption-letters", false),
+    ("POST", "/api/v1/exemption-letters", false),
+    ("GET", "/api/v1/exemption-letters/{id}", true),
+    ("POST", "/api/v1/exemption-letters/{id}/review", false),
+    ("POST", "/api/v1/exemption-letters/{id}/decision", false),
+    ("POST", "/api/v1/exemption-letters/{id}/withdraw", true),
+    ("PUT", "/api/v1/exemption-letters/{id}/document", true),
+    ("GET", "/api/v1/exemption-letters/{id}/document", true),
+    ("GET", "/api/v1/verifications", false),
+    ("POST", "/api/v1/verifications", false),
+    ("GET", "/api/v1/verifications/{id}", true),
+    ("GET", "/api/v1/cycles/{year}/compliance", false),
+    ("GET", "/api/v1/cycles/{year}/coverage", false),
+    ("GET", "/api/v1/cycles/{year}/exposure", false),
+    ("GET", "/api/v1/audit-events", false),
+    ("GET", "/health/live", false),
+    ("GET", "/health/ready", false),
 ];
 
 /// The records the calls are made on, one per destructive operation so a
@@ -502,7 +437,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
         .collect();
     let table: BTreeSet<(String, String)> = MATRIX
         .iter()
-        .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
         .collect();
     let missing: Vec<_> = documented.difference(&table).collect();
     assert!(
@@ -520,10 +455,21 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
     // Forbidden roles first, so an allowed DELETE runs after them.
     let order = [W, C, V, O, U, B, A];
     let mut calls = 0;
-    for (method, template, allowed, scoped) in MATRIX {
+    for (method, template, scoped) in MATRIX {
         let path = fx.path(method, template);
         let context = format!("{method} {template}");
-        if allowed.is_empty() {
+        let op = &api["paths"][*template][method.to_lowercase()];
+        let id = op["operationId"].as_str().unwrap();
+        let access = access::of(id).unwrap_or_else(|| panic!("{context}: no declaration"));
+        let allowed = access.roles();
+        // The contract names the same roles as scopes (public: no security).
+        let scopes: Vec<&str> = op["security"][0]["bearer"]
+            .as_array()
+            .map(|s| s.iter().map(|r| r.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+        assert_eq!(scopes, names, "{context}: security scopes");
+        if !access.needs_token() {
             let resp = app.send(request(&app, method, template, &path)).await;
             assert!(
                 resp.status.is_success(),

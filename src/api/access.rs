@@ -1,0 +1,235 @@
+//! Who may call each operation, declared once. A handler authorises with its
+//! operation's declaration (`user.require(access::LIST_USERS)?`);
+//! `openapi::finish` writes the same declaration into the operation's
+//! security requirement (the roles as scopes of `bearer`) and opens its
+//! description with the `**Roles:**` line; `tests/authorization.rs` calls
+//! every operation as every role and expects what the declaration says.
+//!
+//! Each declaration names its OpenAPI operation id (the handler's function
+//! name); a test below fails when a documented operation has none or a
+//! declaration names no operation. The lists say which roles may call at
+//! all; which records each reaches (a company its own, an opd the programs
+//! it leads) stays with the handler and its description's prose.
+
+use crate::auth::Access;
+use crate::auth::Callers::{Authenticated, Public, Roles};
+use crate::domain::role::Role::{Admin, Bappeda, Bupati, Company, Opd, Verifier, Viewer};
+
+/// Declares one `pub const` per operation and [`ALL`], so no declaration can
+/// be left out of the table the document and the tests read.
+macro_rules! declare {
+    ($( $(#[$meta:meta])* $name:ident = $operation:literal : $callers:expr; )+) => {
+        $(
+            $(#[$meta])*
+            pub const $name: &Access = &Access { operation: $operation, callers: $callers };
+        )+
+        /// Every declaration, in the order of `app::register`.
+        pub const ALL: &[&Access] = &[$($name),+];
+    };
+}
+
+declare! {
+    // auth
+    TOKEN = "token": Public;
+    ME = "me": Authenticated;
+    // users
+    LIST_USERS = "list_users": Roles(&[Admin]);
+    CREATE_USER = "create_user": Roles(&[Admin]);
+    GET_USER = "get_user": Roles(&[Admin]);
+    UPDATE_USER = "update_user": Roles(&[Admin]);
+    DELETE_USER = "delete_user": Roles(&[Admin]);
+    // regions
+    LIST_REGIONS = "list_regions": Authenticated;
+    GET_REGION = "get_region": Authenticated;
+    // cycles
+    LIST_CYCLES = "list_cycles": Authenticated;
+    CREATE_CYCLE = "create_cycle": Roles(&[Admin, Bappeda]);
+    GET_CYCLE = "get_cycle": Authenticated;
+    UPDATE_CYCLE = "update_cycle": Roles(&[Admin, Bappeda]);
+    // households
+    LIST_HOUSEHOLDS = "list_households": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    GET_HOUSEHOLD = "get_household": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    CREATE_HOUSEHOLD = "create_household": Roles(&[Admin, Bappeda]);
+    UPDATE_HOUSEHOLD = "update_household": Roles(&[Admin, Bappeda]);
+    LIST_MEMBERS = "list_members": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    CREATE_MEMBER = "create_member": Roles(&[Admin, Bappeda]);
+    UPDATE_MEMBER = "update_member": Roles(&[Admin, Bappeda]);
+    DELETE_MEMBER = "delete_member": Roles(&[Admin, Bappeda]);
+    // imports
+    CREATE_IMPORT = "create_import": Roles(&[Admin, Bappeda]);
+    GET_IMPORT = "get_import": Roles(&[Admin, Bappeda]);
+    // programs
+    LIST_PROGRAMS = "list_programs":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
+    CREATE_PROGRAM = "create_program": Roles(&[Admin, Bappeda, Company]);
+    GET_PROGRAM = "get_program": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
+    UPDATE_PROGRAM = "update_program": Roles(&[Admin, Bappeda, Company]);
+    DELETE_PROGRAM = "delete_program": Roles(&[Admin, Bappeda, Company]);
+    /// Every role that may request some action; each action's own roles are
+    /// checked by `domain::program::decide`.
+    TRANSITION = "transition": Roles(&[Admin, Bappeda, Opd, Company]);
+    SIGN = "sign": Roles(&[Opd, Company]);
+    // targets
+    LIST_TARGETS = "list_targets": Roles(&[Admin, Bappeda, Opd, Verifier, Company]);
+    ADD_TARGET = "add_target": Roles(&[Admin, Bappeda, Opd, Company]);
+    GET_TARGET = "get_target": Roles(&[Admin, Bappeda, Opd, Verifier, Company]);
+    UPDATE_TARGET = "update_target": Roles(&[Admin, Bappeda, Opd, Company]);
+    REMOVE_TARGET = "remove_target": Roles(&[Admin, Bappeda, Opd, Company]);
+    // recommendations
+    RECOMMENDATIONS = "recommendations": Roles(&[Admin, Bappeda, Opd, Company]);
+    // companies
+    LIST_COMPANIES = "list_companies": Authenticated;
+    CREATE_COMPANY = "create_company": Roles(&[Admin, Bappeda]);
+    GET_COMPANY = "get_company": Authenticated;
+    UPDATE_COMPANY = "update_company": Roles(&[Admin, Bappeda, Company]);
+    // exemption letters: the acting roles are those of the action's rows in
+    // `domain::compliance::EXEMPTION_TRANSITIONS` (a test checks it)
+    LIST_LETTERS = "list_letters": Roles(&[Admin, Bappeda, Bupati, Company]);
+    FILE_LETTER = "file_letter": Roles(&[Company]);
+    GET_LETTER = "get_letter": Roles(&[Admin, Bappeda, Bupati, Company]);
+    REVIEW_LETTER = "review_letter": Roles(&[Bappeda]);
+    DECIDE_LETTER = "decide_letter": Roles(&[Bupati]);
+    WITHDRAW_LETTER = "withdraw_letter": Roles(&[Company]);
+    PUT_DOCUMENT = "put_document": Roles(&[Company]);
+    GET_DOCUMENT = "get_document": Roles(&[Admin, Bappeda, Bupati, Company]);
+    // verifications
+    LIST_VERIFICATIONS = "list_verifications":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    GET_VERIFICATION = "get_verification": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    RECORD_VERIFICATION = "record_verification": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    // reports
+    COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
+    COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);
+    EXPOSURE_REPORT = "exposure_report": Roles(&[Admin, Bappeda]);
+    // audit
+    LIST_AUDIT_EVENTS = "list_audit_events": Roles(&[Admin, Bappeda]);
+    // health
+    LIVE = "live": Public;
+    READY = "ready": Public;
+}
+
+/// The declaration of an operation, by its OpenAPI operation id.
+pub fn of(operation: &str) -> Option<&'static Access> {
+    ALL.iter().copied().find(|a| a.operation == operation)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::openapi::path::Operation;
+
+    use super::*;
+    use crate::auth::Callers;
+    use crate::domain::compliance::{ExemptionAction, EXEMPTION_TRANSITIONS};
+    use crate::domain::program::{Action, TRANSITIONS};
+    use crate::domain::role::Role;
+
+    fn operations() -> Vec<Operation> {
+        let api = crate::app::openapi_document();
+        api.paths
+            .paths
+            .into_values()
+            .flat_map(|item| [item.get, item.post, item.put, item.patch, item.delete])
+            .flatten()
+            .collect()
+    }
+
+    fn documented() -> BTreeSet<String> {
+        operations()
+            .into_iter()
+            .map(|op| op.operation_id.expect("utoipa names every operation"))
+            .collect()
+    }
+
+    #[test]
+    fn each_description_opens_with_the_generated_roles_line_and_has_no_other() {
+        for op in operations() {
+            let id = op.operation_id.unwrap_or_default();
+            let line = of(&id).map(|a| a.roles_line()).unwrap_or_default();
+            let description = op.description.unwrap_or_default();
+            assert!(description.starts_with(&line), "{id}: {description}");
+            assert_eq!(
+                description.matches("**Roles:**").count(),
+                1,
+                "{id}: a `**Roles:**` line written by hand; the declaration writes it"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_is_declared_once_and_every_declaration_names_one() {
+        let documented = documented();
+        let declared: Vec<&str> = ALL.iter().map(|a| a.operation).collect();
+        let unique: BTreeSet<String> = declared.iter().map(|s| s.to_string()).collect();
+        assert_eq!(unique.len(), declared.len(), "an operation declared twice");
+        let undeclared: Vec<_> = documented.difference(&unique).collect();
+        assert!(
+            undeclared.is_empty(),
+            "operations without a declaration: {undeclared:?}"
+        );
+        let stale: Vec<_> = unique.difference(&documented).collect();
+        assert!(
+            stale.is_empty(),
+            "declarations naming no operation: {stale:?}"
+        );
+    }
+
+    #[test]
+    fn role_lists_are_in_role_order_without_repeats_and_never_empty() {
+        for a in ALL {
+            if let Callers::Roles(roles) = a.callers {
+                assert!(
+                    !roles.is_empty(),
+                    "{}: no role; declare it Public",
+                    a.operation
+                );
+                assert!(
+                    roles.windows(2).all(|w| w[0] < w[1]),
+                    "{}: list roles once, in Role::ALL order",
+                    a.operation
+                );
+            }
+        }
+    }
+
+    fn acting(actions: &[ExemptionAction]) -> Vec<Role> {
+        let set: BTreeSet<Role> = EXEMPTION_TRANSITIONS
+            .iter()
+            .filter(|t| actions.contains(&t.action))
+            .flat_map(|t| t.roles.iter().copied())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    #[test]
+    fn letter_actions_admit_the_roles_of_their_lifecycle_rows() {
+        use ExemptionAction::*;
+        assert_eq!(FILE_LETTER.roles(), acting(&[Submit]));
+        assert_eq!(REVIEW_LETTER.roles(), acting(&[Review]));
+        assert_eq!(DECIDE_LETTER.roles(), acting(&[Accept, Reject]));
+        assert_eq!(WITHDRAW_LETTER.roles(), acting(&[Withdraw]));
+    }
+
+    #[test]
+    fn program_actions_admit_the_roles_of_their_lifecycle_rows() {
+        let roles = |actions: &[Action]| -> Vec<Role> {
+            let set: BTreeSet<Role> = TRANSITIONS
+                .iter()
+                .filter(|t| actions.contains(&t.action))
+                .flat_map(|t| t.roles.iter().copied())
+                .collect();
+            set.into_iter().collect()
+        };
+        assert_eq!(TRANSITION.roles(), roles(&Action::REQUESTABLE));
+        assert_eq!(SIGN.roles(), roles(&[Action::Sign]));
+    }
+
+    #[test]
+    fn roles_lines_name_the_roles_in_order() {
+        assert_eq!(LIVE.roles_line(), "**Roles:** public.");
+        assert_eq!(ME.roles_line(), "**Roles:** any authenticated caller.");
+        assert_eq!(SIGN.roles_line(), "**Roles:** opd, company.");
+        assert!(ME.admits(Role::Viewer) && !SIGN.admits(Role::Admin));
+    }
+}
