@@ -188,6 +188,7 @@ pub fn build(
         .wrap(from_fn(middleware::idempotency))
         .wrap(from_fn(middleware::body_guard))
         .wrap(cors(&cfg.cors_origins))
+        .wrap(from_fn(middleware::cors_problem))
         .wrap(security_headers())
         .wrap(from_fn(middleware::request_id))
         // Outermost, so it sees the request id the layer inside sets.

@@ -27,8 +27,10 @@ and oversight. Every operation names the roles that may call it; errors are \
 (default 50, at most 200) and answer with a `Link` header; unknown query parameters are a 400. \
 Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). POSTs take an \
 `Idempotency-Key` so a retry returns the first response.",
-        license(name = "MIT")
+        license(name = "MIT"),
+        contact(name = "Bappeda Kabupaten Kutai Kartanegara", url = "https://rbpk.kukarkab.go.id")
     ),
+    servers((url = "/", description = "This service (the contract is served by the instance it describes)")),
     modifiers(&Security),
     components(schemas(Problem)),
     tags(
@@ -151,6 +153,7 @@ fn shared_response(status: &str, description: &str, code: &str) -> utoipa::opena
     });
     ResponseBuilder::new()
         .description(description)
+        .header("X-Request-Id", request_id_header())
         .content(
             "application/problem+json",
             ContentBuilder::new()
@@ -221,6 +224,9 @@ fn statuses_for(
     }
     if has_body {
         out.extend(["413", "415", "422"]);
+    } else if *method == HttpMethod::Post && secured {
+        // An Idempotency-Key used before for another request.
+        out.push("422");
     }
     if path != "/health/live" && path != "/api/v1/auth/me" {
         out.push("503");
@@ -228,9 +234,49 @@ fn statuses_for(
     out
 }
 
-/// Writes each operation's declaration (security scopes, `**Roles:**` line)
-/// and adds the shared error responses to every operation that can answer
-/// them, keeping any an operation documents itself. An operation without a
+/// The header every response carries (`api::middleware::request_id`).
+fn request_id_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(128)),
+        )
+        .description(Some(
+            "The request's id: the client's `X-Request-Id` when it is 1–128 visible \
+             characters, else one the service made; audit events carry it",
+        ))
+        .build()
+}
+
+/// The `Idempotency-Key` parameter every POST takes (`api::middleware::idempotency`).
+fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Any 1–255 visible characters, unique per request the client means once. \
+             A retry with the same key and body gets the first answer again \
+             (`Idempotent-Replayed: true`); the same key with another body is a 422, \
+             one still being processed a 409. Keys are per caller.",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+        .build()
+}
+
+/// Writes each operation's declaration (security scopes, `**Roles:**` line),
+/// the headers every operation shares (`Idempotency-Key` on POSTs,
+/// `X-Request-Id` on every response), and adds the shared error responses to
+/// every operation that can answer them, keeping any an operation documents
+/// itself. An operation without a
 /// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
@@ -265,6 +311,23 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+            if method == HttpMethod::Post && access.is_some_and(|a| a.needs_token()) {
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                if !params
+                    .iter()
+                    .any(|p| p.name.eq_ignore_ascii_case("Idempotency-Key"))
+                {
+                    params.push(idempotency_key_parameter());
+                }
+            }
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response
+                        .headers
+                        .entry("X-Request-Id".to_string())
+                        .or_insert_with(request_id_header);
                 }
             }
         }

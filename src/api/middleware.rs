@@ -324,6 +324,30 @@ pub async fn idempotency(
     }
 }
 
+/// CORS refusals as problem+json: actix-cors answers a disallowed origin or
+/// method with a plain-text 400, unlike every other error of the API.
+pub async fn cors_problem(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let refusal = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_cors::CorsError>())
+        .map(ToString::to_string);
+    let Some(detail) = refusal else {
+        return Ok(res);
+    };
+    let (http_req, old) = res.into_parts();
+    let mut answer = ApiError::bad_request("cors_rejected", detail).error_response();
+    // Keep what actix-cors set for caches (`Vary: Origin, …`).
+    if let Some(vary) = old.headers().get(header::VARY) {
+        answer.headers_mut().insert(header::VARY, vary.clone());
+    }
+    Ok(ServiceResponse::new(http_req, answer))
+}
+
 /// Path templates and their methods, taken from the OpenAPI document so the
 /// 405 answer cannot drift from the routes.
 pub struct RouteTable(pub Vec<(Vec<String>, Vec<String>)>);

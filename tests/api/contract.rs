@@ -113,3 +113,33 @@ fn documented_enumerations_are_the_wire_strings() {
         }
     }
 }
+
+#[test]
+fn every_post_takes_an_idempotency_key_and_every_response_names_its_request_id() {
+    let api = serde_json::to_value(openapi_document()).unwrap();
+    assert_eq!(api["servers"][0]["url"], "/");
+    assert!(api["info"]["contact"]["name"].is_string());
+    let shared = &api["components"]["responses"];
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if method == "post" && secured {
+                let takes_key = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+                });
+                assert!(takes_key, "POST {path} does not document Idempotency-Key");
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let response = match response["$ref"].as_str() {
+                    Some(r) => &shared[r.rsplit('/').next().unwrap()],
+                    None => response,
+                };
+                assert!(
+                    response["headers"]["X-Request-Id"].is_object(),
+                    "{method} {path} {status}: no X-Request-Id header"
+                );
+            }
+        }
+    }
+}

@@ -688,3 +688,33 @@ async fn text_with_a_nul_character_is_never_a_server_error() {
         visit.body
     );
 }
+
+#[actix_web::test]
+async fn a_cors_refusal_is_problem_json_and_an_allowed_origin_gets_its_headers() {
+    let app = TestApp::spawn_with(|c| c.cors_origins = vec!["https://portal.example".into()]).await;
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(Method::OPTIONS)
+            .uri("/api/v1/households")
+            .insert_header(("Origin", origin.to_string()))
+            .insert_header(("Access-Control-Request-Method", "GET"))
+    };
+    let refused = app.send(preflight("https://elsewhere.example")).await;
+    assert_problem(&refused, 400, "cors_rejected");
+    let allowed = app.send(preflight("https://portal.example")).await;
+    assert_eq!(allowed.status, 200, "{:?}", allowed.headers);
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://portal.example")
+    );
+    let actual = app
+        .send(
+            app.req(Method::GET, "/api/v1/regions?per_page=1", Role::Viewer)
+                .insert_header(("Origin", "https://elsewhere.example")),
+        )
+        .await;
+    // An actual request is answered, without the header a browser needs to
+    // hand it to the page.
+    assert_eq!(actual.status, 200);
+    assert!(actual.header("access-control-allow-origin").is_none());
+}
