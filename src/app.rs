@@ -187,6 +187,7 @@ pub fn build(
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(middleware::idempotency))
         .wrap(from_fn(middleware::body_guard))
+        .wrap(from_fn(middleware::vary_accept))
         .wrap(cors(&cfg.cors_origins))
         .wrap(from_fn(middleware::cors_problem))
         .wrap(security_headers())

@@ -250,6 +250,19 @@ fn request_id_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
+/// `Vary: Accept` on answers whose representation `Accept` chose.
+fn vary_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String),
+        )
+        .description(Some(
+            "Includes `Accept`: the representation (JSON, CSV, XLSX) follows the Accept header",
+        ))
+        .build()
+}
+
 /// The `Idempotency-Key` parameter every POST takes (`api::middleware::idempotency`).
 fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -328,6 +341,13 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .headers
                         .entry("X-Request-Id".to_string())
                         .or_insert_with(request_id_header);
+                    // One URL, several representations chosen by Accept.
+                    if response.content.len() > 1 {
+                        response
+                            .headers
+                            .entry("Vary".to_string())
+                            .or_insert_with(vary_header);
+                    }
                 }
             }
         }

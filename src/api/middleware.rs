@@ -324,6 +324,25 @@ pub async fn idempotency(
     }
 }
 
+/// Marks a request whose answer was chosen by its `Accept` header
+/// (`reports::negotiate`), so the response says `Vary: Accept`.
+#[derive(Clone, Copy)]
+pub struct VariesByAccept;
+
+/// Adds `Vary: Accept` to answers chosen by `Accept` (JSON, CSV or XLSX of
+/// one URL), beside whatever `Vary` CORS set.
+pub async fn vary_accept(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if res.request().extensions().get::<VariesByAccept>().is_some() {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    Ok(res)
+}
+
 /// CORS refusals as problem+json: actix-cors answers a disallowed origin or
 /// method with a plain-text 400, unlike every other error of the API.
 pub async fn cors_problem(

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -45,6 +45,9 @@ pub enum Format {
 /// can produce (`*/*`, `application/*` and a missing header mean JSON); a
 /// header naming none of them is a 406.
 pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
+    // Caches must know the answer depends on `Accept` (`middleware::vary_accept`).
+    req.extensions_mut()
+        .insert(super::middleware::VariesByAccept);
     let Some(value) = req.headers().get(header::ACCEPT) else {
         return Ok(Format::Json);
     };

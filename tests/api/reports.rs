@@ -350,3 +350,30 @@ async fn coverage_roles_formats_and_bad_regions() {
         .await;
     assert_problem(&pdf, 406, "not_acceptable");
 }
+
+#[actix_web::test]
+async fn a_report_says_its_answer_varies_by_accept() {
+    let app = TestApp::spawn().await;
+    app.calendar(10, 20, 30, 40).await;
+    for accept in ["application/json", "text/csv", XLSX] {
+        let r = app
+            .send(
+                app.req(Method::GET, "/api/v1/cycles/2027/compliance", Role::Bappeda)
+                    .insert_header(("Accept", accept)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{accept}");
+        let vary: Vec<String> = r
+            .headers
+            .get_all("vary")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+            .collect();
+        assert!(vary.iter().any(|v| v == "accept"), "{accept}: {vary:?}");
+    }
+    // A list chosen by nothing but its query does not claim to vary.
+    let list = app.get("/api/v1/regions?per_page=1", Role::Bappeda).await;
+    assert!(list
+        .header("vary")
+        .is_none_or(|v| !v.to_ascii_lowercase().contains("accept")));
+}
