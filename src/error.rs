@@ -441,3 +441,9 @@ fn collect_validation(errs: &validator::ValidationErrors, prefix: &str, out: &mu
         }
     }
 }
+
+impl From<crate::domain::account::BindingError> for ApiError {
+    fn from(e: crate::domain::account::BindingError) -> Self {
+        ApiError::invalid_field(e.field, e.message)
+    }
+}

@@ -167,11 +167,7 @@ async fn create_user(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    check_binding(
-        b.role.as_str(),
-        b.company_id.as_deref(),
-        b.opd_code.as_deref(),
-    )?;
+    check_binding(b.role, b.company_id.as_deref(), b.opd_code.as_deref())?;
     let actor = user.actor();
     let row = db::tx(&pool, move |c| {
         let new = NewUser {

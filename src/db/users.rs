@@ -167,13 +167,16 @@ pub fn update(
 ) -> Result<UserRow, ApiError> {
     let before = get(conn, id)?;
     check_version(expected, before.version)?;
-    let role = changes
-        .role
-        .map(|r| r.as_str().to_string())
-        .unwrap_or(before.role.clone());
+    let role: Role = match changes.role {
+        Some(role) => role,
+        None => before
+            .role
+            .parse()
+            .map_err(|e| ApiError::internal(format!("{e}")))?,
+    };
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
-    crate::domain::account::check_binding(&role, company_id.as_deref(), opd_code.as_deref())?;
+    crate::domain::account::check_binding(role, company_id.as_deref(), opd_code.as_deref())?;
     if company_id != before.company_id {
         check_company(conn, company_id.as_deref())?;
     }
@@ -181,7 +184,7 @@ pub fn update(
     // A new password, role, binding or active flag ends every session of the
     // account: tokens name the version they were issued under.
     let ends_sessions = changes.password_hash.is_some()
-        || role != before.role
+        || role.as_str() != before.role
         || company_id != before.company_id
         || opd_code != before.opd_code
         || active != before.active;
@@ -195,7 +198,7 @@ pub fn update(
         users::password_hash.eq(changes
             .password_hash
             .unwrap_or(before.password_hash.clone())),
-        users::role.eq(&role),
+        users::role.eq(role.as_str()),
         users::company_id.eq(&company_id),
         users::opd_code.eq(&opd_code),
         users::active.eq(active),

@@ -1,32 +1,29 @@
-//! Rules of accounts: which role needs which binding.
+//! Rules of accounts: which role needs which binding, usernames, passwords.
 
-use crate::error::ApiError;
+use crate::domain::role::Role;
+
+/// A binding that does not fit the role; `field` names the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct BindingError {
+    pub field: &'static str,
+    pub message: &'static str,
+}
 
 /// A `company` account names its company, an `opd` account its agency, and no
 /// other role carries either: a token must say exactly whose data it reaches.
 pub fn check_binding(
-    role: &str,
+    role: Role,
     company_id: Option<&str>,
     opd_code: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), BindingError> {
+    let refuse = |field, message| Err(BindingError { field, message });
     match (role, company_id, opd_code) {
-        ("company", Some(_), None) | ("opd", None, Some(_)) => Ok(()),
-        ("company", None, _) => Err(ApiError::invalid_field(
-            "company_id",
-            "a company account must name its company",
-        )),
-        ("opd", _, None) => Err(ApiError::invalid_field(
-            "opd_code",
-            "an opd account must name its agency",
-        )),
-        (_, Some(_), _) => Err(ApiError::invalid_field(
-            "company_id",
-            "only a company account names a company",
-        )),
-        (_, _, Some(_)) => Err(ApiError::invalid_field(
-            "opd_code",
-            "only an opd account names an agency",
-        )),
+        (Role::Company, Some(_), None) | (Role::Opd, None, Some(_)) => Ok(()),
+        (Role::Company, None, _) => refuse("company_id", "a company account must name its company"),
+        (Role::Opd, _, None) => refuse("opd_code", "an opd account must name its agency"),
+        (_, Some(_), _) => refuse("company_id", "only a company account names a company"),
+        (_, _, Some(_)) => refuse("opd_code", "only an opd account names an agency"),
         _ => Ok(()),
     }
 }
@@ -57,6 +54,23 @@ pub fn password_problem(username: &str, password: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn company_and_opd_accounts_carry_exactly_their_binding() {
+        assert!(check_binding(Role::Company, Some("c"), None).is_ok());
+        assert!(check_binding(Role::Opd, None, Some("DINSOS")).is_ok());
+        assert!(check_binding(Role::Viewer, None, None).is_ok());
+        assert_eq!(
+            check_binding(Role::Company, None, None).unwrap_err().field,
+            "company_id"
+        );
+        assert_eq!(
+            check_binding(Role::Admin, None, Some("X"))
+                .unwrap_err()
+                .field,
+            "opd_code"
+        );
+    }
 
     #[test]
     fn a_password_is_long_enough_and_not_the_username() {
