@@ -136,6 +136,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 400 for one query parameter.
+    pub fn invalid_parameter(name: &str, message: &str) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_parameter".into(),
+            detail: format!("query parameter `{name}` {message}"),
+            errors: vec![FieldError::new(name, message)],
+        }
+    }
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
         ApiError::BadRequest {
             code: code.into(),
@@ -395,6 +403,33 @@ impl From<diesel::r2d2::PoolError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         ApiError::Internal("blocking task was cancelled".into())
+    }
+}
+
+/// A refused program transition: 403 for a role that may not, 409 with the
+/// window's dates outside its calendar window, 422 or 409 for a precondition.
+impl From<crate::domain::program::TransitionError> for ApiError {
+    fn from(e: crate::domain::program::TransitionError) -> Self {
+        use crate::domain::program::TransitionError;
+        match &e {
+            TransitionError::RoleNotAllowed { .. } => ApiError::Forbidden {
+                detail: e.to_string(),
+            },
+            TransitionError::OutsideWindow {
+                window,
+                code,
+                from,
+                until,
+            } => ApiError::conflict_with(
+                code,
+                format!("the {window} window is not open today (from {from:?} until {until:?})"),
+                serde_json::json!({"window": window.to_string(), "window_from": from, "window_until": until}),
+            ),
+            TransitionError::Precondition { code, detail } if e.http_status() == 422 => {
+                ApiError::unprocessable(code, detail.clone())
+            }
+            _ => ApiError::conflict(e.code(), e.to_string()),
+        }
     }
 }
 

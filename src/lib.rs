@@ -11,3 +11,4 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod openapi;
+pub mod service;

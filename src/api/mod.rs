@@ -116,11 +116,7 @@ fn link(req: &HttpRequest, page: i64, per_page: i64, rel: &str) -> String {
 
 /// 400 for one query parameter.
 pub fn bad_param(name: &str, message: &str) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_parameter".into(),
-        detail: format!("query parameter `{name}` {message}"),
-        errors: vec![crate::error::FieldError::new(name, message)],
-    }
+    ApiError::invalid_parameter(name, message)
 }
 
 /// The `ETag` of a record version.

@@ -12,18 +12,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{bad_param, if_match, regency_today, utc, with_etag, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
-use crate::db::programs::{
-    self as store, Party, ProgramFields, ProgramFilter, ProgramReach, ProgramRow,
-};
+use crate::db::programs::{self as store, ProgramFields, ProgramFilter, ProgramRow};
 use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
 use crate::domain::company::outside_working_area;
-use crate::domain::program::{
-    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
-    TransitionError,
-};
+use crate::domain::program::{Action, ProgramStatus, ProgramType, Strategy};
 use crate::domain::region::normalize_code;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
+use crate::service::programs::{self as service, ProgramView};
+use crate::service::signatures::{self, Signature};
+use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_programs)
@@ -33,15 +31,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_program)
         .service(transition)
         .service(sign);
-}
-
-/// A caller's reach: a company its own programs, an agency those it leads.
-pub fn reach(user: &AuthUser) -> ProgramReach {
-    match (user.company_id(), user.opd_code()) {
-        (Some(c), _) => ProgramReach::Company(c.to_string()),
-        (_, Some(o)) => ProgramReach::Opd(o.to_string()),
-        _ => ProgramReach::All,
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -79,38 +68,12 @@ pub struct Program {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Renders programs for a caller, with target counts and the actions open to it.
-pub fn render(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    rows: Vec<ProgramRow>,
-) -> Result<Vec<Program>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let counts = store::target_counts(conn, &ids)?;
-    let today = regency_today();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let status = r.status()?;
-        let calendar = cycles::get(conn, r.cycle_year)?.calendar();
-        let facts = store::facts(conn, &r, true)?;
-        let owner = owns(user, &r);
-        let actions = if owner {
-            available_actions(status, user.role(), today, &calendar, &facts)
-                .into_iter()
-                .filter(|a| *a != Action::Sign || matches!(user.role(), Role::Company | Role::Opd))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        out.push(Program {
-            id: r.id.clone(),
-            cycle_year: r.cycle_year,
-            targets_count: counts.get(&r.id).copied().unwrap_or(0),
+impl TryFrom<ProgramView> for Program {
+    type Error = ApiError;
+    fn try_from(v: ProgramView) -> Result<Program, ApiError> {
+        let r = v.row;
+        Ok(Program {
             target_regions: r.regions(),
-            company_id: r.company_id,
-            opd_code: r.opd_code,
-            title: r.title,
-            description: r.description,
             program_type: r
                 .program_type
                 .parse()
@@ -119,18 +82,41 @@ pub fn render(
                 .strategy
                 .parse()
                 .map_err(|e| ApiError::internal(format!("{e}")))?,
+            id: r.id,
+            cycle_year: r.cycle_year,
+            targets_count: v.targets_count,
+            company_id: r.company_id,
+            opd_code: r.opd_code,
+            title: r.title,
+            description: r.description,
             budget: r.budget,
-            status,
+            status: v.status,
             status_note: r.status_note,
             agreement_number: r.agreement_number,
             signed_by_company_on: r.signed_by_company_on,
             signed_by_opd_on: r.signed_by_opd_on,
-            available_actions: actions,
+            available_actions: v.available_actions,
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
-        });
+        })
     }
-    Ok(out)
+}
+
+/// A program as the caller sees it, with the version its `ETag` names.
+fn answer(view: ProgramView) -> Result<(i32, Program), ApiError> {
+    Ok((view.row.version, Program::try_from(view)?))
+}
+
+/// Renders programs for a caller, with target counts and the actions open to it.
+pub fn render(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    rows: Vec<ProgramRow>,
+) -> Result<Vec<Program>, ApiError> {
+    service::views(conn, &Caller::from(user), rows, regency_today())?
+        .into_iter()
+        .map(Program::try_from)
+        .collect()
 }
 
 fn render_one(
@@ -138,22 +124,12 @@ fn render_one(
     user: &AuthUser,
     row: ProgramRow,
 ) -> Result<(i32, Program), ApiError> {
-    let version = row.version;
-    let item = render(conn, user, vec![row])?
-        .pop()
-        .ok_or_else(ApiError::not_found)?;
-    Ok((version, item))
-}
-
-/// Whether the caller acts for this program: its company, its lead agency, or
-/// Bappeda/admin. Readers such as the Bupati and viewers act on nothing.
-fn owns(user: &AuthUser, program: &ProgramRow) -> bool {
-    match user.role() {
-        Role::Company => user.company_id() == Some(program.company_id.as_str()),
-        Role::Opd => user.opd_code() == program.opd_code.as_deref(),
-        Role::Bappeda | Role::Admin => true,
-        _ => false,
-    }
+    answer(service::view(
+        conn,
+        &Caller::from(user),
+        row,
+        regency_today(),
+    )?)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -361,7 +337,7 @@ async fn list_programs(
         program_type: q.program_type.map(|t| t.as_str().to_string()),
         region,
     };
-    let reach = reach(&user);
+    let reach = Caller::from(&user).reach();
     let (items, total) = db::run(&pool, move |c| {
         let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
         Ok((render(c, &user, rows)?, total))
@@ -452,7 +428,7 @@ async fn get_program(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::GET_PROGRAM)?;
     let id = id.into_inner();
-    let reach = reach(&user);
+    let reach = Caller::from(&user).reach();
     let (version, item) = db::run(&pool, move |c| {
         let row = store::get(c, &id, &reach)?;
         render_one(c, &user, row)
@@ -487,7 +463,7 @@ async fn update_program(
     let id = id.into_inner();
     let patch = body.into_inner();
     let reason = override_reason(&user, patch.region_override_reason.clone())?;
-    let reach = reach(&user);
+    let reach = Caller::from(&user).reach();
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
         let before = store::get(c, &id, &reach)?;
@@ -560,7 +536,7 @@ async fn delete_program(
     user.require(access::DELETE_PROGRAM)?;
     let expected = if_match(&req)?;
     let id = id.into_inner();
-    let reach = reach(&user);
+    let reach = Caller::from(&user).reach();
     let actor = user.actor();
     db::tx(&pool, move |c| {
         let before = store::get(c, &id, &reach)?;
@@ -574,51 +550,6 @@ async fn delete_program(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Maps a refused transition to its problem.
-pub fn transition_error(e: TransitionError) -> ApiError {
-    match &e {
-        TransitionError::RoleNotAllowed { .. } => ApiError::Forbidden {
-            detail: e.to_string(),
-        },
-        TransitionError::OutsideWindow {
-            window,
-            code,
-            from,
-            until,
-        } => ApiError::conflict_with(
-            code,
-            format!("the {window} window is not open today (from {from:?} until {until:?})"),
-            json!({"window": window.to_string(), "window_from": from, "window_until": until}),
-        ),
-        TransitionError::Precondition { code, detail } if e.http_status() == 422 => {
-            ApiError::unprocessable(code, detail.clone())
-        }
-        _ => ApiError::conflict(e.code(), e.to_string()),
-    }
-}
-
-/// Applies the automatic steps (`mark_verified`, `agree`) after a change.
-pub fn settle(
-    conn: &mut DbConnection,
-    actor: &crate::db::audit::Actor,
-    row: ProgramRow,
-) -> Result<ProgramRow, ApiError> {
-    let status = row.status()?;
-    let facts = store::facts(conn, &row, false)?;
-    let next = after_verification(status, &facts);
-    if next == status {
-        return Ok(row);
-    }
-    let action = if next == ProgramStatus::Agreed {
-        "agree"
-    } else {
-        "mark_verified"
-    };
-    let moved = store::set_status(conn, actor, action, &row, None, next, None)?;
-    // Verified can lead on to agreed in the same change.
-    settle(conn, actor, moved)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -665,63 +596,21 @@ async fn transition(
             "must be submit, consolidate, reject, withdraw, start, complete or cancel (signing has its own endpoint)",
         ));
     }
-    let override_reason = b.override_reason.filter(|r| !r.trim().is_empty());
-    if override_reason.is_some() && user.role() != Role::Admin {
-        return Err(ApiError::Forbidden {
-            detail: "only an admin may override a calendar window".into(),
-        });
-    }
-    let id = id.into_inner();
-    let reach = reach(&user);
-    let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
-        let before = store::get(c, &id, &reach)?;
-        let status = before.status()?;
-        let calendar = cycles::get(c, before.cycle_year)?.calendar();
-        let note = b.note.filter(|n| !n.trim().is_empty());
-        let facts = store::facts(c, &before, note.is_some())?;
-        let today = regency_today();
-        let strict = decide(
-            status,
-            b.action,
-            user.role(),
-            today,
-            &calendar,
-            &facts,
-            false,
-        );
-        let next = match (strict, &override_reason) {
-            (Ok(next), _) => next,
-            (Err(TransitionError::OutsideWindow { .. }), Some(_)) => decide(
-                status,
-                b.action,
-                user.role(),
-                today,
-                &calendar,
-                &facts,
-                true,
-            )
-            .map_err(transition_error)?,
-            (Err(e), _) => return Err(transition_error(e)),
-        };
-        let status_note = match (&note, &override_reason) {
-            (Some(n), Some(r)) => Some(format!("{n} (window overridden: {r})")),
-            (None, Some(r)) => Some(format!("window overridden: {r}")),
-            (n, None) => n.clone(),
-        };
-        let row = store::set_status(
-            c,
-            &actor,
-            b.action.as_str(),
-            &before,
-            expected,
-            next,
-            status_note.as_deref(),
-        )?;
-        let row = settle(c, &actor, row)?;
-        render_one(c, &user, row)
-    })
+    let request = service::Transition {
+        action: b.action,
+        note: b.note,
+        override_reason: b.override_reason,
+    };
+    let view = service::transition(
+        &pool,
+        Caller::from(&user),
+        id.into_inner(),
+        expected,
+        request,
+        regency_today(),
+    )
     .await?;
+    let (version, item) = answer(view)?;
     Ok(with_etag(HttpResponse::Ok(), version, &item))
 }
 
@@ -756,55 +645,19 @@ async fn sign(
     user.require(access::SIGN)?;
     let expected = if_match(&req)?;
     let b = body.into_inner();
-    let number = b.agreement_number.trim().to_string();
-    if number.is_empty() || number.chars().count() > 100 {
-        return Err(ApiError::invalid_field(
-            "agreement_number",
-            "must be 1–100 characters",
-        ));
-    }
-    if b.signed_on > regency_today() {
-        return Err(ApiError::invalid_field(
-            "signed_on",
-            "must not be in the future",
-        ));
-    }
-    let party = if user.role() == Role::Company {
-        Party::Company
-    } else {
-        Party::Opd
+    let signature = Signature {
+        agreement_number: b.agreement_number,
+        signed_on: b.signed_on,
     };
-    let id = id.into_inner();
-    let reach = reach(&user);
-    let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
-        let before = store::get(c, &id, &reach)?;
-        if let Some(existing) = &before.agreement_number {
-            if existing != &number {
-                return Err(ApiError::invalid_field(
-                    "agreement_number",
-                    format!(
-                        "the other party signed agreement {existing}; both sign the same agreement"
-                    ),
-                ));
-            }
-        }
-        let calendar = cycles::get(c, before.cycle_year)?.calendar();
-        let facts = store::facts(c, &before, true)?;
-        decide(
-            before.status()?,
-            Action::Sign,
-            user.role(),
-            regency_today(),
-            &calendar,
-            &facts,
-            false,
-        )
-        .map_err(transition_error)?;
-        let row = store::sign(c, &actor, &before, expected, party, &number, b.signed_on)?;
-        let row = settle(c, &actor, row)?;
-        render_one(c, &user, row)
-    })
+    let view = signatures::sign(
+        &pool,
+        Caller::from(&user),
+        id.into_inner(),
+        expected,
+        signature,
+        regency_today(),
+    )
     .await?;
+    let (version, item) = answer(view)?;
     Ok(with_etag(HttpResponse::Ok(), version, &item))
 }

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::households::{render, Household};
-use super::programs::reach;
 use super::{bad_param, regency_today};
 use crate::api::access;
 use crate::auth::AuthUser;
@@ -21,6 +20,7 @@ use crate::domain::program::ProgramType;
 use crate::domain::ranking::{rank, ranks_by_members, Candidate};
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(recommendations);
@@ -85,7 +85,7 @@ async fn recommendations(
         return Err(bad_param("limit", "must be between 1 and 200"));
     }
     let id = id.into_inner();
-    let reach = reach(&user);
+    let reach = Caller::from(&user).reach();
     let default_cap = config.exposure_cap;
     let (items, cap) = db::read(&pool, user.reads_are_audited(), move |c| {
         let program = programs_store::get(c, &id, &reach)?;

@@ -5,8 +5,6 @@
 //! Reports are not paged: compliance has one row per active company and
 //! coverage one per kecamatan or desa (at most a few hundred rows).
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header;
 use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{bad_param, regency_today};
+use super::regency_today;
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
-use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
-use crate::db::{self, cycles, exposure, regions, Pool};
+use crate::db::reports as store;
+use crate::db::{self, cycles, exposure, Pool};
 use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::service::coverage::{self as service, Budget, BudgetGroup};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(compliance)
@@ -436,47 +435,26 @@ pub struct CoverageQuery {
     pub region: Option<String>,
 }
 
-/// Whether a program region and a report region overlap: one is the other,
-/// lies in it or contains it.
-fn overlaps(program_region: &str, region: &str) -> bool {
-    program_region == region
-        || program_region.starts_with(&format!("{region}."))
-        || region.starts_with(&format!("{program_region}."))
-}
-
-fn counts_in(program: &BudgetProgram, region: Option<&str>) -> bool {
-    match region {
-        None => true,
-        Some(r) => program.regions.iter().any(|pr| overlaps(pr, r)),
+impl From<BudgetGroup> for BudgetLine {
+    fn from(g: BudgetGroup) -> BudgetLine {
+        BudgetLine {
+            key: g.key,
+            programs: g.programs,
+            budget: g.budget,
+        }
     }
 }
 
-fn budget_totals(programs: &[&BudgetProgram]) -> BudgetTotals {
-    let group = |key: &dyn Fn(&BudgetProgram) -> String| {
-        let mut m: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for p in programs {
-            let e = m.entry(key(p)).or_default();
-            e.0 += 1;
-            // Saturating: a report never wraps, whatever the budgets.
-            e.1 = e.1.saturating_add(p.budget);
+impl From<Budget> for BudgetTotals {
+    fn from(b: Budget) -> BudgetTotals {
+        let lines = |groups: Vec<BudgetGroup>| groups.into_iter().map(BudgetLine::from).collect();
+        BudgetTotals {
+            programs: b.programs,
+            total: b.total,
+            by_sector: lines(b.by_sector),
+            by_type: lines(b.by_type),
+            by_strategy: lines(b.by_strategy),
         }
-        m.into_iter()
-            .map(|(key, (programs, budget))| BudgetLine {
-                key,
-                programs,
-                budget,
-            })
-            .collect()
-    };
-    BudgetTotals {
-        programs: programs.len() as i64,
-        total: programs
-            .iter()
-            .map(|p| p.budget)
-            .fold(0, i64::saturating_add),
-        by_sector: group(&|p| p.sector.clone()),
-        by_type: group(&|p| p.program_type.clone()),
-        by_strategy: group(&|p| p.strategy.clone()),
     }
 }
 
@@ -510,69 +488,28 @@ async fn coverage(
     user.require(access::COVERAGE)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
-    let asked = q.into_inner().region;
-    let (region, row_regions, counts, programs) = db::run(&pool, move |c| {
-        cycles::get(c, year)?;
-        let region = match &asked {
-            Some(code) => Some(
-                regions::resolve(c, code)?
-                    .ok_or_else(|| bad_param("region", "is not a region of Kutai Kartanegara"))?,
-            ),
-            None => None,
-        };
-        let region = region.filter(|r| r.level != "kabupaten");
-        let all = regions::all(c)?;
-        let rows: Vec<_> = match &region {
-            None => all.into_iter().filter(|r| r.level == "kecamatan").collect(),
-            Some(r) if r.level == "kecamatan" => all
-                .into_iter()
-                .filter(|x| x.parent_code.as_deref() == Some(r.code.as_str()))
-                .collect(),
-            Some(r) => vec![r.clone()],
-        };
-        let prefix = region.as_ref().map(|r| r.code.clone());
-        let counts = store::coverage_by_desa(c, year, &prefix)?;
-        let programs = store::budget_programs(c, year)?;
-        Ok((region, rows, counts, programs))
-    })
-    .await?;
-    let mut items = Vec::with_capacity(row_regions.len());
-    let mut totals = DesaCounts::default();
-    for r in row_regions {
-        let mut sum = DesaCounts::default();
-        for (desa, n) in &counts {
-            if overlaps(desa, &r.code) && desa.len() >= r.code.len() {
-                sum += *n;
-            }
-        }
-        totals += sum;
-        let budget = programs
-            .iter()
-            .filter(|p| counts_in(p, Some(&r.code)))
-            .map(|p| p.budget)
-            .fold(0, i64::saturating_add);
-        items.push(CoverageRow {
+    let report = service::report(&pool, year, q.into_inner().region).await?;
+    let items: Vec<CoverageRow> = report
+        .rows
+        .into_iter()
+        .map(|row| CoverageRow {
             unreached_link: format!(
                 "/api/v1/households?region={}&extreme=true&status=active&not_targeted_in={year}",
-                r.code
+                row.region.code
             ),
-            region_code: r.code,
-            region_name: r.name,
-            region_level: r.level,
-            households: sum.households,
-            extreme_poor: sum.extreme_poor,
-            targeted: sum.targeted,
-            verified_eligible: sum.verified_eligible,
-            served: sum.served,
-            extreme_poor_unreached: sum.extreme_poor_unreached,
-            budget,
-        });
-    }
-    let in_region: Vec<&BudgetProgram> = programs
-        .iter()
-        .filter(|p| counts_in(p, region.as_ref().map(|r| r.code.as_str())))
+            region_code: row.region.code,
+            region_name: row.region.name,
+            region_level: row.region.level,
+            households: row.counts.households,
+            extreme_poor: row.counts.extreme_poor,
+            targeted: row.counts.targeted,
+            verified_eligible: row.counts.verified_eligible,
+            served: row.counts.served,
+            extreme_poor_unreached: row.counts.extreme_poor_unreached,
+            budget: row.budget,
+        })
         .collect();
-    let budget = budget_totals(&in_region);
+    let (region, totals, budget) = (report.region, report.totals, report.budget.into());
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(CoverageReport {
             cycle_year: year,

@@ -8,16 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::programs::{reach, settle};
 use super::{if_match, regency_today, utc, with_etag, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
-use crate::db::programs as programs_store;
-use crate::db::targets::{self as store, TargetRow};
-use crate::db::{self, exposure, Pool};
-use crate::domain::exposure::first_live_cycle;
-use crate::domain::program::{targets_editable, ProgramStatus, TargetStatus};
+use crate::db::targets::TargetRow;
+use crate::db::Pool;
+use crate::domain::program::TargetStatus;
 use crate::error::ApiError;
+use crate::service::targets::{self as service, TargetChange};
+use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_targets)
@@ -98,28 +97,6 @@ pub struct TargetPatch {
     pub realized_value: Option<i64>,
 }
 
-fn editable(status: ProgramStatus) -> Result<(), ApiError> {
-    if targets_editable(status) {
-        Ok(())
-    } else {
-        Err(ApiError::conflict(
-            "targets_locked",
-            format!("targets of a program that is {status} cannot be added, changed or removed"),
-        ))
-    }
-}
-
-fn money(field: &str, v: i64) -> Result<i64, ApiError> {
-    if v < 0 {
-        Err(ApiError::invalid_field(
-            field,
-            "must be 0 or more whole rupiah",
-        ))
-    } else {
-        Ok(v)
-    }
-}
-
 /// The targets of a program.
 ///
 /// A company only for its own programs, an opd for those it leads.
@@ -135,12 +112,13 @@ async fn list_targets(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::LIST_TARGETS)?;
     let paging = Paging::new(q.page, q.per_page)?;
-    let id = id.into_inner();
-    let reach = reach(&user);
-    let (rows, total) = db::run(&pool, move |c| {
-        programs_store::get(c, &id, &reach)?;
-        store::targets(c, &id, paging.offset(), paging.limit())
-    })
+    let (rows, total) = service::list(
+        &pool,
+        Caller::from(&user),
+        id.into_inner(),
+        paging.offset(),
+        paging.limit(),
+    )
     .await?;
     let items = rows
         .into_iter()
@@ -169,34 +147,18 @@ async fn add_target(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::ADD_TARGET)?;
     let b = body.into_inner();
-    let planned = money("planned_value", b.planned_value.unwrap_or(0))?;
-    let id = id.into_inner();
-    let reach = reach(&user);
-    let actor = user.actor();
-    let company = user.company_id().map(str::to_string);
-    let row = db::tx(&pool, move |c| {
-        let program = programs_store::get(c, &id, &reach)?;
-        editable(program.status()?)?;
-        if let Some(company) = &company {
-            // A company names only households it may read.
-            let live_from = first_live_cycle(regency_today());
-            if !exposure::may_read(c, company, &b.household_id, live_from)? {
-                return Err(ApiError::invalid_field("household_id", "no such household"));
-            }
-        }
-        let row = store::add_target(
-            c,
-            &actor,
-            company.as_deref(),
-            &program,
-            &b.household_id,
-            b.member_id.as_deref(),
-            planned,
-        )?;
-        let program = programs_store::get(c, &id, &crate::db::programs::ProgramReach::All)?;
-        settle(c, &actor, program)?;
-        Ok(row)
-    })
+    let target = service::NewTarget {
+        household_id: b.household_id,
+        member_id: b.member_id,
+        planned_value: b.planned_value.unwrap_or(0),
+    };
+    let row = service::add(
+        &pool,
+        Caller::from(&user),
+        id.into_inner(),
+        target,
+        regency_today(),
+    )
     .await?;
     let mut res = HttpResponse::Created();
     res.insert_header((
@@ -219,12 +181,7 @@ async fn get_target(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::GET_TARGET)?;
     let (id, target_id) = path.into_inner();
-    let reach = reach(&user);
-    let row = db::run(&pool, move |c| {
-        programs_store::get(c, &id, &reach)?;
-        store::target(c, &id, &target_id)
-    })
-    .await?;
+    let row = service::get(&pool, Caller::from(&user), id, target_id).await?;
     Ok(with_etag(
         HttpResponse::Ok(),
         row.version,
@@ -252,49 +209,11 @@ async fn update_target(
     let expected = if_match(&req)?;
     let b = body.into_inner();
     let (id, target_id) = path.into_inner();
-    let reach = reach(&user);
-    let actor = user.actor();
-    let row = db::tx(&pool, move |c| {
-        let program = programs_store::get(c, &id, &reach)?;
-        let status = program.status()?;
-        let before = store::target(c, &id, &target_id)?;
-        let mut planned = before.planned_value;
-        let mut realized = before.realized_value;
-        let mut target_status: TargetStatus = before
-            .status
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
-        if let Some(v) = b.planned_value {
-            editable(status)?;
-            planned = money("planned_value", v)?;
-        }
-        if let Some(v) = b.realized_value {
-            if status != ProgramStatus::Running {
-                return Err(ApiError::conflict(
-                    "not_running",
-                    "realised values are recorded while the program runs",
-                ));
-            }
-            if !matches!(target_status, TargetStatus::Eligible | TargetStatus::Served) {
-                return Err(ApiError::conflict(
-                    "not_eligible",
-                    "only a target verified eligible can be served",
-                ));
-            }
-            realized = Some(money("realized_value", v)?);
-            target_status = TargetStatus::Served;
-        }
-        store::update_target(
-            c,
-            &actor,
-            &before,
-            expected,
-            planned,
-            realized,
-            target_status,
-        )
-    })
-    .await?;
+    let change = TargetChange {
+        planned_value: b.planned_value,
+        realized_value: b.realized_value,
+    };
+    let row = service::update(&pool, Caller::from(&user), id, target_id, expected, change).await?;
     Ok(with_etag(
         HttpResponse::Ok(),
         row.version,
@@ -319,16 +238,6 @@ async fn remove_target(
     user.require(access::REMOVE_TARGET)?;
     let expected = if_match(&req)?;
     let (id, target_id) = path.into_inner();
-    let reach = reach(&user);
-    let actor = user.actor();
-    db::tx(&pool, move |c| {
-        let program = programs_store::get(c, &id, &reach)?;
-        editable(program.status()?)?;
-        let before = store::target(c, &id, &target_id)?;
-        store::remove_target(c, &actor, &before, expected)?;
-        settle(c, &actor, program)?;
-        Ok(())
-    })
-    .await?;
+    service::remove(&pool, Caller::from(&user), id, target_id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }

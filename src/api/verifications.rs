@@ -14,23 +14,18 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::programs::{reach, settle, transition_error};
 use super::{regency_today, utc, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
-use crate::db::programs::{self as programs_store, ProgramReach};
-use crate::db::verifications::{
-    self as store, NewVerification, VerificationFilter, VerificationRow,
-};
-use crate::db::{self, audit, cycles, DbConnection, Pool};
-use crate::domain::cycle::Window;
-use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError, VerificationResult};
-use crate::domain::role::Role;
-use crate::error::{ApiError, FieldError};
+use crate::db::verifications::{VerificationFilter, VerificationRow};
+use crate::db::Pool;
+use crate::domain::program::{ProgramStatus, TargetStatus, VerificationResult};
+use crate::error::ApiError;
+use crate::service::verifications::{self as service, Visit};
+use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_verifications)
@@ -132,69 +127,6 @@ pub struct NewVisit {
     pub override_reason: Option<String>,
 }
 
-fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
-    let mut e = Vec::new();
-    if b.visited_on > regency_today() {
-        e.push(FieldError::new("visited_on", "must not be in the future"));
-    }
-    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        e.push(FieldError::new("notes", "must be at most 2000 characters"));
-    }
-    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
-        e.push(FieldError::new("latitude", "must be between -90 and 90"));
-    }
-    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
-        e.push(FieldError::new("longitude", "must be between -180 and 180"));
-    }
-    let coordinates = match (b.latitude, b.longitude) {
-        (Some(la), Some(lo)) => Some((la, lo)),
-        (None, None) => None,
-        (Some(_), None) => {
-            e.push(FieldError::new(
-                "longitude",
-                "is required together with latitude",
-            ));
-            None
-        }
-        (None, Some(_)) => {
-            e.push(FieldError::new(
-                "latitude",
-                "is required together with longitude",
-            ));
-            None
-        }
-    };
-    if e.is_empty() {
-        Ok(coordinates)
-    } else {
-        Err(ApiError::validation(e))
-    }
-}
-
-/// Audits a company's read of visits: their notes may be personal data.
-fn audit_company_read(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    rows: &[VerificationRow],
-) -> Result<(), ApiError> {
-    if user.role() != Role::Company {
-        return Ok(());
-    }
-    let actor = user.actor();
-    for r in rows {
-        audit::record(
-            conn,
-            &actor,
-            "read_personal_data",
-            "verification",
-            &r.id,
-            None,
-            None,
-        )?;
-    }
-    Ok(())
-}
-
 /// List field visits, newest visit first; every visit stays in the history.
 ///
 /// Verifier, bappeda, admin and bupati see every visit; an opd those of the
@@ -216,12 +148,13 @@ async fn list_verifications(
         household_id: q.household_id,
         result: q.result.map(|r| r.as_str().to_string()),
     };
-    let reach = reach(&user);
-    let (rows, total) = db::read(&pool, user.reads_are_audited(), move |c| {
-        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
-        audit_company_read(c, &user, &rows)?;
-        Ok((rows, total))
-    })
+    let (rows, total) = service::list(
+        &pool,
+        Caller::from(&user),
+        filter,
+        paging.offset(),
+        paging.limit(),
+    )
     .await?;
     let items = rows
         .into_iter()
@@ -242,14 +175,7 @@ async fn get_verification(
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::GET_VERIFICATION)?;
-    let id = id.into_inner();
-    let reach = reach(&user);
-    let row = db::read(&pool, user.reads_are_audited(), move |c| {
-        let row = store::get(c, &id, &reach)?;
-        audit_company_read(c, &user, std::slice::from_ref(&row))?;
-        Ok(row)
-    })
-    .await?;
+    let row = service::get(&pool, Caller::from(&user), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Verification::try_from(row)?))
 }
 
@@ -279,65 +205,20 @@ async fn record_verification(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::RECORD_VERIFICATION)?;
     let b = body.into_inner();
-    let coordinates = check_visit(&b)?;
-    let override_reason = b.override_reason.clone().filter(|r| !r.trim().is_empty());
-    if override_reason.is_some() && user.role() != Role::Admin {
-        return Err(ApiError::Forbidden {
-            detail: "only an admin may override the verification window".into(),
-        });
-    }
-    let reach = reach(&user);
-    let actor = user.actor();
-    let visit = NewVerification {
+    let visit = Visit {
+        target_id: b.target_id,
+        program_id: b.program_id,
         visited_on: b.visited_on,
         result: b.result,
-        notes: b.notes.filter(|n| !n.trim().is_empty()),
-        coordinates,
-        override_reason: None,
+        notes: b.notes,
+        latitude: b.latitude,
+        longitude: b.longitude,
+        override_reason: b.override_reason,
     };
-    let item = db::tx(&pool, move |c| {
-        let target = store::target_for_visit(c, &b.target_id)?
-            .ok_or_else(|| ApiError::invalid_field("target_id", "no such target"))?;
-        if b.program_id.as_ref().is_some_and(|p| p != &target.program_id) {
-            return Err(ApiError::invalid_field("program_id", "is not the program of this target"));
-        }
-        // An agency outside the program gets the same answer as for a
-        // target that does not exist.
-        let program = programs_store::get(c, &target.program_id, &reach)
-            .map_err(|_| ApiError::invalid_field("target_id", "no such target"))?;
-        let status = program.status()?;
-        if !matches!(status, ProgramStatus::Consolidated | ProgramStatus::Verified) {
-            return Err(ApiError::conflict_with(
-                "program_not_verifiable",
-                format!("targets of a program that is {status} are not verified; it must be consolidated or verified"),
-                json!({"program_status": status.as_str()}),
-            ));
-        }
-        if !target.active {
-            return Err(ApiError::conflict("target_inactive", "the target is no longer active"));
-        }
-        let calendar = cycles::get(c, program.cycle_year)?.calendar();
-        let window = Window::Verification;
-        let position = window.position(&calendar, regency_today());
-        let mut visit = visit;
-        if let Some(code) = window.code(position) {
-            match override_reason {
-                Some(reason) => visit.override_reason = Some(reason),
-                None => {
-                    let (from, until) = window.bounds(&calendar);
-                    return Err(transition_error(TransitionError::OutsideWindow { window, code, from, until }));
-                }
-            }
-        }
-        let (row, target) = store::record(c, &actor, &target, &visit)?;
-        let program = programs_store::get(c, &target.program_id, &ProgramReach::All)?;
-        let program = settle(c, &actor, program)?;
-        let mut item = Verification::try_from(row)?;
-        item.target_status = Some(target.status.parse().map_err(|e| ApiError::internal(format!("{e}")))?);
-        item.program_status = Some(program.status()?);
-        Ok(item)
-    })
-    .await?;
+    let recorded = service::record(&pool, Caller::from(&user), visit, regency_today()).await?;
+    let mut item = Verification::try_from(recorded.row)?;
+    item.target_status = Some(recorded.target_status);
+    item.program_status = Some(recorded.program_status);
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/verifications/{}", item.id)));
     Ok(res.json(item))

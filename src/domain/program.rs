@@ -549,7 +549,7 @@ pub fn decide(
     today: NaiveDate,
     calendar: &Calendar,
     facts: &ProgramFacts,
-    admin_override: bool,
+    window_override: &Override,
 ) -> Result<ProgramStatus, TransitionError> {
     if !TRANSITIONS
         .iter()
@@ -564,7 +564,7 @@ pub fn decide(
     if !row.roles.contains(&role) {
         return Err(TransitionError::RoleNotAllowed { role, action });
     }
-    let overridden = admin_override && role == Role::Admin;
+    let overridden = window_override.is_admin() && role == Role::Admin;
     if let (Some(window), false) = (row.window, overridden) {
         if let Some(code) = window.code(window.position(calendar, today)) {
             let (from, until) = window.bounds(calendar);
@@ -583,6 +583,32 @@ pub fn decide(
             detail: f.detail,
         })?;
     Ok(row.to)
+}
+
+/// Whether an action's calendar window is set aside: only an admin may, and
+/// only with a reason (audited with the change).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Override {
+    /// The window applies.
+    #[default]
+    None,
+    /// An admin sets the window aside, for this reason.
+    Admin { reason: String },
+}
+
+impl Override {
+    /// Whether the window is set aside.
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Override::Admin { .. })
+    }
+
+    /// The admin's reason, if the window is set aside.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Override::None => None,
+            Override::Admin { reason } => Some(reason),
+        }
+    }
 }
 
 /// Applies the automatic transitions (`mark_verified`, then `agree`) for as
@@ -620,7 +646,7 @@ pub fn available_actions(
 ) -> Vec<Action> {
     Action::ALL
         .into_iter()
-        .filter(|&a| decide(status, a, role, today, calendar, facts, false).is_ok())
+        .filter(|&a| decide(status, a, role, today, calendar, facts, &Override::None).is_ok())
         .collect()
 }
 
@@ -665,6 +691,12 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn admin() -> Override {
+        Override::Admin {
+            reason: "Bupati's instruction".into(),
+        }
     }
 
     fn cal() -> Calendar {
@@ -737,7 +769,15 @@ mod tests {
                     d(2026, 12, 10)
                 };
                 for role in Role::ALL {
-                    let got = decide(status, action, role, today, &cal(), &ready(), false);
+                    let got = decide(
+                        status,
+                        action,
+                        role,
+                        today,
+                        &cal(),
+                        &ready(),
+                        &Override::None,
+                    );
                     let got = match got {
                         Ok(to) => Outcome::To(to),
                         Err(TransitionError::RoleNotAllowed { role: r, action: a }) => {
@@ -801,7 +841,7 @@ mod tests {
             d(2026, 11, 30),
             &cal(),
             &ready(),
-            false,
+            &Override::None,
         );
         assert_eq!(ok, Ok(S::Proposed));
         let late = decide(
@@ -811,7 +851,7 @@ mod tests {
             d(2026, 12, 1),
             &cal(),
             &ready(),
-            false,
+            &Override::None,
         );
         let err = late.unwrap_err();
         assert_eq!(
@@ -838,7 +878,7 @@ mod tests {
                 late,
                 &cal(),
                 &ready(),
-                true
+                &admin()
             ),
             Ok(S::Proposed)
         );
@@ -850,7 +890,7 @@ mod tests {
                 late,
                 &cal(),
                 &ready(),
-                false
+                &Override::None
             ),
             Err(TransitionError::OutsideWindow { .. })
         ));
@@ -862,7 +902,7 @@ mod tests {
                 late,
                 &cal(),
                 &ready(),
-                true
+                &admin()
             ),
             Err(TransitionError::OutsideWindow { .. })
         ));
@@ -881,7 +921,7 @@ mod tests {
             d(2027, 3, 1),
             &cal(),
             &facts,
-            true,
+            &admin(),
         )
         .unwrap_err();
         assert_eq!(err.code(), "lead_opd_required");
@@ -897,7 +937,7 @@ mod tests {
                 day,
                 &cal(),
                 &ready(),
-                false,
+                &Override::None,
             )
         };
         assert_eq!(
@@ -925,7 +965,7 @@ mod tests {
                 day,
                 &cal(),
                 &ready(),
-                false,
+                &Override::None,
             )
         };
         assert_eq!(sign(d(2027, 1, 31)), Ok(S::Verified));
@@ -946,7 +986,7 @@ mod tests {
                 day,
                 &cal(),
                 &ready(),
-                false
+                &Override::None
             ),
             Ok(S::Running)
         );
@@ -958,7 +998,7 @@ mod tests {
                 day,
                 &cal(),
                 &ready(),
-                false
+                &Override::None
             ),
             Ok(S::Withdrawn)
         );
@@ -977,7 +1017,7 @@ mod tests {
             d(2026, 12, 2),
             &cal(),
             &facts,
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(err.code(), "lead_opd_required");
@@ -998,7 +1038,7 @@ mod tests {
             day,
             &cal(),
             &facts,
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(reject.code(), "note_required");
@@ -1010,7 +1050,7 @@ mod tests {
             day,
             &cal(),
             &facts,
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(cancel.code(), "note_required");
@@ -1029,7 +1069,7 @@ mod tests {
             d(2027, 6, 1),
             &cal(),
             &facts,
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(err.code(), "no_served_target");
@@ -1045,7 +1085,7 @@ mod tests {
             d(2026, 12, 2),
             &cal(),
             &ready(),
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(err.http_status(), 403);
@@ -1057,7 +1097,7 @@ mod tests {
             d(2026, 12, 2),
             &cal(),
             &ready(),
-            false,
+            &Override::None,
         )
         .unwrap_err();
         assert_eq!(err.code(), "invalid_transition");

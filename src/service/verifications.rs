@@ -1,0 +1,198 @@
+//! Recording a field visit and what it sets: the target's status (unless a
+//! later-dated visit exists), the household's `needs_update` for `moved` and
+//! `deceased` (`db::verifications::record`), and the program's automatic
+//! steps ([`settle`]), in one transaction; inside the cycle's verification
+//! window unless an admin overrides it. Also the reads of visits, which a
+//! company's reads audit (their notes may be personal data).
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::programs::settle;
+use super::Caller;
+use crate::db::programs::{self as programs_store, ProgramReach};
+use crate::db::verifications::{
+    self as store, NewVerification, VerificationFilter, VerificationRow,
+};
+use crate::db::{self, audit, cycles, DbConnection, Pool};
+use crate::domain::cycle::Window;
+use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError, VerificationResult};
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldError};
+
+/// A visit as the verifier reports it.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub target_id: String,
+    /// When given, it must be the target's program.
+    pub program_id: Option<String>,
+    pub visited_on: NaiveDate,
+    pub result: VerificationResult,
+    pub notes: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// An admin's reason to record outside the verification window.
+    pub override_reason: Option<String>,
+}
+
+/// A recorded visit, with where it left its target and program.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub row: VerificationRow,
+    pub target_status: TargetStatus,
+    pub program_status: ProgramStatus,
+}
+
+/// The coordinates of a visit after checking its fields against `today`.
+fn check_visit(b: &Visit, today: NaiveDate) -> Result<Option<(f64, f64)>, ApiError> {
+    let mut e = Vec::new();
+    if b.visited_on > today {
+        e.push(FieldError::new("visited_on", "must not be in the future"));
+    }
+    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        e.push(FieldError::new("notes", "must be at most 2000 characters"));
+    }
+    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+        e.push(FieldError::new("latitude", "must be between -90 and 90"));
+    }
+    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        e.push(FieldError::new("longitude", "must be between -180 and 180"));
+    }
+    let coordinates = match (b.latitude, b.longitude) {
+        (Some(la), Some(lo)) => Some((la, lo)),
+        (None, None) => None,
+        (Some(_), None) => {
+            e.push(FieldError::new(
+                "longitude",
+                "is required together with latitude",
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            e.push(FieldError::new(
+                "latitude",
+                "is required together with longitude",
+            ));
+            None
+        }
+    };
+    if e.is_empty() {
+        Ok(coordinates)
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
+/// Audits a company's read of visits: their notes may be personal data.
+fn audit_company_read(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    rows: &[VerificationRow],
+) -> Result<(), ApiError> {
+    if caller.role != Role::Company {
+        return Ok(());
+    }
+    for r in rows {
+        audit::record(
+            conn,
+            &caller.actor,
+            "read_personal_data",
+            "verification",
+            &r.id,
+            None,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// A page of the visits the caller reaches, and how many there are.
+pub async fn list(
+    pool: &Pool,
+    caller: Caller,
+    filter: VerificationFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<VerificationRow>, i64), ApiError> {
+    db::read(pool, caller.reads_are_audited, move |c| {
+        let (rows, total) = store::list(c, &filter, &caller.reach(), offset, limit)?;
+        audit_company_read(c, &caller, &rows)?;
+        Ok((rows, total))
+    })
+    .await
+}
+
+/// One visit the caller reaches.
+pub async fn get(pool: &Pool, caller: Caller, id: String) -> Result<VerificationRow, ApiError> {
+    db::read(pool, caller.reads_are_audited, move |c| {
+        let row = store::get(c, &id, &caller.reach())?;
+        audit_company_read(c, &caller, std::slice::from_ref(&row))?;
+        Ok(row)
+    })
+    .await
+}
+
+/// Records a visit of one target on `today`'s terms and settles its program,
+/// in one transaction.
+pub async fn record(
+    pool: &Pool,
+    caller: Caller,
+    visit: Visit,
+    today: NaiveDate,
+) -> Result<Recorded, ApiError> {
+    let coordinates = check_visit(&visit, today)?;
+    let window_override =
+        caller.window_override(visit.override_reason.clone(), "the verification window")?;
+    let mut new = NewVerification {
+        visited_on: visit.visited_on,
+        result: visit.result,
+        notes: visit.notes.filter(|n| !n.trim().is_empty()),
+        coordinates,
+        override_reason: None,
+    };
+    db::tx(pool, move |c| {
+        let target = store::target_for_visit(c, &visit.target_id)?
+            .ok_or_else(|| ApiError::invalid_field("target_id", "no such target"))?;
+        if visit.program_id.as_ref().is_some_and(|p| p != &target.program_id) {
+            return Err(ApiError::invalid_field("program_id", "is not the program of this target"));
+        }
+        // An agency outside the program gets the same answer as for a
+        // target that does not exist.
+        let program = programs_store::get(c, &target.program_id, &caller.reach())
+            .map_err(|_| ApiError::invalid_field("target_id", "no such target"))?;
+        let status = program.status()?;
+        if !matches!(status, ProgramStatus::Consolidated | ProgramStatus::Verified) {
+            return Err(ApiError::conflict_with(
+                "program_not_verifiable",
+                format!("targets of a program that is {status} are not verified; it must be consolidated or verified"),
+                json!({"program_status": status.as_str()}),
+            ));
+        }
+        if !target.active {
+            return Err(ApiError::conflict("target_inactive", "the target is no longer active"));
+        }
+        let calendar = cycles::get(c, program.cycle_year)?.calendar();
+        let window = Window::Verification;
+        if let Some(code) = window.code(window.position(&calendar, today)) {
+            match window_override.reason() {
+                Some(reason) => new.override_reason = Some(reason.to_string()),
+                None => {
+                    let (from, until) = window.bounds(&calendar);
+                    return Err(TransitionError::OutsideWindow { window, code, from, until }.into());
+                }
+            }
+        }
+        let (row, target) = store::record(c, &caller.actor, &target, &new)?;
+        let program = programs_store::get(c, &target.program_id, &ProgramReach::All)?;
+        let program = settle(c, &caller.actor, program)?;
+        Ok(Recorded {
+            row,
+            target_status: target
+                .status
+                .parse()
+                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            program_status: program.status()?,
+        })
+    })
+    .await
+}
