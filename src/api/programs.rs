@@ -5,22 +5,20 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{bad_param, if_match, regency_today, utc, with_etag, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
-use crate::db::programs::{self as store, ProgramFields, ProgramFilter, ProgramRow};
-use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
-use crate::domain::company::outside_working_area;
+use crate::db::programs::ProgramFilter;
+use crate::db::Pool;
 use crate::domain::program::{Action, ProgramStatus, ProgramType, Strategy};
 use crate::domain::region::normalize_code;
-use crate::domain::role::Role;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::service::programs::{self as service, ProgramView};
-use crate::service::signatures::{self, Signature};
+pub use crate::service::programs::{NewProgram, ProgramPatch};
+use crate::service::signatures;
 use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -107,29 +105,10 @@ fn answer(view: ProgramView) -> Result<(i32, Program), ApiError> {
     Ok((view.row.version, Program::try_from(view)?))
 }
 
-/// Renders programs for a caller, with target counts and the actions open to it.
-pub fn render(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    rows: Vec<ProgramRow>,
-) -> Result<Vec<Program>, ApiError> {
-    service::views(conn, &Caller::from(user), rows, regency_today())?
-        .into_iter()
-        .map(Program::try_from)
-        .collect()
-}
-
-fn render_one(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    row: ProgramRow,
-) -> Result<(i32, Program), ApiError> {
-    answer(service::view(
-        conn,
-        &Caller::from(user),
-        row,
-        regency_today(),
-    )?)
+/// 200 with the program and its `ETag`.
+fn ok(view: ProgramView) -> Result<HttpResponse, ApiError> {
+    let (version, item) = answer(view)?;
+    Ok(with_etag(HttpResponse::Ok(), version, &item))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -148,163 +127,6 @@ pub struct ProgramQuery {
     pub region: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"cycle_year": 2027, "title": "Bedah rumah 40 KK Tenggarong", "type": "housing",
-    "strategy": "reduce_burden", "budget": 1200000000, "opd_code": "PERKIM", "target_regions": ["64.02.06"]}))]
-pub struct NewProgram {
-    pub cycle_year: i32,
-    /// Required for bappeda and admin; a company files for itself.
-    pub company_id: Option<String>,
-    pub title: String,
-    pub description: Option<String>,
-    #[serde(rename = "type")]
-    pub program_type: ProgramType,
-    pub strategy: Strategy,
-    /// Whole rupiah, 0 to 10^15.
-    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
-    pub budget: i64,
-    /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
-    pub opd_code: Option<String>,
-    /// Region codes (kecamatan or desa); default: the company's working area.
-    /// Each must lie in the company's working area (a desa of a working-area
-    /// kecamatan does; a kecamatan containing a working-area desa does not),
-    /// else 422 naming it — unless bappeda or admin gives `region_override_reason`.
-    pub target_regions: Option<Vec<String>>,
-    /// Bappeda, admin: why target regions outside the company's working area
-    /// are set (required then; audited as `override_target_regions`). A
-    /// company sending it gets 403.
-    pub region_override_reason: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"budget": 1350000000, "opd_code": "PERKIM"}))]
-pub struct ProgramPatch {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    #[serde(rename = "type")]
-    pub program_type: Option<ProgramType>,
-    pub strategy: Option<Strategy>,
-    /// Whole rupiah, 0 to 10^15.
-    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
-    pub budget: Option<i64>,
-    pub opd_code: Option<String>,
-    /// As on creation: inside the company's working area unless bappeda or
-    /// admin gives `region_override_reason`.
-    pub target_regions: Option<Vec<String>>,
-    /// As on creation.
-    pub region_override_reason: Option<String>,
-}
-
-/// Agency codes: 2–20 capital letters, digits or `_`.
-fn valid_opd(code: &str) -> bool {
-    (2..=20).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// The largest program budget, rupiah: a thousand trillion, far above any
-/// CSR program, and low enough that report sums stay far from `i64::MAX`.
-pub const MAX_BUDGET: i64 = 1_000_000_000_000_000;
-
-fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiError> {
-    let mut e = Vec::new();
-    if title.trim().is_empty() || title.chars().count() > 200 {
-        e.push(FieldError::new("title", "must be 1–200 characters"));
-    }
-    if !(0..=MAX_BUDGET).contains(&budget) {
-        e.push(FieldError::new(
-            "budget",
-            format!("must be 0 to {MAX_BUDGET} whole rupiah"),
-        ));
-    }
-    if opd.is_some_and(|o| !valid_opd(o)) {
-        e.push(FieldError::new(
-            "opd_code",
-            "must be 2–20 capital letters, digits or _ (e.g. DINSOS)",
-        ));
-    }
-    if e.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(e))
-    }
-}
-
-/// The override reason a caller gave, if any; only bappeda and admin may
-/// give one (403 otherwise).
-fn override_reason(user: &AuthUser, reason: Option<String>) -> Result<Option<String>, ApiError> {
-    let reason = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.is_some() && !matches!(user.role(), Role::Bappeda | Role::Admin) {
-        return Err(ApiError::Forbidden {
-            detail: "only bappeda or admin may set target regions outside the working area".into(),
-        });
-    }
-    Ok(reason)
-}
-
-/// Target regions as stored (current dotted codes, JSON), checked against
-/// the company's working area (DESIGN §6.1): a region outside it is a 422
-/// naming it, unless an override reason is given (bappeda, admin — see
-/// [`override_reason`]); then the regions outside are returned for the audit.
-fn region_json(
-    conn: &mut DbConnection,
-    company_id: &str,
-    codes: &[String],
-    reason: Option<&str>,
-) -> Result<(String, Vec<String>), ApiError> {
-    let resolved: Vec<String> = regions::resolve_all(conn, "target_regions", codes)?
-        .into_iter()
-        .map(|r| r.code)
-        .collect();
-    let area = companies::get(conn, company_id)?.working_area()?;
-    let outside = outside_working_area(&resolved, &area);
-    if !outside.is_empty() && reason.is_none() {
-        return Err(ApiError::validation(
-            outside
-                .iter()
-                .map(|code| {
-                    FieldError::new(
-                        "target_regions",
-                        format!(
-                            "`{code}` lies outside the company's working area ({}); bappeda or \
-                             admin may set it with region_override_reason",
-                            area.join(", ")
-                        ),
-                    )
-                })
-                .collect(),
-        ));
-    }
-    Ok((serde_json::to_string(&resolved)?, outside))
-}
-
-/// Audits target regions set outside the working area, with the reason.
-fn audit_override(
-    conn: &mut DbConnection,
-    actor: &crate::db::audit::Actor,
-    program_id: &str,
-    outside: &[String],
-    reason: Option<&str>,
-) -> Result<(), ApiError> {
-    if outside.is_empty() {
-        return Ok(());
-    }
-    crate::db::audit::record(
-        conn,
-        actor,
-        "override_target_regions",
-        "program",
-        program_id,
-        None,
-        Some(&json!({"outside_working_area": outside, "reason": reason})),
-    )
 }
 
 /// List programs.
@@ -337,12 +159,19 @@ async fn list_programs(
         program_type: q.program_type.map(|t| t.as_str().to_string()),
         region,
     };
-    let reach = Caller::from(&user).reach();
-    let (items, total) = db::run(&pool, move |c| {
-        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
-        Ok((render(c, &user, rows)?, total))
-    })
+    let (views, total) = service::list(
+        &pool,
+        Caller::from(&user),
+        filter,
+        paging.offset(),
+        paging.limit(),
+        regency_today(),
+    )
     .await?;
+    let items = views
+        .into_iter()
+        .map(Program::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(paging.respond(&req, items, total))
 }
 
@@ -364,54 +193,16 @@ async fn create_program(
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::CREATE_PROGRAM)?;
-    let b = body.into_inner();
-    let company_id = match (user.company_id(), b.company_id.clone()) {
-        (Some(own), Some(given)) if own != given => {
-            return Err(ApiError::invalid_field(
-                "company_id",
-                "a company proposes only its own programs",
-            ))
-        }
-        (Some(own), _) => own.to_string(),
-        (None, Some(given)) => given,
-        (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
-    };
-    check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
-    let reason = override_reason(&user, b.region_override_reason.clone())?;
-    let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
-        cycles::get(c, b.cycle_year)
-            .map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
-        let company = companies::get(c, &company_id)
-            .map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
-        if !company.active {
-            return Err(ApiError::invalid_field(
-                "company_id",
-                "the company is not active",
-            ));
-        }
-        let (target_regions, outside) = region_json(
-            c,
-            &company_id,
-            &b.target_regions.unwrap_or_default(),
-            reason.as_deref(),
-        )?;
-        let fields = ProgramFields {
-            opd_code: b.opd_code,
-            title: b.title.trim().to_string(),
-            description: b.description,
-            program_type: b.program_type.as_str().to_string(),
-            strategy: b.strategy.as_str().to_string(),
-            budget: b.budget,
-            target_regions,
-        };
-        let row = store::create(c, &actor, b.cycle_year, &company_id, &fields)?;
-        audit_override(c, &actor, &row.id, &outside, reason.as_deref())?;
-        render_one(c, &user, row)
-    })
+    let view = service::create(
+        &pool,
+        Caller::from(&user),
+        body.into_inner(),
+        regency_today(),
+    )
     .await?;
     let mut res = HttpResponse::Created();
-    res.insert_header(("Location", format!("/api/v1/programs/{}", item.id)));
+    res.insert_header(("Location", format!("/api/v1/programs/{}", view.row.id)));
+    let (version, item) = answer(view)?;
     Ok(with_etag(res, version, &item))
 }
 
@@ -427,14 +218,8 @@ async fn get_program(
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::GET_PROGRAM)?;
-    let id = id.into_inner();
-    let reach = Caller::from(&user).reach();
-    let (version, item) = db::run(&pool, move |c| {
-        let row = store::get(c, &id, &reach)?;
-        render_one(c, &user, row)
-    })
-    .await?;
-    Ok(with_etag(HttpResponse::Ok(), version, &item))
+    let view = service::get(&pool, Caller::from(&user), id.into_inner(), regency_today()).await?;
+    ok(view)
 }
 
 /// Edit a program while it is `draft` or `proposed` (the lead agency may
@@ -460,63 +245,16 @@ async fn update_program(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::UPDATE_PROGRAM)?;
     let expected = if_match(&req)?;
-    let id = id.into_inner();
-    let patch = body.into_inner();
-    let reason = override_reason(&user, patch.region_override_reason.clone())?;
-    let reach = Caller::from(&user).reach();
-    let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
-        let before = store::get(c, &id, &reach)?;
-        if !matches!(
-            before.status()?,
-            ProgramStatus::Draft | ProgramStatus::Proposed
-        ) {
-            return Err(ApiError::conflict(
-                "program_locked",
-                format!(
-                    "a program that is {} can no longer be edited",
-                    before.status
-                ),
-            ));
-        }
-        let program_type = patch
-            .program_type
-            .map(|t| t.as_str().to_string())
-            .unwrap_or(before.program_type.clone());
-        if program_type != before.program_type
-            && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id)
-        {
-            return Err(ApiError::conflict(
-                "targets_exist",
-                "remove the targets before changing the program type",
-            ));
-        }
-        let (target_regions, outside) = match &patch.target_regions {
-            Some(codes) => region_json(c, &before.company_id, codes, reason.as_deref())?,
-            None => (before.target_regions.clone(), Vec::new()),
-        };
-        let fields = ProgramFields {
-            opd_code: patch.opd_code.or(before.opd_code.clone()),
-            title: patch
-                .title
-                .map(|t| t.trim().to_string())
-                .unwrap_or(before.title.clone()),
-            description: patch.description.or(before.description.clone()),
-            program_type,
-            strategy: patch
-                .strategy
-                .map(|s| s.as_str().to_string())
-                .unwrap_or(before.strategy.clone()),
-            budget: patch.budget.unwrap_or(before.budget),
-            target_regions,
-        };
-        check_fields(&fields.title, fields.budget, fields.opd_code.as_deref())?;
-        let row = store::update_fields(c, &actor, &before, expected, &fields)?;
-        audit_override(c, &actor, &row.id, &outside, reason.as_deref())?;
-        render_one(c, &user, row)
-    })
+    let view = service::update(
+        &pool,
+        Caller::from(&user),
+        id.into_inner(),
+        expected,
+        body.into_inner(),
+        regency_today(),
+    )
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), version, &item))
+    ok(view)
 }
 
 /// Delete a draft program (a submitted one is withdrawn instead).
@@ -535,20 +273,7 @@ async fn delete_program(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::DELETE_PROGRAM)?;
     let expected = if_match(&req)?;
-    let id = id.into_inner();
-    let reach = Caller::from(&user).reach();
-    let actor = user.actor();
-    db::tx(&pool, move |c| {
-        let before = store::get(c, &id, &reach)?;
-        if before.status()? != ProgramStatus::Draft {
-            return Err(ApiError::conflict(
-                "not_a_draft",
-                "only a draft can be deleted; withdraw a submitted program",
-            ));
-        }
-        store::delete(c, &actor, &before, expected)
-    })
-    .await?;
+    service::delete(&pool, Caller::from(&user), id.into_inner(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -610,8 +335,7 @@ async fn transition(
         regency_today(),
     )
     .await?;
-    let (version, item) = answer(view)?;
-    Ok(with_etag(HttpResponse::Ok(), version, &item))
+    ok(view)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -645,19 +369,15 @@ async fn sign(
     user.require(access::SIGN)?;
     let expected = if_match(&req)?;
     let b = body.into_inner();
-    let signature = Signature {
-        agreement_number: b.agreement_number,
-        signed_on: b.signed_on,
-    };
     let view = signatures::sign(
         &pool,
         Caller::from(&user),
         id.into_inner(),
         expected,
-        signature,
+        &b.agreement_number,
+        b.signed_on,
         regency_today(),
     )
     .await?;
-    let (version, item) = answer(view)?;
-    Ok(with_etag(HttpResponse::Ok(), version, &item))
+    ok(view)
 }

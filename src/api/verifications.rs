@@ -20,10 +20,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{regency_today, utc, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
-use crate::db::verifications::{VerificationFilter, VerificationRow};
+use crate::db::verifications::{NewVerification, VerificationFilter, VerificationRow};
 use crate::db::Pool;
 use crate::domain::program::{ProgramStatus, TargetStatus, VerificationResult};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::service::verifications::{self as service, Visit};
 use crate::service::Caller;
 
@@ -127,6 +127,45 @@ pub struct NewVisit {
     pub override_reason: Option<String>,
 }
 
+fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
+    let mut e = Vec::new();
+    if b.visited_on > regency_today() {
+        e.push(FieldError::new("visited_on", "must not be in the future"));
+    }
+    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        e.push(FieldError::new("notes", "must be at most 2000 characters"));
+    }
+    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+        e.push(FieldError::new("latitude", "must be between -90 and 90"));
+    }
+    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        e.push(FieldError::new("longitude", "must be between -180 and 180"));
+    }
+    let coordinates = match (b.latitude, b.longitude) {
+        (Some(la), Some(lo)) => Some((la, lo)),
+        (None, None) => None,
+        (Some(_), None) => {
+            e.push(FieldError::new(
+                "longitude",
+                "is required together with latitude",
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            e.push(FieldError::new(
+                "latitude",
+                "is required together with longitude",
+            ));
+            None
+        }
+    };
+    if e.is_empty() {
+        Ok(coordinates)
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
 /// List field visits, newest visit first; every visit stays in the history.
 ///
 /// Verifier, bappeda, admin and bupati see every visit; an opd those of the
@@ -205,14 +244,17 @@ async fn record_verification(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::RECORD_VERIFICATION)?;
     let b = body.into_inner();
+    let coordinates = check_visit(&b)?;
     let visit = Visit {
         target_id: b.target_id,
         program_id: b.program_id,
-        visited_on: b.visited_on,
-        result: b.result,
-        notes: b.notes,
-        latitude: b.latitude,
-        longitude: b.longitude,
+        verification: NewVerification {
+            visited_on: b.visited_on,
+            result: b.result,
+            notes: b.notes.filter(|n| !n.trim().is_empty()),
+            coordinates,
+            override_reason: None,
+        },
         override_reason: b.override_reason,
     };
     let recorded = service::record(&pool, Caller::from(&user), visit, regency_today()).await?;

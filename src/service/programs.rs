@@ -1,19 +1,26 @@
 //! Program transitions and settlement: a requested lifecycle action decided
 //! once by `domain::program::decide`, and the automatic steps (`verified`,
 //! `agreed`) that [`settle`] applies after anything that changes targets or
-//! signatures, in the same transaction. Also what a caller sees of a program
-//! ([`ProgramView`]: its target count and the actions open to it).
+//! signatures, in the same transaction. Also proposing and editing programs
+//! (the fields' rules, target regions inside the company's working area
+//! unless bappeda or admin overrides, audited) and what a caller sees of a
+//! program ([`ProgramView`]: its target count and the actions open to it).
 
 use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::Caller;
-use crate::db::programs::{self as store, ProgramRow};
-use crate::db::{self, audit::Actor, cycles, DbConnection, Pool};
+use crate::db::audit::{self, Actor};
+use crate::db::programs::{self as store, ProgramFields, ProgramFilter, ProgramRow};
+use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
+use crate::domain::company::outside_working_area;
 use crate::domain::program::{
-    after_verification, available_actions, decide, Action, ProgramStatus,
+    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
 };
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// A program as one caller sees it.
 #[derive(Debug, Clone)]
@@ -156,6 +163,334 @@ pub async fn transition(
         )?;
         let row = settle(c, &caller.actor, row)?;
         view(c, &caller, row, today)
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"cycle_year": 2027, "title": "Bedah rumah 40 KK Tenggarong", "type": "housing",
+    "strategy": "reduce_burden", "budget": 1200000000, "opd_code": "PERKIM", "target_regions": ["64.02.06"]}))]
+pub struct NewProgram {
+    pub cycle_year: i32,
+    /// Required for bappeda and admin; a company files for itself.
+    pub company_id: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
+    /// Whole rupiah, 0 to 10^15.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
+    pub budget: i64,
+    /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
+    pub opd_code: Option<String>,
+    /// Region codes (kecamatan or desa); default: the company's working area.
+    /// Each must lie in the company's working area (a desa of a working-area
+    /// kecamatan does; a kecamatan containing a working-area desa does not),
+    /// else 422 naming it — unless bappeda or admin gives `region_override_reason`.
+    pub target_regions: Option<Vec<String>>,
+    /// Bappeda, admin: why target regions outside the company's working area
+    /// are set (required then; audited as `override_target_regions`). A
+    /// company sending it gets 403.
+    pub region_override_reason: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"budget": 1350000000, "opd_code": "PERKIM"}))]
+pub struct ProgramPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub program_type: Option<ProgramType>,
+    pub strategy: Option<Strategy>,
+    /// Whole rupiah, 0 to 10^15.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
+    pub budget: Option<i64>,
+    pub opd_code: Option<String>,
+    /// As on creation: inside the company's working area unless bappeda or
+    /// admin gives `region_override_reason`.
+    pub target_regions: Option<Vec<String>>,
+    /// As on creation.
+    pub region_override_reason: Option<String>,
+}
+
+/// Agency codes: 2–20 capital letters, digits or `_`.
+fn valid_opd(code: &str) -> bool {
+    (2..=20).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The largest program budget, rupiah: a thousand trillion, far above any
+/// CSR program, and low enough that report sums stay far from `i64::MAX`.
+pub const MAX_BUDGET: i64 = 1_000_000_000_000_000;
+
+fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiError> {
+    let mut e = Vec::new();
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        e.push(FieldError::new("title", "must be 1–200 characters"));
+    }
+    if !(0..=MAX_BUDGET).contains(&budget) {
+        e.push(FieldError::new(
+            "budget",
+            format!("must be 0 to {MAX_BUDGET} whole rupiah"),
+        ));
+    }
+    if opd.is_some_and(|o| !valid_opd(o)) {
+        e.push(FieldError::new(
+            "opd_code",
+            "must be 2–20 capital letters, digits or _ (e.g. DINSOS)",
+        ));
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(e))
+    }
+}
+
+/// The override reason a caller gave, if any; only bappeda and admin may
+/// give one (403 otherwise).
+fn override_reason(caller: &Caller, reason: Option<String>) -> Result<Option<String>, ApiError> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.is_some() && !matches!(caller.role, Role::Bappeda | Role::Admin) {
+        return Err(ApiError::Forbidden {
+            detail: "only bappeda or admin may set target regions outside the working area".into(),
+        });
+    }
+    Ok(reason)
+}
+
+/// Target regions as stored (current dotted codes, JSON), checked against
+/// the company's working area (DESIGN §6.1): a region outside it is a 422
+/// naming it, unless an override reason is given (bappeda, admin — see
+/// [`override_reason`]); then the regions outside are returned for the audit.
+fn region_json(
+    conn: &mut DbConnection,
+    company_id: &str,
+    codes: &[String],
+    reason: Option<&str>,
+) -> Result<(String, Vec<String>), ApiError> {
+    let resolved: Vec<String> = regions::resolve_all(conn, "target_regions", codes)?
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    let area = companies::get(conn, company_id)?.working_area()?;
+    let outside = outside_working_area(&resolved, &area);
+    if !outside.is_empty() && reason.is_none() {
+        return Err(ApiError::validation(
+            outside
+                .iter()
+                .map(|code| {
+                    FieldError::new(
+                        "target_regions",
+                        format!(
+                            "`{code}` lies outside the company's working area ({}); bappeda or \
+                             admin may set it with region_override_reason",
+                            area.join(", ")
+                        ),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Ok((serde_json::to_string(&resolved)?, outside))
+}
+
+/// Audits target regions set outside the working area, with the reason.
+fn audit_override(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program_id: &str,
+    outside: &[String],
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    if outside.is_empty() {
+        return Ok(());
+    }
+    audit::record(
+        conn,
+        actor,
+        "override_target_regions",
+        "program",
+        program_id,
+        None,
+        Some(&json!({"outside_working_area": outside, "reason": reason})),
+    )
+}
+
+/// A page of the programs the caller reaches that match `filter`, as it sees
+/// them on `today`, and how many there are.
+pub async fn list(
+    pool: &Pool,
+    caller: Caller,
+    filter: ProgramFilter,
+    offset: i64,
+    limit: i64,
+    today: NaiveDate,
+) -> Result<(Vec<ProgramView>, i64), ApiError> {
+    db::run(pool, move |c| {
+        let (rows, total) = store::list(c, &filter, &caller.reach(), offset, limit)?;
+        Ok((views(c, &caller, rows, today)?, total))
+    })
+    .await
+}
+
+/// Program `id`, if the caller reaches it, as it sees it on `today`.
+pub async fn get(
+    pool: &Pool,
+    caller: Caller,
+    id: String,
+    today: NaiveDate,
+) -> Result<ProgramView, ApiError> {
+    db::run(pool, move |c| {
+        let row = store::get(c, &id, &caller.reach())?;
+        view(c, &caller, row, today)
+    })
+    .await
+}
+
+/// Creates a draft program, in one transaction with the audit of target
+/// regions set outside the company's working area.
+pub async fn create(
+    pool: &Pool,
+    caller: Caller,
+    b: NewProgram,
+    today: NaiveDate,
+) -> Result<ProgramView, ApiError> {
+    let company_id = match (caller.company_id.clone(), b.company_id.clone()) {
+        (Some(own), Some(given)) if own != given => {
+            return Err(ApiError::invalid_field(
+                "company_id",
+                "a company proposes only its own programs",
+            ))
+        }
+        (Some(own), _) => own,
+        (None, Some(given)) => given,
+        (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
+    };
+    check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
+    let reason = override_reason(&caller, b.region_override_reason.clone())?;
+    db::tx(pool, move |c| {
+        cycles::get(c, b.cycle_year)
+            .map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
+        let company = companies::get(c, &company_id)
+            .map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
+        if !company.active {
+            return Err(ApiError::invalid_field(
+                "company_id",
+                "the company is not active",
+            ));
+        }
+        let (target_regions, outside) = region_json(
+            c,
+            &company_id,
+            &b.target_regions.unwrap_or_default(),
+            reason.as_deref(),
+        )?;
+        let fields = ProgramFields {
+            opd_code: b.opd_code,
+            title: b.title.trim().to_string(),
+            description: b.description,
+            program_type: b.program_type.as_str().to_string(),
+            strategy: b.strategy.as_str().to_string(),
+            budget: b.budget,
+            target_regions,
+        };
+        let row = store::create(c, &caller.actor, b.cycle_year, &company_id, &fields)?;
+        audit_override(c, &caller.actor, &row.id, &outside, reason.as_deref())?;
+        view(c, &caller, row, today)
+    })
+    .await
+}
+
+/// Edits program `id` while it is `draft` or `proposed` (`expected`: the
+/// version the client read), in one transaction with the audit of target
+/// regions set outside the company's working area.
+pub async fn update(
+    pool: &Pool,
+    caller: Caller,
+    id: String,
+    expected: Option<i32>,
+    patch: ProgramPatch,
+    today: NaiveDate,
+) -> Result<ProgramView, ApiError> {
+    let reason = override_reason(&caller, patch.region_override_reason.clone())?;
+    db::tx(pool, move |c| {
+        let before = store::get(c, &id, &caller.reach())?;
+        if !matches!(
+            before.status()?,
+            ProgramStatus::Draft | ProgramStatus::Proposed
+        ) {
+            return Err(ApiError::conflict(
+                "program_locked",
+                format!(
+                    "a program that is {} can no longer be edited",
+                    before.status
+                ),
+            ));
+        }
+        let program_type = patch
+            .program_type
+            .map(|t| t.as_str().to_string())
+            .unwrap_or(before.program_type.clone());
+        if program_type != before.program_type
+            && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id)
+        {
+            return Err(ApiError::conflict(
+                "targets_exist",
+                "remove the targets before changing the program type",
+            ));
+        }
+        let (target_regions, outside) = match &patch.target_regions {
+            Some(codes) => region_json(c, &before.company_id, codes, reason.as_deref())?,
+            None => (before.target_regions.clone(), Vec::new()),
+        };
+        let fields = ProgramFields {
+            opd_code: patch.opd_code.or(before.opd_code.clone()),
+            title: patch
+                .title
+                .map(|t| t.trim().to_string())
+                .unwrap_or(before.title.clone()),
+            description: patch.description.or(before.description.clone()),
+            program_type,
+            strategy: patch
+                .strategy
+                .map(|s| s.as_str().to_string())
+                .unwrap_or(before.strategy.clone()),
+            budget: patch.budget.unwrap_or(before.budget),
+            target_regions,
+        };
+        check_fields(&fields.title, fields.budget, fields.opd_code.as_deref())?;
+        let row = store::update_fields(c, &caller.actor, &before, expected, &fields)?;
+        audit_override(c, &caller.actor, &row.id, &outside, reason.as_deref())?;
+        view(c, &caller, row, today)
+    })
+    .await
+}
+
+/// Deletes program `id` while it is a draft (`expected`: the version the
+/// client read).
+pub async fn delete(
+    pool: &Pool,
+    caller: Caller,
+    id: String,
+    expected: Option<i32>,
+) -> Result<(), ApiError> {
+    db::tx(pool, move |c| {
+        let before = store::get(c, &id, &caller.reach())?;
+        if before.status()? != ProgramStatus::Draft {
+            return Err(ApiError::conflict(
+                "not_a_draft",
+                "only a draft can be deleted; withdraw a submitted program",
+            ));
+        }
+        store::delete(c, &caller.actor, &before, expected)
     })
     .await
 }

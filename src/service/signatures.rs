@@ -12,32 +12,25 @@ use crate::domain::program::{decide, Action, Override};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 
-/// One party's signature.
-#[derive(Debug, Clone)]
-pub struct Signature {
-    /// Both parties sign the same number.
-    pub agreement_number: String,
-    pub signed_on: NaiveDate,
-}
-
-/// Signs program `id` for the caller's party (`expected`: the version the
-/// client read) and settles it, in one transaction.
+/// Signs program `id` for the caller's party, agreement `agreement_number`
+/// on `signed_on` (`expected`: the version the client read), and settles it, in one transaction.
 pub async fn sign(
     pool: &Pool,
     caller: Caller,
     id: String,
     expected: Option<i32>,
-    signature: Signature,
+    agreement_number: &str,
+    signed_on: NaiveDate,
     today: NaiveDate,
 ) -> Result<ProgramView, ApiError> {
-    let number = signature.agreement_number.trim().to_string();
+    let number = agreement_number.trim().to_string();
     if number.is_empty() || number.chars().count() > 100 {
         return Err(ApiError::invalid_field(
             "agreement_number",
             "must be 1–100 characters",
         ));
     }
-    if signature.signed_on > today {
+    if signed_on > today {
         return Err(ApiError::invalid_field(
             "signed_on",
             "must not be in the future",
@@ -78,7 +71,7 @@ pub async fn sign(
             expected,
             party,
             &number,
-            signature.signed_on,
+            signed_on,
         )?;
         let row = settle(c, &caller.actor, row)?;
         view(c, &caller, row, today)

@@ -16,21 +16,18 @@ use crate::db::verifications::{
 };
 use crate::db::{self, audit, cycles, DbConnection, Pool};
 use crate::domain::cycle::Window;
-use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError, VerificationResult};
+use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError};
 use crate::domain::role::Role;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 
-/// A visit as the verifier reports it.
+/// A visit as the verifier reports it, its fields checked at the edge.
 #[derive(Debug, Clone)]
 pub struct Visit {
     pub target_id: String,
     /// When given, it must be the target's program.
     pub program_id: Option<String>,
-    pub visited_on: NaiveDate,
-    pub result: VerificationResult,
-    pub notes: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
+    /// Its `override_reason` is set here, from the one below.
+    pub verification: NewVerification,
     /// An admin's reason to record outside the verification window.
     pub override_reason: Option<String>,
 }
@@ -41,46 +38,6 @@ pub struct Recorded {
     pub row: VerificationRow,
     pub target_status: TargetStatus,
     pub program_status: ProgramStatus,
-}
-
-/// The coordinates of a visit after checking its fields against `today`.
-fn check_visit(b: &Visit, today: NaiveDate) -> Result<Option<(f64, f64)>, ApiError> {
-    let mut e = Vec::new();
-    if b.visited_on > today {
-        e.push(FieldError::new("visited_on", "must not be in the future"));
-    }
-    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        e.push(FieldError::new("notes", "must be at most 2000 characters"));
-    }
-    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
-        e.push(FieldError::new("latitude", "must be between -90 and 90"));
-    }
-    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
-        e.push(FieldError::new("longitude", "must be between -180 and 180"));
-    }
-    let coordinates = match (b.latitude, b.longitude) {
-        (Some(la), Some(lo)) => Some((la, lo)),
-        (None, None) => None,
-        (Some(_), None) => {
-            e.push(FieldError::new(
-                "longitude",
-                "is required together with latitude",
-            ));
-            None
-        }
-        (None, Some(_)) => {
-            e.push(FieldError::new(
-                "latitude",
-                "is required together with longitude",
-            ));
-            None
-        }
-    };
-    if e.is_empty() {
-        Ok(coordinates)
-    } else {
-        Err(ApiError::validation(e))
-    }
 }
 
 /// Audits a company's read of visits: their notes may be personal data.
@@ -132,7 +89,7 @@ pub async fn get(pool: &Pool, caller: Caller, id: String) -> Result<Verification
     .await
 }
 
-/// Records a visit of one target on `today`'s terms and settles its program,
+/// Records a visit of one target (in the verification window of `today`) and settles its program,
 /// in one transaction.
 pub async fn record(
     pool: &Pool,
@@ -140,16 +97,9 @@ pub async fn record(
     visit: Visit,
     today: NaiveDate,
 ) -> Result<Recorded, ApiError> {
-    let coordinates = check_visit(&visit, today)?;
     let window_override =
-        caller.window_override(visit.override_reason.clone(), "the verification window")?;
-    let mut new = NewVerification {
-        visited_on: visit.visited_on,
-        result: visit.result,
-        notes: visit.notes.filter(|n| !n.trim().is_empty()),
-        coordinates,
-        override_reason: None,
-    };
+        caller.window_override(visit.override_reason, "the verification window")?;
+    let mut new = visit.verification;
     db::tx(pool, move |c| {
         let target = store::target_for_visit(c, &visit.target_id)?
             .ok_or_else(|| ApiError::invalid_field("target_id", "no such target"))?;
