@@ -14,10 +14,11 @@ use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::household_imports::{self as records, ImportRow};
-use crate::db::{self, audit::Actor, Pool};
+use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::import::job::{self, Format};
-use crate::import::sheet::{detect_media, FileError, Media};
+use crate::import::sheet::{detect_media, Media};
+use crate::service::imports;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_import).service(get_import);
@@ -126,39 +127,6 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     Ok(body.freeze())
 }
 
-/// Starts an import in the background; used by the endpoint. It waits its
-/// turn in the instance's import lane (status `queued`) before it takes a
-/// pooled connection, so imports hold at most one.
-fn spawn(
-    ticket: job::Ticket,
-    pool: Pool,
-    actor: Actor,
-    import_id: String,
-    format: Format,
-    bytes: web::Bytes,
-) {
-    std::thread::spawn(move || {
-        ticket.run_in_turn(|| {
-            let today = Utc::now().date_naive();
-            let outcome = db::conn(&pool)
-                .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
-            if let Err(e) = outcome {
-                log::error!("import {import_id} could not finish: {e}");
-            }
-        });
-    });
-}
-
-/// The answer to a file refused at upload: `file_too_complex` when it goes
-/// past a cap of `import::limits`, else `unreadable_file`.
-fn refused(e: FileError) -> ApiError {
-    let code = match e {
-        FileError::TooComplex(_) => "file_too_complex",
-        _ => "unreadable_file",
-    };
-    ApiError::unprocessable(code, e.to_string())
-}
-
 /// Upload a P3KE or DTKS file. The body is the raw file: `text/csv` (one P3KE
 /// sheet, recognised by its headers — import KEPALA-KELUARGA before INDIVIDU —
 /// or the DTKS export) or XLSX (a P3KE workbook may hold both sheets). The file
@@ -214,24 +182,7 @@ async fn create_import(
         FormatParam::P3ke => Format::P3ke,
         FormatParam::Dtks => Format::Dtks,
     };
-    let actor = user.actor();
-    let checked = bytes.clone();
-    let rows_total = web::block(move || job::precheck(format, &checked))
-        .await?
-        .map_err(refused)?;
-    let record_actor = actor.clone();
-    let row = db::tx(&pool, move |c| {
-        records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
-    })
-    .await?;
-    spawn(
-        ticket,
-        pool.get_ref().clone(),
-        actor,
-        row.id.clone(),
-        format,
-        bytes,
-    );
+    let row = imports::start(&pool, user.actor(), ticket, format, media_type, bytes).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,

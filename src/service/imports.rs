@@ -1,0 +1,69 @@
+//! Starting an import of a P3KE or DTKS file: the file's precheck (its
+//! sheets' headers, on a blocking thread), its record (`queued`, in one
+//! transaction), and the background job, which waits its turn in the
+//! instance's import lane (`import::job::Ticket`) before it takes a pooled
+//! connection, so imports hold at most one.
+
+use actix_web::web::{self, Bytes};
+use chrono::Utc;
+
+use crate::db::household_imports::{self as records, ImportRow};
+use crate::db::{self, audit::Actor, Pool};
+use crate::error::ApiError;
+use crate::import::job::{self, Format, Ticket};
+use crate::import::sheet::FileError;
+
+/// The answer to a file refused at upload: `file_too_complex` when it goes
+/// past a cap of `import::limits`, else `unreadable_file`.
+fn refused(e: FileError) -> ApiError {
+    let code = match e {
+        FileError::TooComplex(_) => "file_too_complex",
+        _ => "unreadable_file",
+    };
+    ApiError::unprocessable(code, e.to_string())
+}
+
+/// Checks `bytes` (a file of `media_type`, in `format`), records the import
+/// as queued and starts it in the background in its turn (`ticket`, taken
+/// before the body was read); returns the record.
+pub async fn start(
+    pool: &Pool,
+    actor: Actor,
+    ticket: Ticket,
+    format: Format,
+    media_type: String,
+    bytes: Bytes,
+) -> Result<ImportRow, ApiError> {
+    let checked = bytes.clone();
+    let rows_total = web::block(move || job::precheck(format, &checked))
+        .await?
+        .map_err(refused)?;
+    let record_actor = actor.clone();
+    let row = db::tx(pool, move |c| {
+        records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
+    })
+    .await?;
+    spawn(ticket, pool.clone(), actor, row.id.clone(), format, bytes);
+    Ok(row)
+}
+
+/// Runs an import on its own thread once its turn in the import lane comes.
+fn spawn(
+    ticket: Ticket,
+    pool: Pool,
+    actor: Actor,
+    import_id: String,
+    format: Format,
+    bytes: Bytes,
+) {
+    std::thread::spawn(move || {
+        ticket.run_in_turn(|| {
+            let today = Utc::now().date_naive();
+            let outcome = db::conn(&pool)
+                .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
+            if let Err(e) = outcome {
+                log::error!("import {import_id} could not finish: {e}");
+            }
+        });
+    });
+}
