@@ -19,7 +19,7 @@ use crate::db::{self, exposure, regions, DbConnection, Pool};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::household::{is_name_prefix, HouseholdRecord, MemberRecord};
 use crate::domain::kk::KkNumber;
-use crate::domain::nik::{check_consistency, Nik, Sex};
+use crate::domain::nik::{check_consistency, mask_digits, Nik, Sex};
 use crate::domain::region::normalize_code;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
@@ -67,25 +67,6 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
         exposure::mark_read(conn, company, ids, first_live_cycle(regency_today()))?;
     }
     Ok(())
-}
-
-/// Personal identifiers as a company may see them: first 6 and last 2 digits.
-pub fn mask_digits(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < 6 || i >= chars.len() - 2 {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
 }
 
 #[derive(Serialize, ToSchema)]

@@ -14,9 +14,11 @@ use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, audit::Actor, Pool};
+use crate::domain::cycle::regency_today;
+use crate::domain::household::ImportFormat;
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::import::job::{self, Format};
+use crate::import::job;
 use crate::import::sheet::{detect_media, FileError, Media};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -98,20 +100,13 @@ impl From<ImportRow> for Import {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FormatParam {
-    P3ke,
-    Dtks,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
     #[param(inline)]
-    pub format: FormatParam,
+    pub format: ImportFormat,
 }
 
 /// Reads a raw body up to `limit` bytes, answering 413 in problem+json above it.
@@ -137,12 +132,12 @@ fn spawn(
     pool: Pool,
     actor: Actor,
     import_id: String,
-    format: Format,
+    format: ImportFormat,
     bytes: web::Bytes,
 ) {
     std::thread::spawn(move || {
         ticket.run_in_turn(|| {
-            let today = Utc::now().date_naive();
+            let today = regency_today();
             let outcome = db::conn(&pool)
                 .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
             if let Err(e) = outcome {
@@ -215,10 +210,7 @@ async fn create_import(
             detail: format!("the file's content is not {media_type}"),
         });
     }
-    let format = match q.format {
-        FormatParam::P3ke => Format::P3ke,
-        FormatParam::Dtks => Format::Dtks,
-    };
+    let format = q.format;
     let actor = user.actor();
     let checked = bytes.clone();
     let rows_total = web::block(move || job::precheck(format, &checked))

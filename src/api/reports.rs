@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
 use crate::db::{self, cycles, exposure, regions, Pool};
 use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
+use crate::domain::region::regions_overlap;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 
@@ -449,18 +450,10 @@ const COVERAGE_READ: &[Role] = &[
     Role::Viewer,
 ];
 
-/// Whether a program region and a report region overlap: one is the other,
-/// lies in it or contains it.
-fn overlaps(program_region: &str, region: &str) -> bool {
-    program_region == region
-        || program_region.starts_with(&format!("{region}."))
-        || region.starts_with(&format!("{program_region}."))
-}
-
 fn counts_in(program: &BudgetProgram, region: Option<&str>) -> bool {
     match region {
         None => true,
-        Some(r) => program.regions.iter().any(|pr| overlaps(pr, r)),
+        Some(r) => program.regions.iter().any(|pr| regions_overlap(pr, r)),
     }
 }
 
@@ -556,7 +549,7 @@ async fn coverage(
     for r in row_regions {
         let mut sum = DesaCounts::default();
         for (desa, n) in &counts {
-            if overlaps(desa, &r.code) && desa.len() >= r.code.len() {
+            if regions_overlap(desa, &r.code) && desa.len() >= r.code.len() {
                 sum += *n;
             }
         }

@@ -11,17 +11,10 @@ use diesel::prelude::*;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
 use super::{new_id, now, DbConnection};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{HouseholdRecord, ImportFormat, MemberRecord};
 use crate::error::ApiError;
 use crate::import::limits::echo;
 use crate::import::p3ke::{Parsed, RejectedRow};
-
-/// Which file a batch came from: it decides which fields a match may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    P3ke,
-    Dtks,
-}
 
 /// What one batch did.
 #[derive(Debug, Default)]
@@ -85,15 +78,15 @@ fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> QueryResult<us
 fn merge(
     existing: &HouseholdRecord,
     incoming: &HouseholdRecord,
-    source: Source,
+    source: ImportFormat,
 ) -> HouseholdRecord {
     match source {
-        Source::P3ke => HouseholdRecord {
+        ImportFormat::P3ke => HouseholdRecord {
             dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
             kk_number: incoming.kk_number.clone().or(existing.kk_number.clone()),
             ..incoming.clone()
         },
-        Source::Dtks => HouseholdRecord {
+        ImportFormat::Dtks => HouseholdRecord {
             dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
             kk_number: incoming.kk_number.clone(),
             head_name: incoming.head_name.clone(),
@@ -151,7 +144,7 @@ fn name_key(name: &str) -> String {
 pub fn upsert_families(
     conn: &mut DbConnection,
     batch: &[Parsed<HouseholdRecord>],
-    source: Source,
+    source: ImportFormat,
 ) -> Result<BatchOutcome, ApiError> {
     let p3ke_ids: Vec<String> = batch
         .iter()
@@ -268,7 +261,7 @@ pub fn upsert_families(
 pub fn upsert_members(
     conn: &mut DbConnection,
     batch: &[Parsed<MemberRecord>],
-    source: Source,
+    source: ImportFormat,
 ) -> Result<BatchOutcome, ApiError> {
     let family_ids: Vec<String> = batch
         .iter()
@@ -369,7 +362,9 @@ pub fn upsert_members(
         }
         .map(|&i| &existing[i]);
         let values = match (found, source) {
-            (Some(row), Source::Dtks) => MemberValues::from(&merge_member(&row.to_record(), r)),
+            (Some(row), ImportFormat::Dtks) => {
+                MemberValues::from(&merge_member(&row.to_record(), r))
+            }
             _ => MemberValues::from(r),
         };
         match found {

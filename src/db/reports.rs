@@ -101,16 +101,6 @@ impl std::ops::AddAssign for DesaCounts {
     }
 }
 
-/// `(exact, pattern)` matching the households of a region: the code itself
-/// or anything inside it; everything for the whole kabupaten. One
-/// expression shape for both, so the grouped queries need no boxing.
-fn region_match(prefix: &Option<String>) -> (String, String) {
-    match prefix {
-        Some(code) => (code.clone(), format!("{code}.%")),
-        None => (String::new(), "%".to_string()),
-    }
-}
-
 /// Counts per desa code for a cycle, within `region` (a dotted code of any
 /// level; `None` for the whole kabupaten).
 pub fn coverage_by_desa(
@@ -124,8 +114,8 @@ pub fn coverage_by_desa(
             set(out.entry(code).or_default(), n);
         }
     };
-    let (exact, pattern) = region_match(region);
-    let in_region = h::region_code.eq(exact).or(h::region_code.like(pattern));
+    let (lo, hi) = super::regions::within_or_all(region.as_deref());
+    let in_region = h::region_code.ge(lo).and(h::region_code.lt(hi));
     let households = h::table
         .filter(h::status.eq("active"))
         .filter(in_region.clone())

@@ -3,10 +3,55 @@
 //! of `crate::import::values`; an unknown source value is kept lower-cased and
 //! named in `flags`, so nothing the ministries send is silently dropped.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::nik::Sex;
+
+// The registry file an import reads, P3KE or DTKS; it also decides which
+// fields a matched family may change (docs/DECISIONS.md, "Matching on
+// import"). The `format` query parameter, the import record and `rbpk
+// import --format` all name it by `as_str`. (A plain comment: a doc line
+// here would become the parameter's description in the contract.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFormat {
+    P3ke,
+    Dtks,
+}
+
+impl ImportFormat {
+    /// Every format, in the order the CLI lists them.
+    pub const ALL: [ImportFormat; 2] = [ImportFormat::P3ke, ImportFormat::Dtks];
+
+    /// The wire name: `p3ke` or `dtks`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::P3ke => "p3ke",
+            ImportFormat::Dtks => "dtks",
+        }
+    }
+}
+
+impl fmt::Display for ImportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ImportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ImportFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown import format `{s}`"))
+    }
+}
 
 /// One family as read from P3KE (`KEPALA-KELUARGA`) or assembled from DTKS rows.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -132,6 +177,23 @@ pub fn is_name_prefix(term: &str) -> bool {
         && term
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '.' | '-' | ','))
+}
+
+#[cfg(test)]
+mod import_format_tests {
+    use super::ImportFormat;
+
+    #[test]
+    fn formats_round_trip_through_their_wire_names() {
+        for f in ImportFormat::ALL {
+            assert_eq!(f.as_str().parse::<ImportFormat>(), Ok(f));
+            assert_eq!(
+                serde_json::to_string(&f).unwrap(),
+                format!("\"{}\"", f.as_str())
+            );
+        }
+        assert!("P3KE".parse::<ImportFormat>().is_err());
+    }
 }
 
 #[cfg(test)]
