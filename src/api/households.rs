@@ -21,7 +21,7 @@ use crate::domain::household::{
     apply_household_change, apply_member_change, is_name_prefix, HouseholdInput, HouseholdRecord,
     HouseholdStatus, MemberInput, MemberRecord,
 };
-use crate::domain::nik::mask_digits;
+use crate::domain::nik::{mask_digits, Sex};
 use crate::domain::region::normalize_code;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
@@ -133,7 +133,8 @@ pub struct Household {
     pub head_nik: Option<String>,
     /// Whether the head's NIK is a well-formed NIK.
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub head_sex: Option<Sex>,
     /// Hidden from companies.
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
@@ -149,7 +150,8 @@ pub struct Household {
     /// Derived from desil 1.
     pub extreme_poor: bool,
     /// `active`, `graduated`, `moved`, `deceased`, `duplicate`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: HouseholdStatus,
     pub verification_priority: Option<String>,
     /// The head's NIK matched by Dukcapil.
     pub dukcapil_match: Option<bool>,
@@ -360,7 +362,7 @@ async fn list_households(
         region: None,
         desil_max: q.desil_max,
         extreme: q.extreme,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
         q: q.q.filter(|s| !s.trim().is_empty()),
         updated_since: q
             .updated_since
@@ -521,7 +523,7 @@ async fn update_household(
             &id,
             expected,
             &HouseholdValues::from(&record),
-            status.map(|s| s.as_str()),
+            status,
         )?;
         let version = row.version;
         let mut items = render(c, &user, vec![row])?;
@@ -545,7 +547,8 @@ pub struct Member {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub sex: Option<Sex>,
     /// Hidden from companies.
     pub birth_date: Option<NaiveDate>,
     /// `head`, `spouse`, `child`, `other`.

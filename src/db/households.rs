@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
 use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{HouseholdRecord, HouseholdStatus, MemberRecord};
 use crate::domain::nik::Sex;
 use crate::error::ApiError;
 
@@ -21,7 +21,7 @@ pub struct HouseholdRow {
     pub head_name: String,
     pub head_nik: Option<String>,
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    pub head_sex: Option<Sex>,
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
     pub head_occupation: Option<String>,
@@ -56,7 +56,7 @@ pub struct HouseholdRow {
     pub receives_kur: bool,
     pub data_year: Option<i32>,
     pub flags: String,
-    pub status: String,
+    pub status: HouseholdStatus,
     pub needs_update: bool,
     pub content_hash: String,
     pub version: i32,
@@ -85,7 +85,7 @@ impl HouseholdRow {
             head_name: self.head_name.clone(),
             head_nik: self.head_nik.clone().unwrap_or_default(),
             head_nik_valid: self.head_nik_valid,
-            head_sex: self.head_sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            head_sex: self.head_sex,
             head_birth_date: self.head_birth_date,
             head_marital_status: self.head_marital_status.clone(),
             head_occupation: self.head_occupation.clone(),
@@ -134,7 +134,7 @@ pub struct HouseholdValues {
     pub head_name: String,
     pub head_nik: Option<String>,
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    pub head_sex: Option<Sex>,
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
     pub head_occupation: Option<String>,
@@ -192,7 +192,7 @@ impl From<&HouseholdRecord> for HouseholdValues {
             head_name: r.head_name.clone(),
             head_nik: non_empty(&r.head_nik),
             head_nik_valid: r.head_nik_valid,
-            head_sex: r.head_sex.map(|s| s.as_str().to_string()),
+            head_sex: r.head_sex,
             head_birth_date: r.head_birth_date,
             head_marital_status: r.head_marital_status.clone(),
             head_occupation: r.head_occupation.clone(),
@@ -241,7 +241,7 @@ pub struct MemberRow {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<NaiveDate>,
     pub relation: Option<String>,
     pub marital_status: Option<String>,
@@ -276,7 +276,7 @@ impl MemberRow {
             nik: self.nik.clone().unwrap_or_default(),
             nik_valid: self.nik_valid,
             name: self.name.clone(),
-            sex: self.sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            sex: self.sex,
             birth_date: self.birth_date,
             relation: self.relation.clone(),
             marital_status: self.marital_status.clone(),
@@ -297,7 +297,7 @@ pub struct MemberValues {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<NaiveDate>,
     pub relation: Option<String>,
     pub marital_status: Option<String>,
@@ -323,7 +323,7 @@ impl From<&MemberRecord> for MemberValues {
             nik: non_empty(&r.nik),
             nik_valid: r.nik_valid,
             name: r.name.clone(),
-            sex: r.sex.map(|s| s.as_str().to_string()),
+            sex: r.sex,
             birth_date: r.birth_date,
             relation: r.relation.clone(),
             marital_status: r.marital_status.clone(),
@@ -371,7 +371,7 @@ pub struct HouseholdFilter {
     pub region: Option<String>,
     pub desil_max: Option<i32>,
     pub extreme: Option<bool>,
-    pub status: Option<String>,
+    pub status: Option<HouseholdStatus>,
     /// Name prefix, exact NIK (head or member), P3KE, DTKS or KK id; for a
     /// company only the name prefix.
     pub q: Option<String>,
@@ -437,7 +437,7 @@ fn filtered<'a>(
         None => {}
     }
     if let Some(s) = &f.status {
-        q = q.filter(h::status.eq(s.clone()));
+        q = q.filter(h::status.eq(*s));
     }
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));
@@ -585,7 +585,7 @@ pub fn create(
         .values((
             h::id.eq(&id),
             values,
-            h::status.eq("active"),
+            h::status.eq(HouseholdStatus::Active),
             h::needs_update.eq(false),
             h::version.eq(1),
             h::created_at.eq(t),
@@ -620,7 +620,7 @@ pub fn update(
     id: &str,
     expected: Option<i32>,
     values: &HouseholdValues,
-    status: Option<&str>,
+    status: Option<HouseholdStatus>,
 ) -> Result<HouseholdRow, ApiError> {
     let before = h::table.find(id).first::<HouseholdRow>(conn)?;
     check_version(expected, before.version)?;
@@ -631,7 +631,7 @@ pub fn update(
     )
     .set((
         values,
-        h::status.eq(status.unwrap_or(&before.status)),
+        h::status.eq(status.unwrap_or(before.status)),
         h::version.eq(before.version + 1),
         h::updated_at.eq(now()),
     ))

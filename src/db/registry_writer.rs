@@ -12,8 +12,8 @@ use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
 use super::{new_id, now, DbConnection};
 use crate::domain::household::{
-    merge_imported_household, merge_imported_member, name_key, HouseholdRecord, ImportFormat,
-    MemberRecord,
+    merge_imported_household, merge_imported_member, name_key, HouseholdRecord, HouseholdStatus,
+    ImportFormat, MemberRecord,
 };
 use crate::error::ApiError;
 use crate::import::limits::echo;
@@ -34,7 +34,7 @@ struct NewHousehold {
     id: String,
     #[diesel(embed)]
     values: HouseholdValues,
-    status: &'static str,
+    status: HouseholdStatus,
     needs_update: bool,
     version: i32,
     created_at: NaiveDateTime,
@@ -180,7 +180,7 @@ pub fn upsert_families(
         .map(|(id, values)| NewHousehold {
             id,
             values,
-            status: "active",
+            status: HouseholdStatus::Active,
             needs_update: false,
             version: 1,
             created_at: t,

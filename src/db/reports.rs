@@ -12,6 +12,7 @@ use super::schema::{
     companies as co, exemption_letters as el, households as h, program_targets as pt, programs as p,
 };
 use super::DbConnection;
+use crate::domain::household::HouseholdStatus;
 use crate::error::ApiError;
 
 /// One active company with what compliance needs to know of it in a cycle.
@@ -117,14 +118,14 @@ pub fn coverage_by_desa(
     let (lo, hi) = super::regions::within_or_all(region.as_deref());
     let in_region = h::region_code.ge(lo).and(h::region_code.lt(hi));
     let households = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(in_region.clone())
         .group_by(h::region_code)
         .select((h::region_code, count_star()))
         .load::<(String, i64)>(conn)?;
     put(households, |c, n| c.households = n);
     let extreme = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::desil.eq(1))
         .filter(in_region.clone())
         .group_by(h::region_code)
@@ -166,7 +167,7 @@ pub fn coverage_by_desa(
         .filter(pt::active.eq(true))
         .select(pt::household_id);
     let unreached = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::desil.eq(1))
         .filter(in_region.clone())
         .filter(h::id.ne_all(reached))
