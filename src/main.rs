@@ -245,9 +245,8 @@ fn import_files(format: ImportFormat, files: &[PathBuf]) -> Result<(), String> {
         } else {
             "text/csv"
         };
-        let record =
-            household_imports::create(&mut conn, &actor, format.as_str(), media, rows_total)
-                .map_err(|e| e.to_string())?;
+        let record = household_imports::create(&mut conn, &actor, format, media, rows_total)
+            .map_err(|e| e.to_string())?;
         let done = job::run(&mut conn, &actor, &record.id, format, &bytes, today)
             .map_err(|e| e.to_string())?;
         println!(

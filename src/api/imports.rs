@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, audit::Actor, Pool};
 use crate::domain::cycle::regency_today;
-use crate::domain::household::ImportFormat;
+use crate::domain::household::{ImportFormat, ImportStatus};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::import::job;
@@ -48,9 +48,11 @@ pub struct Rejected {
 pub struct Import {
     pub id: String,
     /// `p3ke` or `dtks`.
-    pub format: String,
+    #[schema(value_type = String)]
+    pub format: ImportFormat,
     /// `queued` (waiting for the instance's import lane), `running`, `done`, `failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ImportStatus,
     /// Data rows: while queued or running an estimate (a CSV's lines; 0 for
     /// an XLSX), exact once done.
     pub rows_total: i32,
@@ -218,7 +220,7 @@ async fn create_import(
         .map_err(refused)?;
     let record_actor = actor.clone();
     let row = db::tx(&pool, move |c| {
-        records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
+        records::create(c, &record_actor, format, &media_type, rows_total)
     })
     .await?;
     spawn(

@@ -13,7 +13,7 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::household::HouseholdStatus;
+use crate::domain::household::{HouseholdStatus, ImportFormat, ImportStatus};
 use crate::domain::nik::Sex;
 
 /// Implements the diesel traits of a `Text` column for an enum with
@@ -55,4 +55,6 @@ macro_rules! text_column {
 text_column!(
     HouseholdStatus => HouseholdStatusColumn [Active, Graduated, Moved, Deceased, Duplicate],
     Sex => SexColumn [Male, Female],
+    ImportFormat => ImportFormatColumn [P3ke, Dtks],
+    ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
 );

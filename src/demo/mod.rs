@@ -37,7 +37,7 @@ pub fn seed_registry(conn: &mut DbConnection, families: usize) -> Result<(i32, i
     for bytes in [fam, ind] {
         let rows = job::precheck(ImportFormat::P3ke, &bytes)
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let record = household_imports::create(conn, &actor, "p3ke", "text/csv", rows)?;
+        let record = household_imports::create(conn, &actor, ImportFormat::P3ke, "text/csv", rows)?;
         let done = job::run(conn, &actor, &record.id, ImportFormat::P3ke, &bytes, today)?;
         counts.push(done.created);
     }

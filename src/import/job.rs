@@ -8,7 +8,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
 use crate::db::{regions, DbConnection};
-use crate::domain::household::{HouseholdRecord, ImportFormat, MemberRecord};
+use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
 use crate::error::ApiError;
 use crate::import::dtks::parse_dtks;
@@ -246,7 +246,7 @@ pub fn run(
     bytes: &[u8],
     today: NaiveDate,
 ) -> Result<records::ImportRow, ApiError> {
-    records::set_status(conn, import_id, "running")?;
+    records::set_status(conn, import_id, ImportStatus::Running)?;
     crate::db::begin_bulk_session(conn)?;
     let outcome = write_all(conn, actor, import_id, format, bytes, today);
     crate::db::end_bulk_session(conn)?;
