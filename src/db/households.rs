@@ -47,13 +47,22 @@ pub struct HouseholdRow {
     pub drinking_water: Option<String>,
     pub toilet_facility: Option<String>,
     pub stunting_risk: Option<String>,
-    pub receives_bpnt: bool,
-    pub receives_bpum: bool,
-    pub receives_bst: bool,
-    pub receives_pkh: bool,
-    pub receives_sembako: bool,
-    pub receives_prakerja: bool,
-    pub receives_kur: bool,
+    // Assistance programmes by their domain names; `receives_*` is only the
+    // column's name, and the audit trail's key since before this rename.
+    #[serde(rename = "receives_bpnt")]
+    pub bpnt: bool,
+    #[serde(rename = "receives_bpum")]
+    pub bpum: bool,
+    #[serde(rename = "receives_bst")]
+    pub bst: bool,
+    #[serde(rename = "receives_pkh")]
+    pub pkh: bool,
+    #[serde(rename = "receives_sembako")]
+    pub sembako: bool,
+    #[serde(rename = "receives_prakerja")]
+    pub prakerja: bool,
+    #[serde(rename = "receives_kur")]
+    pub kur: bool,
     pub data_year: Option<i32>,
     pub flags: String,
     pub status: HouseholdStatus,
@@ -111,14 +120,14 @@ impl HouseholdRow {
             drinking_water: self.drinking_water.clone(),
             toilet_facility: self.toilet_facility.clone(),
             stunting_risk: self.stunting_risk.clone(),
-            bpnt: self.receives_bpnt,
-            bpum: self.receives_bpum,
-            bst: self.receives_bst,
-            pkh: self.receives_pkh,
-            sembako: self.receives_sembako,
-            prakerja: self.receives_prakerja,
-            kur: self.receives_kur,
-            updated_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
+            bpnt: self.bpnt,
+            bpum: self.bpum,
+            bst: self.bst,
+            pkh: self.pkh,
+            sembako: self.sembako,
+            prakerja: self.prakerja,
+            kur: self.kur,
+            data_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
             flags: serde_json::from_str(&self.flags).unwrap_or_default(),
         }
     }
@@ -160,13 +169,21 @@ pub struct HouseholdValues {
     pub drinking_water: Option<String>,
     pub toilet_facility: Option<String>,
     pub stunting_risk: Option<String>,
-    pub receives_bpnt: bool,
-    pub receives_bpum: bool,
-    pub receives_bst: bool,
-    pub receives_pkh: bool,
-    pub receives_sembako: bool,
-    pub receives_prakerja: bool,
-    pub receives_kur: bool,
+    // Assistance programmes by their domain names on `receives_*` columns.
+    #[diesel(column_name = receives_bpnt)]
+    pub bpnt: bool,
+    #[diesel(column_name = receives_bpum)]
+    pub bpum: bool,
+    #[diesel(column_name = receives_bst)]
+    pub bst: bool,
+    #[diesel(column_name = receives_pkh)]
+    pub pkh: bool,
+    #[diesel(column_name = receives_sembako)]
+    pub sembako: bool,
+    #[diesel(column_name = receives_prakerja)]
+    pub prakerja: bool,
+    #[diesel(column_name = receives_kur)]
+    pub kur: bool,
     pub data_year: Option<i32>,
     pub flags: String,
     pub content_hash: String,
@@ -218,14 +235,14 @@ impl From<&HouseholdRecord> for HouseholdValues {
             drinking_water: r.drinking_water.clone(),
             toilet_facility: r.toilet_facility.clone(),
             stunting_risk: r.stunting_risk.clone(),
-            receives_bpnt: r.bpnt,
-            receives_bpum: r.bpum,
-            receives_bst: r.bst,
-            receives_pkh: r.pkh,
-            receives_sembako: r.sembako,
-            receives_prakerja: r.prakerja,
-            receives_kur: r.kur,
-            data_year: r.updated_year.map(i32::from),
+            bpnt: r.bpnt,
+            bpum: r.bpum,
+            bst: r.bst,
+            pkh: r.pkh,
+            sembako: r.sembako,
+            prakerja: r.prakerja,
+            kur: r.kur,
+            data_year: r.data_year.map(i32::from),
             flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
             content_hash: content_hash(r),
         }

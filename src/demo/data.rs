@@ -575,7 +575,7 @@ impl DemoData {
             sembako: rng.gen_bool(0.35),
             prakerja: rng.gen_bool(0.03),
             kur: rng.gen_bool(0.04),
-            updated_year: Some(if rng.gen_bool(0.7) { 2023 } else { 2022 }),
+            data_year: Some(if rng.gen_bool(0.7) { 2023 } else { 2022 }),
             flags: Vec::new(),
         };
         let street = format!(
@@ -679,7 +679,7 @@ fn family_cells(f: &DemoFamily) -> Vec<Cell> {
     let h = &f.household;
     let mut row = vec![
         text(h.p3ke_family_id.clone().unwrap_or_default()),
-        opt_number(h.updated_year),
+        opt_number(h.data_year),
     ];
     row.extend(common_cells(f));
     row.extend([

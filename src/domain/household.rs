@@ -157,8 +157,12 @@ pub struct HouseholdRecord {
     pub sembako: bool,
     pub prakerja: bool,
     pub kur: bool,
-    /// `Dimuktakhirkan Tahun`.
-    pub updated_year: Option<i16>,
+    /// `Dimuktakhirkan Tahun`: the year the source last updated the family.
+    /// Named `updated_year` in the serialised record because the stored
+    /// content hashes were computed from it; renaming the key would make
+    /// every family read as changed on its next import.
+    #[serde(rename = "updated_year")]
+    pub data_year: Option<i16>,
     /// Data-quality flags, e.g. `nik_invalid`, `nik_sex_mismatch`,
     /// `unknown_value:Jenis Atap=XYZ`.
     pub flags: Vec<String>,
@@ -448,6 +452,33 @@ fn nik_flags(nik: &str, sex: Option<Sex>, birth: Option<NaiveDate>, flags: &mut 
     }
 }
 
+/// A person's name as entered: trimmed, 1–200 characters.
+fn set_name(errors: &mut Vec<FieldError>, field: &str, target: &mut String, value: Option<String>) {
+    let Some(name) = value else { return };
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new(field, "must be 1–200 characters"));
+    }
+    *target = name.trim().to_string();
+}
+
+/// A NIK as entered must parse (unlike an imported one, kept and flagged):
+/// stored as its 16 digits and marked valid.
+fn set_nik(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    (nik, valid): (&mut String, &mut bool),
+    value: Option<String>,
+) {
+    let Some(raw) = value else { return };
+    match Nik::parse(&raw) {
+        Ok(n) => {
+            *nik = n.as_str().to_string();
+            *valid = true;
+        }
+        Err(err) => errors.push(FieldError::new(field, err.to_string())),
+    }
+}
+
 /// Applies a manual change (create or update) to a record, collecting every
 /// invalid field: the API's one household validation.
 pub fn apply_household_change(
@@ -456,21 +487,13 @@ pub fn apply_household_change(
 ) -> Result<HouseholdRecord, Vec<FieldError>> {
     let mut e = Vec::new();
     let mut r = base;
-    if let Some(name) = i.head_name {
-        if name.trim().is_empty() || name.chars().count() > 200 {
-            e.push(FieldError::new("head_name", "must be 1–200 characters"));
-        }
-        r.head_name = name.trim().to_string();
-    }
-    if let Some(nik) = i.head_nik {
-        match Nik::parse(&nik) {
-            Ok(n) => {
-                r.head_nik = n.as_str().to_string();
-                r.head_nik_valid = true;
-            }
-            Err(err) => e.push(FieldError::new("head_nik", err.to_string())),
-        }
-    }
+    set_name(&mut e, "head_name", &mut r.head_name, i.head_name);
+    set_nik(
+        &mut e,
+        "head_nik",
+        (&mut r.head_nik, &mut r.head_nik_valid),
+        i.head_nik,
+    );
     if let Some(kk) = i.kk_number {
         match KkNumber::parse(&kk) {
             Ok(k) => r.kk_number = Some(k.as_str().to_string()),
@@ -496,7 +519,7 @@ pub fn apply_household_change(
                 "must be between 2000 and 2100",
             ));
         }
-        r.updated_year = i16::try_from(y).ok();
+        r.data_year = i16::try_from(y).ok();
     }
     set(&mut r.p3ke_family_id, i.p3ke_family_id);
     set(&mut r.dtks_id, i.dtks_id);
@@ -731,21 +754,8 @@ pub fn apply_member_change(
 ) -> Result<MemberRecord, Vec<FieldError>> {
     let mut e = Vec::new();
     let mut r = base;
-    if let Some(name) = i.name {
-        if name.trim().is_empty() || name.chars().count() > 200 {
-            e.push(FieldError::new("name", "must be 1–200 characters"));
-        }
-        r.name = name.trim().to_string();
-    }
-    if let Some(nik) = i.nik {
-        match Nik::parse(&nik) {
-            Ok(n) => {
-                r.nik = n.as_str().to_string();
-                r.nik_valid = true;
-            }
-            Err(err) => e.push(FieldError::new("nik", err.to_string())),
-        }
-    }
+    set_name(&mut e, "name", &mut r.name, i.name);
+    set_nik(&mut e, "nik", (&mut r.nik, &mut r.nik_valid), i.nik);
     set(&mut r.p3ke_individual_id, i.p3ke_individual_id);
     set(&mut r.birth_date, i.birth_date);
     set(&mut r.dukcapil_match, i.dukcapil_match);

@@ -530,7 +530,7 @@ fn family_from_row(
             ))
         }
     };
-    let updated_year = match parse_whole(g(col::UPDATED_YEAR)) {
+    let data_year = match parse_whole(g(col::UPDATED_YEAR)) {
         Ok(None) => None,
         Ok(Some(y)) if (1900..=2200).contains(&y) => Some(y as i16),
         _ => {
@@ -617,7 +617,7 @@ fn family_from_row(
         sembako,
         prakerja,
         kur,
-        updated_year,
+        data_year,
         flags,
     })
 }
