@@ -18,8 +18,8 @@ use crate::db::households::{
 use crate::db::{self, exposure, regions, DbConnection, Pool};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::household::{
-    apply_household_change, apply_member_change, is_name_prefix, HouseholdInput, HouseholdRecord,
-    HouseholdStatus, MemberInput, MemberRecord,
+    apply_household_change, apply_member_change, is_name_prefix, Assets, Assistance,
+    HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput, MemberRecord,
 };
 use crate::domain::nik::{mask_digits, Sex};
 use crate::domain::region::normalize_code;
@@ -68,43 +68,6 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
         exposure::mark_read(conn, company, ids, first_live_cycle(regency_today()))?;
     }
     Ok(())
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Housing {
-    /// `roof_material` codes of P3KE `Jenis Atap`.
-    pub roof_material: Option<String>,
-    /// `good`, `poor`, `unknown`.
-    pub roof_quality: Option<String>,
-    pub wall_material: Option<String>,
-    pub wall_quality: Option<String>,
-    pub floor_material: Option<String>,
-    pub floor_quality: Option<String>,
-    /// `pln_metered`, `pln_unmetered`, `non_pln`, `no_electricity`.
-    pub lighting_source: Option<String>,
-    pub power_capacity: Option<String>,
-    pub cooking_fuel: Option<String>,
-    pub drinking_water: Option<String>,
-    /// `own`, `shared`, `other`, `unknown`.
-    pub toilet_facility: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Assistance {
-    pub bpnt: bool,
-    pub bpum: bool,
-    pub bst: bool,
-    pub pkh: bool,
-    pub sembako: bool,
-    pub prakerja: bool,
-    pub kur: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Assets {
-    pub house_ownership: Option<String>,
-    /// Savings, jewellery, livestock or other assets.
-    pub has_savings: Option<bool>,
 }
 
 /// A family of the registry (P3KE fields, typed).
