@@ -4,14 +4,17 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 
 use rbpk::app::{self, AppState};
 use rbpk::auth::password;
 use rbpk::config::Config;
 use rbpk::db::{self, audit::Actor, household_imports, seed, users, Backend};
+use rbpk::domain::cycle::regency_today;
+use rbpk::domain::household::ImportFormat;
 use rbpk::domain::role::Role;
-use rbpk::import::job::{self, Format};
+use rbpk::import::job;
 
 #[derive(Parser)]
 #[command(
@@ -40,8 +43,8 @@ enum Command {
     CreateAdmin { username: String },
     /// Import P3KE or DTKS files through the same code as the endpoint.
     Import {
-        #[arg(long, value_parser = ["p3ke", "dtks"])]
-        format: String,
+        #[arg(long, value_parser = import_format())]
+        format: ImportFormat,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -65,7 +68,7 @@ fn main() -> ExitCode {
         Command::Migrate => prepare().map(|_| ()),
         Command::Openapi { out } => write_openapi(out),
         Command::CreateAdmin { username } => create_admin(&username),
-        Command::Import { format, files } => import_files(&format, &files),
+        Command::Import { format, files } => import_files(format, &files),
         Command::DemoData {
             families,
             out,
@@ -221,16 +224,17 @@ fn create_admin(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn import_files(format: &str, files: &[PathBuf]) -> Result<(), String> {
-    let format = if format == "dtks" {
-        Format::Dtks
-    } else {
-        Format::P3ke
-    };
+/// `--format`: the wire names of [`ImportFormat`], listed in `--help`.
+fn import_format() -> impl TypedValueParser<Value = ImportFormat> {
+    clap::builder::PossibleValuesParser::new(ImportFormat::ALL.map(ImportFormat::as_str))
+        .try_map(|s| s.parse::<ImportFormat>())
+}
+
+fn import_files(format: ImportFormat, files: &[PathBuf]) -> Result<(), String> {
     let (_, pool) = prepare()?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let actor = Actor::system("rbpk-import");
-    let today = chrono::Utc::now().date_naive();
+    let today = regency_today();
     for path in files {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let started = std::time::Instant::now();
@@ -241,9 +245,8 @@ fn import_files(format: &str, files: &[PathBuf]) -> Result<(), String> {
         } else {
             "text/csv"
         };
-        let record =
-            household_imports::create(&mut conn, &actor, format.as_str(), media, rows_total)
-                .map_err(|e| e.to_string())?;
+        let record = household_imports::create(&mut conn, &actor, format, media, rows_total)
+            .map_err(|e| e.to_string())?;
         let done = job::run(&mut conn, &actor, &record.id, format, &bytes, today)
             .map_err(|e| e.to_string())?;
         println!(

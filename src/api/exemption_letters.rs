@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use super::{if_match, utc, with_etag, Page, Paging};
+use super::{if_match, regency_today, utc, with_etag, Page, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::exemption_letters::{self as store, LetterFilter, LetterRow, NewLetter, Step};
@@ -199,11 +199,6 @@ const MAX_NUMBER: usize = 100;
 const MAX_REASON: usize = 5000;
 const MAX_NOTE: usize = 2000;
 
-/// Today in Kukar (WITA, UTC+8): a letter dated today there is not "future".
-fn today_in_kukar() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 /// 404 for a `company` caller and another company's letter, the same answer
 /// as for a missing letter.
 fn check_reach(user: &AuthUser, row: &LetterRow) -> Result<(), ApiError> {
@@ -289,7 +284,7 @@ async fn file_letter(
     let reason = check_text(&b.reason, MAX_REASON)
         .map_err(|e| errors.push(FieldError::new("reason", e)))
         .ok();
-    if b.letter_date > today_in_kukar() {
+    if b.letter_date > regency_today() {
         errors.push(FieldError::new("letter_date", "must not be in the future"));
     }
     let (Some(letter_number), Some(reason), true) = (number, reason, errors.is_empty()) else {

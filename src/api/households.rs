@@ -18,12 +18,13 @@ use crate::db::households::{
 };
 use crate::db::{self, exposure, regions, DbConnection, Pool};
 use crate::domain::exposure::first_live_cycle;
-use crate::domain::household::{is_name_prefix, HouseholdRecord, MemberRecord};
-use crate::domain::kk::KkNumber;
-use crate::domain::nik::{check_consistency, Nik, Sex};
+use crate::domain::household::{
+    apply_household_change, apply_member_change, is_name_prefix, Assets, Assistance,
+    HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput, MemberRecord,
+};
+use crate::domain::nik::{mask_digits, Sex};
 use crate::domain::region::normalize_code;
 use crate::error::{ApiError, FieldError};
-use crate::import::values;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_households)
@@ -57,62 +58,6 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
     Ok(())
 }
 
-/// Personal identifiers as a company may see them: first 6 and last 2 digits.
-pub fn mask_digits(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < 6 || i >= chars.len() - 2 {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Housing {
-    /// `roof_material` codes of P3KE `Jenis Atap`.
-    pub roof_material: Option<String>,
-    /// `good`, `poor`, `unknown`.
-    pub roof_quality: Option<String>,
-    pub wall_material: Option<String>,
-    pub wall_quality: Option<String>,
-    pub floor_material: Option<String>,
-    pub floor_quality: Option<String>,
-    /// `pln_metered`, `pln_unmetered`, `non_pln`, `no_electricity`.
-    pub lighting_source: Option<String>,
-    pub power_capacity: Option<String>,
-    pub cooking_fuel: Option<String>,
-    pub drinking_water: Option<String>,
-    /// `own`, `shared`, `other`, `unknown`.
-    pub toilet_facility: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Assistance {
-    pub bpnt: bool,
-    pub bpum: bool,
-    pub bst: bool,
-    pub pkh: bool,
-    pub sembako: bool,
-    pub prakerja: bool,
-    pub kur: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Assets {
-    pub house_ownership: Option<String>,
-    /// Savings, jewellery, livestock or other assets.
-    pub has_savings: Option<bool>,
-}
-
 /// A family of the registry (P3KE fields, typed).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
@@ -139,7 +84,8 @@ pub struct Household {
     pub head_nik: Option<String>,
     /// Whether the head's NIK is a well-formed NIK.
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub head_sex: Option<Sex>,
     /// Hidden from companies.
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
@@ -155,7 +101,8 @@ pub struct Household {
     /// Derived from desil 1.
     pub extreme_poor: bool,
     /// `active`, `graduated`, `moved`, `deceased`, `duplicate`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: HouseholdStatus,
     pub verification_priority: Option<String>,
     /// The head's NIK matched by Dukcapil.
     pub dukcapil_match: Option<bool>,
@@ -204,13 +151,13 @@ impl Household {
                 toilet_facility: r.toilet_facility,
             },
             assistance: Assistance {
-                bpnt: r.receives_bpnt,
-                bpum: r.receives_bpum,
-                bst: r.receives_bst,
-                pkh: r.receives_pkh,
-                sembako: r.receives_sembako,
-                prakerja: r.receives_prakerja,
-                kur: r.receives_kur,
+                bpnt: r.bpnt,
+                bpum: r.bpum,
+                bst: r.bst,
+                pkh: r.pkh,
+                sembako: r.sembako,
+                prakerja: r.prakerja,
+                kur: r.kur,
             },
             assets: Assets {
                 house_ownership: r.house_ownership,
@@ -266,28 +213,6 @@ pub fn render(
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HouseholdStatus {
-    Active,
-    Graduated,
-    Moved,
-    Deceased,
-    Duplicate,
-}
-
-impl HouseholdStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            HouseholdStatus::Active => "active",
-            HouseholdStatus::Graduated => "graduated",
-            HouseholdStatus::Moved => "moved",
-            HouseholdStatus::Deceased => "deceased",
-            HouseholdStatus::Duplicate => "duplicate",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 pub enum SortKey {
     #[serde(rename = "desil")]
     Desil,
@@ -330,386 +255,6 @@ pub struct HouseholdQuery {
     pub sort: Option<SortKey>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
-}
-
-/// Housing fields of a change; absent fields stay as they are.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct HousingInput {
-    pub roof_material: Option<String>,
-    pub roof_quality: Option<String>,
-    pub wall_material: Option<String>,
-    pub wall_quality: Option<String>,
-    pub floor_material: Option<String>,
-    pub floor_quality: Option<String>,
-    pub lighting_source: Option<String>,
-    pub power_capacity: Option<String>,
-    pub cooking_fuel: Option<String>,
-    pub drinking_water: Option<String>,
-    pub toilet_facility: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct AssistanceInput {
-    pub bpnt: Option<bool>,
-    pub bpum: Option<bool>,
-    pub bst: Option<bool>,
-    pub pkh: Option<bool>,
-    pub sembako: Option<bool>,
-    pub prakerja: Option<bool>,
-    pub kur: Option<bool>,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct AssetsInput {
-    pub house_ownership: Option<String>,
-    pub has_savings: Option<bool>,
-}
-
-/// A family to create (`head_name` and `region_code` required) or the fields
-/// of one to change. Categorical values take the codes the registry shows.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"head_name": "Rudi Hartono", "head_nik": "6402061203850003", "region_code": "64.02.06.1001",
-    "desil": 2, "housing": {"roof_quality": "poor", "toilet_facility": "shared"}}))]
-pub struct HouseholdInput {
-    pub p3ke_family_id: Option<String>,
-    pub dtks_id: Option<String>,
-    /// 16 digits.
-    pub kk_number: Option<String>,
-    pub head_name: Option<String>,
-    /// 16 digits, a real birth date (day + 40 for women), serial ≥ 0001.
-    pub head_nik: Option<String>,
-    /// `male` or `female`.
-    pub head_sex: Option<String>,
-    pub head_birth_date: Option<NaiveDate>,
-    pub head_marital_status: Option<String>,
-    pub head_occupation: Option<String>,
-    pub head_employment_status: Option<String>,
-    pub head_education: Option<String>,
-    /// A desa/kelurahan code (2019 codes are mapped to 2025 ones).
-    pub region_code: Option<String>,
-    pub address: Option<String>,
-    /// 1–10.
-    pub desil: Option<i32>,
-    /// 0–100.
-    pub percentile: Option<i32>,
-    pub verification_priority: Option<String>,
-    pub dukcapil_match: Option<bool>,
-    pub stunting_risk: Option<String>,
-    pub data_year: Option<i32>,
-    pub housing: Option<HousingInput>,
-    pub assistance: Option<AssistanceInput>,
-    pub assets: Option<AssetsInput>,
-    /// Only on change.
-    pub status: Option<HouseholdStatus>,
-}
-
-/// Checks a categorical code against its value set.
-fn code(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: Option<String>,
-    codes: &[&str],
-) -> Option<String> {
-    let v = value?;
-    if codes.contains(&v.as_str()) {
-        Some(v)
-    } else {
-        errors.push(FieldError::new(
-            field,
-            format!("must be one of: {}", codes.join(", ")),
-        ));
-        None
-    }
-}
-
-fn set<T>(target: &mut Option<T>, value: Option<T>) {
-    if value.is_some() {
-        *target = value;
-    }
-}
-
-fn parse_sex(errors: &mut Vec<FieldError>, field: &str, v: Option<String>) -> Option<Sex> {
-    let v = v?;
-    match v.as_str() {
-        "male" => Some(Sex::Male),
-        "female" => Some(Sex::Female),
-        _ => {
-            errors.push(FieldError::new(field, "must be male or female"));
-            None
-        }
-    }
-}
-
-/// Re-checks a NIK against sex and birth date; the NIK itself must be valid.
-fn nik_flags(nik: &str, sex: Option<Sex>, birth: Option<NaiveDate>, flags: &mut Vec<String>) {
-    flags.retain(|f| !f.starts_with("nik_"));
-    match Nik::parse(nik) {
-        Ok(n) => flags.extend(
-            check_consistency(&n, sex, birth)
-                .iter()
-                .map(|f| f.as_str().to_string()),
-        ),
-        Err(_) if nik.is_empty() => flags.push("nik_empty".into()),
-        Err(_) => flags.push("nik_invalid".into()),
-    }
-}
-
-/// Applies a change to a record, collecting every invalid field.
-fn apply_household(
-    base: HouseholdRecord,
-    i: HouseholdInput,
-) -> Result<HouseholdRecord, Vec<FieldError>> {
-    let mut e = Vec::new();
-    let mut r = base;
-    if let Some(name) = i.head_name {
-        if name.trim().is_empty() || name.chars().count() > 200 {
-            e.push(FieldError::new("head_name", "must be 1–200 characters"));
-        }
-        r.head_name = name.trim().to_string();
-    }
-    if let Some(nik) = i.head_nik {
-        match Nik::parse(&nik) {
-            Ok(n) => {
-                r.head_nik = n.as_str().to_string();
-                r.head_nik_valid = true;
-            }
-            Err(err) => e.push(FieldError::new("head_nik", err.to_string())),
-        }
-    }
-    if let Some(kk) = i.kk_number {
-        match KkNumber::parse(&kk) {
-            Ok(k) => r.kk_number = Some(k.as_str().to_string()),
-            Err(err) => e.push(FieldError::new("kk_number", err.to_string())),
-        }
-    }
-    if let Some(d) = i.desil {
-        if !(1..=10).contains(&d) {
-            e.push(FieldError::new("desil", "must be between 1 and 10"));
-        }
-        r.desil = i16::try_from(d).ok();
-    }
-    if let Some(p) = i.percentile {
-        if !(0..=100).contains(&p) {
-            e.push(FieldError::new("percentile", "must be between 0 and 100"));
-        }
-        r.percentile = i16::try_from(p).ok();
-    }
-    if let Some(y) = i.data_year {
-        if !(2000..=2100).contains(&y) {
-            e.push(FieldError::new(
-                "data_year",
-                "must be between 2000 and 2100",
-            ));
-        }
-        r.updated_year = i16::try_from(y).ok();
-    }
-    set(&mut r.p3ke_family_id, i.p3ke_family_id);
-    set(&mut r.dtks_id, i.dtks_id);
-    set(&mut r.address, i.address);
-    set(&mut r.head_birth_date, i.head_birth_date);
-    set(&mut r.dukcapil_match, i.dukcapil_match);
-    set(&mut r.head_sex, parse_sex(&mut e, "head_sex", i.head_sex));
-    set(
-        &mut r.head_marital_status,
-        code(
-            &mut e,
-            "head_marital_status",
-            i.head_marital_status,
-            values::MARITAL_STATUS_CODES,
-        ),
-    );
-    set(
-        &mut r.head_occupation,
-        code(
-            &mut e,
-            "head_occupation",
-            i.head_occupation,
-            values::OCCUPATION_CODES,
-        ),
-    );
-    set(
-        &mut r.head_employment_status,
-        code(
-            &mut e,
-            "head_employment_status",
-            i.head_employment_status,
-            values::EMPLOYMENT_STATUS_CODES,
-        ),
-    );
-    set(
-        &mut r.head_education,
-        code(
-            &mut e,
-            "head_education",
-            i.head_education,
-            values::EDUCATION_CODES,
-        ),
-    );
-    set(
-        &mut r.verification_priority,
-        code(
-            &mut e,
-            "verification_priority",
-            i.verification_priority,
-            values::VERIFICATION_PRIORITY_CODES,
-        ),
-    );
-    set(
-        &mut r.stunting_risk,
-        code(
-            &mut e,
-            "stunting_risk",
-            i.stunting_risk,
-            values::STUNTING_RISK_CODES,
-        ),
-    );
-    if let Some(hs) = i.housing {
-        set(
-            &mut r.roof_material,
-            code(
-                &mut e,
-                "housing.roof_material",
-                hs.roof_material,
-                values::ROOF_MATERIAL_CODES,
-            ),
-        );
-        set(
-            &mut r.roof_quality,
-            code(
-                &mut e,
-                "housing.roof_quality",
-                hs.roof_quality,
-                values::QUALITY_CODES,
-            ),
-        );
-        set(
-            &mut r.wall_material,
-            code(
-                &mut e,
-                "housing.wall_material",
-                hs.wall_material,
-                values::WALL_MATERIAL_CODES,
-            ),
-        );
-        set(
-            &mut r.wall_quality,
-            code(
-                &mut e,
-                "housing.wall_quality",
-                hs.wall_quality,
-                values::QUALITY_CODES,
-            ),
-        );
-        set(
-            &mut r.floor_material,
-            code(
-                &mut e,
-                "housing.floor_material",
-                hs.floor_material,
-                values::FLOOR_MATERIAL_CODES,
-            ),
-        );
-        set(
-            &mut r.floor_quality,
-            code(
-                &mut e,
-                "housing.floor_quality",
-                hs.floor_quality,
-                values::QUALITY_CODES,
-            ),
-        );
-        set(
-            &mut r.lighting_source,
-            code(
-                &mut e,
-                "housing.lighting_source",
-                hs.lighting_source,
-                values::LIGHTING_CODES,
-            ),
-        );
-        set(
-            &mut r.power_capacity,
-            code(
-                &mut e,
-                "housing.power_capacity",
-                hs.power_capacity,
-                values::POWER_CAPACITY_CODES,
-            ),
-        );
-        set(
-            &mut r.cooking_fuel,
-            code(
-                &mut e,
-                "housing.cooking_fuel",
-                hs.cooking_fuel,
-                values::COOKING_FUEL_CODES,
-            ),
-        );
-        set(
-            &mut r.drinking_water,
-            code(
-                &mut e,
-                "housing.drinking_water",
-                hs.drinking_water,
-                values::DRINKING_WATER_CODES,
-            ),
-        );
-        set(
-            &mut r.toilet_facility,
-            code(
-                &mut e,
-                "housing.toilet_facility",
-                hs.toilet_facility,
-                values::TOILET_CODES,
-            ),
-        );
-    }
-    if let Some(a) = i.assets {
-        set(
-            &mut r.house_ownership,
-            code(
-                &mut e,
-                "assets.house_ownership",
-                a.house_ownership,
-                values::HOUSE_OWNERSHIP_CODES,
-            ),
-        );
-        set(&mut r.has_savings, a.has_savings);
-    }
-    if let Some(a) = i.assistance {
-        let flags = [
-            (&mut r.bpnt, a.bpnt),
-            (&mut r.bpum, a.bpum),
-            (&mut r.bst, a.bst),
-            (&mut r.pkh, a.pkh),
-            (&mut r.sembako, a.sembako),
-            (&mut r.prakerja, a.prakerja),
-            (&mut r.kur, a.kur),
-        ];
-        for (target, value) in flags {
-            if let Some(v) = value {
-                *target = v;
-            }
-        }
-    }
-    if r.head_name.is_empty() {
-        e.push(FieldError::new("head_name", "is required"));
-    }
-    nik_flags(
-        &r.head_nik.clone(),
-        r.head_sex,
-        r.head_birth_date,
-        &mut r.flags,
-    );
-    if e.is_empty() {
-        Ok(r)
-    } else {
-        Err(e)
-    }
 }
 
 /// The region of a household must be a desa or kelurahan of Kukar.
@@ -768,7 +313,7 @@ async fn list_households(
         region: None,
         desil_max: q.desil_max,
         extreme: q.extreme,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
         q: q.q.filter(|s| !s.trim().is_empty()),
         updated_since: q
             .updated_since
@@ -877,7 +422,7 @@ async fn create_household(
         .take()
         .ok_or_else(|| ApiError::invalid_field("region_code", "is required"))?;
     let record =
-        apply_household(HouseholdRecord::default(), input).map_err(ApiError::validation)?;
+        apply_household_change(HouseholdRecord::default(), input).map_err(ApiError::validation)?;
     let actor = user.actor();
     let (version, item) = db::tx(&pool, move |c| {
         let record = HouseholdRecord {
@@ -919,7 +464,7 @@ async fn update_household(
         let region = input.region_code.take();
         let status = input.status.take();
         let mut record =
-            apply_household(current.to_record(), input).map_err(ApiError::validation)?;
+            apply_household_change(current.to_record(), input).map_err(ApiError::validation)?;
         if let Some(code) = region {
             record.region_code = village(c, &code)?;
         }
@@ -929,7 +474,7 @@ async fn update_household(
             &id,
             expected,
             &HouseholdValues::from(&record),
-            status.map(|s| s.as_str()),
+            status,
         )?;
         let version = row.version;
         let mut items = render(c, &user, vec![row])?;
@@ -953,7 +498,8 @@ pub struct Member {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub sex: Option<Sex>,
     /// Hidden from companies.
     pub birth_date: Option<NaiveDate>,
     /// `head`, `spouse`, `child`, `other`.
@@ -989,89 +535,6 @@ impl Member {
             employment_status: r.employment_status,
             dukcapil_match: r.dukcapil_match,
         }
-    }
-}
-
-/// A member to add (`name` required) or the fields of one to change.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Nur Aini", "nik": "6402065507120001", "sex": "female", "birth_date": "2012-07-15", "relation": "child"}))]
-pub struct MemberInput {
-    pub p3ke_individual_id: Option<String>,
-    /// 16 digits, consistent with the birth date and sex where given (else flagged).
-    pub nik: Option<String>,
-    pub name: Option<String>,
-    /// `male` or `female`.
-    pub sex: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub relation: Option<String>,
-    pub marital_status: Option<String>,
-    pub education: Option<String>,
-    pub occupation: Option<String>,
-    pub employment_status: Option<String>,
-    pub dukcapil_match: Option<bool>,
-}
-
-fn apply_member(base: MemberRecord, i: MemberInput) -> Result<MemberRecord, Vec<FieldError>> {
-    let mut e = Vec::new();
-    let mut r = base;
-    if let Some(name) = i.name {
-        if name.trim().is_empty() || name.chars().count() > 200 {
-            e.push(FieldError::new("name", "must be 1–200 characters"));
-        }
-        r.name = name.trim().to_string();
-    }
-    if let Some(nik) = i.nik {
-        match Nik::parse(&nik) {
-            Ok(n) => {
-                r.nik = n.as_str().to_string();
-                r.nik_valid = true;
-            }
-            Err(err) => e.push(FieldError::new("nik", err.to_string())),
-        }
-    }
-    set(&mut r.p3ke_individual_id, i.p3ke_individual_id);
-    set(&mut r.birth_date, i.birth_date);
-    set(&mut r.dukcapil_match, i.dukcapil_match);
-    set(&mut r.sex, parse_sex(&mut e, "sex", i.sex));
-    set(
-        &mut r.relation,
-        code(&mut e, "relation", i.relation, values::RELATION_CODES),
-    );
-    set(
-        &mut r.marital_status,
-        code(
-            &mut e,
-            "marital_status",
-            i.marital_status,
-            values::MARITAL_STATUS_CODES,
-        ),
-    );
-    set(
-        &mut r.education,
-        code(&mut e, "education", i.education, values::EDUCATION_CODES),
-    );
-    set(
-        &mut r.occupation,
-        code(&mut e, "occupation", i.occupation, values::OCCUPATION_CODES),
-    );
-    set(
-        &mut r.employment_status,
-        code(
-            &mut e,
-            "employment_status",
-            i.employment_status,
-            values::EMPLOYMENT_STATUS_CODES,
-        ),
-    );
-    if r.name.is_empty() {
-        e.push(FieldError::new("name", "is required"));
-    }
-    nik_flags(&r.nik.clone(), r.sex, r.birth_date, &mut r.flags);
-    if e.is_empty() {
-        Ok(r)
-    } else {
-        Err(e)
     }
 }
 
@@ -1125,8 +588,8 @@ async fn create_member(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::CREATE_MEMBER)?;
     let household_id = id.into_inner();
-    let record =
-        apply_member(MemberRecord::default(), body.into_inner()).map_err(ApiError::validation)?;
+    let record = apply_member_change(MemberRecord::default(), body.into_inner())
+        .map_err(ApiError::validation)?;
     let actor = user.actor();
     let row = db::tx(&pool, move |c| {
         store::get(c, &household_id, &Reach::All)?;
@@ -1162,7 +625,8 @@ async fn update_member(
     let actor = user.actor();
     let row = db::tx(&pool, move |c| {
         let current = store::member(c, &household_id, &member_id)?;
-        let record = apply_member(current.to_record(), input).map_err(ApiError::validation)?;
+        let record =
+            apply_member_change(current.to_record(), input).map_err(ApiError::validation)?;
         store::update_member(
             c,
             &actor,

@@ -15,8 +15,9 @@ use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, Pool};
+use crate::domain::household::{ImportFormat, ImportStatus};
 use crate::error::ApiError;
-use crate::import::job::{self, Format};
+use crate::import::job;
 use crate::import::sheet::{detect_media, Media};
 use crate::service::imports;
 
@@ -44,9 +45,11 @@ pub struct Rejected {
 pub struct Import {
     pub id: String,
     /// `p3ke` or `dtks`.
-    pub format: String,
+    #[schema(value_type = String)]
+    pub format: ImportFormat,
     /// `queued` (waiting for the instance's import lane), `running`, `done`, `failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ImportStatus,
     /// Data rows: while queued or running an estimate (a CSV's lines; 0 for
     /// an XLSX), exact once done.
     pub rows_total: i32,
@@ -96,20 +99,13 @@ impl From<ImportRow> for Import {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FormatParam {
-    P3ke,
-    Dtks,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
     #[param(inline)]
-    pub format: FormatParam,
+    pub format: ImportFormat,
 }
 
 /// Reads a raw body up to `limit` bytes, answering 413 in problem+json above it.
@@ -178,11 +174,7 @@ async fn create_import(
             detail: format!("the file's content is not {media_type}"),
         });
     }
-    let format = match q.format {
-        FormatParam::P3ke => Format::P3ke,
-        FormatParam::Dtks => Format::Dtks,
-    };
-    let row = imports::start(&pool, user.actor(), ticket, format, media_type, bytes).await?;
+    let row = imports::start(&pool, user.actor(), ticket, q.format, media_type, bytes).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,

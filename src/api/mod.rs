@@ -150,11 +150,8 @@ pub fn with_etag<T: Serialize>(
     res.insert_header((header::ETAG, etag(version))).json(body)
 }
 
-/// Today in Kutai Kartanegara (WITA, UTC+8): calendar windows are local days,
-/// whatever the server's time zone.
-pub fn regency_today() -> chrono::NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
+/// Today in Kutai Kartanegara (WITA), as the cycle calendar reckons it.
+pub use crate::domain::cycle::regency_today;
 
 /// Instants on the wire: RFC 3339 in UTC with `Z`.
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::schema::household_imports as hi;
 use super::{new_id, now, DbConnection};
+use crate::domain::household::{ImportFormat, ImportStatus};
 use crate::error::ApiError;
 use crate::import::p3ke::RejectedRow;
 
@@ -18,9 +19,9 @@ pub const MAX_REJECTED_KEPT: usize = 1000;
 #[derive(Debug, Clone, Queryable)]
 pub struct ImportRow {
     pub id: String,
-    pub format: String,
+    pub format: ImportFormat,
     pub media_type: String,
-    pub status: String,
+    pub status: ImportStatus,
     pub rows_total: i32,
     pub rows_done: i32,
     pub created: i32,
@@ -44,7 +45,7 @@ impl ImportRow {
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
-    format: &str,
+    format: ImportFormat,
     media_type: &str,
     rows_total: usize,
 ) -> Result<ImportRow, ApiError> {
@@ -55,7 +56,7 @@ pub fn create(
             hi::id.eq(&id),
             hi::format.eq(format),
             hi::media_type.eq(media_type),
-            hi::status.eq("queued"),
+            hi::status.eq(ImportStatus::Queued),
             hi::rows_total.eq(i32::try_from(rows_total).unwrap_or(i32::MAX)),
             hi::created_by.eq(&actor.name),
             hi::created_at.eq(t),
@@ -79,7 +80,7 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<ImportRow, ApiError> {
     Ok(hi::table.find(id).first::<ImportRow>(conn)?)
 }
 
-pub fn set_status(conn: &mut DbConnection, id: &str, status: &str) -> Result<(), ApiError> {
+pub fn set_status(conn: &mut DbConnection, id: &str, status: ImportStatus) -> Result<(), ApiError> {
     diesel::update(hi::table.find(id))
         .set((hi::status.eq(status), hi::updated_at.eq(now())))
         .execute(conn)?;
@@ -127,7 +128,11 @@ pub fn finish(
     rows_total: Option<usize>,
 ) -> Result<ImportRow, ApiError> {
     let t = now();
-    let status = if error.is_some() { "failed" } else { "done" };
+    let status = if error.is_some() {
+        ImportStatus::Failed
+    } else {
+        ImportStatus::Done
+    };
     let current = get(conn, id)?;
     let rows_total = rows_total
         .and_then(|v| i32::try_from(v).ok())
@@ -150,7 +155,7 @@ pub fn finish(
     audit::record(
         conn,
         actor,
-        status,
+        status.as_str(),
         "household_import",
         id,
         None,
@@ -166,17 +171,17 @@ pub fn finish(
 /// never finish, so say so. Returns how many there were.
 pub fn fail_interrupted(conn: &mut DbConnection) -> Result<usize, ApiError> {
     let t = now();
-    Ok(
-        diesel::update(hi::table.filter(hi::status.eq_any(["queued", "running"])))
-            .set((
-                hi::status.eq("failed"),
-                hi::error.eq(Some(
-                    "interrupted: the service stopped before the import finished; \
-                 the batches written so far are complete, and importing the file again is safe",
-                )),
-                hi::updated_at.eq(t),
-                hi::finished_at.eq(Some(t)),
-            ))
-            .execute(conn)?,
+    Ok(diesel::update(
+        hi::table.filter(hi::status.eq_any([ImportStatus::Queued, ImportStatus::Running])),
     )
+    .set((
+        hi::status.eq(ImportStatus::Failed),
+        hi::error.eq(Some(
+            "interrupted: the service stopped before the import finished; \
+                 the batches written so far are complete, and importing the file again is safe",
+        )),
+        hi::updated_at.eq(t),
+        hi::finished_at.eq(Some(t)),
+    ))
+    .execute(conn)?)
 }

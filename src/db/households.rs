@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
 use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{
+    Assets, Assistance, HouseholdRecord, HouseholdStatus, Housing, MemberRecord,
+};
 use crate::domain::nik::Sex;
 use crate::error::ApiError;
 
@@ -21,7 +23,7 @@ pub struct HouseholdRow {
     pub head_name: String,
     pub head_nik: Option<String>,
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    pub head_sex: Option<Sex>,
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
     pub head_occupation: Option<String>,
@@ -47,16 +49,25 @@ pub struct HouseholdRow {
     pub drinking_water: Option<String>,
     pub toilet_facility: Option<String>,
     pub stunting_risk: Option<String>,
-    pub receives_bpnt: bool,
-    pub receives_bpum: bool,
-    pub receives_bst: bool,
-    pub receives_pkh: bool,
-    pub receives_sembako: bool,
-    pub receives_prakerja: bool,
-    pub receives_kur: bool,
+    // Assistance programmes by their domain names; `receives_*` is only the
+    // column's name, and the audit trail's key since before this rename.
+    #[serde(rename = "receives_bpnt")]
+    pub bpnt: bool,
+    #[serde(rename = "receives_bpum")]
+    pub bpum: bool,
+    #[serde(rename = "receives_bst")]
+    pub bst: bool,
+    #[serde(rename = "receives_pkh")]
+    pub pkh: bool,
+    #[serde(rename = "receives_sembako")]
+    pub sembako: bool,
+    #[serde(rename = "receives_prakerja")]
+    pub prakerja: bool,
+    #[serde(rename = "receives_kur")]
+    pub kur: bool,
     pub data_year: Option<i32>,
     pub flags: String,
-    pub status: String,
+    pub status: HouseholdStatus,
     pub needs_update: bool,
     pub content_hash: String,
     pub version: i32,
@@ -85,7 +96,7 @@ impl HouseholdRow {
             head_name: self.head_name.clone(),
             head_nik: self.head_nik.clone().unwrap_or_default(),
             head_nik_valid: self.head_nik_valid,
-            head_sex: self.head_sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            head_sex: self.head_sex,
             head_birth_date: self.head_birth_date,
             head_marital_status: self.head_marital_status.clone(),
             head_occupation: self.head_occupation.clone(),
@@ -97,28 +108,34 @@ impl HouseholdRow {
             percentile: self.percentile.and_then(|d| i16::try_from(d).ok()),
             verification_priority: self.verification_priority.clone(),
             dukcapil_match: self.dukcapil_match,
-            house_ownership: self.house_ownership.clone(),
-            has_savings: self.has_savings,
-            roof_material: self.roof_material.clone(),
-            roof_quality: self.roof_quality.clone(),
-            wall_material: self.wall_material.clone(),
-            wall_quality: self.wall_quality.clone(),
-            floor_material: self.floor_material.clone(),
-            floor_quality: self.floor_quality.clone(),
-            lighting_source: self.lighting_source.clone(),
-            power_capacity: self.power_capacity.clone(),
-            cooking_fuel: self.cooking_fuel.clone(),
-            drinking_water: self.drinking_water.clone(),
-            toilet_facility: self.toilet_facility.clone(),
+            assets: Assets {
+                house_ownership: self.house_ownership.clone(),
+                has_savings: self.has_savings,
+            },
+            housing: Housing {
+                roof_material: self.roof_material.clone(),
+                roof_quality: self.roof_quality.clone(),
+                wall_material: self.wall_material.clone(),
+                wall_quality: self.wall_quality.clone(),
+                floor_material: self.floor_material.clone(),
+                floor_quality: self.floor_quality.clone(),
+                lighting_source: self.lighting_source.clone(),
+                power_capacity: self.power_capacity.clone(),
+                cooking_fuel: self.cooking_fuel.clone(),
+                drinking_water: self.drinking_water.clone(),
+                toilet_facility: self.toilet_facility.clone(),
+            },
             stunting_risk: self.stunting_risk.clone(),
-            bpnt: self.receives_bpnt,
-            bpum: self.receives_bpum,
-            bst: self.receives_bst,
-            pkh: self.receives_pkh,
-            sembako: self.receives_sembako,
-            prakerja: self.receives_prakerja,
-            kur: self.receives_kur,
-            updated_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
+            assistance: Assistance {
+                bpnt: self.bpnt,
+                bpum: self.bpum,
+                bst: self.bst,
+                pkh: self.pkh,
+                sembako: self.sembako,
+                prakerja: self.prakerja,
+                kur: self.kur,
+            },
+            data_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
             flags: serde_json::from_str(&self.flags).unwrap_or_default(),
         }
     }
@@ -134,7 +151,7 @@ pub struct HouseholdValues {
     pub head_name: String,
     pub head_nik: Option<String>,
     pub head_nik_valid: bool,
-    pub head_sex: Option<String>,
+    pub head_sex: Option<Sex>,
     pub head_birth_date: Option<NaiveDate>,
     pub head_marital_status: Option<String>,
     pub head_occupation: Option<String>,
@@ -160,13 +177,21 @@ pub struct HouseholdValues {
     pub drinking_water: Option<String>,
     pub toilet_facility: Option<String>,
     pub stunting_risk: Option<String>,
-    pub receives_bpnt: bool,
-    pub receives_bpum: bool,
-    pub receives_bst: bool,
-    pub receives_pkh: bool,
-    pub receives_sembako: bool,
-    pub receives_prakerja: bool,
-    pub receives_kur: bool,
+    // Assistance programmes by their domain names on `receives_*` columns.
+    #[diesel(column_name = receives_bpnt)]
+    pub bpnt: bool,
+    #[diesel(column_name = receives_bpum)]
+    pub bpum: bool,
+    #[diesel(column_name = receives_bst)]
+    pub bst: bool,
+    #[diesel(column_name = receives_pkh)]
+    pub pkh: bool,
+    #[diesel(column_name = receives_sembako)]
+    pub sembako: bool,
+    #[diesel(column_name = receives_prakerja)]
+    pub prakerja: bool,
+    #[diesel(column_name = receives_kur)]
+    pub kur: bool,
     pub data_year: Option<i32>,
     pub flags: String,
     pub content_hash: String,
@@ -192,7 +217,7 @@ impl From<&HouseholdRecord> for HouseholdValues {
             head_name: r.head_name.clone(),
             head_nik: non_empty(&r.head_nik),
             head_nik_valid: r.head_nik_valid,
-            head_sex: r.head_sex.map(|s| s.as_str().to_string()),
+            head_sex: r.head_sex,
             head_birth_date: r.head_birth_date,
             head_marital_status: r.head_marital_status.clone(),
             head_occupation: r.head_occupation.clone(),
@@ -204,28 +229,28 @@ impl From<&HouseholdRecord> for HouseholdValues {
             percentile: r.percentile.map(i32::from),
             verification_priority: r.verification_priority.clone(),
             dukcapil_match: r.dukcapil_match,
-            house_ownership: r.house_ownership.clone(),
-            has_savings: r.has_savings,
-            roof_material: r.roof_material.clone(),
-            roof_quality: r.roof_quality.clone(),
-            wall_material: r.wall_material.clone(),
-            wall_quality: r.wall_quality.clone(),
-            floor_material: r.floor_material.clone(),
-            floor_quality: r.floor_quality.clone(),
-            lighting_source: r.lighting_source.clone(),
-            power_capacity: r.power_capacity.clone(),
-            cooking_fuel: r.cooking_fuel.clone(),
-            drinking_water: r.drinking_water.clone(),
-            toilet_facility: r.toilet_facility.clone(),
+            house_ownership: r.assets.house_ownership.clone(),
+            has_savings: r.assets.has_savings,
+            roof_material: r.housing.roof_material.clone(),
+            roof_quality: r.housing.roof_quality.clone(),
+            wall_material: r.housing.wall_material.clone(),
+            wall_quality: r.housing.wall_quality.clone(),
+            floor_material: r.housing.floor_material.clone(),
+            floor_quality: r.housing.floor_quality.clone(),
+            lighting_source: r.housing.lighting_source.clone(),
+            power_capacity: r.housing.power_capacity.clone(),
+            cooking_fuel: r.housing.cooking_fuel.clone(),
+            drinking_water: r.housing.drinking_water.clone(),
+            toilet_facility: r.housing.toilet_facility.clone(),
             stunting_risk: r.stunting_risk.clone(),
-            receives_bpnt: r.bpnt,
-            receives_bpum: r.bpum,
-            receives_bst: r.bst,
-            receives_pkh: r.pkh,
-            receives_sembako: r.sembako,
-            receives_prakerja: r.prakerja,
-            receives_kur: r.kur,
-            data_year: r.updated_year.map(i32::from),
+            bpnt: r.assistance.bpnt,
+            bpum: r.assistance.bpum,
+            bst: r.assistance.bst,
+            pkh: r.assistance.pkh,
+            sembako: r.assistance.sembako,
+            prakerja: r.assistance.prakerja,
+            kur: r.assistance.kur,
+            data_year: r.data_year.map(i32::from),
             flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
             content_hash: content_hash(r),
         }
@@ -241,7 +266,7 @@ pub struct MemberRow {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<NaiveDate>,
     pub relation: Option<String>,
     pub marital_status: Option<String>,
@@ -276,7 +301,7 @@ impl MemberRow {
             nik: self.nik.clone().unwrap_or_default(),
             nik_valid: self.nik_valid,
             name: self.name.clone(),
-            sex: self.sex.as_deref().and_then(|s| s.parse::<Sex>().ok()),
+            sex: self.sex,
             birth_date: self.birth_date,
             relation: self.relation.clone(),
             marital_status: self.marital_status.clone(),
@@ -297,7 +322,7 @@ pub struct MemberValues {
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<NaiveDate>,
     pub relation: Option<String>,
     pub marital_status: Option<String>,
@@ -323,7 +348,7 @@ impl From<&MemberRecord> for MemberValues {
             nik: non_empty(&r.nik),
             nik_valid: r.nik_valid,
             name: r.name.clone(),
-            sex: r.sex.map(|s| s.as_str().to_string()),
+            sex: r.sex,
             birth_date: r.birth_date,
             relation: r.relation.clone(),
             marital_status: r.marital_status.clone(),
@@ -371,7 +396,7 @@ pub struct HouseholdFilter {
     pub region: Option<String>,
     pub desil_max: Option<i32>,
     pub extreme: Option<bool>,
-    pub status: Option<String>,
+    pub status: Option<HouseholdStatus>,
     /// Name prefix, exact NIK (head or member), P3KE, DTKS or KK id; for a
     /// company only the name prefix.
     pub q: Option<String>,
@@ -437,7 +462,7 @@ fn filtered<'a>(
         None => {}
     }
     if let Some(s) = &f.status {
-        q = q.filter(h::status.eq(s.clone()));
+        q = q.filter(h::status.eq(*s));
     }
     if let Some(t) = f.updated_since {
         q = q.filter(h::updated_at.ge(t));
@@ -585,7 +610,7 @@ pub fn create(
         .values((
             h::id.eq(&id),
             values,
-            h::status.eq("active"),
+            h::status.eq(HouseholdStatus::Active),
             h::needs_update.eq(false),
             h::version.eq(1),
             h::created_at.eq(t),
@@ -620,7 +645,7 @@ pub fn update(
     id: &str,
     expected: Option<i32>,
     values: &HouseholdValues,
-    status: Option<&str>,
+    status: Option<HouseholdStatus>,
 ) -> Result<HouseholdRow, ApiError> {
     let before = h::table.find(id).first::<HouseholdRow>(conn)?;
     check_version(expected, before.version)?;
@@ -631,7 +656,7 @@ pub fn update(
     )
     .set((
         values,
-        h::status.eq(status.unwrap_or(&before.status)),
+        h::status.eq(status.unwrap_or(before.status)),
         h::version.eq(before.version + 1),
         h::updated_at.eq(now()),
     ))

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 pub mod audit;
 pub mod companies;
 pub mod cycles;
+pub mod enum_columns;
 pub mod exemption_letters;
 pub mod exposure;
 pub mod household_imports;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::programs::ProgramRow;
 use super::schema::{households as h, members as m, program_targets as pt};
 use super::DbConnection;
+use crate::domain::household::HouseholdStatus;
 use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
 use crate::error::ApiError;
 
@@ -46,7 +47,7 @@ pub fn candidates(
         )
         .select(pt::household_id);
     let mut q = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::id.ne_all(taken))
         .into_boxed();
     q = if extreme_poor {

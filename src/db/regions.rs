@@ -145,3 +145,14 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<RegionRow>, ApiError> {
 pub fn within(code: &str) -> (String, String) {
     (code.to_string(), format!("{code}/"))
 }
+
+/// [`within`] `code`, or every region code when `None` (the whole
+/// kabupaten): codes are digits and dots, all below `:` (the character
+/// right after `9`), so `["", ":")` holds them all. One range shape for
+/// both, so a query needs no boxing to make the filter optional.
+pub fn within_or_all(code: Option<&str>) -> (String, String) {
+    match code {
+        Some(code) => within(code),
+        None => (String::new(), ":".to_string()),
+    }
+}

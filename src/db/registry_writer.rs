@@ -11,17 +11,13 @@ use diesel::prelude::*;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
 use super::{new_id, now, DbConnection};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{
+    merge_imported_household, merge_imported_member, name_key, HouseholdRecord, HouseholdStatus,
+    ImportFormat, MemberRecord,
+};
 use crate::error::ApiError;
 use crate::import::limits::echo;
 use crate::import::p3ke::{Parsed, RejectedRow};
-
-/// Which file a batch came from: it decides which fields a match may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    P3ke,
-    Dtks,
-}
 
 /// What one batch did.
 #[derive(Debug, Default)]
@@ -38,7 +34,7 @@ struct NewHousehold {
     id: String,
     #[diesel(embed)]
     values: HouseholdValues,
-    status: &'static str,
+    status: HouseholdStatus,
     needs_update: bool,
     version: i32,
     created_at: NaiveDateTime,
@@ -79,79 +75,11 @@ fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> QueryResult<us
     }
 }
 
-/// The record to store when `incoming` matches `existing`. P3KE carries the
-/// whole family and replaces it, keeping the DTKS id and No. KK it lacks; DTKS
-/// carries identity and address only, so desil, housing and assistance stay.
-fn merge(
-    existing: &HouseholdRecord,
-    incoming: &HouseholdRecord,
-    source: Source,
-) -> HouseholdRecord {
-    match source {
-        Source::P3ke => HouseholdRecord {
-            dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
-            kk_number: incoming.kk_number.clone().or(existing.kk_number.clone()),
-            ..incoming.clone()
-        },
-        Source::Dtks => HouseholdRecord {
-            dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
-            kk_number: incoming.kk_number.clone(),
-            head_name: incoming.head_name.clone(),
-            head_nik: incoming.head_nik.clone(),
-            head_nik_valid: incoming.head_nik_valid,
-            head_sex: incoming.head_sex.or(existing.head_sex),
-            head_birth_date: incoming.head_birth_date.or(existing.head_birth_date),
-            head_marital_status: incoming
-                .head_marital_status
-                .clone()
-                .or(existing.head_marital_status.clone()),
-            region_code: incoming.region_code.clone(),
-            address: incoming.address.clone().or(existing.address.clone()),
-            flags: incoming.flags.clone(),
-            ..existing.clone()
-        },
-    }
-}
-
-/// A DTKS row names a person (NIK, name, sex, birth date, relation) but not
-/// their P3KE id, schooling or work: those stay as P3KE had them.
-fn merge_member(existing: &MemberRecord, incoming: &MemberRecord) -> MemberRecord {
-    MemberRecord {
-        nik: if incoming.nik.is_empty() {
-            existing.nik.clone()
-        } else {
-            incoming.nik.clone()
-        },
-        nik_valid: if incoming.nik.is_empty() {
-            existing.nik_valid
-        } else {
-            incoming.nik_valid
-        },
-        name: incoming.name.clone(),
-        sex: incoming.sex.or(existing.sex),
-        birth_date: incoming.birth_date.or(existing.birth_date),
-        relation: incoming.relation.clone().or(existing.relation.clone()),
-        marital_status: incoming
-            .marital_status
-            .clone()
-            .or(existing.marital_status.clone()),
-        flags: incoming.flags.clone(),
-        ..existing.clone()
-    }
-}
-
-fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 /// Writes one batch of families.
 pub fn upsert_families(
     conn: &mut DbConnection,
     batch: &[Parsed<HouseholdRecord>],
-    source: Source,
+    source: ImportFormat,
 ) -> Result<BatchOutcome, ApiError> {
     let p3ke_ids: Vec<String> = batch
         .iter()
@@ -231,7 +159,7 @@ pub fn upsert_families(
                         continue;
                     }
                 }
-                let merged = merge(&row.to_record(), r, source);
+                let merged = merge_imported_household(&row.to_record(), r, source);
                 let values = HouseholdValues::from(&merged);
                 if values.content_hash == row.content_hash {
                     out.unchanged += 1;
@@ -252,7 +180,7 @@ pub fn upsert_families(
         .map(|(id, values)| NewHousehold {
             id,
             values,
-            status: "active",
+            status: HouseholdStatus::Active,
             needs_update: false,
             version: 1,
             created_at: t,
@@ -268,7 +196,7 @@ pub fn upsert_families(
 pub fn upsert_members(
     conn: &mut DbConnection,
     batch: &[Parsed<MemberRecord>],
-    source: Source,
+    source: ImportFormat,
 ) -> Result<BatchOutcome, ApiError> {
     let family_ids: Vec<String> = batch
         .iter()
@@ -368,9 +296,9 @@ pub fn upsert_members(
                 .or_else(|| by_name.get(&(household.clone(), name_key(&r.name)))),
         }
         .map(|&i| &existing[i]);
-        let values = match (found, source) {
-            (Some(row), Source::Dtks) => MemberValues::from(&merge_member(&row.to_record(), r)),
-            _ => MemberValues::from(r),
+        let values = match found {
+            Some(row) => MemberValues::from(&merge_imported_member(&row.to_record(), r, source)),
+            None => MemberValues::from(r),
         };
         match found {
             Some(row) if row.household_id != *household => {

@@ -12,6 +12,7 @@ use super::schema::{
     companies as co, exemption_letters as el, households as h, program_targets as pt, programs as p,
 };
 use super::DbConnection;
+use crate::domain::household::HouseholdStatus;
 use crate::error::ApiError;
 
 /// One active company with what compliance needs to know of it in a cycle.
@@ -101,16 +102,6 @@ impl std::ops::AddAssign for DesaCounts {
     }
 }
 
-/// `(exact, pattern)` matching the households of a region: the code itself
-/// or anything inside it; everything for the whole kabupaten. One
-/// expression shape for both, so the grouped queries need no boxing.
-fn region_match(prefix: &Option<String>) -> (String, String) {
-    match prefix {
-        Some(code) => (code.clone(), format!("{code}.%")),
-        None => (String::new(), "%".to_string()),
-    }
-}
-
 /// Counts per desa code for a cycle, within `region` (a dotted code of any
 /// level; `None` for the whole kabupaten).
 pub fn coverage_by_desa(
@@ -124,17 +115,17 @@ pub fn coverage_by_desa(
             set(out.entry(code).or_default(), n);
         }
     };
-    let (exact, pattern) = region_match(region);
-    let in_region = h::region_code.eq(exact).or(h::region_code.like(pattern));
+    let (lo, hi) = super::regions::within_or_all(region.as_deref());
+    let in_region = h::region_code.ge(lo).and(h::region_code.lt(hi));
     let households = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(in_region.clone())
         .group_by(h::region_code)
         .select((h::region_code, count_star()))
         .load::<(String, i64)>(conn)?;
     put(households, |c, n| c.households = n);
     let extreme = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::desil.eq(1))
         .filter(in_region.clone())
         .group_by(h::region_code)
@@ -176,7 +167,7 @@ pub fn coverage_by_desa(
         .filter(pt::active.eq(true))
         .select(pt::household_id);
     let unreached = h::table
-        .filter(h::status.eq("active"))
+        .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::desil.eq(1))
         .filter(in_region.clone())
         .filter(h::id.ne_all(reached))

@@ -15,7 +15,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{Assets, Assistance, HouseholdRecord, Housing, MemberRecord};
 use crate::domain::nik::{compose, Sex};
 use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::{join_address, DTKS_HEADERS};
@@ -510,56 +510,60 @@ impl DemoData {
                 ],
             )),
             dukcapil_match: head.dukcapil_match,
-            house_ownership: s(pick(
-                &mut rng,
-                &[
-                    ("own", 0.75),
-                    ("rent_free", 0.12),
-                    ("rented", 0.08),
-                    ("official", 0.02),
-                    ("other", 0.03),
-                ],
-            )),
-            has_savings: Some(rng.gen_bool(0.2)),
-            roof_material: s(roof),
-            roof_quality: s(quality),
-            wall_material: s(wall),
-            wall_quality: s(quality),
-            floor_material: s(floor),
-            floor_quality: s(quality),
-            lighting_source: s(lighting),
-            power_capacity: s(power),
-            cooking_fuel: s(pick(
-                &mut rng,
-                &[
-                    ("electricity_gas", 0.7),
-                    ("charcoal_wood", 0.2),
-                    ("kerosene", 0.08),
-                    ("other", 0.02),
-                ],
-            )),
-            drinking_water: s(pick(
-                &mut rng,
-                &[
-                    ("unprotected_well", 0.12),
-                    ("surface_water", 0.08),
-                    ("bottled", 0.25),
-                    ("piped", 0.2),
-                    ("bored_well", 0.15),
-                    ("protected_well", 0.12),
-                    ("rain_water", 0.06),
-                    ("other", 0.02),
-                ],
-            )),
-            toilet_facility: s(pick(
-                &mut rng,
-                &[
-                    ("own", 0.8),
-                    ("shared", 0.1),
-                    ("other", 0.08),
-                    ("unknown", 0.02),
-                ],
-            )),
+            assets: Assets {
+                house_ownership: s(pick(
+                    &mut rng,
+                    &[
+                        ("own", 0.75),
+                        ("rent_free", 0.12),
+                        ("rented", 0.08),
+                        ("official", 0.02),
+                        ("other", 0.03),
+                    ],
+                )),
+                has_savings: Some(rng.gen_bool(0.2)),
+            },
+            housing: Housing {
+                roof_material: s(roof),
+                roof_quality: s(quality),
+                wall_material: s(wall),
+                wall_quality: s(quality),
+                floor_material: s(floor),
+                floor_quality: s(quality),
+                lighting_source: s(lighting),
+                power_capacity: s(power),
+                cooking_fuel: s(pick(
+                    &mut rng,
+                    &[
+                        ("electricity_gas", 0.7),
+                        ("charcoal_wood", 0.2),
+                        ("kerosene", 0.08),
+                        ("other", 0.02),
+                    ],
+                )),
+                drinking_water: s(pick(
+                    &mut rng,
+                    &[
+                        ("unprotected_well", 0.12),
+                        ("surface_water", 0.08),
+                        ("bottled", 0.25),
+                        ("piped", 0.2),
+                        ("bored_well", 0.15),
+                        ("protected_well", 0.12),
+                        ("rain_water", 0.06),
+                        ("other", 0.02),
+                    ],
+                )),
+                toilet_facility: s(pick(
+                    &mut rng,
+                    &[
+                        ("own", 0.8),
+                        ("shared", 0.1),
+                        ("other", 0.08),
+                        ("unknown", 0.02),
+                    ],
+                )),
+            },
             stunting_risk: s(pick(
                 &mut rng,
                 &[
@@ -568,14 +572,16 @@ impl DemoData {
                     ("not_target", 0.4),
                 ],
             )),
-            bpnt: rng.gen_bool(0.4),
-            bpum: rng.gen_bool(0.05),
-            bst: rng.gen_bool(0.1),
-            pkh: rng.gen_bool(0.3),
-            sembako: rng.gen_bool(0.35),
-            prakerja: rng.gen_bool(0.03),
-            kur: rng.gen_bool(0.04),
-            updated_year: Some(if rng.gen_bool(0.7) { 2023 } else { 2022 }),
+            assistance: Assistance {
+                bpnt: rng.gen_bool(0.4),
+                bpum: rng.gen_bool(0.05),
+                bst: rng.gen_bool(0.1),
+                pkh: rng.gen_bool(0.3),
+                sembako: rng.gen_bool(0.35),
+                prakerja: rng.gen_bool(0.03),
+                kur: rng.gen_bool(0.04),
+            },
+            data_year: Some(if rng.gen_bool(0.7) { 2023 } else { 2022 }),
             flags: Vec::new(),
         };
         let street = format!(
@@ -664,13 +670,13 @@ fn common_cells(f: &DemoFamily) -> [Cell; 9] {
 
 fn assistance_cells(h: &HouseholdRecord) -> [Cell; 7] {
     [
-        yes(h.bpnt),
-        yes(h.bpum),
-        yes(h.bst),
-        yes(h.pkh),
-        yes(h.sembako),
-        yes(h.prakerja),
-        yes(h.kur),
+        yes(h.assistance.bpnt),
+        yes(h.assistance.bpum),
+        yes(h.assistance.bst),
+        yes(h.assistance.pkh),
+        yes(h.assistance.sembako),
+        yes(h.assistance.prakerja),
+        yes(h.assistance.kur),
     ]
 }
 
@@ -679,7 +685,7 @@ fn family_cells(f: &DemoFamily) -> Vec<Cell> {
     let h = &f.household;
     let mut row = vec![
         text(h.p3ke_family_id.clone().unwrap_or_default()),
-        opt_number(h.updated_year),
+        opt_number(h.data_year),
     ];
     row.extend(common_cells(f));
     row.extend([
@@ -692,19 +698,19 @@ fn family_cells(f: &DemoFamily) -> Vec<Cell> {
         label(&values::OCCUPATION, &h.head_occupation),
         label(&values::EMPLOYMENT_STATUS, &h.head_employment_status),
         label(&values::EDUCATION, &h.head_education),
-        label(&values::HOUSE_OWNERSHIP, &h.house_ownership),
-        text(yes_no_label(h.has_savings)),
-        label(&values::ROOF_MATERIAL, &h.roof_material),
-        label(&values::QUALITY, &h.roof_quality),
-        label(&values::WALL_MATERIAL, &h.wall_material),
-        label(&values::QUALITY, &h.wall_quality),
-        label(&values::FLOOR_MATERIAL, &h.floor_material),
-        label(&values::QUALITY, &h.floor_quality),
-        label(&values::LIGHTING, &h.lighting_source),
-        label(&values::POWER_CAPACITY, &h.power_capacity),
-        label(&values::COOKING_FUEL, &h.cooking_fuel),
-        label(&values::DRINKING_WATER, &h.drinking_water),
-        label(&values::TOILET, &h.toilet_facility),
+        label(&values::HOUSE_OWNERSHIP, &h.assets.house_ownership),
+        text(yes_no_label(h.assets.has_savings)),
+        label(&values::ROOF_MATERIAL, &h.housing.roof_material),
+        label(&values::QUALITY, &h.housing.roof_quality),
+        label(&values::WALL_MATERIAL, &h.housing.wall_material),
+        label(&values::QUALITY, &h.housing.wall_quality),
+        label(&values::FLOOR_MATERIAL, &h.housing.floor_material),
+        label(&values::QUALITY, &h.housing.floor_quality),
+        label(&values::LIGHTING, &h.housing.lighting_source),
+        label(&values::POWER_CAPACITY, &h.housing.power_capacity),
+        label(&values::COOKING_FUEL, &h.housing.cooking_fuel),
+        label(&values::DRINKING_WATER, &h.housing.drinking_water),
+        label(&values::TOILET, &h.housing.toilet_facility),
         label(&values::STUNTING_RISK, &h.stunting_risk),
     ]);
     row.extend(assistance_cells(h));
@@ -946,7 +952,7 @@ mod tests {
                 members += 1;
             }
             desil1 += usize::from(h.desil == Some(1));
-            poor += usize::from(h.roof_quality.as_deref() == Some("poor"));
+            poor += usize::from(h.housing.roof_quality.as_deref() == Some("poor"));
             dtks += usize::from(h.dtks_id.is_some());
         }
         let avg = members as f64 / 2000.0;

@@ -7,10 +7,12 @@ pub mod data;
 
 use crate::db::audit::Actor;
 use crate::db::{household_imports, DbConnection};
+use crate::domain::cycle::regency_today;
+use crate::domain::household::ImportFormat;
 use crate::domain::region::KUKAR_REGIONS_CSV;
 use crate::domain::region_lookup::RegionTable;
 use crate::error::ApiError;
-use crate::import::job::{self, Format};
+use crate::import::job;
 
 /// How many synthetic families a demo database gets.
 pub const DEMO_FAMILIES: usize = 2000;
@@ -30,13 +32,13 @@ pub fn seed_registry(conn: &mut DbConnection, families: usize) -> Result<(i32, i
     let _ = std::fs::remove_dir_all(&dir);
     let (fam, ind) = written.map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
     let actor = Actor::system("demo-seed");
-    let today = chrono::Utc::now().date_naive();
+    let today = regency_today();
     let mut counts = Vec::new();
     for bytes in [fam, ind] {
-        let rows =
-            job::precheck(Format::P3ke, &bytes).map_err(|e| ApiError::internal(e.to_string()))?;
-        let record = household_imports::create(conn, &actor, "p3ke", "text/csv", rows)?;
-        let done = job::run(conn, &actor, &record.id, Format::P3ke, &bytes, today)?;
+        let rows = job::precheck(ImportFormat::P3ke, &bytes)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let record = household_imports::create(conn, &actor, ImportFormat::P3ke, "text/csv", rows)?;
+        let done = job::run(conn, &actor, &record.id, ImportFormat::P3ke, &bytes, today)?;
         counts.push(done.created);
     }
     Ok((counts[0], counts[1]))

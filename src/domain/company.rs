@@ -110,17 +110,6 @@ pub fn check_phone(value: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Whether two dotted region codes overlap: equal, or one lies inside the
-/// other (`64.02.06` and `64.02.06.1001`). `64.02.1` is not inside `64.02.10`.
-pub fn regions_overlap(a: &str, b: &str) -> bool {
-    let inside = |child: &str, parent: &str| {
-        child
-            .strip_prefix(parent)
-            .is_some_and(|rest| rest.starts_with('.'))
-    };
-    a == b || inside(a, b) || inside(b, a)
-}
-
 /// `LIKE` patterns that find, in a working area stored as a JSON array of
 /// codes, every code overlapping `code`: the code itself, the regions inside
 /// it, and the regions it lies inside. Region codes contain only digits and
@@ -232,15 +221,6 @@ mod tests {
         assert_eq!(check_text("  PT Mitra ", 10).unwrap(), "PT Mitra");
         assert!(check_text("   ", 10).is_err());
         assert!(check_text("abcdefghijk", 10).is_err());
-    }
-
-    #[test]
-    fn regions_overlap_when_equal_or_nested_on_a_dot() {
-        assert!(regions_overlap("64.02.06", "64.02.06"));
-        assert!(regions_overlap("64.02.06", "64.02.06.1001"));
-        assert!(regions_overlap("64.02.06.1001", "64.02"));
-        assert!(!regions_overlap("64.02.06", "64.02.07.1001"));
-        assert!(!regions_overlap("64.02.1", "64.02.10"));
     }
 
     #[test]

@@ -3,11 +3,29 @@
 //!
 //! All dates are calendar days in the regency's local time (WITA); the
 //! service decides what "today" is and passes it in, so these rules stay
-//! pure and testable on boundary days.
+//! pure and testable on boundary days. What "today" is, is reckoned here
+//! too, once: [`regency_day`] of an instant, [`regency_today`] of now.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use crate::domain::role::wire_enum;
+
+/// The regency's offset from UTC in hours: WITA is UTC+8, with no daylight
+/// saving.
+pub const WITA_UTC_OFFSET_HOURS: i64 = 8;
+
+/// The calendar day in Kutai Kartanegara (WITA) at an instant, whatever the
+/// server's time zone: calendar windows, "not in the future" checks and the
+/// importer's birth-date check all count local days.
+pub fn regency_day(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::Duration::hours(WITA_UTC_OFFSET_HOURS)).date_naive()
+}
+
+/// Today in the regency (WITA): [`regency_day`] of now. The one reading of
+/// the clock for a date; everything below it takes the day as an argument.
+pub fn regency_today() -> NaiveDate {
+    regency_day(Utc::now())
+}
 
 /// The four dates of a cycle. Every bound is *inclusive*: a proposal filed
 /// on `proposals_close` is on time, one filed the day after is late.
@@ -201,6 +219,25 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_regency_day_turns_at_16_00_utc() {
+        let at = |h, m| {
+            NaiveDate::from_ymd_opt(2026, 12, 31)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+                .and_utc()
+        };
+        assert_eq!(
+            regency_day(at(15, 59)),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
+        assert_eq!(
+            regency_day(at(16, 0)),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+        );
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

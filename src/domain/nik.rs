@@ -107,9 +107,15 @@ pub(crate) fn clean_digits(raw: &str) -> String {
         .collect()
 }
 
-/// Shows the first 6 (region) and last 2 digits, hides the rest with `*`.
-pub(crate) fn mask_digits(s: &str) -> String {
+/// A personal identifier (NIK, No. KK) as a caller who may not see personal
+/// data sees it: the first 6 (region) and last 2 characters, the rest `*`.
+/// The one masking rule for stored values, valid or not: a value of 8
+/// characters or fewer would show all of itself, so it is masked whole.
+pub fn mask_digits(s: &str) -> String {
     let n = s.chars().count();
+    if n <= 8 {
+        return "*".repeat(n);
+    }
     s.chars()
         .enumerate()
         .map(|(i, c)| if i < 6 || i + 2 >= n { c } else { '*' })
@@ -317,6 +323,22 @@ mod tests {
     fn masks_all_but_region_and_last_two() {
         let nik = Nik::parse("6402061203850001").unwrap();
         assert_eq!(nik.mask(), "640206********01");
+    }
+
+    #[test]
+    fn masks_a_short_value_whole() {
+        assert_eq!(mask_digits(""), "");
+        assert_eq!(mask_digits("1234"), "****");
+        assert_eq!(mask_digits("12345678"), "********");
+        assert_eq!(mask_digits("123456789"), "123456*89");
+    }
+
+    #[test]
+    fn masks_a_malformed_value_by_the_same_rule() {
+        // Stored as given when it did not parse: still only 6 + 2 visible.
+        assert_eq!(mask_digits("6402-0612-0385"), "6402-0******85");
+        assert_eq!(mask_digits("64020612038500011"), "640206*********11");
+        assert_eq!(mask_digits("ÄÖÜ640206xx"), "ÄÖÜ640***xx");
     }
 
     #[test]

@@ -47,6 +47,17 @@ pub fn normalize_code(input: &str) -> Option<String> {
     Some(dotted)
 }
 
+/// Whether two dotted region codes overlap: equal, or one lies inside the
+/// other (`64.02.06` and `64.02.06.1001`). `64.02.1` is not inside `64.02.10`.
+pub fn regions_overlap(a: &str, b: &str) -> bool {
+    let inside = |child: &str, parent: &str| {
+        child
+            .strip_prefix(parent)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    a == b || inside(a, b) || inside(b, a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +84,14 @@ mod tests {
         assert_eq!(normalize_code("64.0206"), None);
         assert_eq!(normalize_code("64020"), None);
         assert_eq!(normalize_code("abc"), None);
+    }
+
+    #[test]
+    fn regions_overlap_when_equal_or_nested_on_a_dot() {
+        assert!(regions_overlap("64.02.06", "64.02.06"));
+        assert!(regions_overlap("64.02.06", "64.02.06.1001"));
+        assert!(regions_overlap("64.02.06.1001", "64.02"));
+        assert!(!regions_overlap("64.02.06", "64.02.07.1001"));
+        assert!(!regions_overlap("64.02.1", "64.02.10"));
     }
 }

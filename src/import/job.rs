@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 
 use crate::db::audit::{self, Actor};
 use crate::db::household_imports::{self as records, Progress};
-use crate::db::registry_writer::{self as writer, BatchOutcome, Source};
+use crate::db::registry_writer::{self as writer, BatchOutcome};
 use crate::db::{regions, DbConnection};
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
 use crate::error::ApiError;
 use crate::import::dtks::parse_dtks;
@@ -22,28 +22,6 @@ const FAMILY_BATCH: usize = 1000;
 /// Members per transaction (19 columns × 2000).
 const MEMBER_BATCH: usize = 2000;
 
-/// The two file formats, as the `format` query parameter names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    P3ke,
-    Dtks,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::P3ke => "p3ke",
-            Format::Dtks => "dtks",
-        }
-    }
-    fn source(self) -> Source {
-        match self {
-            Format::P3ke => Source::P3ke,
-            Format::Dtks => Source::Dtks,
-        }
-    }
-}
-
 /// The regions as the importers look them up, from the database.
 pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, ApiError> {
     Ok(RegionTable::from_rows(regions::all(conn)?))
@@ -54,11 +32,11 @@ pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, ApiError> {
 /// A file that cannot be read at all, or that goes past a cap, is refused at
 /// once; the rows are read once, by the import itself. Returns an estimate of
 /// the data rows for progress (CSV: its lines; XLSX: 0, counted as it runs).
-pub fn precheck(format: Format, bytes: &[u8]) -> Result<usize, FileError> {
+pub fn precheck(format: ImportFormat, bytes: &[u8]) -> Result<usize, FileError> {
     use crate::import::{dtks, p3ke};
     match format {
-        Format::P3ke => p3ke::open_p3ke(bytes).map(drop)?,
-        Format::Dtks => dtks::open_dtks(bytes).map(drop)?,
+        ImportFormat::P3ke => p3ke::open_p3ke(bytes).map(drop)?,
+        ImportFormat::Dtks => dtks::open_dtks(bytes).map(drop)?,
     }
     Ok(match detect_media(bytes) {
         // Blank lines and quoted line breaks make this an upper bound.
@@ -117,14 +95,15 @@ impl Drop for Ticket {
 }
 
 /// A registry writer for one kind of record.
-type Upsert<T> = fn(&mut DbConnection, &[Parsed<T>], Source) -> Result<BatchOutcome, ApiError>;
+type Upsert<T> =
+    fn(&mut DbConnection, &[Parsed<T>], ImportFormat) -> Result<BatchOutcome, ApiError>;
 
 /// Buffers parsed rows and writes them in batches.
 struct BatchWriter<'c> {
     conn: &'c mut DbConnection,
     actor: &'c Actor,
     import_id: &'c str,
-    source: Source,
+    source: ImportFormat,
     families: Vec<Parsed<HouseholdRecord>>,
     members: Vec<Parsed<MemberRecord>>,
     rejected: Vec<RejectedRow>,
@@ -263,11 +242,11 @@ pub fn run(
     conn: &mut DbConnection,
     actor: &Actor,
     import_id: &str,
-    format: Format,
+    format: ImportFormat,
     bytes: &[u8],
     today: NaiveDate,
 ) -> Result<records::ImportRow, ApiError> {
-    records::set_status(conn, import_id, "running")?;
+    records::set_status(conn, import_id, ImportStatus::Running)?;
     crate::db::begin_bulk_session(conn)?;
     let outcome = write_all(conn, actor, import_id, format, bytes, today);
     crate::db::end_bulk_session(conn)?;
@@ -288,7 +267,7 @@ fn write_all(
     conn: &mut DbConnection,
     actor: &Actor,
     import_id: &str,
-    format: Format,
+    format: ImportFormat,
     bytes: &[u8],
     today: NaiveDate,
 ) -> Result<usize, String> {
@@ -297,7 +276,7 @@ fn write_all(
         conn,
         actor,
         import_id,
-        source: format.source(),
+        source: format,
         families: Vec::new(),
         members: Vec::new(),
         rejected: Vec::new(),
@@ -339,15 +318,15 @@ fn write_all(
 
 /// Reads a whole file into `out`, in file order.
 fn read(
-    format: Format,
+    format: ImportFormat,
     bytes: &[u8],
     regions: &RegionTable,
     today: NaiveDate,
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     match format {
-        Format::P3ke => stream_p3ke(bytes, regions, today, out),
-        Format::Dtks => {
+        ImportFormat::P3ke => stream_p3ke(bytes, regions, today, out),
+        ImportFormat::Dtks => {
             // DTKS rows of one family may be anywhere in the file: it is read
             // whole and grouped before anything is written.
             let parsed = parse_dtks(bytes, regions, today)?;

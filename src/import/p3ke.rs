@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::household::{HouseholdRecord, MemberRecord};
+use crate::domain::household::{Assets, Assistance, HouseholdRecord, Housing, MemberRecord};
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::region_lookup::RegionLookup;
 use crate::import::limits::echo;
@@ -530,7 +530,7 @@ fn family_from_row(
             ))
         }
     };
-    let updated_year = match parse_whole(g(col::UPDATED_YEAR)) {
+    let data_year = match parse_whole(g(col::UPDATED_YEAR)) {
         Ok(None) => None,
         Ok(Some(y)) if (1900..=2200).contains(&y) => Some(y as i16),
         _ => {
@@ -596,28 +596,34 @@ fn family_from_row(
         percentile,
         verification_priority,
         dukcapil_match,
-        house_ownership,
-        has_savings,
-        roof_material,
-        roof_quality,
-        wall_material,
-        wall_quality,
-        floor_material,
-        floor_quality,
-        lighting_source,
-        power_capacity,
-        cooking_fuel,
-        drinking_water,
-        toilet_facility,
+        assets: Assets {
+            house_ownership,
+            has_savings,
+        },
+        housing: Housing {
+            roof_material,
+            roof_quality,
+            wall_material,
+            wall_quality,
+            floor_material,
+            floor_quality,
+            lighting_source,
+            power_capacity,
+            cooking_fuel,
+            drinking_water,
+            toilet_facility,
+        },
         stunting_risk,
-        bpnt,
-        bpum,
-        bst,
-        pkh,
-        sembako,
-        prakerja,
-        kur,
-        updated_year,
+        assistance: Assistance {
+            bpnt,
+            bpum,
+            bst,
+            pkh,
+            sembako,
+            prakerja,
+            kur,
+        },
+        data_year,
         flags,
     })
 }
@@ -762,8 +768,8 @@ mod tests {
             a.record.head_birth_date,
             NaiveDate::from_ymd_opt(1985, 3, 12)
         );
-        assert_eq!(a.record.roof_material.as_deref(), Some("tile"));
-        assert!(a.record.pkh && !a.record.bpnt);
+        assert_eq!(a.record.housing.roof_material.as_deref(), Some("tile"));
+        assert!(a.record.assistance.pkh && !a.record.assistance.bpnt);
         assert!(a.record.head_nik_valid);
         assert!(a.record.flags.is_empty(), "{:?}", a.record.flags);
     }
@@ -775,7 +781,7 @@ mod tests {
         assert_eq!(d.region_code, "64.02.19.2001");
         assert_eq!(d.head_nik, "12345");
         assert!(!d.head_nik_valid);
-        assert_eq!(d.roof_material.as_deref(), Some("daun nipah"));
+        assert_eq!(d.housing.roof_material.as_deref(), Some("daun nipah"));
         assert_eq!(
             d.flags,
             vec!["nik_invalid", "unknown_value:Jenis Atap=DAUN NIPAH"]

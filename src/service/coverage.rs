@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
 use crate::db::{self, cycles, regions, Pool};
-use crate::domain::company::regions_overlap;
+use crate::domain::region::regions_overlap;
 use crate::domain::region_lookup::RegionRow;
 use crate::error::ApiError;
 

@@ -5,12 +5,13 @@
 //! connection, so imports hold at most one.
 
 use actix_web::web::{self, Bytes};
-use chrono::Utc;
 
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, audit::Actor, Pool};
+use crate::domain::cycle::regency_today;
+use crate::domain::household::ImportFormat;
 use crate::error::ApiError;
-use crate::import::job::{self, Format, Ticket};
+use crate::import::job::{self, Ticket};
 use crate::import::sheet::FileError;
 
 /// The answer to a file refused at upload: `file_too_complex` when it goes
@@ -30,7 +31,7 @@ pub async fn start(
     pool: &Pool,
     actor: Actor,
     ticket: Ticket,
-    format: Format,
+    format: ImportFormat,
     media_type: String,
     bytes: Bytes,
 ) -> Result<ImportRow, ApiError> {
@@ -40,7 +41,7 @@ pub async fn start(
         .map_err(refused)?;
     let record_actor = actor.clone();
     let row = db::tx(pool, move |c| {
-        records::create(c, &record_actor, format.as_str(), &media_type, rows_total)
+        records::create(c, &record_actor, format, &media_type, rows_total)
     })
     .await?;
     spawn(ticket, pool.clone(), actor, row.id.clone(), format, bytes);
@@ -53,12 +54,12 @@ fn spawn(
     pool: Pool,
     actor: Actor,
     import_id: String,
-    format: Format,
+    format: ImportFormat,
     bytes: Bytes,
 ) {
     std::thread::spawn(move || {
         ticket.run_in_turn(|| {
-            let today = Utc::now().date_naive();
+            let today = regency_today();
             let outcome = db::conn(&pool)
                 .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
             if let Err(e) = outcome {

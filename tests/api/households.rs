@@ -251,9 +251,20 @@ async fn an_import_cut_off_by_a_restart_is_reported_failed() {
     let id = {
         let mut conn = app.state.pool.get().unwrap();
         let actor = rbpk::db::audit::Actor::system("test");
-        let row =
-            rbpk::db::household_imports::create(&mut conn, &actor, "p3ke", "text/csv", 10).unwrap();
-        rbpk::db::household_imports::set_status(&mut conn, &row.id, "running").unwrap();
+        let row = rbpk::db::household_imports::create(
+            &mut conn,
+            &actor,
+            rbpk::domain::household::ImportFormat::P3ke,
+            "text/csv",
+            10,
+        )
+        .unwrap();
+        rbpk::db::household_imports::set_status(
+            &mut conn,
+            &row.id,
+            rbpk::domain::household::ImportStatus::Running,
+        )
+        .unwrap();
         // What the service does when it starts again.
         assert_eq!(
             rbpk::db::household_imports::fail_interrupted(&mut conn).unwrap(),

@@ -1,0 +1,60 @@
+//! Categorical columns as their domain enums: each enum here is read from and
+//! written to its `Text` column (a CHECK in the migrations) as its wire string,
+//! on both backends and through the `MultiConnection`, so rows and filters
+//! carry the enum and no query compares against a hand-written literal.
+//!
+//! Diesel's derives would put SQL on the domain types; `foreign_derive` on a
+//! private proxy keeps them here, and `FromSql`/`ToSql` are generic over the
+//! backend, so SQLite, PostgreSQL and the `MultiBackend` all get them.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::domain::household::{HouseholdStatus, ImportFormat, ImportStatus};
+use crate::domain::nik::Sex;
+
+/// Implements the diesel traits of a `Text` column for an enum with
+/// `as_str(self) -> &'static str`, given its variants: a stored value is
+/// exactly one of their wire strings, anything else is a read error.
+macro_rules! text_column {
+    ($($ty:ident => $proxy:ident [$($variant:ident),+ $(,)?]),+ $(,)?) => {$(
+        #[derive(AsExpression, FromSqlRow)]
+        #[diesel(foreign_derive, sql_type = Text)]
+        #[allow(dead_code)]
+        struct $proxy($ty);
+
+        impl<DB> FromSql<Text, DB> for $ty
+        where
+            DB: Backend,
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let s = String::from_sql(bytes)?;
+                [$($ty::$variant),+]
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!("`{s}` is not a {}", stringify!($ty)).into())
+            }
+        }
+
+        impl<DB> ToSql<Text, DB> for $ty
+        where
+            DB: Backend,
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+    )+};
+}
+
+text_column!(
+    HouseholdStatus => HouseholdStatusColumn [Active, Graduated, Moved, Deceased, Duplicate],
+    Sex => SexColumn [Male, Female],
+    ImportFormat => ImportFormatColumn [P3ke, Dtks],
+    ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
+);
