@@ -263,6 +263,23 @@ fn vary_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
+/// `If-Match` as RFC 9110 reads it (`api::if_match`, `db::IfMatch`).
+fn describe_if_match(param: &mut utoipa::openapi::path::Parameter) {
+    param.description = Some(
+        "Entity tags of the versions you read, as the `ETag` gave them (`\"3\"`), \
+         or `*`. Compared strongly (RFC 9110): a weak tag (`W/\"3\"`) matches no \
+         version; a list (`\"2\", \"3\"`) matches any version it names. No match: 412."
+            .to_string(),
+    );
+    param.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r#"^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$"#))
+            .examples([json!("\"3\"")])
+            .into(),
+    );
+}
+
 /// The `Idempotency-Key` parameter every POST takes (`api::middleware::idempotency`).
 fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -324,6 +341,11 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+            for param in op.parameters.iter_mut().flatten() {
+                if param.name.eq_ignore_ascii_case("If-Match") {
+                    describe_if_match(param);
                 }
             }
             if method == HttpMethod::Post && access.is_some_and(|a| a.needs_token()) {

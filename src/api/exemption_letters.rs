@@ -349,7 +349,7 @@ async fn step(
     let row = db::tx(pool, move |c| {
         let before = store::get(c, &id)?;
         check_reach(&caller, &before)?;
-        db::check_version(expected, before.version)?;
+        db::check_version(&expected, before.version)?;
         let status: ExemptionStatus = before
             .status
             .parse()

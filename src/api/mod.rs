@@ -26,6 +26,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::IfMatch;
 use crate::error::ApiError;
 
 /// Default and largest page sizes (DESIGN §3).
@@ -124,21 +125,34 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// The version a client expects from `If-Match`: `None` without the header;
-/// a tag that names no version can never match, so it is a 412.
-pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| ApiError::stale())?.trim();
-    if value == "*" {
-        return Ok(None);
+/// What a client's `If-Match` asks: no precondition without the header or
+/// with `*`, else the versions its strong tags name (see `db::IfMatch`).
+pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .map(|v| v.to_str().map_err(|_| ApiError::stale()))
+        .collect::<Result<_, _>>()?;
+    if values.is_empty() {
+        return Ok(IfMatch::ANY);
     }
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    tag.trim_matches('"')
-        .parse::<i32>()
-        .map(Some)
-        .map_err(|_| ApiError::stale())
+    let tags: Vec<&str> = values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tags == ["*"] {
+        return Ok(IfMatch::ANY);
+    }
+    // Strong comparison (RFC 9110 §13.1.1): a weak tag matches nothing, and
+    // neither does a tag that is not one of ours; the precondition holds when
+    // any listed tag is the current version's.
+    let versions = tags
+        .iter()
+        .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"')?.parse::<i32>().ok())
+        .collect();
+    Ok(IfMatch::one_of(versions))
 }
 
 /// A JSON response carrying the record's `ETag`.

@@ -1,5 +1,6 @@
 //! Companies: the CSR (TJSP) duty holders, their contacts and working area.
 
+use crate::db::IfMatch;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -232,11 +233,11 @@ pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
     changes: CompanyChanges,
 ) -> Result<CompanyRow, ApiError> {
     let before = get(conn, id)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let area = match &changes.working_area {
         Some(codes) => serde_json::to_string(codes)?,
         None => before.working_area.clone(),

@@ -1,5 +1,6 @@
 //! Planning cycles: one year and its calendar.
 
+use crate::db::IfMatch;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
@@ -105,11 +106,11 @@ pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     year: i32,
-    expected: Option<i32>,
+    expected: IfMatch,
     cal: &Calendar,
 ) -> Result<CycleRow, ApiError> {
     let before = get(conn, year)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let row = diesel::update(
         cycles::table
             .filter(cycles::year.eq(year))

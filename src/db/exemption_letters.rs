@@ -2,6 +2,7 @@
 //! cycle, its review by Bappeda, the Bupati's decision, and the scanned
 //! letter (stored in the database so instances stay stateless).
 
+use crate::db::IfMatch;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
@@ -331,10 +332,10 @@ pub fn put_document(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &LetterRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     pdf: &[u8],
 ) -> Result<LetterRow, ApiError> {
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let size = i32::try_from(pdf.len())
         .map_err(|_| ApiError::internal("document size does not fit an INTEGER"))?;
     let t = now();

@@ -1,6 +1,7 @@
 //! The household registry: families (keluarga) and their members, queried with
 //! the filters planners use and written with audit and optimistic locking.
 
+use crate::db::IfMatch;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -643,12 +644,12 @@ pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
     values: &HouseholdValues,
     status: Option<HouseholdStatus>,
 ) -> Result<HouseholdRow, ApiError> {
     let before = h::table.find(id).first::<HouseholdRow>(conn)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let row = diesel::update(
         h::table
             .filter(h::id.eq(id))
@@ -795,11 +796,11 @@ pub fn update_member(
     actor: &Actor,
     household_id: &str,
     member_id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
     values: &MemberValues,
 ) -> Result<MemberRow, ApiError> {
     let before = member(conn, household_id, member_id)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let row = diesel::update(
         m::table
             .filter(m::id.eq(member_id))
@@ -839,10 +840,10 @@ pub fn delete_member(
     actor: &Actor,
     household_id: &str,
     member_id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<(), ApiError> {
     let before = member(conn, household_id, member_id)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     diesel::delete(m::table.filter(m::id.eq(member_id))).execute(conn)?;
     touch(conn, household_id)?;
     audit::record(

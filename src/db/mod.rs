@@ -349,11 +349,33 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// 412 unless the version a client expects (its `If-Match`) is the current one.
-/// No `If-Match` means the client takes the current version as it is.
-pub fn check_version(expected: Option<i32>, current: i32) -> Result<(), ApiError> {
-    match expected {
-        Some(v) if v != current => Err(ApiError::stale()),
-        _ => Ok(()),
+/// What a client's `If-Match` asks (RFC 9110 §13.1.1): nothing (no header,
+/// or `*` for a record that exists), or that the record's version be one of
+/// these. The comparison is strong, so a weak tag (`W/"3"`) matches no
+/// version; a list (`"2", "3"`) matches any version it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IfMatch(Option<Vec<i32>>);
+
+impl IfMatch {
+    /// No precondition: the write applies to the version it reads.
+    pub const ANY: IfMatch = IfMatch(None);
+
+    /// The record must be at one of `versions` (none: it cannot be).
+    pub fn one_of(versions: Vec<i32>) -> IfMatch {
+        IfMatch(Some(versions))
+    }
+
+    /// Whether a record at `current` satisfies the precondition.
+    pub fn admits(&self, current: i32) -> bool {
+        self.0.as_ref().is_none_or(|vs| vs.contains(&current))
+    }
+}
+
+/// 412 unless the record's current version satisfies the client's `If-Match`.
+pub fn check_version(expected: &IfMatch, current: i32) -> Result<(), ApiError> {
+    if expected.admits(current) {
+        Ok(())
+    } else {
+        Err(ApiError::stale())
     }
 }

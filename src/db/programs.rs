@@ -2,6 +2,7 @@
 //! this module stores what they decide, with audit. Their targets are in
 //! `db::targets`, the households recommended to them in `db::recommendations`.
 
+use crate::db::IfMatch;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -206,10 +207,10 @@ fn write(
     actor: &Actor,
     action: &str,
     before: &ProgramRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     apply: impl FnOnce(&mut DbConnection, &str, i32) -> QueryResult<Option<ProgramRow>>,
 ) -> Result<ProgramRow, ApiError> {
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let row = apply(conn, &before.id, before.version)?.ok_or_else(ApiError::stale)?;
     audit::record(
         conn,
@@ -227,7 +228,7 @@ pub fn update_fields(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &ProgramRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     fields: &ProgramFields,
 ) -> Result<ProgramRow, ApiError> {
     write(conn, actor, "update", before, expected, |c, id, v| {
@@ -245,7 +246,7 @@ pub fn set_status(
     actor: &Actor,
     action: &str,
     before: &ProgramRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     status: ProgramStatus,
     note: Option<&str>,
 ) -> Result<ProgramRow, ApiError> {
@@ -281,7 +282,7 @@ pub fn sign(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &ProgramRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     party: Party,
     agreement_number: &str,
     signed_on: NaiveDate,
@@ -320,9 +321,9 @@ pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &ProgramRow,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<(), ApiError> {
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     diesel::delete(pt::table.filter(pt::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(p::table.filter(p::id.eq(&before.id))).execute(conn)?;
     audit::record(

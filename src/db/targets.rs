@@ -2,6 +2,7 @@
 //! no-double-targeting constraint: a household is an active target of at most
 //! one program of a type per cycle.
 
+use crate::db::IfMatch;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -208,12 +209,12 @@ pub fn update_target(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &TargetRow,
-    expected: Option<i32>,
+    expected: IfMatch,
     planned_value: i64,
     realized_value: Option<i64>,
     status: TargetStatus,
 ) -> Result<TargetRow, ApiError> {
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let row = diesel::update(
         pt::table
             .filter(pt::id.eq(&before.id))
@@ -246,9 +247,9 @@ pub fn remove_target(
     conn: &mut DbConnection,
     actor: &Actor,
     before: &TargetRow,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<(), ApiError> {
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     diesel::delete(pt::table.filter(pt::id.eq(&before.id))).execute(conn)?;
     audit::record(
         conn,

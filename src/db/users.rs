@@ -1,5 +1,6 @@
 //! Accounts: who may log in, with which role, bound to which company or agency.
 
+use crate::db::IfMatch;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -162,11 +163,11 @@ pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
     changes: UserChanges,
 ) -> Result<UserRow, ApiError> {
     let before = get(conn, id)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     let role: Role = match changes.role {
         Some(role) => role,
         None => before
@@ -226,10 +227,10 @@ pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<UserRow, ApiError> {
     let before = get(conn, id)?;
-    check_version(expected, before.version)?;
+    check_version(&expected, before.version)?;
     if before.username == actor.name {
         return Err(ApiError::conflict(
             "cannot_delete_self",

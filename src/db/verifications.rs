@@ -164,7 +164,7 @@ pub fn record(
             conn,
             actor,
             target,
-            None,
+            super::IfMatch::ANY,
             target.planned_value,
             target.realized_value,
             status,

@@ -6,6 +6,7 @@
 //! unless bappeda or admin overrides, audited) and what a caller sees of a
 //! program ([`ProgramView`]: its target count and the actions open to it).
 
+use crate::db::IfMatch;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -104,7 +105,7 @@ pub fn settle(
     } else {
         "mark_verified"
     };
-    let moved = store::set_status(conn, actor, action, &row, None, next, None)?;
+    let moved = store::set_status(conn, actor, action, &row, IfMatch::ANY, next, None)?;
     // Verified can lead on to agreed in the same change.
     settle(conn, actor, moved)
 }
@@ -127,7 +128,7 @@ pub async fn transition(
     pool: &Pool,
     caller: Caller,
     id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
     request: Transition,
     today: NaiveDate,
 ) -> Result<ProgramView, ApiError> {
@@ -416,7 +417,7 @@ pub async fn update(
     pool: &Pool,
     caller: Caller,
     id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
     patch: ProgramPatch,
     today: NaiveDate,
 ) -> Result<ProgramView, ApiError> {
@@ -480,7 +481,7 @@ pub async fn delete(
     pool: &Pool,
     caller: Caller,
     id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;

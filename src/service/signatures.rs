@@ -2,6 +2,7 @@
 //! the cycle's agreement deadline; once both have signed (and a target is
 //! verified eligible) [`settle`] makes the program `agreed`.
 
+use crate::db::IfMatch;
 use chrono::NaiveDate;
 
 use super::programs::{settle, view, ProgramView};
@@ -18,7 +19,7 @@ pub async fn sign(
     pool: &Pool,
     caller: Caller,
     id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
     agreement_number: &str,
     signed_on: NaiveDate,
     today: NaiveDate,

@@ -5,6 +5,7 @@
 //! of the same type per cycle (`db::targets::add_target`), and the program is
 //! settled after every change that can complete its verification.
 
+use crate::db::IfMatch;
 use chrono::NaiveDate;
 
 use super::programs::settle;
@@ -130,7 +131,7 @@ pub async fn update(
     caller: Caller,
     id: String,
     target_id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
     change: TargetChange,
 ) -> Result<TargetRow, ApiError> {
     db::tx(pool, move |c| {
@@ -183,7 +184,7 @@ pub async fn remove(
     caller: Caller,
     id: String,
     target_id: String,
-    expected: Option<i32>,
+    expected: IfMatch,
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;

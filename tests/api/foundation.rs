@@ -301,6 +301,36 @@ async fn user_validation_and_duplicates_are_reported_per_field() {
 }
 
 #[actix_web::test]
+async fn if_match_compares_strongly_and_takes_a_list_as_rfc_9110_says() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .post("/api/v1/cycles", Role::Bappeda, json!({"year": 2027}))
+        .await;
+    let tag = created.etag();
+    let patch = |if_match: String, end: &'static str| {
+        app.req(Method::PATCH, "/api/v1/cycles/2027", Role::Bappeda)
+            .insert_header(("If-Match", if_match))
+            .set_json(json!({"verification_end": end}))
+    };
+    // A weak tag never matches under strong comparison.
+    let weak = app.send(patch(format!("W/{tag}"), "2026-12-20")).await;
+    assert_problem(&weak, 412, "stale_etag");
+    // A list matches when any of its tags is the current one.
+    let listed = app
+        .send(patch(format!("\"999\", {tag}"), "2026-12-21"))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let stale_list = app
+        .send(patch(format!("{tag}, \"999\""), "2026-12-22"))
+        .await;
+    assert_problem(&stale_list, 412, "stale_etag");
+    let any = app.send(patch("*".to_string(), "2026-12-23")).await;
+    assert_eq!(any.status, 200, "{}", any.body);
+    let now = app.get("/api/v1/cycles/2027", Role::Viewer).await;
+    assert_eq!(now.body["verification_end"], "2026-12-23");
+}
+
+#[actix_web::test]
 async fn a_stale_if_match_is_412_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let created = app
