@@ -32,7 +32,9 @@ impl FieldError {
     }
 }
 
-/// RFC 9457 problem details, the body of every error response.
+/// RFC 9457 problem details, the body of every error response. Some problems
+/// carry extra members (`other_program_id`, window dates, `cap`): the schema
+/// is an object that allows them, so any RFC 9457 body fits it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "https://rbpk.kukarkab.go.id/problems/validation_failed",
@@ -56,9 +58,10 @@ pub struct Problem {
     /// Per-field reasons, for validation failures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// Extra members some problems carry (e.g. `other_program_id`, window dates).
+    /// Extra members some problems carry (e.g. `other_program_id`, window
+    /// dates): in the schema, the object's additional properties.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 

@@ -310,6 +310,15 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
 /// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
+    // A problem may carry members of its own (`other_program_id`, `cap`, …):
+    // the schema says so, so that any RFC 9457 body fits it.
+    if let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(problem))) =
+        components.schemas.get_mut("Problem")
+    {
+        problem.additional_properties = Some(Box::new(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+        ));
+    }
     for (_, name, description, code) in SHARED {
         let status = SHARED
             .iter()

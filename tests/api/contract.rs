@@ -143,3 +143,17 @@ fn every_post_takes_an_idempotency_key_and_every_response_names_its_request_id()
         }
     }
 }
+
+#[test]
+fn the_problem_schema_is_one_object_that_admits_extra_members() {
+    let api = serde_json::to_value(openapi_document()).unwrap();
+    let problem = &api["components"]["schemas"]["Problem"];
+    // No allOf with an empty object: generated clients read that as
+    // `Record<string, never> & …`, which no problem fits.
+    assert!(problem.get("allOf").is_none(), "{problem}");
+    assert_eq!(problem["type"], "object");
+    assert_eq!(problem["additionalProperties"], true);
+    for member in ["type", "title", "status", "detail", "code"] {
+        assert!(problem["properties"][member].is_object(), "{member}");
+    }
+}
