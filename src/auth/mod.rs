@@ -327,6 +327,11 @@ pub struct RequestId(pub String);
 
 /// Reads and checks the bearer token of a request, then the account it names.
 pub async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    // The idempotency check authenticates before the handler does: the
+    // second look takes the first one's answer instead of checking again.
+    if let Some(user) = req.extensions().get::<AuthUser>() {
+        return Ok(user.clone());
+    }
     let missing = || ApiError::internal("authentication not configured");
     let auth = req
         .app_data::<web::Data<Authenticator>>()
@@ -362,11 +367,13 @@ pub async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     };
     accounts::check(&claims, account.as_ref(), signer)?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    Ok(AuthUser {
+    let user = AuthUser {
         claims,
         request_id,
         account_id: account.map(|a| a.id),
-    })
+    };
+    req.extensions_mut().insert(user.clone());
+    Ok(user)
 }
 
 impl FromRequest for AuthUser {
