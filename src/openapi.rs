@@ -330,6 +330,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             RefOr::T(shared_response(status, description, code)),
         );
     }
+    refer_pages_to_items(components);
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [
             (HttpMethod::Get, &mut item.get),
@@ -352,12 +353,19 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
+            if let Some(body) = op.request_body.as_mut() {
+                for (media_type, content) in body.content.iter_mut() {
+                    describe_binary(media_type, content);
+                }
+            }
+            let idempotent = method == HttpMethod::Post && access.is_some_and(|a| a.needs_token());
             for param in op.parameters.iter_mut().flatten() {
                 if param.name.eq_ignore_ascii_case("If-Match") {
                     describe_if_match(param);
                 }
+                describe_paging(param);
             }
-            if method == HttpMethod::Post && access.is_some_and(|a| a.needs_token()) {
+            if idempotent {
                 let params = op.parameters.get_or_insert_with(Vec::new);
                 if !params
                     .iter()
@@ -366,8 +374,30 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     params.push(idempotency_key_parameter());
                 }
             }
-            for response in op.responses.responses.values_mut() {
+            for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(response) = response {
+                    if idempotent && status.starts_with('2') {
+                        response
+                            .headers
+                            .entry("Idempotent-Replayed".to_string())
+                            .or_insert_with(replayed_header);
+                    }
+                    let mut binary = false;
+                    for (media_type, content) in response.content.iter_mut() {
+                        binary |= describe_binary(media_type, content);
+                    }
+                    if binary {
+                        response
+                            .headers
+                            .entry("Content-Disposition".to_string())
+                            .or_insert_with(disposition_header);
+                    }
+                    if refers_to_page(response) {
+                        response
+                            .headers
+                            .entry("Link".to_string())
+                            .or_insert_with(link_header);
+                    }
                     response
                         .headers
                         .entry("X-Request-Id".to_string())
@@ -384,6 +414,126 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         }
     }
     api
+}
+
+/// `page` and `per_page` as `api::Paging` checks them, on every list.
+fn describe_paging(param: &mut utoipa::openapi::path::Parameter) {
+    use crate::api::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+    let (description, default, max) = match param.name.as_str() {
+        "page" => (
+            format!("1-based page number, default 1, at most {MAX_PAGE}"),
+            1,
+            MAX_PAGE,
+        ),
+        "per_page" => (
+            format!("Items per page, default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE}"),
+            DEFAULT_PER_PAGE,
+            MAX_PER_PAGE,
+        ),
+        _ => return,
+    };
+    param.description = Some(description);
+    param.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(max))
+            .default(Some(json!(default)))
+            .into(),
+    );
+}
+
+/// A list page (`Page_Household`, …) names its item schema instead of a copy
+/// of it: utoipa inlines a generic's argument, generated clients then get one
+/// item type per list.
+fn refer_pages_to_items(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else { continue };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let item_ref = Ref::from_schema_name(item);
+        if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name) {
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+                items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(item_ref)));
+                items.max_items = Some(crate::api::MAX_PER_PAGE as usize);
+            }
+        }
+    }
+}
+
+/// Whether a response's JSON body is a list page (which `Paging::respond`
+/// always sends with a `Link` header).
+fn refers_to_page(response: &utoipa::openapi::Response) -> bool {
+    response.content.get("application/json").is_some_and(|c| {
+        matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.starts_with("#/components/schemas/Page_"))
+    })
+}
+
+/// A file body (CSV, XLSX, PDF, an image) is a string of bytes: `format:
+/// binary` for OpenAPI 3.0 tools, `contentMediaType` for 3.1 ones, so
+/// generators give a file parameter and Swagger UI a file picker. Returns
+/// whether the media type is a file.
+fn describe_binary(media_type: &str, content: &mut utoipa::openapi::Content) -> bool {
+    if media_type.contains("json") {
+        return false;
+    }
+    content.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .content_media_type(media_type)
+            .into(),
+    );
+    true
+}
+
+/// `Content-Disposition` on file answers: the name to save them under.
+fn disposition_header() -> utoipa::openapi::header::Header {
+    string_header(
+        "`attachment` with the file's name, e.g. `attachment; filename=\"coverage-2027.csv\"`",
+    )
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(2048)),
+        )
+        .description(Some(description.to_string()))
+        .build()
+}
+
+/// `Link` on every list page (`api::Paging::respond`).
+fn link_header() -> utoipa::openapi::header::Header {
+    string_header(
+        "RFC 8288 links to the `first`, `last`, `prev` and `next` pages of the same query, \
+         e.g. `</api/v1/households?page=2&per_page=50>; rel=\"next\"`",
+    )
+}
+
+/// `Idempotent-Replayed` on an answer given again for a reused `Idempotency-Key`.
+fn replayed_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(["true"])),
+        )
+        .description(Some(
+            "`true` when this is the stored answer to an earlier request with the same \
+             `Idempotency-Key` (nothing was done again); absent otherwise",
+        ))
+        .build()
 }
 
 /// The document as committed in `openapi/openapi.json`.
