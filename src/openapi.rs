@@ -10,6 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
+pub mod codes;
+
 use crate::api::access;
 use crate::auth::{Access, Callers};
 use crate::error::{Problem, PROBLEM_TYPE_BASE};
@@ -309,6 +311,7 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
 /// itself. An operation without a
 /// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    let api_paths_request_refs = request_body_refs(&api);
     let components = api.components.get_or_insert_with(Default::default);
     // A problem may carry members of its own (`other_program_id`, `cap`, …):
     // the schema says so, so that any RFC 9457 body fits it.
@@ -331,6 +334,13 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         );
     }
     refer_pages_to_items(components);
+    for (schema, required, without, name, _) in CREATE_SCHEMAS {
+        derive_create_schema(components, schema, required, without, name);
+    }
+    let mut requested = api_paths_request_refs;
+    requested.extend(CREATE_SCHEMAS.iter().map(|c| c.3.to_string()));
+    let requested = reachable(components, requested);
+    bound_every_value(components, &requested);
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [
             (HttpMethod::Get, &mut item.get),
@@ -353,6 +363,18 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
+            if let Some((_, _, _, name, _)) = CREATE_SCHEMAS
+                .iter()
+                .find(|c| Some(c.4) == op.operation_id.as_deref())
+            {
+                if let Some(content) = op
+                    .request_body
+                    .as_mut()
+                    .and_then(|b| b.content.get_mut("application/json"))
+                {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(*name)));
+                }
+            }
             if let Some(body) = op.request_body.as_mut() {
                 for (media_type, content) in body.content.iter_mut() {
                     describe_binary(media_type, content);
@@ -364,6 +386,9 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     describe_if_match(param);
                 }
                 describe_paging(param);
+                if let Some(schema) = param.schema.as_mut() {
+                    bound_parameter(schema);
+                }
             }
             if idempotent {
                 let params = op.parameters.get_or_insert_with(Vec::new);
@@ -414,6 +439,213 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         }
     }
     api
+}
+
+/// Bodies that create a record take the same struct as the change of it,
+/// but the server requires more fields and refuses some: (change schema,
+/// required on create, refused on create, create schema, create operation).
+/// The create schema is the change schema with those differences, so the
+/// two cannot drift apart.
+const CREATE_SCHEMAS: &[(&str, &[&str], &[&str], &str, &str)] = &[
+    (
+        "HouseholdInput",
+        &["head_name", "region_code"],
+        &["status"],
+        "NewHousehold",
+        "create_household",
+    ),
+    ("MemberInput", &["name"], &[], "NewMember", "create_member"),
+];
+
+fn derive_create_schema(
+    components: &mut utoipa::openapi::Components,
+    change: &str,
+    required: &[&str],
+    refused: &[&str],
+    name: &str,
+) {
+    use utoipa::openapi::schema::Schema;
+    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(change) else {
+        return;
+    };
+    let mut object = object.clone();
+    for field in refused {
+        object.properties.remove(*field);
+    }
+    for field in required {
+        object.required.push(field.to_string());
+        // Required means present and not null.
+        if let Some(RefOr::T(Schema::Object(p))) = object.properties.get_mut(*field) {
+            if let utoipa::openapi::schema::SchemaType::Array(types) = &p.schema_type {
+                let types: Vec<_> = types
+                    .iter()
+                    .filter(|t| **t != utoipa::openapi::schema::Type::Null)
+                    .cloned()
+                    .collect();
+                p.schema_type = utoipa::openapi::schema::SchemaType::from_iter(types);
+            }
+            if let Some(values) = p.enum_values.as_mut() {
+                values.retain(|v| !v.is_null());
+            }
+        }
+    }
+    object.description = Some(format!(
+        "The body that creates the record: `{change}` with {} required{}.",
+        required.join(", "),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(" and without {}", refused.join(", "))
+        }
+    ));
+    components
+        .schemas
+        .insert(name.to_string(), RefOr::T(Schema::Object(object)));
+}
+
+/// The schemas request bodies name directly.
+fn request_body_refs(api: &OpenApi) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in api.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            for content in op.request_body.iter().flat_map(|b| b.content.values()) {
+                if let Some(RefOr::Ref(r)) = &content.schema {
+                    out.extend(schema_name(r));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn schema_name(r: &Ref) -> Option<String> {
+    r.ref_location
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_string)
+}
+
+/// The `$ref`s a schema holds, at any depth.
+fn refs_in(schema: &RefOr<utoipa::openapi::schema::Schema>, out: &mut Vec<String>) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match schema {
+        RefOr::Ref(r) => out.extend(schema_name(r)),
+        RefOr::T(Schema::Object(o)) => o.properties.values().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &a.items {
+                refs_in(items, out);
+            }
+        }
+        RefOr::T(Schema::OneOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::AnyOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::AllOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        _ => {}
+    }
+}
+
+/// Every schema reachable from `roots` through `$ref`s.
+fn reachable(
+    components: &utoipa::openapi::Components,
+    roots: Vec<String>,
+) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = roots;
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(schema) = components.schemas.get(&name) {
+                refs_in(schema, &mut todo);
+            }
+        }
+    }
+    seen
+}
+
+/// Largest rows a response array holds when nothing smaller bounds it (a
+/// report's rows: regions, companies).
+const MAX_RESPONSE_ITEMS: usize = 10_000;
+
+/// Gives every value without a bound of its own the bound that holds for
+/// it, so clients and linters see a limit on every string, integer and
+/// array. In what clients send: the texts and arrays `api::middleware::
+/// body_guard` refuses past `MAX_TEXT` / `MAX_ITEMS`, the integers their
+/// type's range (serde refuses the rest). In what the service answers: the
+/// longest text the registry can hold (an import cell; texts entered
+/// through the API are shorter), the type's range, `MAX_RESPONSE_ITEMS`.
+fn bound_every_value(
+    components: &mut utoipa::openapi::Components,
+    requested: &std::collections::BTreeSet<String>,
+) {
+    for (name, schema) in components.schemas.iter_mut() {
+        bound_schema(schema, requested.contains(name));
+    }
+}
+
+fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bool) {
+    use crate::api::middleware::{MAX_ITEMS, MAX_TEXT};
+    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type};
+    let has = |t: &SchemaType, ty: Type| match t {
+        SchemaType::Type(x) => *x == ty,
+        SchemaType::Array(xs) => xs.contains(&ty),
+        SchemaType::AnyValue => false,
+    };
+    match schema {
+        RefOr::T(Schema::Object(o)) => {
+            for p in o.properties.values_mut() {
+                bound_schema(p, request);
+            }
+            let open = o.enum_values.is_none();
+            if has(&o.schema_type, Type::String) && open && o.max_length.is_none() {
+                o.max_length = Some(match &o.format {
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => 10,
+                    Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => 64,
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)) => 36,
+                    _ if request => MAX_TEXT,
+                    _ => crate::import::limits::MAX_CELL_CHARS,
+                });
+            }
+            if has(&o.schema_type, Type::Integer) && open {
+                let (min, max) = match &o.format {
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => {
+                        (i32::MIN as i64, i32::MAX as i64)
+                    }
+                    _ => (i64::MIN, i64::MAX),
+                };
+                if o.minimum.is_none() && o.exclusive_minimum.is_none() {
+                    o.minimum = Some(min.into());
+                }
+                if o.maximum.is_none() && o.exclusive_maximum.is_none() {
+                    o.maximum = Some(max.into());
+                }
+            }
+        }
+        RefOr::T(Schema::Array(a)) => {
+            if a.max_items.is_none() {
+                a.max_items = Some(if request { MAX_ITEMS } else { MAX_RESPONSE_ITEMS });
+            }
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                bound_schema(items, request);
+            }
+        }
+        RefOr::T(Schema::OneOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        RefOr::T(Schema::AnyOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        RefOr::T(Schema::AllOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        _ => {}
+    }
+}
+
+/// A query or path parameter without a bound of its own: a text at most
+/// `MAX_QUERY_VALUE` characters (`api::middleware::body_guard`), an integer
+/// its type's range.
+fn bound_parameter(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::schema::Schema;
+    bound_schema(schema, true);
+    if let RefOr::T(Schema::Object(o)) = schema {
+        if o.max_length == Some(crate::api::middleware::MAX_TEXT) {
+            o.max_length = Some(crate::api::middleware::MAX_QUERY_VALUE);
+        }
+    }
 }
 
 /// `page` and `per_page` as `api::Paging` checks them, on every list.
