@@ -22,6 +22,7 @@ SPEC="${CONTRACT_SPEC:-openapi/openapi.json}"
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
+command -v npm >/dev/null || fail "node/npm are not installed (node 20 with npm needed)"
 mkdir -p "$NODE_DIR" "$OUT"
 installed() { node -p "require('./$NODE_DIR/node_modules/$1/package.json').version" 2>/dev/null; }
 if [ "$(installed @stoplight/spectral-cli)" != "$SPECTRAL_VERSION" ] \
