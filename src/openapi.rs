@@ -32,7 +32,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         license(name = "MIT"),
         contact(name = "Bappeda Kabupaten Kutai Kartanegara", url = "https://rbpk.kukarkab.go.id")
     ),
-    servers((url = "/", description = "This service (the contract is served by the instance it describes)")),
+    servers((url = "/", description = "This service, in whichever environment serves the contract: local, staging or production")),
     modifiers(&Security),
     components(schemas(Problem)),
     tags(
@@ -65,7 +65,10 @@ impl Modify for Security {
                     .bearer_format("JWT")
                     .description(Some(
                         "A token from POST /api/v1/auth/token, or one signed by the \
-                         configured identity provider",
+                         configured identity provider. Tokens follow RFC8725 (JWT Best \
+                         Current Practices): the algorithm is fixed per key (HS256 for \
+                         ours), `exp`, `iss` and `aud` are required and checked, and each \
+                         token is checked against its account on every request",
                     ))
                     .build(),
             ),
@@ -75,7 +78,15 @@ impl Modify for Security {
 
 /// The frame of the document, before the paths are collected.
 pub fn base() -> OpenApi {
-    ApiDoc::openapi()
+    let mut api = ApiDoc::openapi();
+    // The one server is the instance serving the contract, whatever its
+    // environment: say so for inventories (OWASP API9).
+    for server in api.servers.iter_mut().flatten() {
+        let mut internal = utoipa::openapi::extensions::Extensions::default();
+        internal.insert("x-internal".to_string(), json!(false));
+        server.extensions = Some(internal);
+    }
+    api
 }
 
 /// Shared error responses: (status, component name, description, example code).
@@ -135,6 +146,12 @@ const SHARED: &[(&str, &str, &str, &str)] = &[
         "validation_failed",
     ),
     (
+        "500",
+        "InternalServerError",
+        "An unexpected failure; it has been logged under the response's X-Request-Id",
+        "internal_error",
+    ),
+    (
         "503",
         "ServiceUnavailable",
         "The database cannot be reached; retry",
@@ -156,6 +173,7 @@ fn shared_response(status: &str, description: &str, code: &str) -> utoipa::opena
     ResponseBuilder::new()
         .description(description)
         .header("X-Request-Id", request_id_header())
+        .header("Access-Control-Allow-Origin", cors_origin_header())
         .content(
             "application/problem+json",
             ContentBuilder::new()
@@ -230,6 +248,7 @@ fn statuses_for(
         // An Idempotency-Key used before for another request.
         out.push("422");
     }
+    out.push("500");
     if path != "/health/live" && path != "/api/v1/auth/me" {
         out.push("503");
     }
@@ -254,15 +273,9 @@ fn request_id_header() -> utoipa::openapi::header::Header {
 
 /// `Vary: Accept` on answers whose representation `Accept` chose.
 fn vary_header() -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String),
-        )
-        .description(Some(
-            "Includes `Accept`: the representation (JSON, CSV, XLSX) follows the Accept header",
-        ))
-        .build()
+    string_header(
+        "Includes `Accept`: the representation (JSON, CSV, XLSX) follows the Accept header",
+    )
 }
 
 /// `If-Match` as RFC 9110 reads it (`api::if_match`, `db::IfMatch`).
@@ -377,7 +390,8 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             }
             if let Some(body) = op.request_body.as_mut() {
                 for (media_type, content) in body.content.iter_mut() {
-                    describe_binary(media_type, content);
+                    let limit = upload_limit(media_type);
+                    describe_binary(media_type, content, limit);
                 }
             }
             let idempotent = method == HttpMethod::Post && access.is_some_and(|a| a.needs_token());
@@ -409,7 +423,23 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     }
                     let mut binary = false;
                     for (media_type, content) in response.content.iter_mut() {
-                        binary |= describe_binary(media_type, content);
+                        binary |= describe_binary(media_type, content, MAX_FILE_ANSWER);
+                        if let Some(schema) = content.schema.as_mut() {
+                            bound_schema(schema, false);
+                        }
+                    }
+                    if status == "429" {
+                        response
+                            .headers
+                            .entry("Retry-After".to_string())
+                            .or_insert_with(retry_after_header);
+                    }
+                    response
+                        .headers
+                        .entry("Access-Control-Allow-Origin".to_string())
+                        .or_insert_with(cors_origin_header);
+                    for header in response.headers.values_mut() {
+                        bound_parameter(&mut header.schema);
                     }
                     if binary {
                         response
@@ -584,7 +614,9 @@ fn bound_every_value(
 
 fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bool) {
     use crate::api::middleware::{MAX_ITEMS, MAX_TEXT};
-    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type};
+    use utoipa::openapi::schema::{
+        ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+    };
     let has = |t: &SchemaType, ty: Type| match t {
         SchemaType::Type(x) => *x == ty,
         SchemaType::Array(xs) => xs.contains(&ty),
@@ -606,6 +638,9 @@ fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bo
                 });
             }
             if has(&o.schema_type, Type::Integer) && open {
+                if o.format.is_none() {
+                    o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Int64));
+                }
                 let (min, max) = match &o.format {
                     Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => {
                         (i32::MIN as i64, i32::MAX as i64)
@@ -622,7 +657,11 @@ fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bo
         }
         RefOr::T(Schema::Array(a)) => {
             if a.max_items.is_none() {
-                a.max_items = Some(if request { MAX_ITEMS } else { MAX_RESPONSE_ITEMS });
+                a.max_items = Some(if request {
+                    MAX_ITEMS
+                } else {
+                    MAX_RESPONSE_ITEMS
+                });
             }
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
                 bound_schema(items, request);
@@ -685,7 +724,9 @@ fn refer_pages_to_items(components: &mut utoipa::openapi::Components) {
     use utoipa::openapi::schema::{ArrayItems, Schema};
     let names: Vec<String> = components.schemas.keys().cloned().collect();
     for name in names {
-        let Some(item) = name.strip_prefix("Page_") else { continue };
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
         if !components.schemas.contains_key(item) {
             continue;
         }
@@ -711,7 +752,11 @@ fn refers_to_page(response: &utoipa::openapi::Response) -> bool {
 /// binary` for OpenAPI 3.0 tools, `contentMediaType` for 3.1 ones, so
 /// generators give a file parameter and Swagger UI a file picker. Returns
 /// whether the media type is a file.
-fn describe_binary(media_type: &str, content: &mut utoipa::openapi::Content) -> bool {
+fn describe_binary(
+    media_type: &str,
+    content: &mut utoipa::openapi::Content,
+    max_bytes: usize,
+) -> bool {
     if media_type.contains("json") {
         return false;
     }
@@ -722,15 +767,55 @@ fn describe_binary(media_type: &str, content: &mut utoipa::openapi::Content) -> 
                 utoipa::openapi::KnownFormat::Binary,
             )))
             .content_media_type(media_type)
+            .max_length(Some(max_bytes))
             .into(),
     );
     true
 }
 
+/// Largest file a client may send with `media_type`: a scanned letter
+/// (`api::exemption_letters::MAX_DOCUMENT`) or an import (the default of
+/// `RBPK_IMPORT_LIMIT`).
+fn upload_limit(media_type: &str) -> usize {
+    if media_type == "application/pdf" {
+        crate::api::exemption_letters::MAX_DOCUMENT
+    } else {
+        crate::config::DEFAULT_IMPORT_LIMIT
+    }
+}
+
+/// Largest file the service sends: a report or a scanned letter, far below 2 GiB.
+const MAX_FILE_ANSWER: usize = i32::MAX as usize;
+
 /// `Content-Disposition` on file answers: the name to save them under.
 fn disposition_header() -> utoipa::openapi::header::Header {
     string_header(
         "`attachment` with the file's name, e.g. `attachment; filename=\"coverage-2027.csv\"`",
+    )
+}
+
+/// `Retry-After` on a 429: whole seconds to wait.
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(1))
+                .maximum(Some(crate::auth::throttle::MAX_DELAY.as_secs())),
+        )
+        .description(Some("Seconds to wait before trying again"))
+        .build()
+}
+
+/// `Access-Control-Allow-Origin`, on answers to a request from an origin
+/// `RBPK_CORS_ORIGINS` names (`app::cors`).
+fn cors_origin_header() -> utoipa::openapi::header::Header {
+    string_header(
+        "The request's `Origin`, when it is one of `RBPK_CORS_ORIGINS` (or `*` when that \
+         allows any); absent for other origins and for requests without one",
     )
 }
 

@@ -426,7 +426,9 @@ pub struct HouseholdInput {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub head_name: Option<String>,
     /// 16 digits, a real birth date (day + 40 for women), serial ≥ 0001.
-    #[schema(pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$")]
+    #[schema(
+        pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$"
+    )]
     pub head_nik: Option<String>,
     /// `male` or `female`.
     #[schema(schema_with = crate::openapi::codes::inputs::sex)]
@@ -538,7 +540,10 @@ fn set_text(
 ) {
     let Some(text) = value else { return };
     if text.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     *target = Some(text);
 }
@@ -603,7 +608,13 @@ pub fn apply_household_change(
         }
         r.data_year = i16::try_from(y).ok();
     }
-    set_text(&mut e, "p3ke_family_id", &mut r.p3ke_family_id, i.p3ke_family_id, MAX_SOURCE_ID);
+    set_text(
+        &mut e,
+        "p3ke_family_id",
+        &mut r.p3ke_family_id,
+        i.p3ke_family_id,
+        MAX_SOURCE_ID,
+    );
     set_text(&mut e, "dtks_id", &mut r.dtks_id, i.dtks_id, MAX_SOURCE_ID);
     set_text(&mut e, "address", &mut r.address, i.address, MAX_ADDRESS);
     set(&mut r.head_birth_date, i.head_birth_date);
@@ -816,7 +827,9 @@ pub struct MemberInput {
     #[schema(max_length = 64)]
     pub p3ke_individual_id: Option<String>,
     /// 16 digits, consistent with the birth date and sex where given (else flagged).
-    #[schema(pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$")]
+    #[schema(
+        pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$"
+    )]
     pub nik: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
