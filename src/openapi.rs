@@ -278,6 +278,19 @@ fn vary_header() -> utoipa::openapi::header::Header {
     )
 }
 
+/// `Accept` on the reports (`api::reports::negotiate`): the media types
+/// they answer in (an empty value, like none, means JSON); anything else is
+/// a 406.
+fn describe_accept(param: &mut utoipa::openapi::path::Parameter) {
+    use crate::api::reports::{CSV, XLSX};
+    param.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["application/json", CSV, XLSX, "*/*", ""]))
+            .into(),
+    );
+}
+
 /// `If-Match` as RFC 9110 reads it (`api::if_match`, `db::IfMatch`).
 fn describe_if_match(param: &mut utoipa::openapi::path::Parameter) {
     param.description = Some(
@@ -346,6 +359,8 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             RefOr::T(shared_response(status, description, code)),
         );
     }
+    let links = creation_links(&api.paths);
+    let components = api.components.get_or_insert_with(Default::default);
     refer_pages_to_items(components);
     for (schema, required, without, name, _) in CREATE_SCHEMAS {
         derive_create_schema(components, schema, required, without, name);
@@ -354,6 +369,17 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     requested.extend(CREATE_SCHEMAS.iter().map(|c| c.3.to_string()));
     let requested = reachable(components, requested);
     bound_every_value(components, &requested);
+    for ((path, name), link) in links {
+        if let Some(RefOr::T(created)) = api
+            .paths
+            .paths
+            .get_mut(&path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("201"))
+        {
+            created.links.insert(name, RefOr::T(link));
+        }
+    }
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [
             (HttpMethod::Get, &mut item.get),
@@ -398,6 +424,9 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             for param in op.parameters.iter_mut().flatten() {
                 if param.name.eq_ignore_ascii_case("If-Match") {
                     describe_if_match(param);
+                }
+                if param.name.eq_ignore_ascii_case("Accept") {
+                    describe_accept(param);
                 }
                 describe_paging(param);
                 if let Some(schema) = param.schema.as_mut() {
@@ -531,6 +560,70 @@ fn derive_create_schema(
     components
         .schemas
         .insert(name.to_string(), RefOr::T(Schema::Object(object)));
+}
+
+/// OpenAPI links from each creating POST (`201` with the new record's `id`)
+/// to every operation on that record (`POST /programs` → `GET
+/// /programs/{id}`, `POST /programs/{id}/targets` → `PATCH
+/// /programs/{id}/targets/{target_id}`), derived from the paths, so
+/// generated clients and schemathesis' stateful phase follow real ids.
+fn creation_links(
+    paths: &utoipa::openapi::path::Paths,
+) -> Vec<((String, String), utoipa::openapi::link::Link)> {
+    let mut out = Vec::new();
+    for (path, item) in &paths.paths {
+        let creates = item
+            .post
+            .as_ref()
+            .is_some_and(|op| op.responses.responses.contains_key("201"));
+        if !creates {
+            continue;
+        }
+        let inherited: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for (other, other_item) in &paths.paths {
+            let Some(rest) = other.strip_prefix(path.as_str()) else {
+                continue;
+            };
+            let mut segments = rest.split('/').skip(1);
+            let Some(new_param) = segments
+                .next()
+                .and_then(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            else {
+                continue;
+            };
+            // Only the record itself and its sub-resources that need no other id.
+            if segments.any(|s| s.starts_with('{')) {
+                continue;
+            }
+            let ops = [
+                ("get", &other_item.get),
+                ("patch", &other_item.patch),
+                ("put", &other_item.put),
+                ("post", &other_item.post),
+                ("delete", &other_item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(operation_id) = op.as_ref().and_then(|o| o.operation_id.clone()) else {
+                    continue;
+                };
+                let mut link = utoipa::openapi::link::LinkBuilder::new()
+                    .operation_id(operation_id.clone())
+                    .parameter(new_param, "$response.body#/id")
+                    .description(format!(
+                        "{} the record this request created",
+                        method.to_uppercase()
+                    ));
+                for name in &inherited {
+                    link = link.parameter(*name, format!("$request.path.{name}"));
+                }
+                out.push(((path.clone(), operation_id), link.build()));
+            }
+        }
+    }
+    out
 }
 
 /// The schemas request bodies name directly.
@@ -832,10 +925,15 @@ fn string_header(description: &str) -> utoipa::openapi::header::Header {
 
 /// `Link` on every list page (`api::Paging::respond`).
 fn link_header() -> utoipa::openapi::header::Header {
-    string_header(
+    let mut header = string_header(
         "RFC 8288 links to the `first`, `last`, `prev` and `next` pages of the same query, \
          e.g. `</api/v1/households?page=2&per_page=50>; rel=\"next\"`",
-    )
+    );
+    // Four links, each the request's own path and query.
+    if let RefOr::T(utoipa::openapi::schema::Schema::Object(o)) = &mut header.schema {
+        o.max_length = Some(4 * 16 * 1024);
+    }
+    header
 }
 
 /// `Idempotent-Replayed` on an answer given again for a reused `Idempotency-Key`.

@@ -174,6 +174,27 @@ fn past_bounds(value: &serde_json::Value, path: &str) -> Option<FieldError> {
     }
 }
 
+/// Writes every number with a zero fraction (`3.0`) as the integer it is:
+/// JSON Schema counts `3.0` as an integer, serde's integer fields do not.
+/// Returns whether anything changed.
+fn integral_numbers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |c, v| integral_numbers(v) | c),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |c, v| integral_numbers(v) | c),
+        _ => false,
+    }
+}
+
 /// A query parameter past [`MAX_QUERY_VALUE`] characters, by name.
 fn long_query_parameter(query: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
@@ -237,9 +258,13 @@ pub async fn body_guard(
                 ),
             ));
         }
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+        let mut body = body;
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) {
             if let Some(error) = past_bounds(&value, "") {
                 return Ok(problem(req, ApiError::validation(vec![error])));
+            }
+            if integral_numbers(&mut value) {
+                body = Bytes::from(serde_json::to_vec(&value)?);
             }
         }
         req.set_payload(Payload::from(body));
