@@ -685,6 +685,9 @@ fn reachable(
     seen
 }
 
+/// Any text without U+0000, which no text of a request may hold.
+const NO_NUL: &str = "^[^\\u0000]*$";
+
 /// Largest rows a response array holds when nothing smaller bounds it (a
 /// report's rows: regions, companies).
 const MAX_RESPONSE_ITEMS: usize = 10_000;
@@ -721,6 +724,10 @@ fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bo
                 bound_schema(p, request);
             }
             let open = o.enum_values.is_none();
+            if has(&o.schema_type, Type::String) && open && request && o.pattern.is_none() {
+                // `api::middleware::body_guard` refuses U+0000 in any text.
+                o.pattern = Some(NO_NUL.to_string());
+            }
             if has(&o.schema_type, Type::String) && open && o.max_length.is_none() {
                 o.max_length = Some(match &o.format {
                     Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => 10,

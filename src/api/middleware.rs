@@ -174,6 +174,26 @@ fn past_bounds(value: &serde_json::Value, path: &str) -> Option<FieldError> {
     }
 }
 
+/// Whether any text of a JSON value (keys included) holds U+0000.
+fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Text with U+0000 is refused on every backend alike (PostgreSQL cannot
+/// store it; the contract's texts exclude it by pattern).
+fn nul_refused() -> ApiError {
+    ApiError::bad_request(
+        "invalid_text",
+        "text must not contain the NUL character (U+0000)",
+    )
+}
+
 /// Writes every number with a zero fraction (`3.0`) as the integer it is:
 /// JSON Schema counts `3.0` as an integer, serde's integer fields do not.
 /// Returns whether anything changed.
@@ -214,6 +234,9 @@ pub async fn body_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    if urlencoding::decode(req.query_string()).is_ok_and(|q| q.contains('\0')) {
+        return Ok(problem(req, nul_refused()));
+    }
     if let Some(name) = long_query_parameter(req.query_string()) {
         let name = crate::import::limits::echo(&name);
         return Ok(problem(
@@ -262,6 +285,9 @@ pub async fn body_guard(
         if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) {
             if let Some(error) = past_bounds(&value, "") {
                 return Ok(problem(req, ApiError::validation(vec![error])));
+            }
+            if has_nul(&value) {
+                return Ok(problem(req, nul_refused()));
             }
             if integral_numbers(&mut value) {
                 body = Bytes::from(serde_json::to_vec(&value)?);

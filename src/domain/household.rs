@@ -423,7 +423,11 @@ pub struct HouseholdInput {
     /// 16 digits.
     #[schema(pattern = "^[0-9]{16}$")]
     pub kk_number: Option<String>,
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub head_name: Option<String>,
     /// 16 digits, a real birth date (day + 40 for women), serial ≥ 0001.
     #[schema(
@@ -831,7 +835,11 @@ pub struct MemberInput {
         pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$"
     )]
     pub nik: Option<String>,
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// `male` or `female`.
     #[schema(schema_with = crate::openapi::codes::inputs::sex)]
