@@ -362,11 +362,11 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     let links = creation_links(&api.paths);
     let components = api.components.get_or_insert_with(Default::default);
     refer_pages_to_items(components);
-    for (schema, required, without, name, _) in CREATE_SCHEMAS {
-        derive_create_schema(components, schema, required, without, name);
+    for c in CREATE_SCHEMAS {
+        derive_create_schema(components, c.change, c.required, c.refused, c.name);
     }
     let mut requested = api_paths_request_refs;
-    requested.extend(CREATE_SCHEMAS.iter().map(|c| c.3.to_string()));
+    requested.extend(CREATE_SCHEMAS.iter().map(|c| c.name.to_string()));
     let requested = reachable(components, requested);
     bound_every_value(components, &requested);
     for ((path, name), link) in links {
@@ -402,9 +402,9 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
-            if let Some((_, _, _, name, _)) = CREATE_SCHEMAS
+            if let Some(CreateSchema { name, .. }) = CREATE_SCHEMAS
                 .iter()
-                .find(|c| Some(c.4) == op.operation_id.as_deref())
+                .find(|c| Some(c.operation) == op.operation_id.as_deref())
             {
                 if let Some(content) = op
                     .request_body
@@ -505,15 +505,30 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
 /// required on create, refused on create, create schema, create operation).
 /// The create schema is the change schema with those differences, so the
 /// two cannot drift apart.
-const CREATE_SCHEMAS: &[(&str, &[&str], &[&str], &str, &str)] = &[
-    (
-        "HouseholdInput",
-        &["head_name", "region_code"],
-        &["status"],
-        "NewHousehold",
-        "create_household",
-    ),
-    ("MemberInput", &["name"], &[], "NewMember", "create_member"),
+/// A create schema derived from a change schema.
+struct CreateSchema {
+    change: &'static str,
+    required: &'static [&'static str],
+    refused: &'static [&'static str],
+    name: &'static str,
+    operation: &'static str,
+}
+
+const CREATE_SCHEMAS: &[CreateSchema] = &[
+    CreateSchema {
+        change: "HouseholdInput",
+        required: &["head_name", "region_code"],
+        refused: &["status"],
+        name: "NewHousehold",
+        operation: "create_household",
+    },
+    CreateSchema {
+        change: "MemberInput",
+        required: &["name"],
+        refused: &[],
+        name: "NewMember",
+        operation: "create_member",
+    },
 ];
 
 fn derive_create_schema(
