@@ -624,9 +624,11 @@ fn creation_links(
                 let Some(operation_id) = op.as_ref().and_then(|o| o.operation_id.clone()) else {
                     continue;
                 };
+                // The created record carries its key under the parameter's
+                // name (`year` of a cycle) or as `id`.
+                let key = if new_param == "year" { "year" } else { "id" };
                 let mut link = utoipa::openapi::link::LinkBuilder::new()
-                    .operation_id(operation_id.clone())
-                    .parameter(new_param, "$response.body#/id")
+                    .parameter(new_param, format!("$response.body#/{key}"))
                     .description(format!(
                         "{} the record this request created",
                         method.to_uppercase()
@@ -634,7 +636,13 @@ fn creation_links(
                 for name in &inherited {
                     link = link.parameter(*name, format!("$request.path.{name}"));
                 }
-                out.push(((path.clone(), operation_id), link.build()));
+                let mut link = link.build();
+                // utoipa 5 writes the field as `operation_id`; OpenAPI
+                // names it `operationId`.
+                let mut id = utoipa::openapi::extensions::Extensions::default();
+                id.insert("operationId".to_string(), json!(operation_id));
+                link.extensions = Some(id);
+                out.push(((path.clone(), operation_id), link));
             }
         }
     }
