@@ -184,6 +184,27 @@ fn shared_response(status: &str, description: &str, code: &str) -> utoipa::opena
         .build()
 }
 
+/// The example of an operation's own error answer: its status, and the
+/// first code its description names (`` `already_targeted`: … ``), so Swagger
+/// UI shows each status its own problem rather than the schema's 422.
+fn own_example(status: &str, description: &str) -> serde_json::Value {
+    let code = description
+        .split('`')
+        .nth(1)
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        .unwrap_or("error");
+    json!({
+        "type": format!("{PROBLEM_TYPE_BASE}{code}"),
+        "title": actix_web::http::StatusCode::from_bytes(status.as_bytes())
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error"),
+        "status": status.parse::<u16>().unwrap_or(500),
+        "detail": description,
+        "code": code,
+    })
+}
+
 /// Writes an operation's declaration into it: the security requirement
 /// (`bearer` with the roles as scopes; none when public) and the
 /// `**Roles:**` line that opens its description, before the prose about
@@ -455,6 +476,15 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         binary |= describe_binary(media_type, content, MAX_FILE_ANSWER);
                         if let Some(schema) = content.schema.as_mut() {
                             bound_schema(schema, false);
+                        }
+                    }
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let description = response.description.clone();
+                        if let Some(problem) = response.content.get_mut("application/problem+json")
+                        {
+                            if problem.example.is_none() && problem.examples.is_empty() {
+                                problem.example = Some(own_example(status, &description));
+                            }
                         }
                     }
                     if status == "429" {
