@@ -21,7 +21,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "bappeda", "password": "demo-password"}))]
 pub struct TokenRequest {
+    #[schema(max_length = 64)]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

@@ -35,10 +35,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "working_area": ["64.02.06", "64.02.07"], "active": true,
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct Company {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
     pub legal_form: LegalForm,
     /// *Nomor Induk Berusaha*, 13 digits.
+    #[schema(pattern = "^[0-9]{13}$")]
     pub nib: String,
     pub sector: Sector,
     pub address: Option<String>,
@@ -90,15 +92,25 @@ impl Company {
     "contact_phone": "0812-5555-1234", "working_area": ["64.02.06", "64.02.07.2004"]}))]
 pub struct NewCompanyBody {
     /// 1–200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: String,
     pub legal_form: LegalForm,
     /// 13 digits, unique (409 `nib_taken`).
+    #[schema(pattern = "^[0-9]{13}$")]
     pub nib: String,
     pub sector: Sector,
+    #[schema(max_length = 500)]
     pub address: Option<String>,
+    #[schema(max_length = 200)]
     pub contact_name: Option<String>,
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
     /// Digits, spaces, `+` and `-`, 8–20 characters.
+    #[schema(max_length = 20, pattern = "^[0-9 +-]{8,20}$")]
     pub contact_phone: Option<String>,
     /// Kecamatan or desa/kelurahan codes, current or 2019, with or without
     /// dots; stored as current dotted codes. Defaults to none.
@@ -106,6 +118,7 @@ pub struct NewCompanyBody {
     /// Defaults to `true`.
     pub active: Option<bool>,
     /// 0–1,000,000 households per cycle; absent or `null`: the service default.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub exposure_cap: Option<i32>,
 }
 
@@ -113,17 +126,27 @@ pub struct NewCompanyBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"contact_name": "Dewi Lestari", "contact_phone": "+62 541 661235"}))]
 pub struct CompanyPatch {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     pub legal_form: Option<LegalForm>,
+    #[schema(pattern = "^[0-9]{13}$")]
     pub nib: Option<String>,
     pub sector: Option<Sector>,
     /// An empty string clears it.
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// An empty string clears it.
+    #[schema(max_length = 200)]
     pub contact_name: Option<String>,
     /// An empty string clears it.
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
     /// An empty string clears it.
+    #[schema(max_length = 20, pattern = "^$|^[0-9 +-]{8,20}$")]
     pub contact_phone: Option<String>,
     /// Replaces the whole working area.
     pub working_area: Option<Vec<String>>,

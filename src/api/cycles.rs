@@ -30,6 +30,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
     "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"}))]
 pub struct Cycle {
     /// The planning year the programs run in.
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// Last day companies may submit proposals (default 30 Nov of the year before).
     pub proposals_close: NaiveDate,
@@ -61,6 +62,7 @@ impl From<CycleRow> for Cycle {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"year": 2027}))]
 pub struct NewCycle {
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// Each date defaults to the regency's calendar for the year.
     pub proposals_close: Option<NaiveDate>,

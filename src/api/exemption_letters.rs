@@ -81,7 +81,9 @@ fn flow_error(e: ExemptionError) -> ApiError {
     "decided_at": null, "has_document": true, "document_size": 182034, "document_uploaded_at": "2026-11-20T03:00:00Z",
     "created_at": "2026-11-20T02:55:00Z", "updated_at": "2026-11-25T02:00:00Z"}))]
 pub struct ExemptionLetter {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub company_id: String,
     pub cycle_year: i32,
     /// The company's own letter number (*nomor surat*).
@@ -153,13 +155,24 @@ fn respond(res: actix_web::HttpResponseBuilder, row: LetterRow) -> Result<HttpRe
     "reason_category": "financial_hardship", "reason": "Harga TBS turun; perusahaan merugi dua tahun berturut-turut."}))]
 pub struct NewLetterBody {
     /// The cycle the company cannot take part in; it must exist.
+    #[schema(minimum = 2000, maximum = 2100)]
     pub cycle_year: i32,
     /// 1–100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub letter_number: String,
     /// Not after today.
     pub letter_date: NaiveDate,
     pub reason_category: ReasonCategory,
     /// 1–5000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub reason: String,
 }
 
@@ -169,6 +182,11 @@ pub struct NewLetterBody {
 pub struct ReviewBody {
     pub recommendation: ReviewRecommendation,
     /// Why; 1–2000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub note: String,
 }
 
@@ -178,6 +196,7 @@ pub struct ReviewBody {
 pub struct DecisionBody {
     pub decision: ExemptionDecision,
     /// At most 2000 characters.
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

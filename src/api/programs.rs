@@ -39,8 +39,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "targets_count": 40, "available_actions": ["withdraw"],
     "created_at": "2026-11-02T03:00:00Z", "updated_at": "2026-12-01T02:00:00Z"}))]
 pub struct Program {
+    #[schema(format = Uuid)]
     pub id: String,
     pub cycle_year: i32,
+    #[schema(format = Uuid)]
     pub company_id: String,
     /// The lead agency (OPD), e.g. `PERKIM`; required before consolidation.
     pub opd_code: Option<String>,
@@ -346,6 +348,11 @@ async fn transition(
 #[schema(example = json!({"agreement_number": "PKS/012/BAPPEDA/I/2027", "signed_on": "2027-01-20"}))]
 pub struct SignatureRequest {
     /// The agreement's number; both parties sign the same one.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub agreement_number: String,
     /// Not in the future.
     pub signed_on: NaiveDate,

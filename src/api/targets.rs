@@ -31,8 +31,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "status": "eligible", "planned_value": 30000000, "realized_value": null, "active": true,
     "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-12-05T01:00:00Z"}))]
 pub struct Target {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub program_id: String,
+    #[schema(format = Uuid)]
     pub household_id: String,
     pub member_id: Option<String>,
     /// `proposed`, then the latest verification result, then `served`.
@@ -80,10 +83,13 @@ pub struct TargetQuery {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "planned_value": 30000000}))]
 pub struct NewTarget {
+    #[schema(format = Uuid)]
     pub household_id: String,
     /// One member the program reaches (e.g. a stunted child), if not the whole family.
+    #[schema(format = Uuid)]
     pub member_id: Option<String>,
     /// Whole rupiah, default 0.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub planned_value: Option<i64>,
 }
 
@@ -92,8 +98,10 @@ pub struct NewTarget {
 #[schema(example = json!({"realized_value": 29500000}))]
 pub struct TargetPatch {
     /// Until the program is agreed.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub planned_value: Option<i64>,
     /// Once the program is running: records delivery and marks the target `served`.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub realized_value: Option<i64>,
 }
 

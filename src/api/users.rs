@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "company_id": "00000000-0000-4000-8000-000000000001", "opd_code": null, "active": true,
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct User {
+    #[schema(format = Uuid)]
     pub id: String,
     pub username: String,
     pub role: Role,
@@ -63,14 +64,18 @@ impl TryFrom<UserRow> for User {
 #[schema(example = json!({"username": "dinsos.andi", "password": "a-long-password", "role": "opd", "opd_code": "DINSOS"}))]
 pub struct NewUserBody {
     /// 3–64 letters, digits, `.`, `_`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{3,64}$")]
     pub username: String,
     /// At least 12 characters, not the username.
+    #[schema(min_length = 12)]
     pub password: String,
     pub role: Role,
     /// Required for `company` accounts and must name an existing company
     /// (422 otherwise); forbidden for other roles.
+    #[schema(format = Uuid)]
     pub company_id: Option<String>,
     /// Required for `opd` accounts (e.g. `DINSOS`), forbidden otherwise.
+    #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
     /// Defaults to `true`.
     pub active: Option<bool>,
@@ -82,10 +87,13 @@ pub struct NewUserBody {
 pub struct UserPatch {
     /// At least 12 characters, not the username. A new password, role,
     /// binding or `active` ends the account's current tokens.
+    #[schema(min_length = 12)]
     pub password: Option<String>,
     /// Changing the role replaces `company_id`/`opd_code` with the ones given.
     pub role: Option<Role>,
+    #[schema(format = Uuid)]
     pub company_id: Option<String>,
+    #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
     pub active: Option<bool>,
 }

@@ -41,9 +41,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "override_reason": null, "target_status": "eligible", "program_status": "verified",
     "created_at": "2026-12-04T05:10:00Z"}))]
 pub struct Verification {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub program_id: String,
+    #[schema(format = Uuid)]
     pub target_id: String,
+    #[schema(format = Uuid)]
     pub household_id: String,
     /// The day of the visit (not in the future).
     pub visited_on: NaiveDate,
@@ -110,17 +114,22 @@ pub struct VerificationQuery {
     "notes": "Atap bocor, dinding papan lapuk.", "latitude": -0.4312, "longitude": 116.9876}))]
 pub struct NewVisit {
     /// The target visited; its program is found from it.
+    #[schema(format = Uuid)]
     pub target_id: String,
     /// Optional cross-check: when given it must be the target's program.
+    #[schema(format = Uuid)]
     pub program_id: Option<String>,
     /// Not in the future (regency time, WITA).
     pub visited_on: NaiveDate,
     pub result: VerificationResult,
     /// At most 2000 characters.
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     /// -90..90; give both coordinates or neither.
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
     /// -180..180.
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// Admin only: record the visit outside the verification window, with
     /// the reason (audited).

@@ -10,6 +10,14 @@ pub struct BindingError {
     pub message: &'static str,
 }
 
+/// An agency code: 2–20 capital letters, digits or `_` (`DINSOS`, `PERKIM`).
+pub fn valid_opd_code(code: &str) -> bool {
+    (2..=20).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// A `company` account names its company, an `opd` account its agency, and no
 /// other role carries either: a token must say exactly whose data it reaches.
 pub fn check_binding(
@@ -19,6 +27,10 @@ pub fn check_binding(
 ) -> Result<(), BindingError> {
     let refuse = |field, message| Err(BindingError { field, message });
     match (role, company_id, opd_code) {
+        (Role::Opd, None, Some(code)) if !valid_opd_code(code) => refuse(
+            "opd_code",
+            "must be 2–20 capital letters, digits or _ (e.g. DINSOS)",
+        ),
         (Role::Company, Some(_), None) | (Role::Opd, None, Some(_)) => Ok(()),
         (Role::Company, None, _) => refuse("company_id", "a company account must name its company"),
         (Role::Opd, _, None) => refuse("opd_code", "an opd account must name its agency"),

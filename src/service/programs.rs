@@ -173,9 +173,16 @@ pub async fn transition(
 #[schema(example = json!({"cycle_year": 2027, "title": "Bedah rumah 40 KK Tenggarong", "type": "housing",
     "strategy": "reduce_burden", "budget": 1200000000, "opd_code": "PERKIM", "target_regions": ["64.02.06"]}))]
 pub struct NewProgram {
+    #[schema(minimum = 2000, maximum = 2100)]
     pub cycle_year: i32,
     /// Required for bappeda and admin; a company files for itself.
+    #[schema(format = Uuid)]
     pub company_id: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: String,
     pub description: Option<String>,
     #[serde(rename = "type")]
@@ -185,6 +192,7 @@ pub struct NewProgram {
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: i64,
     /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
+    #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
     /// Region codes (kecamatan or desa); default: the company's working area.
     /// Each must lie in the company's working area (a desa of a working-area
@@ -201,6 +209,11 @@ pub struct NewProgram {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"budget": 1350000000, "opd_code": "PERKIM"}))]
 pub struct ProgramPatch {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     pub description: Option<String>,
     #[serde(rename = "type")]
@@ -209,20 +222,13 @@ pub struct ProgramPatch {
     /// Whole rupiah, 0 to 10^15.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: Option<i64>,
+    #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
     /// As on creation: inside the company's working area unless bappeda or
     /// admin gives `region_override_reason`.
     pub target_regions: Option<Vec<String>>,
     /// As on creation.
     pub region_override_reason: Option<String>,
-}
-
-/// Agency codes: 2–20 capital letters, digits or `_`.
-fn valid_opd(code: &str) -> bool {
-    (2..=20).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// The largest program budget, rupiah: a thousand trillion, far above any
@@ -240,7 +246,7 @@ fn check_fields(title: &str, budget: i64, opd: Option<&str>) -> Result<(), ApiEr
             format!("must be 0 to {MAX_BUDGET} whole rupiah"),
         ));
     }
-    if opd.is_some_and(|o| !valid_opd(o)) {
+    if opd.is_some_and(|o| !crate::domain::account::valid_opd_code(o)) {
         e.push(FieldError::new(
             "opd_code",
             "must be 2–20 capital letters, digits or _ (e.g. DINSOS)",

@@ -46,11 +46,13 @@ fn editable(status: ProgramStatus) -> Result<(), ApiError> {
     }
 }
 
+/// A target's value: 0 to the largest program budget, so report sums stay
+/// far from overflow as they do for budgets.
 fn money(field: &str, v: i64) -> Result<i64, ApiError> {
-    if v < 0 {
+    if !(0..=super::programs::MAX_BUDGET).contains(&v) {
         Err(ApiError::invalid_field(
             field,
-            "must be 0 or more whole rupiah",
+            format!("must be 0 to {} whole rupiah", super::programs::MAX_BUDGET),
         ))
     } else {
         Ok(v)
