@@ -282,7 +282,7 @@ async fn list_companies(
         Role::Company => Some(user.company_id().unwrap_or_default().to_string()),
         _ => None,
     };
-    let (rows, total) = db::run(&pool, move |c| {
+    let (rows, total) = db::run(&pool, move |c| -> Result<_, ApiError> {
         let region_patterns = match &q.region {
             None => vec![],
             Some(code) => {
@@ -301,7 +301,7 @@ async fn list_companies(
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().to_string()),
         };
-        store::list(c, &filter, paging.offset(), paging.limit())
+        Ok(store::list(c, &filter, paging.offset(), paging.limit())?)
     })
     .await?;
     let items = rows

@@ -346,7 +346,7 @@ async fn step(
     let expected = if_match(req)?;
     let actor = user.actor();
     let caller = user.clone();
-    let row = db::tx(pool, move |c| {
+    let row = db::tx(pool, move |c| -> Result<_, ApiError> {
         let before = store::get(c, &id)?;
         check_reach(&caller, &before)?;
         db::check_version(&expected, before.version)?;
@@ -355,7 +355,14 @@ async fn step(
             .parse()
             .map_err(|e: UnknownValue| ApiError::internal(e.to_string()))?;
         let to = decide_exemption(Some(status), action, caller.role()).map_err(flow_error)?;
-        store::apply_step(c, &actor, &before, action.as_str(), to.as_str(), fields)
+        Ok(store::apply_step(
+            c,
+            &actor,
+            &before,
+            action.as_str(),
+            to.as_str(),
+            fields,
+        )?)
     })
     .await?;
     respond(HttpResponse::Ok(), row)
@@ -519,7 +526,7 @@ async fn put_document(
     let expected = if_match(&req)?;
     let actor = user.actor();
     let id = id.into_inner();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let before = store::get(c, &id)?;
         check_reach(&user, &before)?;
         if !matches!(before.status.as_str(), "submitted" | "reviewed") {
@@ -532,7 +539,7 @@ async fn put_document(
                 serde_json::json!({ "letter_status": before.status }),
             ));
         }
-        store::put_document(c, &actor, &before, expected, &pdf)
+        Ok(store::put_document(c, &actor, &before, expected, &pdf)?)
     })
     .await?;
     respond(HttpResponse::Ok(), row)
@@ -554,10 +561,10 @@ async fn get_document(
     user.require(access::GET_DOCUMENT)?;
     let id = id.into_inner();
     let letter_id = id.clone();
-    let pdf = db::run(&pool, move |c| {
+    let pdf = db::run(&pool, move |c| -> Result<_, ApiError> {
         let row = store::get(c, &id)?;
         check_reach(&user, &row)?;
-        store::document(c, &id)
+        Ok(store::document(c, &id)?)
     })
     .await?
     .ok_or_else(|| ApiError::missing("no_document", "no scanned letter was uploaded"))?;

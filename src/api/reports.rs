@@ -269,7 +269,7 @@ async fn compliance(
         _ => None,
     };
     let today = regency_today();
-    let (cycle, standings) = db::run(&pool, move |c| {
+    let (cycle, standings) = db::run(&pool, move |c| -> Result<_, ApiError> {
         let cycle = cycles::get(c, year)?;
         Ok((cycle, store::standings(c, year, own.as_deref())?))
     })

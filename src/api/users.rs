@@ -169,7 +169,7 @@ async fn create_user(
     }
     check_binding(b.role, b.company_id.as_deref(), b.opd_code.as_deref())?;
     let actor = user.actor();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let new = NewUser {
             password_hash: password::hash(&b.password)?,
             username: b.username,
@@ -178,7 +178,7 @@ async fn create_user(
             opd_code: b.opd_code,
             active: b.active.unwrap_or(true),
         };
-        store::create(c, &actor, new)
+        Ok(store::create(c, &actor, new)?)
     })
     .await?;
     let version = row.version;
@@ -228,7 +228,7 @@ async fn update_user(
     let p = body.into_inner();
     let actor = user.actor();
     let id = id.into_inner();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         if let Some(pw) = &p.password {
             check_password(&store::get(c, &id)?.username, pw)?;
         }
@@ -248,7 +248,7 @@ async fn update_user(
             },
             active: p.active,
         };
-        store::update(c, &actor, &id, expected, changes)
+        Ok(store::update(c, &actor, &id, expected, changes)?)
     })
     .await?;
     accounts.forget(&row.username);

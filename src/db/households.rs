@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
 use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
+use super::{taken, DbError};
 use crate::domain::household::{
     Assets, Assistance, HouseholdRecord, HouseholdStatus, Housing, MemberRecord,
 };
 use crate::domain::nik::Sex;
-use crate::error::ApiError;
 
 /// One row of `households`, in column order.
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
@@ -417,7 +417,7 @@ type BoxedHouseholds<'a> = h::BoxedQuery<'a, super::DbBackend>;
 /// member NIKs in more than one family.
 type SharedNiks = (Vec<String>, Vec<String>);
 
-fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, ApiError> {
+fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, DbError> {
     let heads = h::table
         .filter(h::head_nik.is_not_null())
         .group_by(h::head_nik)
@@ -526,7 +526,7 @@ pub fn list(
     reach: &Reach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<HouseholdRow>, i64), ApiError> {
+) -> Result<(Vec<HouseholdRow>, i64), DbError> {
     let duplicates = match f.duplicates {
         Some(true) => Some(shared_niks(conn)?),
         _ => None,
@@ -545,7 +545,7 @@ pub fn list(
 }
 
 /// The households of some ids, in the order of the ids.
-pub fn in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<HouseholdRow>, ApiError> {
+pub fn in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<HouseholdRow>, DbError> {
     let mut rows: std::collections::HashMap<String, HouseholdRow> = h::table
         .filter(h::id.eq_any(ids))
         .load::<HouseholdRow>(conn)?
@@ -570,14 +570,14 @@ fn sorted<'a, ST: 'a>(
 }
 
 /// A household the caller may see; outside its reach it is "not found".
-pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, DbError> {
     if let Reach::Company {
         company_id,
         live_from,
     } = reach
     {
         if !exposure::may_read(conn, company_id, id, *live_from)? {
-            return Err(ApiError::not_found());
+            return Err(DbError::NotFound);
         }
     }
     Ok(h::table.find(id).first::<HouseholdRow>(conn)?)
@@ -587,7 +587,7 @@ pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<Household
 pub fn member_counts(
     conn: &mut DbConnection,
     ids: &[String],
-) -> Result<std::collections::HashMap<String, i64>, ApiError> {
+) -> Result<std::collections::HashMap<String, i64>, DbError> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -604,7 +604,7 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     values: &HouseholdValues,
-) -> Result<HouseholdRow, ApiError> {
+) -> Result<HouseholdRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(h::table)
@@ -619,13 +619,10 @@ pub fn create(
         ))
         .returning(h::all_columns)
         .get_result::<HouseholdRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "household_exists",
-                "a household with this P3KE or DTKS id already exists",
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "household_exists",
+            "a household with this P3KE or DTKS id already exists",
+        ))?;
     audit::record(
         conn,
         actor,
@@ -647,7 +644,7 @@ pub fn update(
     expected: IfMatch,
     values: &HouseholdValues,
     status: Option<HouseholdStatus>,
-) -> Result<HouseholdRow, ApiError> {
+) -> Result<HouseholdRow, DbError> {
     let before = h::table.find(id).first::<HouseholdRow>(conn)?;
     check_version(&expected, before.version)?;
     let row = diesel::update(
@@ -664,14 +661,11 @@ pub fn update(
     .returning(h::all_columns)
     .get_result::<HouseholdRow>(conn)
     .optional()
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "household_exists",
-            "another household already has this P3KE or DTKS id",
-        ),
-        other => other,
-    })?
-    .ok_or_else(ApiError::stale)?;
+    .map_err(taken(
+        "household_exists",
+        "another household already has this P3KE or DTKS id",
+    ))?
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -692,7 +686,7 @@ pub fn audit_search(
     company_id: &str,
     term: &str,
     matches: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let after = serde_json::json!({"q": term, "matches": matches, "refused": matches.is_none()});
     audit::record(
         conn,
@@ -710,7 +704,7 @@ pub fn audit_company_read(
     conn: &mut DbConnection,
     actor: &Actor,
     ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     for id in ids {
         audit::record(
             conn,
@@ -725,7 +719,7 @@ pub fn audit_company_read(
     Ok(())
 }
 
-pub fn members_of(conn: &mut DbConnection, household_id: &str) -> Result<Vec<MemberRow>, ApiError> {
+pub fn members_of(conn: &mut DbConnection, household_id: &str) -> Result<Vec<MemberRow>, DbError> {
     Ok(m::table
         .filter(m::household_id.eq(household_id))
         .order((m::relation.asc(), m::birth_date.asc(), m::id.asc()))
@@ -736,7 +730,7 @@ pub fn member(
     conn: &mut DbConnection,
     household_id: &str,
     member_id: &str,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     Ok(m::table
         .filter(m::household_id.eq(household_id))
         .filter(m::id.eq(member_id))
@@ -745,7 +739,7 @@ pub fn member(
 
 /// Bumps the household's version and change time when its members change,
 /// so `updated_since` and ETags see member edits too.
-fn touch(conn: &mut DbConnection, household_id: &str) -> Result<(), ApiError> {
+fn touch(conn: &mut DbConnection, household_id: &str) -> Result<(), DbError> {
     diesel::update(h::table.filter(h::id.eq(household_id)))
         .set((h::version.eq(h::version + 1), h::updated_at.eq(now())))
         .execute(conn)?;
@@ -757,7 +751,7 @@ pub fn add_member(
     actor: &Actor,
     household_id: &str,
     values: &MemberValues,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(m::table)
@@ -771,13 +765,10 @@ pub fn add_member(
         ))
         .returning(m::all_columns)
         .get_result::<MemberRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "member_exists",
-                "a member with this P3KE individual id already exists",
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "member_exists",
+            "a member with this P3KE individual id already exists",
+        ))?;
     touch(conn, household_id)?;
     audit::record(
         conn,
@@ -798,7 +789,7 @@ pub fn update_member(
     member_id: &str,
     expected: IfMatch,
     values: &MemberValues,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     let before = member(conn, household_id, member_id)?;
     check_version(&expected, before.version)?;
     let row = diesel::update(
@@ -814,14 +805,11 @@ pub fn update_member(
     .returning(m::all_columns)
     .get_result::<MemberRow>(conn)
     .optional()
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "member_exists",
-            "another member already has this P3KE individual id",
-        ),
-        other => other,
-    })?
-    .ok_or_else(ApiError::stale)?;
+    .map_err(taken(
+        "member_exists",
+        "another member already has this P3KE individual id",
+    ))?
+    .ok_or(DbError::Stale)?;
     touch(conn, household_id)?;
     audit::record(
         conn,
@@ -841,7 +829,7 @@ pub fn delete_member(
     household_id: &str,
     member_id: &str,
     expected: IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let before = member(conn, household_id, member_id)?;
     check_version(&expected, before.version)?;
     diesel::delete(m::table.filter(m::id.eq(member_id))).execute(conn)?;
@@ -859,7 +847,7 @@ pub fn delete_member(
 }
 
 /// Household and member counts, for the demo banner and health of imports.
-pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), ApiError> {
+pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
     let households = h::table.count().get_result::<i64>(conn)?;
     let members = m::table.count().get_result::<i64>(conn)?;
     Ok((households, members))

@@ -10,9 +10,9 @@ use diesel::prelude::*;
 
 use super::audit::{self, Actor};
 use super::schema::{program_targets as pt, programs as p};
+use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
 use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct ProgramRow {
@@ -53,10 +53,10 @@ impl ProgramRow {
         serde_json::from_str(&self.target_regions).unwrap_or_default()
     }
 
-    pub fn status(&self) -> Result<ProgramStatus, ApiError> {
+    pub fn status(&self) -> Result<ProgramStatus, DbError> {
         self.status
             .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))
+            .map_err(|e| DbError::internal(format!("{e}")))
     }
 }
 
@@ -146,7 +146,7 @@ pub fn list(
     reach: &ProgramReach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<ProgramRow>, i64), ApiError> {
+) -> Result<(Vec<ProgramRow>, i64), DbError> {
     let total = filtered(f, reach).count().get_result::<i64>(conn)?;
     let rows = filtered(f, reach)
         .order((p::cycle_year.desc(), p::created_at.asc(), p::id.asc()))
@@ -157,11 +157,7 @@ pub fn list(
 }
 
 /// A program within the caller's reach; outside it, "not found".
-pub fn get(
-    conn: &mut DbConnection,
-    id: &str,
-    reach: &ProgramReach,
-) -> Result<ProgramRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str, reach: &ProgramReach) -> Result<ProgramRow, DbError> {
     Ok(reached(p::table.into_boxed(), reach)
         .filter(p::id.eq(id.to_string()))
         .first::<ProgramRow>(conn)?)
@@ -173,7 +169,7 @@ pub fn create(
     cycle_year: i32,
     company_id: &str,
     fields: &ProgramFields,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(p::table)
@@ -209,9 +205,9 @@ fn write(
     before: &ProgramRow,
     expected: IfMatch,
     apply: impl FnOnce(&mut DbConnection, &str, i32) -> QueryResult<Option<ProgramRow>>,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     check_version(&expected, before.version)?;
-    let row = apply(conn, &before.id, before.version)?.ok_or_else(ApiError::stale)?;
+    let row = apply(conn, &before.id, before.version)?.ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -230,7 +226,7 @@ pub fn update_fields(
     before: &ProgramRow,
     expected: IfMatch,
     fields: &ProgramFields,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     write(conn, actor, "update", before, expected, |c, id, v| {
         diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)))
             .set((fields, p::version.eq(v + 1), p::updated_at.eq(now())))
@@ -249,7 +245,7 @@ pub fn set_status(
     expected: IfMatch,
     status: ProgramStatus,
     note: Option<&str>,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     let row = write(conn, actor, action, before, expected, |c, id, v| {
         diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)))
             .set((
@@ -286,7 +282,7 @@ pub fn sign(
     party: Party,
     agreement_number: &str,
     signed_on: NaiveDate,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     write(conn, actor, "sign", before, expected, |c, id, v| {
         let q = diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)));
         let common = (
@@ -322,7 +318,7 @@ pub fn delete(
     actor: &Actor,
     before: &ProgramRow,
     expected: IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     check_version(&expected, before.version)?;
     diesel::delete(pt::table.filter(pt::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(p::table.filter(p::id.eq(&before.id))).execute(conn)?;
@@ -343,7 +339,7 @@ pub fn facts(
     conn: &mut DbConnection,
     program: &ProgramRow,
     note_given: bool,
-) -> Result<ProgramFacts, ApiError> {
+) -> Result<ProgramFacts, DbError> {
     let statuses: Vec<String> = pt::table
         .filter(pt::program_id.eq(&program.id))
         .select(pt::status)
@@ -371,7 +367,7 @@ pub fn facts(
 pub fn target_counts(
     conn: &mut DbConnection,
     ids: &[String],
-) -> Result<HashMap<String, i64>, ApiError> {
+) -> Result<HashMap<String, i64>, DbError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

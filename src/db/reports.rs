@@ -12,8 +12,8 @@ use super::schema::{
     companies as co, exemption_letters as el, households as h, program_targets as pt, programs as p,
 };
 use super::DbConnection;
+use super::DbError;
 use crate::domain::household::HouseholdStatus;
-use crate::error::ApiError;
 
 /// One active company with what compliance needs to know of it in a cycle.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub fn standings(
     conn: &mut DbConnection,
     year: i32,
     company_id: Option<&str>,
-) -> Result<Vec<CompanyStanding>, ApiError> {
+) -> Result<Vec<CompanyStanding>, DbError> {
     let mut q = co::table
         .filter(co::active.eq(true))
         .select((co::id, co::name, co::sector))
@@ -108,7 +108,7 @@ pub fn coverage_by_desa(
     conn: &mut DbConnection,
     year: i32,
     region: &Option<String>,
-) -> Result<HashMap<String, DesaCounts>, ApiError> {
+) -> Result<HashMap<String, DesaCounts>, DbError> {
     let mut out: HashMap<String, DesaCounts> = HashMap::new();
     let mut put = |rows: Vec<(String, i64)>, set: fn(&mut DesaCounts, i64)| {
         for (code, n) in rows {
@@ -193,7 +193,7 @@ pub struct BudgetProgram {
 
 /// Programs of the cycle that are proposals or more: drafts are not yet
 /// proposals, and rejected, withdrawn or cancelled programs will not happen.
-pub fn budget_programs(conn: &mut DbConnection, year: i32) -> Result<Vec<BudgetProgram>, ApiError> {
+pub fn budget_programs(conn: &mut DbConnection, year: i32) -> Result<Vec<BudgetProgram>, DbError> {
     let rows: Vec<(String, String, String, String, i64, String, String)> = p::table
         .inner_join(co::table)
         .filter(p::cycle_year.eq(year))

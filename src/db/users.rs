@@ -8,8 +8,8 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::schema::users;
 use super::{check_version, new_id, now, DbConnection};
+use super::{taken, DbError};
 use crate::domain::role::Role;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
@@ -58,14 +58,14 @@ pub struct UserChanges {
     pub active: Option<bool>,
 }
 
-pub fn count(conn: &mut DbConnection) -> Result<i64, ApiError> {
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
 /// 422 on `company_id` unless it names an existing company.
-fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<(), ApiError> {
+fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<(), DbError> {
     match company_id {
-        Some(id) if !super::companies::exists(conn, id)? => Err(ApiError::invalid_field(
+        Some(id) if !super::companies::exists(conn, id)? => Err(DbError::invalid_field(
             "company_id",
             format!("no company has id `{id}`"),
         )),
@@ -73,7 +73,7 @@ fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<()
     }
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, ApiError> {
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, DbError> {
     check_company(conn, new.company_id.as_deref())?;
     let t = now();
     let id = new_id();
@@ -93,13 +93,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
         ))
         .returning(users::all_columns)
         .get_result::<UserRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "username_taken",
-                format!("username `{}` is taken", new.username),
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "username_taken",
+            format!("username `{}` is taken", new.username),
+        ))?;
     audit::record(
         conn,
         actor,
@@ -112,11 +109,11 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<UserRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<UserRow, DbError> {
     Ok(users::table.find(id).first::<UserRow>(conn)?)
 }
 
-pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, DbError> {
     Ok(users::table
         .filter(users::username.eq(username))
         .first::<UserRow>(conn)
@@ -135,7 +132,7 @@ pub fn list(
     f: &UserFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<UserRow>, i64), ApiError> {
+) -> Result<(Vec<UserRow>, i64), DbError> {
     let filtered = || {
         let mut q = users::table.into_boxed();
         if let Some(v) = &f.role {
@@ -165,7 +162,7 @@ pub fn update(
     id: &str,
     expected: IfMatch,
     changes: UserChanges,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
     let role: Role = match changes.role {
@@ -173,7 +170,7 @@ pub fn update(
         None => before
             .role
             .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?,
+            .map_err(|e| DbError::internal(format!("{e}")))?,
     };
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
@@ -210,7 +207,7 @@ pub fn update(
     .returning(users::all_columns)
     .get_result::<UserRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -228,11 +225,11 @@ pub fn delete(
     actor: &Actor,
     id: &str,
     expected: IfMatch,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
     if before.username == actor.name {
-        return Err(ApiError::conflict(
+        return Err(DbError::conflict(
             "cannot_delete_self",
             "an administrator cannot delete the account they are logged in with",
         ));

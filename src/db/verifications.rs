@@ -10,9 +10,9 @@ use super::audit::{self, Actor};
 use super::programs::ProgramReach;
 use super::schema::{households as h, program_targets as pt, programs as p, verifications as v};
 use super::targets::TargetRow;
+use super::DbError;
 use super::{new_id, now, DbConnection};
 use crate::domain::program::{TargetStatus, VerificationResult};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct VerificationRow {
@@ -84,7 +84,7 @@ pub fn list(
     reach: &ProgramReach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<VerificationRow>, i64), ApiError> {
+) -> Result<(Vec<VerificationRow>, i64), DbError> {
     let total = filtered(f, reach).count().get_result::<i64>(conn)?;
     let rows = filtered(f, reach)
         .order((v::visited_on.desc(), v::created_at.desc(), v::id.asc()))
@@ -99,7 +99,7 @@ pub fn get(
     conn: &mut DbConnection,
     id: &str,
     reach: &ProgramReach,
-) -> Result<VerificationRow, ApiError> {
+) -> Result<VerificationRow, DbError> {
     let f = VerificationFilter::default();
     Ok(filtered(&f, reach)
         .filter(v::id.eq(id.to_string()))
@@ -109,7 +109,7 @@ pub fn get(
 /// The latest visit of a target already recorded, by visit date then by
 /// recording time: a visit dated earlier than the latest one is history and
 /// does not change the target's status.
-fn latest(conn: &mut DbConnection, target_id: &str) -> Result<Option<VerificationRow>, ApiError> {
+fn latest(conn: &mut DbConnection, target_id: &str) -> Result<Option<VerificationRow>, DbError> {
     Ok(v::table
         .filter(v::target_id.eq(target_id))
         .order((v::visited_on.desc(), v::created_at.desc()))
@@ -125,7 +125,7 @@ pub fn record(
     actor: &Actor,
     target: &TargetRow,
     visit: &NewVerification,
-) -> Result<(VerificationRow, TargetRow), ApiError> {
+) -> Result<(VerificationRow, TargetRow), DbError> {
     let supersedes = latest(conn, &target.id)?.is_none_or(|l| visit.visited_on >= l.visited_on);
     let id = new_id();
     let row = diesel::insert_into(v::table)
@@ -184,7 +184,7 @@ fn flag_household(
     actor: &Actor,
     household_id: &str,
     result: VerificationResult,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let changed = diesel::update(
         h::table
             .filter(h::id.eq(household_id))
@@ -211,7 +211,7 @@ fn flag_household(
 }
 
 /// A target by id alone, with its program id (verifications name only the target).
-pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetRow>, ApiError> {
+pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetRow>, DbError> {
     Ok(pt::table
         .filter(pt::id.eq(target_id))
         .first::<TargetRow>(conn)
@@ -225,7 +225,7 @@ pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetR
 pub fn target_for_visit(
     conn: &mut DbConnection,
     target_id: &str,
-) -> Result<Option<TargetRow>, ApiError> {
+) -> Result<Option<TargetRow>, DbError> {
     let Some(found) = target(conn, target_id)? else {
         return Ok(None);
     };

@@ -89,7 +89,7 @@ fn budget(programs: &[&BudgetProgram]) -> Budget {
 /// The coverage of cycle `year` in region `asked` (any code `regions::resolve`
 /// knows; `None` or the kabupaten: the whole kabupaten), in one read.
 pub async fn report(pool: &Pool, year: i32, asked: Option<String>) -> Result<Coverage, ApiError> {
-    let (region, row_regions, counts, programs) = db::run(pool, move |c| {
+    let (region, row_regions, counts, programs) = db::run(pool, move |c| -> Result<_, ApiError> {
         cycles::get(c, year)?;
         let region = match &asked {
             Some(code) => Some(regions::resolve(c, code)?.ok_or_else(|| {

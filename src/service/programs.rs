@@ -314,7 +314,7 @@ fn audit_override(
     if outside.is_empty() {
         return Ok(());
     }
-    audit::record(
+    Ok(audit::record(
         conn,
         actor,
         "override_target_regions",
@@ -322,7 +322,7 @@ fn audit_override(
         program_id,
         None,
         Some(&json!({"outside_working_area": outside, "reason": reason})),
-    )
+    )?)
 }
 
 /// A page of the programs the caller reaches that match `filter`, as it sees
@@ -491,7 +491,7 @@ pub async fn delete(
                 "only a draft can be deleted; withdraw a submitted program",
             ));
         }
-        store::delete(c, &caller.actor, &before, expected)
+        Ok(store::delete(c, &caller.actor, &before, expected)?)
     })
     .await
 }

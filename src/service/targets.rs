@@ -66,11 +66,11 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<TargetRow>, i64), ApiError> {
-    db::run(pool, move |c| {
+    Ok(db::run(pool, move |c| {
         programs_store::get(c, &id, &caller.reach())?;
         store::targets(c, &id, offset, limit)
     })
-    .await
+    .await?)
 }
 
 /// One target of program `id` (within the caller's reach).
@@ -80,11 +80,11 @@ pub async fn get(
     id: String,
     target_id: String,
 ) -> Result<TargetRow, ApiError> {
-    db::run(pool, move |c| {
+    Ok(db::run(pool, move |c| {
         programs_store::get(c, &id, &caller.reach())?;
         store::target(c, &id, &target_id)
     })
-    .await
+    .await?)
 }
 
 /// Adds a target to program `id` and settles the program, in one
@@ -164,7 +164,7 @@ pub async fn update(
             realized = Some(money("realized_value", v)?);
             target_status = TargetStatus::Served;
         }
-        store::update_target(
+        Ok(store::update_target(
             c,
             &caller.actor,
             &before,
@@ -172,7 +172,7 @@ pub async fn update(
             planned,
             realized,
             target_status,
-        )
+        )?)
     })
     .await
 }
