@@ -62,11 +62,10 @@ impl Company {
     /// The record as `role` may see it: a viewer gets no contact person.
     fn for_role(r: CompanyRow, role: Role) -> Result<Company, ApiError> {
         let personal = role != Role::Viewer;
-        let bad = |e: crate::domain::role::UnknownValue| ApiError::internal(e.to_string());
         Ok(Company {
             working_area: r.working_area()?,
-            legal_form: r.legal_form.parse().map_err(bad)?,
-            sector: r.sector.parse().map_err(bad)?,
+            legal_form: r.legal_form,
+            sector: r.sector,
             id: r.id,
             name: r.name,
             nib: r.nib,
@@ -294,7 +293,7 @@ async fn list_companies(
         };
         let filter = CompanyFilter {
             only_id,
-            sector: q.sector.map(|s| s.as_str().to_string()),
+            sector: q.sector,
             region_patterns,
             active: q.active,
             q: q.q
@@ -347,9 +346,9 @@ async fn create_company(
         let new = NewCompany {
             id: db::new_id(),
             name,
-            legal_form: b.legal_form.as_str().to_string(),
+            legal_form: b.legal_form,
             nib,
-            sector: b.sector.as_str().to_string(),
+            sector: b.sector,
             address: texts.address.flatten(),
             contact_name: texts.contact_name.flatten(),
             contact_email: texts.contact_email.flatten(),
@@ -449,9 +448,9 @@ async fn update_company(
             .transpose()?;
         let changes = CompanyChanges {
             name,
-            legal_form: p.legal_form.map(|v| v.as_str().to_string()),
+            legal_form: p.legal_form,
             nib,
-            sector: p.sector.map(|v| v.as_str().to_string()),
+            sector: p.sector,
             address: texts.address,
             contact_name: texts.contact_name,
             contact_email: texts.contact_email,

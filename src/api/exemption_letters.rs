@@ -21,7 +21,7 @@ use crate::domain::compliance::{
     decide_exemption, ExemptionAction, ExemptionDecision, ExemptionError, ExemptionStatus,
     ReasonCategory, ReviewRecommendation,
 };
-use crate::domain::role::{Role, UnknownValue};
+use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
 /// The largest scanned letter accepted: 5 MiB.
@@ -111,16 +111,10 @@ pub struct ExemptionLetter {
 impl TryFrom<LetterRow> for ExemptionLetter {
     type Error = ApiError;
     fn try_from(r: LetterRow) -> Result<ExemptionLetter, ApiError> {
-        let bad = |e: UnknownValue| ApiError::internal(e.to_string());
         Ok(ExemptionLetter {
-            reason_category: r.reason_category.parse().map_err(bad)?,
-            status: r.status.parse().map_err(bad)?,
-            review_recommendation: r
-                .review_recommendation
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(bad)?,
+            reason_category: r.reason_category,
+            status: r.status,
+            review_recommendation: r.review_recommendation,
             id: r.id,
             company_id: r.company_id,
             cycle_year: r.cycle_year,
@@ -238,7 +232,7 @@ async fn list_letters(
     let filter = LetterFilter {
         cycle_year: q.cycle,
         company_id,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
     };
     let (rows, total) = db::run(&pool, move |c| {
         store::list(c, &filter, paging.offset(), paging.limit())
@@ -300,7 +294,7 @@ async fn file_letter(
                 cycle_year: b.cycle_year,
                 letter_number,
                 letter_date: b.letter_date,
-                reason_category: b.reason_category.as_str().to_string(),
+                reason_category: b.reason_category,
                 reason,
             },
         )
@@ -350,17 +344,14 @@ async fn step(
         let before = store::get(c, &id)?;
         check_reach(&caller, &before)?;
         db::check_version(&expected, before.version)?;
-        let status: ExemptionStatus = before
-            .status
-            .parse()
-            .map_err(|e: UnknownValue| ApiError::internal(e.to_string()))?;
+        let status: ExemptionStatus = before.status;
         let to = decide_exemption(Some(status), action, caller.role()).map_err(flow_error)?;
         Ok(store::apply_step(
             c,
             &actor,
             &before,
             action.as_str(),
-            to.as_str(),
+            to,
             fields,
         )?)
     })
@@ -390,7 +381,7 @@ async fn review_letter(
     let b = body.into_inner();
     let note = check_text(&b.note, MAX_NOTE).map_err(|e| ApiError::invalid_field("note", e))?;
     let fields = Step::Review {
-        recommendation: b.recommendation.as_str().to_string(),
+        recommendation: b.recommendation,
         note,
     };
     step(
@@ -529,7 +520,10 @@ async fn put_document(
     let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let before = store::get(c, &id)?;
         check_reach(&user, &before)?;
-        if !matches!(before.status.as_str(), "submitted" | "reviewed") {
+        if !matches!(
+            before.status,
+            ExemptionStatus::Submitted | ExemptionStatus::Reviewed
+        ) {
             return Err(ApiError::conflict_with(
                 "letter_closed",
                 format!(

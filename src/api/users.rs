@@ -43,10 +43,7 @@ impl TryFrom<UserRow> for User {
     type Error = ApiError;
     fn try_from(r: UserRow) -> Result<User, ApiError> {
         Ok(User {
-            role: r
-                .role
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            role: r.role,
             id: r.id,
             username: r.username,
             company_id: r.company_id,
@@ -123,7 +120,7 @@ async fn list_users(
     user.require(access::LIST_USERS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = UserFilter {
-        role: q.role.map(|r| r.as_str().to_string()),
+        role: q.role,
         company_id: q.company_id.clone(),
         active: q.active,
     };

@@ -72,10 +72,7 @@ impl TryFrom<VerificationRow> for Verification {
     type Error = ApiError;
     fn try_from(r: VerificationRow) -> Result<Verification, ApiError> {
         Ok(Verification {
-            result: r
-                .result
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            result: r.result,
             id: r.id,
             program_id: r.program_id,
             target_id: r.target_id,
@@ -185,7 +182,7 @@ async fn list_verifications(
     let filter = VerificationFilter {
         program_id: q.program_id,
         household_id: q.household_id,
-        result: q.result.map(|r| r.as_str().to_string()),
+        result: q.result,
     };
     let (rows, total) = service::list(
         &pool,

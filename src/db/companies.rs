@@ -9,14 +9,16 @@ use super::audit::{self, Actor};
 use super::schema::companies;
 use super::{check_version, like_contains, lower, now, regions, DbConnection, LIKE_ESCAPE};
 use super::{taken, DbError};
+use crate::domain::company::LegalForm;
+use crate::domain::compliance::Sector;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct CompanyRow {
     pub id: String,
     pub name: String,
-    pub legal_form: String,
+    pub legal_form: LegalForm,
     pub nib: String,
-    pub sector: String,
+    pub sector: Sector,
     pub address: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
@@ -55,9 +57,9 @@ impl CompanyRow {
 pub struct NewCompany {
     pub id: String,
     pub name: String,
-    pub legal_form: String,
+    pub legal_form: LegalForm,
     pub nib: String,
-    pub sector: String,
+    pub sector: Sector,
     pub address: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
@@ -72,9 +74,9 @@ pub struct NewCompany {
 #[derive(Default)]
 pub struct CompanyChanges {
     pub name: Option<String>,
-    pub legal_form: Option<String>,
+    pub legal_form: Option<LegalForm>,
     pub nib: Option<String>,
-    pub sector: Option<String>,
+    pub sector: Option<Sector>,
     pub address: Option<Option<String>>,
     pub contact_name: Option<Option<String>>,
     pub contact_email: Option<Option<String>>,
@@ -89,7 +91,7 @@ pub struct CompanyChanges {
 pub struct CompanyFilter {
     /// Only this company (a `company` caller sees its own and nothing else).
     pub only_id: Option<String>,
-    pub sector: Option<String>,
+    pub sector: Option<Sector>,
     /// `LIKE` patterns over the working area (any of them matches); see
     /// [`crate::domain::company::working_area_patterns`].
     pub region_patterns: Vec<String>,
@@ -132,9 +134,9 @@ pub fn create(
         .values((
             companies::id.eq(&new.id),
             companies::name.eq(&new.name),
-            companies::legal_form.eq(&new.legal_form),
+            companies::legal_form.eq(new.legal_form),
             companies::nib.eq(&new.nib),
-            companies::sector.eq(&new.sector),
+            companies::sector.eq(new.sector),
             companies::address.eq(&new.address),
             companies::contact_name.eq(&new.contact_name),
             companies::contact_email.eq(&new.contact_email),
@@ -189,7 +191,7 @@ pub fn list(
             q = q.filter(companies::id.eq(v.clone()));
         }
         if let Some(v) = &f.sector {
-            q = q.filter(companies::sector.eq(v.clone()));
+            q = q.filter(companies::sector.eq(*v));
         }
         if let Some(v) = f.active {
             q = q.filter(companies::active.eq(v));
@@ -243,9 +245,9 @@ pub fn update(
     )
     .set((
         companies::name.eq(changes.name.unwrap_or(before.name.clone())),
-        companies::legal_form.eq(changes.legal_form.unwrap_or(before.legal_form.clone())),
+        companies::legal_form.eq(changes.legal_form.unwrap_or(before.legal_form)),
         companies::nib.eq(&nib),
-        companies::sector.eq(changes.sector.unwrap_or(before.sector.clone())),
+        companies::sector.eq(changes.sector.unwrap_or(before.sector)),
         companies::address.eq(changes.address.unwrap_or(before.address.clone())),
         companies::contact_name.eq(changes.contact_name.unwrap_or(before.contact_name.clone())),
         companies::contact_email.eq(changes

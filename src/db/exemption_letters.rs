@@ -12,6 +12,7 @@ use super::audit::{self, Actor};
 use super::schema::exemption_letters as el;
 use super::DbError;
 use super::{check_version, companies, cycles, new_id, now, DbConnection};
+use crate::domain::compliance::{ExemptionStatus, ReasonCategory, ReviewRecommendation};
 
 /// The columns of a [`LetterRow`]: every column but the document itself, so
 /// lists and reads never load the bytes.
@@ -62,7 +63,11 @@ const COLUMNS: Columns = (
 );
 
 /// The statuses of a letter that still counts: one per company and cycle.
-pub const ACTIVE: [&str; 3] = ["submitted", "reviewed", "accepted"];
+pub const ACTIVE: [ExemptionStatus; 3] = [
+    ExemptionStatus::Submitted,
+    ExemptionStatus::Reviewed,
+    ExemptionStatus::Accepted,
+];
 
 #[derive(Debug, Clone, Queryable)]
 pub struct LetterRow {
@@ -71,10 +76,10 @@ pub struct LetterRow {
     pub cycle_year: i32,
     pub letter_number: String,
     pub letter_date: NaiveDate,
-    pub reason_category: String,
+    pub reason_category: ReasonCategory,
     pub reason: String,
-    pub status: String,
-    pub review_recommendation: Option<String>,
+    pub status: ExemptionStatus,
+    pub review_recommendation: Option<ReviewRecommendation>,
     pub review_note: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<NaiveDateTime>,
@@ -107,7 +112,7 @@ pub struct NewLetter {
     pub cycle_year: i32,
     pub letter_number: String,
     pub letter_date: NaiveDate,
-    pub reason_category: String,
+    pub reason_category: ReasonCategory,
     pub reason: String,
 }
 
@@ -115,7 +120,7 @@ pub struct NewLetter {
 pub enum Step {
     /// Bappeda's review: the recommendation and its note.
     Review {
-        recommendation: String,
+        recommendation: ReviewRecommendation,
         note: String,
     },
     /// The Bupati's decision (`accepted` or `rejected`) and its note.
@@ -185,9 +190,9 @@ pub fn create(
             el::cycle_year.eq(new.cycle_year),
             el::letter_number.eq(&new.letter_number),
             el::letter_date.eq(new.letter_date),
-            el::reason_category.eq(&new.reason_category),
+            el::reason_category.eq(new.reason_category),
             el::reason.eq(&new.reason),
-            el::status.eq("submitted"),
+            el::status.eq(ExemptionStatus::Submitted),
             el::version.eq(1),
             el::created_at.eq(t),
             el::updated_at.eq(t),
@@ -223,7 +228,7 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<LetterRow, DbError> {
 pub struct LetterFilter {
     pub cycle_year: Option<i32>,
     pub company_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ExemptionStatus>,
 }
 
 pub fn list(
@@ -241,7 +246,7 @@ pub fn list(
             q = q.filter(el::company_id.eq(v.clone()));
         }
         if let Some(v) = &f.status {
-            q = q.filter(el::status.eq(v.clone()));
+            q = q.filter(el::status.eq(*v));
         }
         q
     };
@@ -262,12 +267,12 @@ pub fn apply_step(
     actor: &Actor,
     before: &LetterRow,
     action: &str,
-    to: &str,
+    to: ExemptionStatus,
     step: Step,
 ) -> Result<LetterRow, DbError> {
     let t = now();
     let (mut rec, mut review_note, mut reviewed_by, mut reviewed_at) = (
-        before.review_recommendation.clone(),
+        before.review_recommendation,
         before.review_note.clone(),
         before.reviewed_by.clone(),
         before.reviewed_at,

@@ -12,7 +12,7 @@ use super::audit::{self, Actor};
 use super::schema::{program_targets as pt, programs as p};
 use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
-use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
+use crate::domain::program::{ProgramFacts, ProgramStatus, ProgramType, Strategy, TargetStatus};
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct ProgramRow {
@@ -22,11 +22,11 @@ pub struct ProgramRow {
     pub opd_code: Option<String>,
     pub title: String,
     pub description: Option<String>,
-    pub program_type: String,
-    pub strategy: String,
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
     pub budget: i64,
     pub target_regions: String,
-    pub status: String,
+    pub status: ProgramStatus,
     pub status_note: Option<String>,
     pub agreement_number: Option<String>,
     pub signed_by_company_on: Option<NaiveDate>,
@@ -52,12 +52,6 @@ impl ProgramRow {
     pub fn regions(&self) -> Vec<String> {
         serde_json::from_str(&self.target_regions).unwrap_or_default()
     }
-
-    pub fn status(&self) -> Result<ProgramStatus, DbError> {
-        self.status
-            .parse()
-            .map_err(|e| DbError::internal(format!("{e}")))
-    }
 }
 
 /// The fields a program is created or edited with.
@@ -67,8 +61,8 @@ pub struct ProgramFields {
     pub opd_code: Option<String>,
     pub title: String,
     pub description: Option<String>,
-    pub program_type: String,
-    pub strategy: String,
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
     pub budget: i64,
     pub target_regions: String,
 }
@@ -87,8 +81,8 @@ pub struct ProgramFilter {
     pub cycle: Option<i32>,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
-    pub status: Option<String>,
-    pub program_type: Option<String>,
+    pub status: Option<ProgramStatus>,
+    pub program_type: Option<ProgramType>,
     /// A region code: programs whose target regions contain it or lie in it.
     pub region: Option<String>,
 }
@@ -115,10 +109,10 @@ fn filtered<'a>(f: &'a ProgramFilter, reach: &'a ProgramReach) -> Boxed<'a> {
         q = q.filter(p::opd_code.eq(v.clone()));
     }
     if let Some(v) = &f.status {
-        q = q.filter(p::status.eq(v.clone()));
+        q = q.filter(p::status.eq(*v));
     }
     if let Some(v) = &f.program_type {
-        q = q.filter(p::program_type.eq(v.clone()));
+        q = q.filter(p::program_type.eq(*v));
     }
     if let Some(code) = &f.region {
         // Regions are stored as a JSON array of dotted codes: a program matches
@@ -178,7 +172,7 @@ pub fn create(
             p::cycle_year.eq(cycle_year),
             p::company_id.eq(company_id),
             fields,
-            p::status.eq(ProgramStatus::Draft.as_str()),
+            p::status.eq(ProgramStatus::Draft),
             p::version.eq(1),
             p::created_at.eq(t),
             p::updated_at.eq(t),
@@ -249,7 +243,7 @@ pub fn set_status(
     let row = write(conn, actor, action, before, expected, |c, id, v| {
         diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)))
             .set((
-                p::status.eq(status.as_str()),
+                p::status.eq(status),
                 p::status_note.eq(note.map(str::to_string).or(before.status_note.clone())),
                 p::version.eq(v + 1),
                 p::updated_at.eq(now()),
@@ -340,17 +334,12 @@ pub fn facts(
     program: &ProgramRow,
     note_given: bool,
 ) -> Result<ProgramFacts, DbError> {
-    let statuses: Vec<String> = pt::table
+    let statuses: Vec<TargetStatus> = pt::table
         .filter(pt::program_id.eq(&program.id))
         .select(pt::status)
         .load(conn)?;
-    let count = |pred: &dyn Fn(TargetStatus) -> bool| {
-        statuses
-            .iter()
-            .filter_map(|s| s.parse::<TargetStatus>().ok())
-            .filter(|s| pred(*s))
-            .count() as u32
-    };
+    let count =
+        |pred: &dyn Fn(TargetStatus) -> bool| statuses.iter().filter(|s| pred(**s)).count() as u32;
     Ok(ProgramFacts {
         has_lead_opd: program.opd_code.is_some(),
         targets_total: statuses.len() as u32,

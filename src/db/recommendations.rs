@@ -39,7 +39,7 @@ pub fn candidates(
 ) -> Result<Vec<CandidateRow>, DbError> {
     let taken = pt::table
         .filter(pt::cycle_year.eq(program.cycle_year))
-        .filter(pt::program_type.eq(program.program_type.clone()))
+        .filter(pt::program_type.eq(program.program_type))
         .filter(
             pt::active
                 .eq(true)

@@ -9,6 +9,8 @@ use super::users::{self, NewUser};
 use super::DbError;
 use super::{regions, DbConnection};
 use crate::auth::password;
+use crate::domain::company::LegalForm;
+use crate::domain::compliance::Sector;
 use crate::domain::role::Role;
 
 /// The id of the synthetic company the `company` demo account acts for.
@@ -67,9 +69,9 @@ pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, DbEr
         NewCompany {
             id: DEMO_COMPANY_ID.to_string(),
             name: "PT Mitra Sawit Lestari (demo)".to_string(),
-            legal_form: "pt".to_string(),
+            legal_form: LegalForm::Pt,
             nib: "9120000000001".to_string(),
-            sector: "plantation".to_string(),
+            sector: Sector::Plantation,
             address: Some("Jl. Contoh No. 1, Tenggarong (demo)".to_string()),
             contact_name: Some("Demo CSR Officer".to_string()),
             contact_email: Some("csr@mitra-sawit.example".to_string()),

@@ -12,7 +12,8 @@ use super::programs::ProgramRow;
 use super::schema::{households as h, members as m, program_targets as pt, programs as p};
 use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
-use crate::domain::program::TargetStatus;
+use crate::domain::household::HouseholdStatus;
+use crate::domain::program::{ProgramType, TargetStatus};
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct TargetRow {
@@ -21,9 +22,9 @@ pub struct TargetRow {
     pub household_id: String,
     pub member_id: Option<String>,
     pub cycle_year: i32,
-    pub program_type: String,
+    pub program_type: ProgramType,
     pub active: bool,
-    pub status: String,
+    pub status: TargetStatus,
     pub planned_value: i64,
     pub realized_value: Option<i64>,
     pub version: i32,
@@ -83,16 +84,16 @@ pub fn add_target(
     member_id: Option<&str>,
     planned_value: i64,
 ) -> Result<TargetRow, DbError> {
-    let household_status: String = h::table
+    let household_status: HouseholdStatus = h::table
         .find(household_id)
         .select(h::status)
         .first(conn)
         .optional()?
         .ok_or_else(|| DbError::invalid_field("household_id", "no such household"))?;
-    if household_status != "active" {
+    if household_status != HouseholdStatus::Active {
         return Err(DbError::invalid_field(
             "household_id",
-            format!("the household is {household_status}, not active"),
+            format!("the household is {}, not active", household_status.as_str()),
         ));
     }
     if let Some(mid) = member_id {
@@ -123,9 +124,9 @@ pub fn add_target(
                 pt::household_id.eq(household_id),
                 pt::member_id.eq(member_id),
                 pt::cycle_year.eq(program.cycle_year),
-                pt::program_type.eq(&program.program_type),
+                pt::program_type.eq(program.program_type),
                 pt::active.eq(true),
-                pt::status.eq(TargetStatus::Proposed.as_str()),
+                pt::status.eq(TargetStatus::Proposed),
                 pt::planned_value.eq(planned_value),
                 pt::version.eq(1),
                 pt::created_at.eq(t),
@@ -178,7 +179,7 @@ fn competing_target(
             pt::program_id.eq(&program.id).or(pt::active
                 .eq(true)
                 .and(pt::cycle_year.eq(program.cycle_year))
-                .and(pt::program_type.eq(&program.program_type))),
+                .and(pt::program_type.eq(program.program_type))),
         )
         .select((p::id, p::title, p::company_id))
         .first::<OtherProgram>(conn)
@@ -223,7 +224,7 @@ pub fn update_target(
     .set((
         pt::planned_value.eq(planned_value),
         pt::realized_value.eq(realized_value),
-        pt::status.eq(status.as_str()),
+        pt::status.eq(status),
         pt::version.eq(before.version + 1),
         pt::updated_at.eq(now()),
     ))

@@ -16,7 +16,7 @@ pub struct UserRow {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
     pub active: bool,
@@ -82,7 +82,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
             users::id.eq(&id),
             users::username.eq(&new.username),
             users::password_hash.eq(&new.password_hash),
-            users::role.eq(new.role.as_str()),
+            users::role.eq(new.role),
             users::company_id.eq(&new.company_id),
             users::opd_code.eq(&new.opd_code),
             users::active.eq(new.active),
@@ -122,7 +122,7 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<Use
 
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub company_id: Option<String>,
     pub active: Option<bool>,
 }
@@ -136,7 +136,7 @@ pub fn list(
     let filtered = || {
         let mut q = users::table.into_boxed();
         if let Some(v) = &f.role {
-            q = q.filter(users::role.eq(v.clone()));
+            q = q.filter(users::role.eq(*v));
         }
         if let Some(v) = &f.company_id {
             q = q.filter(users::company_id.eq(v.clone()));
@@ -165,13 +165,7 @@ pub fn update(
 ) -> Result<UserRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
-    let role: Role = match changes.role {
-        Some(role) => role,
-        None => before
-            .role
-            .parse()
-            .map_err(|e| DbError::internal(format!("{e}")))?,
-    };
+    let role = changes.role.unwrap_or(before.role);
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
     crate::domain::account::check_binding(role, company_id.as_deref(), opd_code.as_deref())?;
@@ -182,7 +176,7 @@ pub fn update(
     // A new password, role, binding or active flag ends every session of the
     // account: tokens name the version they were issued under.
     let ends_sessions = changes.password_hash.is_some()
-        || role.as_str() != before.role
+        || role != before.role
         || company_id != before.company_id
         || opd_code != before.opd_code
         || active != before.active;
@@ -196,7 +190,7 @@ pub fn update(
         users::password_hash.eq(changes
             .password_hash
             .unwrap_or(before.password_hash.clone())),
-        users::role.eq(role.as_str()),
+        users::role.eq(role),
         users::company_id.eq(&company_id),
         users::opd_code.eq(&opd_code),
         users::active.eq(active),

@@ -21,7 +21,7 @@ pub struct VerificationRow {
     pub target_id: String,
     pub household_id: String,
     pub visited_on: NaiveDate,
-    pub result: String,
+    pub result: VerificationResult,
     pub notes: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -45,7 +45,7 @@ pub struct NewVerification {
 pub struct VerificationFilter {
     pub program_id: Option<String>,
     pub household_id: Option<String>,
-    pub result: Option<String>,
+    pub result: Option<VerificationResult>,
 }
 
 type Boxed<'a> = v::BoxedQuery<'a, super::DbBackend>;
@@ -72,7 +72,7 @@ fn filtered<'a>(f: &'a VerificationFilter, reach: &'a ProgramReach) -> Boxed<'a>
         q = q.filter(v::household_id.eq(x.clone()));
     }
     if let Some(x) = &f.result {
-        q = q.filter(v::result.eq(x.clone()));
+        q = q.filter(v::result.eq(*x));
     }
     q
 }
@@ -135,7 +135,7 @@ pub fn record(
             v::target_id.eq(&target.id),
             v::household_id.eq(&target.household_id),
             v::visited_on.eq(visit.visited_on),
-            v::result.eq(visit.result.as_str()),
+            v::result.eq(visit.result),
             v::notes.eq(visit.notes.as_deref()),
             v::latitude.eq(visit.coordinates.map(|c| c.0)),
             v::longitude.eq(visit.coordinates.map(|c| c.1)),

@@ -80,9 +80,10 @@ fn budget(programs: &[&BudgetProgram]) -> Budget {
             .iter()
             .map(|p| p.budget)
             .fold(0, i64::saturating_add),
-        by_sector: group(&|p| p.sector.clone()),
-        by_type: group(&|p| p.program_type.clone()),
-        by_strategy: group(&|p| p.strategy.clone()),
+        // Grouped by wire string: the groups come out in its order.
+        by_sector: group(&|p| p.sector.as_str().to_string()),
+        by_type: group(&|p| p.program_type.as_str().to_string()),
+        by_strategy: group(&|p| p.strategy.as_str().to_string()),
     }
 }
 

@@ -99,7 +99,7 @@ pub async fn add(
     let planned = money("planned_value", target.planned_value)?;
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        editable(program.status()?)?;
+        editable(program.status)?;
         let company = caller.company_id.as_deref();
         if let Some(company) = company {
             // A company names only households it may read.
@@ -136,14 +136,11 @@ pub async fn update(
 ) -> Result<TargetRow, ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        let status = program.status()?;
+        let status = program.status;
         let before = store::target(c, &id, &target_id)?;
         let mut planned = before.planned_value;
         let mut realized = before.realized_value;
-        let mut target_status: TargetStatus = before
-            .status
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let mut target_status: TargetStatus = before.status;
         if let Some(v) = change.planned_value {
             editable(status)?;
             planned = money("planned_value", v)?;
@@ -188,7 +185,7 @@ pub async fn remove(
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        editable(program.status()?)?;
+        editable(program.status)?;
         let before = store::target(c, &id, &target_id)?;
         store::remove_target(c, &caller.actor, &before, expected)?;
         settle(c, &caller.actor, program)?;
