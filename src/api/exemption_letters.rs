@@ -1,4 +1,4 @@
-//! Exemption letters (DESIGN §2): a company that cannot take part in a cycle
+//! Exemption letters: a company that cannot take part in a cycle
 //! files its reason; Bappeda reviews, the Bupati decides, the company may
 //! withdraw before the decision. Every step goes through
 //! [`decide_exemption`], the one table of who may do what from which status.

@@ -1,5 +1,6 @@
-//! Field verifications (DESIGN §2 "Verifications"): a visit to one target of a
-//! consolidated or verified program, inside the cycle's verification window.
+//! Field verifications (docs/DECISIONS.md, "Verifications, compliance and
+//! coverage"): a visit to one target of a consolidated or verified program,
+//! inside the cycle's verification window.
 //! The result becomes the target's status; `moved` and `deceased` flag the
 //! family for a data update; the program moves on to `verified` (and
 //! `agreed`, when both parties already signed) on its own.

@@ -268,9 +268,10 @@ fn override_reason(caller: &Caller, reason: Option<String>) -> Result<Option<Str
 }
 
 /// Target regions as stored (current dotted codes, JSON), checked against
-/// the company's working area (DESIGN §6.1): a region outside it is a 422
-/// naming it, unless an override reason is given (bappeda, admin — see
-/// [`override_reason`]); then the regions outside are returned for the audit.
+/// the company's working area (docs/DECISIONS.md, "Exposure and search"):
+/// a region outside it is a 422 naming it, unless an override reason is
+/// given (bappeda, admin — see [`override_reason`]); then the regions outside
+/// are returned for the audit.
 fn region_json(
     conn: &mut DbConnection,
     company_id: &str,
