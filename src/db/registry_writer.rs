@@ -98,19 +98,22 @@ pub fn upsert_families(
     // columns would scan the whole table for every batch.
     let mut existing = h::table
         .filter(h::p3ke_family_id.assume_not_null().eq_any(&p3ke_ids))
-        .load::<HouseholdRow>(conn)?;
+        .select(HouseholdRow::as_select())
+        .load(conn)?;
     if !dtks_ids.is_empty() {
         existing.extend(
             h::table
                 .filter(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
-                .load::<HouseholdRow>(conn)?,
+                .select(HouseholdRow::as_select())
+                .load(conn)?,
         );
     }
     if !niks.is_empty() {
         existing.extend(
             h::table
                 .filter(h::head_nik.assume_not_null().eq_any(&niks))
-                .load::<HouseholdRow>(conn)?,
+                .select(HouseholdRow::as_select())
+                .load(conn)?,
         );
     }
     existing.sort_by(|a, b| a.id.cmp(&b.id));
