@@ -12,6 +12,8 @@ const RETIRED_DEMO_SECRET: &str = "rbpk-demo-secret-do-not-use-in-production";
 
 /// Shortest accepted HS256 secret, bytes (RFC 7518 §3.2: at least the hash size).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// Largest import file unless `RBPK_IMPORT_LIMIT` says otherwise (256 MiB).
+pub const DEFAULT_IMPORT_LIMIT: usize = 256 * 1024 * 1024;
 /// Fewest distinct bytes in an accepted secret: `aaaa…` or `abab…` is no secret.
 const MIN_SECRET_VARIETY: usize = 8;
 
@@ -240,7 +242,7 @@ impl Config {
             import_limit: parse(
                 "RBPK_IMPORT_LIMIT",
                 env("RBPK_IMPORT_LIMIT"),
-                256 * 1024 * 1024usize,
+                DEFAULT_IMPORT_LIMIT,
             )?,
             demo_password: env("DEMO_PASSWORD").map(Secret::new),
             pool_size: env_parse("RBPK_DB_POOL_SIZE", default_pool_size())?,

@@ -10,6 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
+pub mod codes;
+
 use crate::api::access;
 use crate::auth::{Access, Callers};
 use crate::error::{Problem, PROBLEM_TYPE_BASE};
@@ -30,7 +32,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         license(name = "MIT"),
         contact(name = "Bappeda Kabupaten Kutai Kartanegara", url = "https://rbpk.kukarkab.go.id")
     ),
-    servers((url = "/", description = "This service (the contract is served by the instance it describes)")),
+    servers((url = "/", description = "This service, in whichever environment serves the contract: local, staging or production")),
     modifiers(&Security),
     components(schemas(Problem)),
     tags(
@@ -63,7 +65,10 @@ impl Modify for Security {
                     .bearer_format("JWT")
                     .description(Some(
                         "A token from POST /api/v1/auth/token, or one signed by the \
-                         configured identity provider",
+                         configured identity provider. Tokens follow RFC8725 (JWT Best \
+                         Current Practices): the algorithm is fixed per key (HS256 for \
+                         ours), `exp`, `iss` and `aud` are required and checked, and each \
+                         token is checked against its account on every request",
                     ))
                     .build(),
             ),
@@ -73,7 +78,15 @@ impl Modify for Security {
 
 /// The frame of the document, before the paths are collected.
 pub fn base() -> OpenApi {
-    ApiDoc::openapi()
+    let mut api = ApiDoc::openapi();
+    // The one server is the instance serving the contract, whatever its
+    // environment: say so for inventories (OWASP API9).
+    for server in api.servers.iter_mut().flatten() {
+        let mut internal = utoipa::openapi::extensions::Extensions::default();
+        internal.insert("x-internal".to_string(), json!(false));
+        server.extensions = Some(internal);
+    }
+    api
 }
 
 /// Shared error responses: (status, component name, description, example code).
@@ -133,6 +146,12 @@ const SHARED: &[(&str, &str, &str, &str)] = &[
         "validation_failed",
     ),
     (
+        "500",
+        "InternalServerError",
+        "An unexpected failure; it has been logged under the response's X-Request-Id",
+        "internal_error",
+    ),
+    (
         "503",
         "ServiceUnavailable",
         "The database cannot be reached; retry",
@@ -154,6 +173,7 @@ fn shared_response(status: &str, description: &str, code: &str) -> utoipa::opena
     ResponseBuilder::new()
         .description(description)
         .header("X-Request-Id", request_id_header())
+        .header("Access-Control-Allow-Origin", cors_origin_header())
         .content(
             "application/problem+json",
             ContentBuilder::new()
@@ -228,6 +248,7 @@ fn statuses_for(
         // An Idempotency-Key used before for another request.
         out.push("422");
     }
+    out.push("500");
     if path != "/health/live" && path != "/api/v1/auth/me" {
         out.push("503");
     }
@@ -252,15 +273,22 @@ fn request_id_header() -> utoipa::openapi::header::Header {
 
 /// `Vary: Accept` on answers whose representation `Accept` chose.
 fn vary_header() -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String),
-        )
-        .description(Some(
-            "Includes `Accept`: the representation (JSON, CSV, XLSX) follows the Accept header",
-        ))
-        .build()
+    string_header(
+        "Includes `Accept`: the representation (JSON, CSV, XLSX) follows the Accept header",
+    )
+}
+
+/// `Accept` on the reports (`api::reports::negotiate`): the media types
+/// they answer in (an empty value, like none, means JSON); anything else is
+/// a 406.
+fn describe_accept(param: &mut utoipa::openapi::path::Parameter) {
+    use crate::api::reports::{CSV, XLSX};
+    param.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["application/json", CSV, XLSX, "*/*", ""]))
+            .into(),
+    );
 }
 
 /// `If-Match` as RFC 9110 reads it (`api::if_match`, `db::IfMatch`).
@@ -309,6 +337,7 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
 /// itself. An operation without a
 /// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    let api_paths_request_refs = request_body_refs(&api);
     let components = api.components.get_or_insert_with(Default::default);
     // A problem may carry members of its own (`other_program_id`, `cap`, …):
     // the schema says so, so that any RFC 9457 body fits it.
@@ -329,6 +358,27 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             name.to_string(),
             RefOr::T(shared_response(status, description, code)),
         );
+    }
+    let links = creation_links(&api.paths);
+    let components = api.components.get_or_insert_with(Default::default);
+    refer_pages_to_items(components);
+    for c in CREATE_SCHEMAS {
+        derive_create_schema(components, c.change, c.required, c.refused, c.name);
+    }
+    let mut requested = api_paths_request_refs;
+    requested.extend(CREATE_SCHEMAS.iter().map(|c| c.name.to_string()));
+    let requested = reachable(components, requested);
+    bound_every_value(components, &requested);
+    for ((path, name), link) in links {
+        if let Some(RefOr::T(created)) = api
+            .paths
+            .paths
+            .get_mut(&path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("201"))
+        {
+            created.links.insert(name, RefOr::T(link));
+        }
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [
@@ -352,12 +402,38 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
+            if let Some(CreateSchema { name, .. }) = CREATE_SCHEMAS
+                .iter()
+                .find(|c| Some(c.operation) == op.operation_id.as_deref())
+            {
+                if let Some(content) = op
+                    .request_body
+                    .as_mut()
+                    .and_then(|b| b.content.get_mut("application/json"))
+                {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(*name)));
+                }
+            }
+            if let Some(body) = op.request_body.as_mut() {
+                for (media_type, content) in body.content.iter_mut() {
+                    let limit = upload_limit(media_type);
+                    describe_binary(media_type, content, limit);
+                }
+            }
+            let idempotent = method == HttpMethod::Post && access.is_some_and(|a| a.needs_token());
             for param in op.parameters.iter_mut().flatten() {
                 if param.name.eq_ignore_ascii_case("If-Match") {
                     describe_if_match(param);
                 }
+                if param.name.eq_ignore_ascii_case("Accept") {
+                    describe_accept(param);
+                }
+                describe_paging(param);
+                if let Some(schema) = param.schema.as_mut() {
+                    bound_parameter(schema);
+                }
             }
-            if method == HttpMethod::Post && access.is_some_and(|a| a.needs_token()) {
+            if idempotent {
                 let params = op.parameters.get_or_insert_with(Vec::new);
                 if !params
                     .iter()
@@ -366,8 +442,46 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     params.push(idempotency_key_parameter());
                 }
             }
-            for response in op.responses.responses.values_mut() {
+            for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(response) = response {
+                    if idempotent && status.starts_with('2') {
+                        response
+                            .headers
+                            .entry("Idempotent-Replayed".to_string())
+                            .or_insert_with(replayed_header);
+                    }
+                    let mut binary = false;
+                    for (media_type, content) in response.content.iter_mut() {
+                        binary |= describe_binary(media_type, content, MAX_FILE_ANSWER);
+                        if let Some(schema) = content.schema.as_mut() {
+                            bound_schema(schema, false);
+                        }
+                    }
+                    if status == "429" {
+                        response
+                            .headers
+                            .entry("Retry-After".to_string())
+                            .or_insert_with(retry_after_header);
+                    }
+                    response
+                        .headers
+                        .entry("Access-Control-Allow-Origin".to_string())
+                        .or_insert_with(cors_origin_header);
+                    for header in response.headers.values_mut() {
+                        bound_parameter(&mut header.schema);
+                    }
+                    if binary {
+                        response
+                            .headers
+                            .entry("Content-Disposition".to_string())
+                            .or_insert_with(disposition_header);
+                    }
+                    if refers_to_page(response) {
+                        response
+                            .headers
+                            .entry("Link".to_string())
+                            .or_insert_with(link_header);
+                    }
                     response
                         .headers
                         .entry("X-Request-Id".to_string())
@@ -384,6 +498,487 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         }
     }
     api
+}
+
+/// Bodies that create a record take the same struct as the change of it,
+/// but the server requires more fields and refuses some: (change schema,
+/// required on create, refused on create, create schema, create operation).
+/// The create schema is the change schema with those differences, so the
+/// two cannot drift apart.
+/// A create schema derived from a change schema.
+struct CreateSchema {
+    change: &'static str,
+    required: &'static [&'static str],
+    refused: &'static [&'static str],
+    name: &'static str,
+    operation: &'static str,
+}
+
+const CREATE_SCHEMAS: &[CreateSchema] = &[
+    CreateSchema {
+        change: "HouseholdInput",
+        required: &["head_name", "region_code"],
+        refused: &["status"],
+        name: "NewHousehold",
+        operation: "create_household",
+    },
+    CreateSchema {
+        change: "MemberInput",
+        required: &["name"],
+        refused: &[],
+        name: "NewMember",
+        operation: "create_member",
+    },
+];
+
+fn derive_create_schema(
+    components: &mut utoipa::openapi::Components,
+    change: &str,
+    required: &[&str],
+    refused: &[&str],
+    name: &str,
+) {
+    use utoipa::openapi::schema::Schema;
+    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(change) else {
+        return;
+    };
+    let mut object = object.clone();
+    for field in refused {
+        object.properties.remove(*field);
+    }
+    for field in required {
+        object.required.push(field.to_string());
+        // Required means present and not null.
+        if let Some(RefOr::T(Schema::Object(p))) = object.properties.get_mut(*field) {
+            if let utoipa::openapi::schema::SchemaType::Array(types) = &p.schema_type {
+                let types: Vec<_> = types
+                    .iter()
+                    .filter(|t| **t != utoipa::openapi::schema::Type::Null)
+                    .cloned()
+                    .collect();
+                p.schema_type = utoipa::openapi::schema::SchemaType::from_iter(types);
+            }
+            if let Some(values) = p.enum_values.as_mut() {
+                values.retain(|v| !v.is_null());
+            }
+        }
+    }
+    object.description = Some(format!(
+        "The body that creates the record: `{change}` with {} required{}.",
+        required.join(", "),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(" and without {}", refused.join(", "))
+        }
+    ));
+    components
+        .schemas
+        .insert(name.to_string(), RefOr::T(Schema::Object(object)));
+}
+
+/// OpenAPI links from each creating POST (`201` with the new record's `id`)
+/// to every operation on that record (`POST /programs` → `GET
+/// /programs/{id}`, `POST /programs/{id}/targets` → `PATCH
+/// /programs/{id}/targets/{target_id}`), derived from the paths, so
+/// generated clients and schemathesis' stateful phase follow real ids.
+fn creation_links(
+    paths: &utoipa::openapi::path::Paths,
+) -> Vec<((String, String), utoipa::openapi::link::Link)> {
+    let mut out = Vec::new();
+    for (path, item) in &paths.paths {
+        let creates = item
+            .post
+            .as_ref()
+            .is_some_and(|op| op.responses.responses.contains_key("201"));
+        if !creates {
+            continue;
+        }
+        let inherited: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for (other, other_item) in &paths.paths {
+            let Some(rest) = other.strip_prefix(path.as_str()) else {
+                continue;
+            };
+            let mut segments = rest.split('/').skip(1);
+            let Some(new_param) = segments
+                .next()
+                .and_then(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            else {
+                continue;
+            };
+            // Only the record itself and its sub-resources that need no other id.
+            if segments.any(|s| s.starts_with('{')) {
+                continue;
+            }
+            let ops = [
+                ("get", &other_item.get),
+                ("patch", &other_item.patch),
+                ("put", &other_item.put),
+                ("post", &other_item.post),
+                ("delete", &other_item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(operation_id) = op.as_ref().and_then(|o| o.operation_id.clone()) else {
+                    continue;
+                };
+                // The created record carries its key under the parameter's
+                // name (`year` of a cycle) or as `id`.
+                let key = if new_param == "year" { "year" } else { "id" };
+                let mut link = utoipa::openapi::link::LinkBuilder::new()
+                    .parameter(new_param, format!("$response.body#/{key}"))
+                    .description(format!(
+                        "{} the record this request created",
+                        method.to_uppercase()
+                    ));
+                for name in &inherited {
+                    link = link.parameter(*name, format!("$request.path.{name}"));
+                }
+                let mut link = link.build();
+                // utoipa 5 writes the field as `operation_id`; OpenAPI
+                // names it `operationId`.
+                let mut id = utoipa::openapi::extensions::Extensions::default();
+                id.insert("operationId".to_string(), json!(operation_id));
+                link.extensions = Some(id);
+                out.push(((path.clone(), operation_id), link));
+            }
+        }
+    }
+    out
+}
+
+/// The schemas request bodies name directly.
+fn request_body_refs(api: &OpenApi) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in api.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            for content in op.request_body.iter().flat_map(|b| b.content.values()) {
+                if let Some(RefOr::Ref(r)) = &content.schema {
+                    out.extend(schema_name(r));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn schema_name(r: &Ref) -> Option<String> {
+    r.ref_location
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_string)
+}
+
+/// The `$ref`s a schema holds, at any depth.
+fn refs_in(schema: &RefOr<utoipa::openapi::schema::Schema>, out: &mut Vec<String>) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match schema {
+        RefOr::Ref(r) => out.extend(schema_name(r)),
+        RefOr::T(Schema::Object(o)) => o.properties.values().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &a.items {
+                refs_in(items, out);
+            }
+        }
+        RefOr::T(Schema::OneOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::AnyOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        RefOr::T(Schema::AllOf(o)) => o.items.iter().for_each(|p| refs_in(p, out)),
+        _ => {}
+    }
+}
+
+/// Every schema reachable from `roots` through `$ref`s.
+fn reachable(
+    components: &utoipa::openapi::Components,
+    roots: Vec<String>,
+) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = roots;
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(schema) = components.schemas.get(&name) {
+                refs_in(schema, &mut todo);
+            }
+        }
+    }
+    seen
+}
+
+/// Any text without U+0000, which no text of a request may hold.
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Largest rows a response array holds when nothing smaller bounds it (a
+/// report's rows: regions, companies).
+const MAX_RESPONSE_ITEMS: usize = 10_000;
+
+/// Gives every value without a bound of its own the bound that holds for
+/// it, so clients and linters see a limit on every string, integer and
+/// array. In what clients send: the texts and arrays `api::middleware::
+/// body_guard` refuses past `MAX_TEXT` / `MAX_ITEMS`, the integers their
+/// type's range (serde refuses the rest). In what the service answers: the
+/// longest text the registry can hold (an import cell; texts entered
+/// through the API are shorter), the type's range, `MAX_RESPONSE_ITEMS`.
+fn bound_every_value(
+    components: &mut utoipa::openapi::Components,
+    requested: &std::collections::BTreeSet<String>,
+) {
+    for (name, schema) in components.schemas.iter_mut() {
+        bound_schema(schema, requested.contains(name));
+    }
+}
+
+fn bound_schema(schema: &mut RefOr<utoipa::openapi::schema::Schema>, request: bool) {
+    use crate::api::middleware::{MAX_ITEMS, MAX_TEXT};
+    use utoipa::openapi::schema::{
+        ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+    };
+    let has = |t: &SchemaType, ty: Type| match t {
+        SchemaType::Type(x) => *x == ty,
+        SchemaType::Array(xs) => xs.contains(&ty),
+        SchemaType::AnyValue => false,
+    };
+    match schema {
+        RefOr::T(Schema::Object(o)) => {
+            for p in o.properties.values_mut() {
+                bound_schema(p, request);
+            }
+            let open = o.enum_values.is_none();
+            if has(&o.schema_type, Type::String) && open && request && o.pattern.is_none() {
+                // `api::middleware::body_guard` refuses U+0000 in any text.
+                o.pattern = Some(NO_NUL.to_string());
+            }
+            if has(&o.schema_type, Type::String) && open && o.max_length.is_none() {
+                o.max_length = Some(match &o.format {
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => 10,
+                    Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => 64,
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)) => 36,
+                    _ if request => MAX_TEXT,
+                    _ => crate::import::limits::MAX_CELL_CHARS,
+                });
+            }
+            if has(&o.schema_type, Type::Integer) && open {
+                if o.format.is_none() {
+                    o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Int64));
+                }
+                let (min, max) = match &o.format {
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => {
+                        (i32::MIN as i64, i32::MAX as i64)
+                    }
+                    _ => (i64::MIN, i64::MAX),
+                };
+                if o.minimum.is_none() && o.exclusive_minimum.is_none() {
+                    o.minimum = Some(min.into());
+                }
+                if o.maximum.is_none() && o.exclusive_maximum.is_none() {
+                    o.maximum = Some(max.into());
+                }
+            }
+        }
+        RefOr::T(Schema::Array(a)) => {
+            if a.max_items.is_none() {
+                a.max_items = Some(if request {
+                    MAX_ITEMS
+                } else {
+                    MAX_RESPONSE_ITEMS
+                });
+            }
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                bound_schema(items, request);
+            }
+        }
+        RefOr::T(Schema::OneOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        RefOr::T(Schema::AnyOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        RefOr::T(Schema::AllOf(o)) => o.items.iter_mut().for_each(|p| bound_schema(p, request)),
+        _ => {}
+    }
+}
+
+/// A query or path parameter without a bound of its own: a text at most
+/// `MAX_QUERY_VALUE` characters (`api::middleware::body_guard`), an integer
+/// its type's range.
+fn bound_parameter(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::schema::Schema;
+    bound_schema(schema, true);
+    if let RefOr::T(Schema::Object(o)) = schema {
+        if o.max_length == Some(crate::api::middleware::MAX_TEXT) {
+            o.max_length = Some(crate::api::middleware::MAX_QUERY_VALUE);
+        }
+    }
+}
+
+/// `page` and `per_page` as `api::Paging` checks them, on every list.
+fn describe_paging(param: &mut utoipa::openapi::path::Parameter) {
+    use crate::api::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+    let (description, default, max) = match param.name.as_str() {
+        "page" => (
+            format!("1-based page number, default 1, at most {MAX_PAGE}"),
+            1,
+            MAX_PAGE,
+        ),
+        "per_page" => (
+            format!("Items per page, default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE}"),
+            DEFAULT_PER_PAGE,
+            MAX_PER_PAGE,
+        ),
+        _ => return,
+    };
+    param.description = Some(description);
+    param.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(max))
+            .default(Some(json!(default)))
+            .into(),
+    );
+}
+
+/// A list page (`Page_Household`, …) names its item schema instead of a copy
+/// of it: utoipa inlines a generic's argument, generated clients then get one
+/// item type per list.
+fn refer_pages_to_items(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let item_ref = Ref::from_schema_name(item);
+        if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name) {
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+                items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(item_ref)));
+                items.max_items = Some(crate::api::MAX_PER_PAGE as usize);
+            }
+        }
+    }
+}
+
+/// Whether a response's JSON body is a list page (which `Paging::respond`
+/// always sends with a `Link` header).
+fn refers_to_page(response: &utoipa::openapi::Response) -> bool {
+    response.content.get("application/json").is_some_and(|c| {
+        matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.starts_with("#/components/schemas/Page_"))
+    })
+}
+
+/// A file body (CSV, XLSX, PDF, an image) is a string of bytes: `format:
+/// binary` for OpenAPI 3.0 tools, `contentMediaType` for 3.1 ones, so
+/// generators give a file parameter and Swagger UI a file picker. Returns
+/// whether the media type is a file.
+fn describe_binary(
+    media_type: &str,
+    content: &mut utoipa::openapi::Content,
+    max_bytes: usize,
+) -> bool {
+    if media_type.contains("json") {
+        return false;
+    }
+    content.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .content_media_type(media_type)
+            .max_length(Some(max_bytes))
+            .into(),
+    );
+    true
+}
+
+/// Largest file a client may send with `media_type`: a scanned letter
+/// (`api::exemption_letters::MAX_DOCUMENT`) or an import (the default of
+/// `RBPK_IMPORT_LIMIT`).
+fn upload_limit(media_type: &str) -> usize {
+    if media_type == "application/pdf" {
+        crate::api::exemption_letters::MAX_DOCUMENT
+    } else {
+        crate::config::DEFAULT_IMPORT_LIMIT
+    }
+}
+
+/// Largest file the service sends: a report or a scanned letter, far below 2 GiB.
+const MAX_FILE_ANSWER: usize = i32::MAX as usize;
+
+/// `Content-Disposition` on file answers: the name to save them under.
+fn disposition_header() -> utoipa::openapi::header::Header {
+    string_header(
+        "`attachment` with the file's name, e.g. `attachment; filename=\"coverage-2027.csv\"`",
+    )
+}
+
+/// `Retry-After` on a 429: whole seconds to wait.
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(1))
+                .maximum(Some(crate::auth::throttle::MAX_DELAY.as_secs())),
+        )
+        .description(Some("Seconds to wait before trying again"))
+        .build()
+}
+
+/// `Access-Control-Allow-Origin`, on answers to a request from an origin
+/// `RBPK_CORS_ORIGINS` names (`app::cors`).
+fn cors_origin_header() -> utoipa::openapi::header::Header {
+    string_header(
+        "The request's `Origin`, when it is one of `RBPK_CORS_ORIGINS` (or `*` when that \
+         allows any); absent for other origins and for requests without one",
+    )
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(2048)),
+        )
+        .description(Some(description.to_string()))
+        .build()
+}
+
+/// `Link` on every list page (`api::Paging::respond`).
+fn link_header() -> utoipa::openapi::header::Header {
+    let mut header = string_header(
+        "RFC 8288 links to the `first`, `last`, `prev` and `next` pages of the same query, \
+         e.g. `</api/v1/households?page=2&per_page=50>; rel=\"next\"`",
+    );
+    // Four links, each the request's own path and query.
+    if let RefOr::T(utoipa::openapi::schema::Schema::Object(o)) = &mut header.schema {
+        o.max_length = Some(4 * 16 * 1024);
+    }
+    header
+}
+
+/// `Idempotent-Replayed` on an answer given again for a reused `Idempotency-Key`.
+fn replayed_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(["true"])),
+        )
+        .description(Some(
+            "`true` when this is the stored answer to an earlier request with the same \
+             `Idempotency-Key` (nothing was done again); absent otherwise",
+        ))
+        .build()
 }
 
 /// The document as committed in `openapi/openapi.json`.

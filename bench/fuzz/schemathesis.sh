@@ -133,7 +133,7 @@ print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post",
     run "$BASE/api-docs/openapi.json" \
     --url "$BASE" \
     -H "Authorization: Bearer $tok" \
-    --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
+    --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$MAX_EXAMPLES" \
     --workers 2 \

@@ -86,7 +86,22 @@ ops = [
     (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}),
     (r"^/api/v1/cycles/\{year\}", {"year": 2027}),
 ]
-lines = []
+# --checks all: a request the schema calls valid must not be refused, one it
+# calls invalid must be. What no schema can say is left to the status the
+# contract documents for it: 409 (the record's state), 412 (a stale or
+# unknown If-Match, RFC 9110) and 422 (rules on other records or on today:
+# dates not in the future, windows, references that must exist, a NIK's
+# birth date, an Idempotency-Key reused). A schema-valid request is never
+# a 400, 406 or 415. An invalid one may meet 412 (an If-Match naming no
+# version fails its precondition).
+lines = [
+    "[checks.positive_data_acceptance]",
+    'expected-statuses = ["2xx", "401", "403", "404", "409", "412", "422", "429"]',
+    "",
+    "[checks.negative_data_rejection]",
+    'expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]',
+    "",
+]
 for regex, params in ops:
     params = {k: v for k, v in params.items() if v is not None}
     if not params:

@@ -67,6 +67,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     /// RFC 3339 instant; events at or after it.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

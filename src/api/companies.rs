@@ -17,6 +17,7 @@ use crate::domain::company::{
     MAX_NAME,
 };
 use crate::domain::compliance::Sector;
+use crate::domain::region::is_kukar_code;
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
@@ -184,6 +185,7 @@ pub struct CompanyQuery {
     /// a region inside it, or one it lies inside (any level; current or 2019
     /// code, with or without dots).
     #[param(example = "64.02.06")]
+    #[param(pattern = "^(64\\.02(\\.[0-9]{2}(\\.[0-9]{4})?)?|6402([0-9]{2}([0-9]{4})?)?)$")]
     pub region: Option<String>,
     pub active: Option<bool>,
     /// Part of the name, any case.
@@ -284,12 +286,17 @@ async fn list_companies(
     let (rows, total) = db::run(&pool, move |c| -> Result<_, ApiError> {
         let region_patterns = match &q.region {
             None => vec![],
-            Some(code) => {
-                let region = regions::resolve(c, code)?.ok_or_else(|| {
-                    bad_param("region", "is not a region code of Kutai Kartanegara")
-                })?;
-                working_area_patterns(&region.code)
+            Some(code) if !is_kukar_code(code) => {
+                return Err(bad_param(
+                    "region",
+                    "is not a region code of Kutai Kartanegara",
+                ))
             }
+            // A well-formed code that names no region overlaps no working area.
+            Some(code) => match regions::resolve(c, code)? {
+                Some(region) => working_area_patterns(&region.code),
+                None => return Ok((Vec::new(), 0)),
+            },
         };
         let filter = CompanyFilter {
             only_id,

@@ -23,7 +23,7 @@ use crate::domain::household::{
     HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput, MemberRecord,
 };
 use crate::domain::nik::{mask_digits, Sex};
-use crate::domain::region::normalize_code;
+use crate::domain::region::{is_kukar_code, normalize_code};
 use crate::error::{ApiError, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -207,8 +207,10 @@ pub enum SortKey {
 pub struct HouseholdQuery {
     /// Region code of any level, with or without dots, 2019 codes accepted:
     /// a kecamatan finds every family of its desa.
+    #[param(pattern = "^(64\\.02(\\.[0-9]{2}(\\.[0-9]{4})?)?|6402([0-9]{2}([0-9]{4})?)?)$")]
     pub region: Option<String>,
     /// Families with desil at most this (1–10).
+    #[param(minimum = 1, maximum = 10)]
     pub desil_max: Option<i32>,
     /// Only extreme-poor (desil 1) families, or only the others.
     pub extreme: Option<bool>,
@@ -219,6 +221,7 @@ pub struct HouseholdQuery {
     /// `name_prefix_only`. `%` and `_` match only themselves.
     pub q: Option<String>,
     /// RFC 3339 instant: families changed at or after it (incremental sync).
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// Only families whose head NIK, or a member's NIK, also appears in another family.
     pub duplicates: Option<bool>,
@@ -281,9 +284,13 @@ async fn list_households(
         }
     }
     let region = match &q.region {
-        Some(r) => {
-            Some(normalize_code(r).ok_or_else(|| bad_param("region", "is not a region code"))?)
+        Some(r) if !is_kukar_code(r) => {
+            return Err(bad_param(
+                "region",
+                "is not a region code of Kutai Kartanegara",
+            ))
         }
+        Some(r) => normalize_code(r),
         None => None,
     };
     let mut filter = HouseholdFilter {
@@ -334,9 +341,8 @@ async fn list_households(
         user.reads_are_audited(),
         move |c| -> Result<_, ApiError> {
             if let Some(code) = region {
-                let found = regions::resolve(c, &code)?
-                    .ok_or_else(|| bad_param("region", "names no region of Kukar"))?;
-                filter.region = Some(found.code);
+                // A well-formed code that names no region has no families.
+                filter.region = Some(regions::resolve(c, &code)?.map_or(code, |found| found.code));
             }
             let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
             if let Some((company, term)) = &search {

@@ -31,6 +31,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Rejected {
     /// Line (CSV) or row (XLSX) in the file, the header being 1.
+    #[schema(value_type = i32, minimum = 2, maximum = 2_147_483_647)]
     pub line: usize,
     /// `KEPALA-KELUARGA`, `INDIVIDU` or `DTKS`.
     pub sheet: String,

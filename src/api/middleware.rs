@@ -15,7 +15,7 @@ use crate::auth::Access;
 use crate::auth::{authenticate, RequestId};
 use crate::db::{self, idempotency, Pool};
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -134,14 +134,119 @@ async fn buffer(req: &mut ServiceRequest, limit: usize) -> Result<Result<Bytes, 
     Ok(Ok(body.freeze()))
 }
 
+/// Longest text any JSON body or query parameter may carry, in characters.
+/// Fields with a bound of their own (names, notes, codes) are checked
+/// against it where they are read; this is the bound of every other text,
+/// and the contract states it on every string that has no bound of its own
+/// (`openapi::finish`).
+pub const MAX_TEXT: usize = 5000;
+/// Longest query parameter value: ids, codes, dates, a name prefix.
+pub const MAX_QUERY_VALUE: usize = 200;
+/// Most items any array of a JSON body may hold.
+pub const MAX_ITEMS: usize = 1000;
+
+/// The first place in a JSON value that is past a bound: a text longer than
+/// [`MAX_TEXT`] or an array longer than [`MAX_ITEMS`], as its dotted path.
+fn past_bounds(value: &serde_json::Value, path: &str) -> Option<FieldError> {
+    use serde_json::Value;
+    let at = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.chars().count() > MAX_TEXT => Some(FieldError::new(
+            path,
+            format!("must be at most {MAX_TEXT} characters"),
+        )),
+        Value::Array(items) if items.len() > MAX_ITEMS => Some(FieldError::new(
+            path,
+            format!("must have at most {MAX_ITEMS} items"),
+        )),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| past_bounds(v, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| past_bounds(v, &at(k))),
+        _ => None,
+    }
+}
+
+/// Whether any text of a JSON value (keys included) holds U+0000.
+fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Text with U+0000 is refused on every backend alike (PostgreSQL cannot
+/// store it; the contract's texts exclude it by pattern).
+fn nul_refused() -> ApiError {
+    ApiError::bad_request(
+        "invalid_text",
+        "text must not contain the NUL character (U+0000)",
+    )
+}
+
+/// Writes every number with a zero fraction (`3.0`) as the integer it is:
+/// JSON Schema counts `3.0` as an integer, serde's integer fields do not.
+/// Returns whether anything changed.
+fn integral_numbers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |c, v| integral_numbers(v) | c),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |c, v| integral_numbers(v) | c),
+        _ => false,
+    }
+}
+
+/// A query parameter past [`MAX_QUERY_VALUE`] characters, by name.
+fn long_query_parameter(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = urlencoding::decode(value).map_or(value.len(), |v| v.chars().count());
+        (value > MAX_QUERY_VALUE).then(|| name.to_string())
+    })
+}
+
 /// Bodies are bounded by their route: a declared length over the route's
 /// limit is a 413 before anything is read. A JSON body must be an object:
 /// serde would read an array into a struct field by field
-/// (`["bappeda","…"]` as a login), which no operation means to accept.
+/// (`["bappeda","…"]` as a login), which no operation means to accept. Its
+/// texts and arrays, and every query parameter, are bounded as the contract
+/// says ([`MAX_TEXT`], [`MAX_ITEMS`], [`MAX_QUERY_VALUE`]).
 pub async fn body_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    if urlencoding::decode(req.query_string()).is_ok_and(|q| q.contains('\0')) {
+        return Ok(problem(req, nul_refused()));
+    }
+    if let Some(name) = long_query_parameter(req.query_string()) {
+        let name = crate::import::limits::echo(&name);
+        return Ok(problem(
+            req,
+            ApiError::invalid_parameter(
+                &name,
+                &format!("must be at most {MAX_QUERY_VALUE} characters"),
+            ),
+        ));
+    }
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     }
@@ -175,6 +280,18 @@ pub async fn body_guard(
                     "the body does not fit the schema: it must be a JSON object",
                 ),
             ));
+        }
+        let mut body = body;
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) {
+            if let Some(error) = past_bounds(&value, "") {
+                return Ok(problem(req, ApiError::validation(vec![error])));
+            }
+            if has_nul(&value) {
+                return Ok(problem(req, nul_refused()));
+            }
+            if integral_numbers(&mut value) {
+                body = Bytes::from(serde_json::to_vec(&value)?);
+            }
         }
         req.set_payload(Payload::from(body));
     }

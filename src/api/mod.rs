@@ -33,6 +33,9 @@ use crate::error::ApiError;
 /// all, so no list answers an unbounded read.
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 200;
+/// Largest page number: 200 million records at the largest page size, far
+/// beyond any registry, so every page a client asks for has a bound.
+pub const MAX_PAGE: i64 = 1_000_000;
 
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,8 +60,8 @@ impl Paging {
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Paging, ApiError> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if page < 1 {
-            return Err(bad_param("page", "must be 1 or more"));
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(bad_param("page", "must be between 1 and 1000000"));
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             return Err(bad_param("per_page", "must be between 1 and 200"));

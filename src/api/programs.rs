@@ -118,6 +118,9 @@ pub struct ProgramQuery {
     #[param(rename = "type")]
     pub program_type: Option<ProgramType>,
     /// Programs whose target regions contain, or lie in, this region.
+    #[param(
+        pattern = "^([0-9]{2}(\\.[0-9]{2}(\\.[0-9]{2}(\\.[0-9]{4})?)?)?|[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?)$"
+    )]
     pub region: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -45,6 +45,7 @@ pub struct Recommendation {
 #[into_params(parameter_in = Query)]
 pub struct RecommendationQuery {
     /// How many, 1–200 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 20)]
     pub limit: Option<usize>,
 }
 

@@ -76,6 +76,9 @@ pub struct RegionQuery {
     #[param(inline)]
     pub level: Option<Level>,
     /// Children of this region (code with or without dots).
+    #[param(
+        pattern = "^([0-9]{2}(\\.[0-9]{2}(\\.[0-9]{2}(\\.[0-9]{4})?)?)?|[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?)$"
+    )]
     pub parent: Option<String>,
     /// Part of the name.
     pub q: Option<String>,

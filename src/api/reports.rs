@@ -424,6 +424,7 @@ pub struct CoverageTotals {
 pub struct CoverageQuery {
     /// Without it: one row per kecamatan. A kecamatan code: one row per desa
     /// of it. A desa code: that desa. Dotted or not; 2019 codes accepted.
+    #[param(pattern = "^(64\\.02(\\.[0-9]{2}(\\.[0-9]{4})?)?|6402([0-9]{2}([0-9]{4})?)?)$")]
     pub region: Option<String>,
 }
 

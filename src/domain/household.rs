@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::company::MAX_ADDRESS;
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::FieldError;
@@ -99,19 +100,30 @@ impl FromStr for ImportFormat {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Housing {
     /// `roof_material` codes of P3KE `Jenis Atap`.
+    #[schema(schema_with = crate::openapi::codes::outputs::roof_material)]
     pub roof_material: Option<String>,
     /// `good`, `poor`, `unknown`.
+    #[schema(schema_with = crate::openapi::codes::outputs::quality)]
     pub roof_quality: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::wall_material)]
     pub wall_material: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::quality)]
     pub wall_quality: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::floor_material)]
     pub floor_material: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::quality)]
     pub floor_quality: Option<String>,
     /// `pln_metered`, `pln_unmetered`, `non_pln`, `no_electricity`.
+    #[schema(schema_with = crate::openapi::codes::outputs::lighting)]
     pub lighting_source: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::power_capacity)]
     pub power_capacity: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::cooking_fuel)]
     pub cooking_fuel: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::drinking_water)]
     pub drinking_water: Option<String>,
     /// `own`, `shared`, `other`, `unknown`.
+    #[schema(schema_with = crate::openapi::codes::outputs::toilet)]
     pub toilet_facility: Option<String>,
 }
 
@@ -131,6 +143,7 @@ pub struct Assistance {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Assets {
     // `values::HOUSE_OWNERSHIP_CODES`.
+    #[schema(schema_with = crate::openapi::codes::outputs::house_ownership)]
     pub house_ownership: Option<String>,
     /// Savings, jewellery, livestock or other assets.
     pub has_savings: Option<bool>,
@@ -352,16 +365,27 @@ pub fn name_key(name: &str) -> String {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct HousingInput {
+    #[schema(schema_with = crate::openapi::codes::inputs::roof_material)]
     pub roof_material: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::quality)]
     pub roof_quality: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::wall_material)]
     pub wall_material: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::quality)]
     pub wall_quality: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::floor_material)]
     pub floor_material: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::quality)]
     pub floor_quality: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::lighting)]
     pub lighting_source: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::power_capacity)]
     pub power_capacity: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::cooking_fuel)]
     pub cooking_fuel: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::drinking_water)]
     pub drinking_water: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::toilet)]
     pub toilet_facility: Option<String>,
 }
 
@@ -380,6 +404,7 @@ pub struct AssistanceInput {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AssetsInput {
+    #[schema(schema_with = crate::openapi::codes::inputs::house_ownership)]
     pub house_ownership: Option<String>,
     pub has_savings: Option<bool>,
 }
@@ -391,30 +416,53 @@ pub struct AssetsInput {
 #[schema(example = json!({"head_name": "Rudi Hartono", "head_nik": "6402061203850003", "region_code": "64.02.06.1001",
     "desil": 2, "housing": {"roof_quality": "poor", "toilet_facility": "shared"}}))]
 pub struct HouseholdInput {
+    #[schema(max_length = 64)]
     pub p3ke_family_id: Option<String>,
+    #[schema(max_length = 64)]
     pub dtks_id: Option<String>,
     /// 16 digits.
+    #[schema(pattern = "^[0-9]{16}$")]
     pub kk_number: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub head_name: Option<String>,
     /// 16 digits, a real birth date (day + 40 for women), serial ≥ 0001.
+    #[schema(
+        pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$"
+    )]
     pub head_nik: Option<String>,
     /// `male` or `female`.
+    #[schema(schema_with = crate::openapi::codes::inputs::sex)]
     pub head_sex: Option<String>,
     pub head_birth_date: Option<NaiveDate>,
+    #[schema(schema_with = crate::openapi::codes::inputs::marital_status)]
     pub head_marital_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::occupation)]
     pub head_occupation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::employment_status)]
     pub head_employment_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::education)]
     pub head_education: Option<String>,
     /// A desa/kelurahan code (2019 codes are mapped to 2025 ones).
+    #[schema(pattern = "^[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{4}$")]
     pub region_code: Option<String>,
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// 1–10.
+    #[schema(minimum = 1, maximum = 10)]
     pub desil: Option<i32>,
     /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub percentile: Option<i32>,
+    #[schema(schema_with = crate::openapi::codes::inputs::verification_priority)]
     pub verification_priority: Option<String>,
     pub dukcapil_match: Option<bool>,
+    #[schema(schema_with = crate::openapi::codes::inputs::stunting_risk)]
     pub stunting_risk: Option<String>,
+    #[schema(minimum = 2000, maximum = 2100)]
     pub data_year: Option<i32>,
     pub housing: Option<HousingInput>,
     pub assistance: Option<AssistanceInput>,
@@ -483,6 +531,27 @@ fn set_name(errors: &mut Vec<FieldError>, field: &str, target: &mut String, valu
     *target = name.trim().to_string();
 }
 
+/// Longest P3KE/DTKS family or person id a client may enter.
+pub const MAX_SOURCE_ID: usize = 64;
+
+/// An id or an address as entered: at most `max` characters.
+fn set_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    target: &mut Option<String>,
+    value: Option<String>,
+    max: usize,
+) {
+    let Some(text) = value else { return };
+    if text.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    *target = Some(text);
+}
+
 /// A NIK as entered must parse (unlike an imported one, kept and flagged):
 /// stored as its 16 digits and marked valid.
 fn set_nik(
@@ -543,9 +612,15 @@ pub fn apply_household_change(
         }
         r.data_year = i16::try_from(y).ok();
     }
-    set(&mut r.p3ke_family_id, i.p3ke_family_id);
-    set(&mut r.dtks_id, i.dtks_id);
-    set(&mut r.address, i.address);
+    set_text(
+        &mut e,
+        "p3ke_family_id",
+        &mut r.p3ke_family_id,
+        i.p3ke_family_id,
+        MAX_SOURCE_ID,
+    );
+    set_text(&mut e, "dtks_id", &mut r.dtks_id, i.dtks_id, MAX_SOURCE_ID);
+    set_text(&mut e, "address", &mut r.address, i.address, MAX_ADDRESS);
     set(&mut r.head_birth_date, i.head_birth_date);
     set(&mut r.dukcapil_match, i.dukcapil_match);
     set(&mut r.head_sex, parse_sex(&mut e, "head_sex", i.head_sex));
@@ -753,17 +828,32 @@ pub fn apply_household_change(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Nur Aini", "nik": "6402065507120001", "sex": "female", "birth_date": "2012-07-15", "relation": "child"}))]
 pub struct MemberInput {
+    #[schema(max_length = 64)]
     pub p3ke_individual_id: Option<String>,
     /// 16 digits, consistent with the birth date and sex where given (else flagged).
+    #[schema(
+        pattern = "^[0-9]{6}(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])(0[1-9]|1[0-2])[0-9]{2}([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})$"
+    )]
     pub nik: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// `male` or `female`.
+    #[schema(schema_with = crate::openapi::codes::inputs::sex)]
     pub sex: Option<String>,
     pub birth_date: Option<NaiveDate>,
+    #[schema(schema_with = crate::openapi::codes::inputs::relation)]
     pub relation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::marital_status)]
     pub marital_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::education)]
     pub education: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::occupation)]
     pub occupation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::inputs::employment_status)]
     pub employment_status: Option<String>,
     pub dukcapil_match: Option<bool>,
 }
@@ -778,7 +868,13 @@ pub fn apply_member_change(
     let mut r = base;
     set_name(&mut e, "name", &mut r.name, i.name);
     set_nik(&mut e, "nik", (&mut r.nik, &mut r.nik_valid), i.nik);
-    set(&mut r.p3ke_individual_id, i.p3ke_individual_id);
+    set_text(
+        &mut e,
+        "p3ke_individual_id",
+        &mut r.p3ke_individual_id,
+        i.p3ke_individual_id,
+        MAX_SOURCE_ID,
+    );
     set(&mut r.birth_date, i.birth_date);
     set(&mut r.dukcapil_match, i.dukcapil_match);
     set(&mut r.sex, parse_sex(&mut e, "sex", i.sex));

@@ -47,6 +47,15 @@ pub fn normalize_code(input: &str) -> Option<String> {
     Some(dotted)
 }
 
+/// The code of Kabupaten Kutai Kartanegara (2019 and 2025 alike).
+pub const KUKAR: &str = "64.02";
+
+/// Whether `input` has the shape of a code inside Kukar (the kabupaten, a
+/// kecamatan or a desa, dotted or not), whether or not such a region exists.
+pub fn is_kukar_code(input: &str) -> bool {
+    normalize_code(input).is_some_and(|c| regions_overlap(&c, KUKAR) && c.len() >= KUKAR.len())
+}
+
 /// Whether two dotted region codes overlap: equal, or one lies inside the
 /// other (`64.02.06` and `64.02.06.1001`). `64.02.1` is not inside `64.02.10`.
 pub fn regions_overlap(a: &str, b: &str) -> bool {

@@ -93,9 +93,14 @@ pub async fn report(pool: &Pool, year: i32, asked: Option<String>) -> Result<Cov
     let (region, row_regions, counts, programs) = db::run(pool, move |c| -> Result<_, ApiError> {
         cycles::get(c, year)?;
         let region = match &asked {
-            Some(code) => Some(regions::resolve(c, code)?.ok_or_else(|| {
-                ApiError::invalid_parameter("region", "is not a region of Kutai Kartanegara")
-            })?),
+            Some(code) if !crate::domain::region::is_kukar_code(code) => {
+                return Err(ApiError::invalid_parameter(
+                    "region",
+                    "is not a region of Kutai Kartanegara",
+                ))
+            }
+            // A well-formed code of Kukar that names no region: no such report.
+            Some(code) => Some(regions::resolve(c, code)?.ok_or_else(ApiError::not_found)?),
             None => None,
         };
         let region = region.filter(|r| r.level != "kabupaten");
