@@ -4,33 +4,17 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::db::DbError;
+
 /// Base of the `type` URI of every problem; the code is appended.
 pub const PROBLEM_TYPE_BASE: &str = "https://rbpk.kukarkab.go.id/problems/";
 
-/// One invalid field of a request, as reported in `errors[]`.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct FieldError {
-    /// The field or parameter, dotted for nested fields (`housing.roof_quality`).
-    #[schema(example = "head_nik")]
-    pub field: String,
-    /// Why it was refused.
-    #[schema(example = "must be 16 digits")]
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// RFC 9457 problem details, the body of every error response. Some problems
 /// carry extra members (`other_program_id`, window dates, `cap`): the schema
@@ -337,75 +321,54 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The one mapping of storage failures to problems: a duplicate or a
+/// concurrent update is 409, a missing reference or a refused value 422,
+/// NUL in text 400, an unreachable or busy database 503.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        let detail = err.to_string();
+        match err {
+            DbError::NotFound => ApiError::NotFound { detail },
+            DbError::Stale => ApiError::PreconditionFailed { detail },
+            DbError::Duplicate => ApiError::conflict("duplicate", detail),
+            DbError::ConcurrentUpdate => ApiError::conflict("concurrent_update", detail),
+            DbError::MissingReference => ApiError::unprocessable("invalid_reference", detail),
+            DbError::InvalidValue => ApiError::unprocessable("invalid_value", detail),
+            DbError::NulInText => ApiError::bad_request("invalid_text", detail),
+            DbError::Unavailable(_) => ApiError::Unavailable { detail },
+            DbError::Conflict { code, extra, .. } => ApiError::Conflict {
+                code,
+                detail,
+                extra,
+            },
+            DbError::InvalidField { field, message } => ApiError::invalid_field(&field, message),
+            DbError::Refused { code, extra, .. } => ApiError::Refused {
+                code,
+                detail,
+                extra,
+            },
+            DbError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+/// A diesel error met outside `db` (diesel's transaction bookkeeping in
+/// [`crate::db::tx`]), read as `db` reads it.
 impl From<DieselError> for ApiError {
     fn from(err: DieselError) -> Self {
-        match err {
-            DieselError::NotFound => ApiError::not_found(),
-            DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => {
-                    // The constraint's name is enough for the log; the client
-                    // learns what conflicted, not how the database is built.
-                    log::info!("unique violation: {}", info.message());
-                    ApiError::conflict(
-                        "duplicate",
-                        "a record with the same unique value already exists",
-                    )
-                }
-                DatabaseErrorKind::ForeignKeyViolation => ApiError::unprocessable(
-                    "invalid_reference",
-                    "a referenced record does not exist",
-                ),
-                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                    log::info!("constraint violation: {}", info.message());
-                    ApiError::unprocessable(
-                        "invalid_value",
-                        "a value is outside what the registry accepts",
-                    )
-                }
-                DatabaseErrorKind::SerializationFailure => ApiError::conflict(
-                    "concurrent_update",
-                    "another request changed the same records; retry",
-                ),
-                DatabaseErrorKind::ClosedConnection => ApiError::Unavailable {
-                    detail: "the database connection was lost".into(),
-                },
-                _ => {
-                    let msg = info.message().to_string();
-                    // SQLite reports a busy database as a plain error, not a kind.
-                    if msg.contains("database is locked") {
-                        ApiError::Unavailable {
-                            detail: "the database is busy; retry".into(),
-                        }
-                    } else if msg.contains("invalid byte sequence for encoding") {
-                        // PostgreSQL refuses NUL (U+0000) in text, which JSON
-                        // and URLs can carry; SQLite stores it.
-                        ApiError::BadRequest {
-                            code: "invalid_text".into(),
-                            detail: "text must not contain the NUL character (U+0000)".into(),
-                            errors: Vec::new(),
-                        }
-                    } else {
-                        ApiError::Internal(format!("database error: {msg}"))
-                    }
-                }
-            },
-            other => ApiError::Internal(format!("database error: {other}")),
-        }
+        DbError::from(err).into()
     }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        log::warn!("database unavailable: {err}");
-        ApiError::Unavailable {
-            detail: "the database cannot be reached".into(),
-        }
+        DbError::from(err).into()
     }
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(_: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal("blocking task was cancelled".into())
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        DbError::from(err).into()
     }
 }
 
@@ -483,5 +446,11 @@ fn collect_validation(errs: &validator::ValidationErrors, prefix: &str, out: &mu
 impl From<crate::domain::account::BindingError> for ApiError {
     fn from(e: crate::domain::account::BindingError) -> Self {
         ApiError::invalid_field(e.field, e.message)
+    }
+}
+
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(e: crate::auth::password::HashError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }

@@ -65,11 +65,10 @@ impl Company {
     /// The record as `role` may see it: a viewer gets no contact person.
     fn for_role(r: CompanyRow, role: Role) -> Result<Company, ApiError> {
         let personal = role != Role::Viewer;
-        let bad = |e: crate::domain::role::UnknownValue| ApiError::internal(e.to_string());
         Ok(Company {
             working_area: r.working_area()?,
-            legal_form: r.legal_form.parse().map_err(bad)?,
-            sector: r.sector.parse().map_err(bad)?,
+            legal_form: r.legal_form,
+            sector: r.sector,
             id: r.id,
             name: r.name,
             nib: r.nib,
@@ -307,7 +306,7 @@ async fn list_companies(
         Role::Company => Some(user.company_id().unwrap_or_default().to_string()),
         _ => None,
     };
-    let (rows, total) = db::run(&pool, move |c| {
+    let (rows, total) = db::run(&pool, move |c| -> Result<_, ApiError> {
         let region_patterns = match &q.region {
             None => vec![],
             Some(code) if !is_kukar_code(code) => {
@@ -324,14 +323,14 @@ async fn list_companies(
         };
         let filter = CompanyFilter {
             only_id,
-            sector: q.sector.map(|s| s.as_str().to_string()),
+            sector: q.sector,
             region_patterns,
             active: q.active,
             q: q.q
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().to_string()),
         };
-        store::list(c, &filter, paging.offset(), paging.limit())
+        Ok(store::list(c, &filter, paging.offset(), paging.limit())?)
     })
     .await?;
     let items = rows
@@ -377,9 +376,9 @@ async fn create_company(
         let new = NewCompany {
             id: db::new_id(),
             name,
-            legal_form: b.legal_form.as_str().to_string(),
+            legal_form: b.legal_form,
             nib,
-            sector: b.sector.as_str().to_string(),
+            sector: b.sector,
             address: texts.address.flatten(),
             contact_name: texts.contact_name.flatten(),
             contact_email: texts.contact_email.flatten(),
@@ -479,9 +478,9 @@ async fn update_company(
             .transpose()?;
         let changes = CompanyChanges {
             name,
-            legal_form: p.legal_form.map(|v| v.as_str().to_string()),
+            legal_form: p.legal_form,
             nib,
-            sector: p.sector.map(|v| v.as_str().to_string()),
+            sector: p.sector,
             address: texts.address,
             contact_name: texts.contact_name,
             contact_email: texts.contact_email,

@@ -204,10 +204,10 @@ async fn update_cycle(
     let year = year.into_inner();
     let actor = user.actor();
     let patch = body.into_inner();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let current = store::get(c, year)?;
         let cal = checked(apply(current.calendar(), &patch))?;
-        store::update(c, &actor, year, expected, &cal)
+        Ok(store::update(c, &actor, year, expected, &cal)?)
     })
     .await?;
     Ok(with_etag(

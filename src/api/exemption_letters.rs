@@ -1,4 +1,4 @@
-//! Exemption letters (DESIGN §2): a company that cannot take part in a cycle
+//! Exemption letters: a company that cannot take part in a cycle
 //! files its reason; Bappeda reviews, the Bupati decides, the company may
 //! withdraw before the decision. Every step goes through
 //! [`decide_exemption`], the one table of who may do what from which status.
@@ -21,7 +21,7 @@ use crate::domain::compliance::{
     decide_exemption, ExemptionAction, ExemptionDecision, ExemptionError, ExemptionStatus,
     ReasonCategory, ReviewRecommendation,
 };
-use crate::domain::role::{Role, UnknownValue};
+use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
 
 /// The largest scanned letter accepted: 5 MiB.
@@ -113,16 +113,10 @@ pub struct ExemptionLetter {
 impl TryFrom<LetterRow> for ExemptionLetter {
     type Error = ApiError;
     fn try_from(r: LetterRow) -> Result<ExemptionLetter, ApiError> {
-        let bad = |e: UnknownValue| ApiError::internal(e.to_string());
         Ok(ExemptionLetter {
-            reason_category: r.reason_category.parse().map_err(bad)?,
-            status: r.status.parse().map_err(bad)?,
-            review_recommendation: r
-                .review_recommendation
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(bad)?,
+            reason_category: r.reason_category,
+            status: r.status,
+            review_recommendation: r.review_recommendation,
             id: r.id,
             company_id: r.company_id,
             cycle_year: r.cycle_year,
@@ -257,7 +251,7 @@ async fn list_letters(
     let filter = LetterFilter {
         cycle_year: q.cycle,
         company_id,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
     };
     let (rows, total) = db::run(&pool, move |c| {
         store::list(c, &filter, paging.offset(), paging.limit())
@@ -319,7 +313,7 @@ async fn file_letter(
                 cycle_year: b.cycle_year,
                 letter_number,
                 letter_date: b.letter_date,
-                reason_category: b.reason_category.as_str().to_string(),
+                reason_category: b.reason_category,
                 reason,
             },
         )
@@ -365,16 +359,20 @@ async fn step(
     let expected = if_match(req)?;
     let actor = user.actor();
     let caller = user.clone();
-    let row = db::tx(pool, move |c| {
+    let row = db::tx(pool, move |c| -> Result<_, ApiError> {
         let before = store::get(c, &id)?;
         check_reach(&caller, &before)?;
         db::check_version(&expected, before.version)?;
-        let status: ExemptionStatus = before
-            .status
-            .parse()
-            .map_err(|e: UnknownValue| ApiError::internal(e.to_string()))?;
+        let status: ExemptionStatus = before.status;
         let to = decide_exemption(Some(status), action, caller.role()).map_err(flow_error)?;
-        store::apply_step(c, &actor, &before, action.as_str(), to.as_str(), fields)
+        Ok(store::apply_step(
+            c,
+            &actor,
+            &before,
+            action.as_str(),
+            to,
+            fields,
+        )?)
     })
     .await?;
     respond(HttpResponse::Ok(), row)
@@ -402,7 +400,7 @@ async fn review_letter(
     let b = body.into_inner();
     let note = check_text(&b.note, MAX_NOTE).map_err(|e| ApiError::invalid_field("note", e))?;
     let fields = Step::Review {
-        recommendation: b.recommendation.as_str().to_string(),
+        recommendation: b.recommendation,
         note,
     };
     step(
@@ -538,10 +536,13 @@ async fn put_document(
     let expected = if_match(&req)?;
     let actor = user.actor();
     let id = id.into_inner();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let before = store::get(c, &id)?;
         check_reach(&user, &before)?;
-        if !matches!(before.status.as_str(), "submitted" | "reviewed") {
+        if !matches!(
+            before.status,
+            ExemptionStatus::Submitted | ExemptionStatus::Reviewed
+        ) {
             return Err(ApiError::conflict_with(
                 "letter_closed",
                 format!(
@@ -551,7 +552,7 @@ async fn put_document(
                 serde_json::json!({ "letter_status": before.status }),
             ));
         }
-        store::put_document(c, &actor, &before, expected, &pdf)
+        Ok(store::put_document(c, &actor, &before, expected, &pdf)?)
     })
     .await?;
     respond(HttpResponse::Ok(), row)
@@ -573,10 +574,10 @@ async fn get_document(
     user.require(access::GET_DOCUMENT)?;
     let id = id.into_inner();
     let letter_id = id.clone();
-    let pdf = db::run(&pool, move |c| {
+    let pdf = db::run(&pool, move |c| -> Result<_, ApiError> {
         let row = store::get(c, &id)?;
         check_reach(&user, &row)?;
-        store::document(c, &id)
+        Ok(store::document(c, &id)?)
     })
     .await?
     .ok_or_else(|| ApiError::missing("no_document", "no scanned letter was uploaded"))?;

@@ -137,32 +137,9 @@ impl Household {
             head_nik: mask(r.head_nik),
             head_birth_date: if masked { None } else { r.head_birth_date },
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
-            housing: Housing {
-                roof_material: r.roof_material,
-                roof_quality: r.roof_quality,
-                wall_material: r.wall_material,
-                wall_quality: r.wall_quality,
-                floor_material: r.floor_material,
-                floor_quality: r.floor_quality,
-                lighting_source: r.lighting_source,
-                power_capacity: r.power_capacity,
-                cooking_fuel: r.cooking_fuel,
-                drinking_water: r.drinking_water,
-                toilet_facility: r.toilet_facility,
-            },
-            assistance: Assistance {
-                bpnt: r.bpnt,
-                bpum: r.bpum,
-                bst: r.bst,
-                pkh: r.pkh,
-                sembako: r.sembako,
-                prakerja: r.prakerja,
-                kur: r.kur,
-            },
-            assets: Assets {
-                house_ownership: r.house_ownership,
-                has_savings: r.has_savings,
-            },
+            housing: r.housing,
+            assistance: r.assistance,
+            assets: r.assets,
             id: r.id,
             p3ke_family_id: r.p3ke_family_id,
             dtks_id: r.dtks_id,
@@ -359,19 +336,23 @@ async fn list_households(
             });
         }
     }
-    let items = db::read(&pool, user.reads_are_audited(), move |c| {
-        if let Some(code) = region {
-            // A well-formed code that names no region has no families.
-            filter.region = Some(regions::resolve(c, &code)?.map_or(code, |found| found.code));
-        }
-        let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
-        if let Some((company, term)) = &search {
-            store::audit_search(c, &user.actor(), company, term, Some(total))?;
-        }
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        company_read(c, &user, &ids)?;
-        Ok((render(c, &user, rows)?, total))
-    })
+    let items = db::read(
+        &pool,
+        user.reads_are_audited(),
+        move |c| -> Result<_, ApiError> {
+            if let Some(code) = region {
+                // A well-formed code that names no region has no families.
+                filter.region = Some(regions::resolve(c, &code)?.map_or(code, |found| found.code));
+            }
+            let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
+            if let Some((company, term)) = &search {
+                store::audit_search(c, &user.actor(), company, term, Some(total))?;
+            }
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            company_read(c, &user, &ids)?;
+            Ok((render(c, &user, rows)?, total))
+        },
+    )
     .await?;
     Ok(paging.respond(&req, items.0, items.1))
 }
@@ -392,13 +373,17 @@ async fn get_household(
     user.require(access::GET_HOUSEHOLD)?;
     let id = id.into_inner();
     let reach = reach(&user);
-    let (version, item) = db::read(&pool, user.reads_are_audited(), move |c| {
-        let row = store::get(c, &id, &reach)?;
-        let version = row.version;
-        company_read(c, &user, std::slice::from_ref(&row.id))?;
-        let mut items = render(c, &user, vec![row])?;
-        Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
-    })
+    let (version, item) = db::read(
+        &pool,
+        user.reads_are_audited(),
+        move |c| -> Result<_, ApiError> {
+            let row = store::get(c, &id, &reach)?;
+            let version = row.version;
+            company_read(c, &user, std::slice::from_ref(&row.id))?;
+            let mut items = render(c, &user, vec![row])?;
+            Ok((version, items.pop().ok_or_else(ApiError::not_found)?))
+        },
+    )
     .await?;
     Ok(with_etag(HttpResponse::Ok(), version, &item))
 }
@@ -430,7 +415,7 @@ async fn create_household(
     let record =
         apply_household_change(HouseholdRecord::default(), input).map_err(ApiError::validation)?;
     let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
+    let (version, item) = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let record = HouseholdRecord {
             region_code: village(c, &region)?,
             ..record
@@ -465,7 +450,7 @@ async fn update_household(
     let id = id.into_inner();
     let mut input = body.into_inner();
     let actor = user.actor();
-    let (version, item) = db::tx(&pool, move |c| {
+    let (version, item) = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let current = store::get(c, &id, &Reach::All)?;
         let region = input.region_code.take();
         let status = input.status.take();
@@ -565,13 +550,13 @@ async fn list_members(
     let id = id.into_inner();
     let reach = reach(&user);
     let masked = user.reads_are_audited();
-    let members = db::read(&pool, masked, move |c| {
+    let members = db::read(&pool, masked, move |c| -> Result<_, ApiError> {
         store::get(c, &id, &reach)?;
         if masked {
             store::audit_company_read(c, &user.actor(), std::slice::from_ref(&id))?;
             company_read(c, &user, std::slice::from_ref(&id))?;
         }
-        store::members_of(c, &id)
+        Ok(store::members_of(c, &id)?)
     })
     .await?;
     let items: Vec<Member> = members
@@ -629,18 +614,18 @@ async fn update_member(
     let (household_id, member_id) = path.into_inner();
     let input = body.into_inner();
     let actor = user.actor();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let current = store::member(c, &household_id, &member_id)?;
         let record =
             apply_member_change(current.to_record(), input).map_err(ApiError::validation)?;
-        store::update_member(
+        Ok(store::update_member(
             c,
             &actor,
             &household_id,
             &member_id,
             expected,
             &MemberValues::from(&record),
-        )
+        )?)
     })
     .await?;
     Ok(with_etag(

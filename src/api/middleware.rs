@@ -365,8 +365,10 @@ pub async fn idempotency(
     };
     let claim = {
         let (actor, key, path) = (actor.clone(), key.clone(), path.clone());
-        db::run(&pool, move |c| {
-            idempotency::claim(c, &actor, &key, "POST", &path, &body_hash)
+        db::run(&pool, move |c| -> Result<_, ApiError> {
+            Ok(idempotency::claim(
+                c, &actor, &key, "POST", &path, &body_hash,
+            )?)
         })
         .await
     };

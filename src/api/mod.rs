@@ -29,7 +29,8 @@ use utoipa::ToSchema;
 use crate::db::IfMatch;
 use crate::error::ApiError;
 
-/// Default and largest page sizes (DESIGN §3).
+/// Default and largest page sizes of every list (`per_page`): one bound for
+/// all, so no list answers an unbounded read.
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 200;
 /// Largest page number: 200 million records at the largest page size, far

@@ -74,14 +74,8 @@ impl TryFrom<ProgramView> for Program {
         let r = v.row;
         Ok(Program {
             target_regions: r.regions(),
-            program_type: r
-                .program_type
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
-            strategy: r
-                .strategy
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            program_type: r.program_type,
+            strategy: r.strategy,
             id: r.id,
             cycle_year: r.cycle_year,
             targets_count: v.targets_count,
@@ -160,8 +154,8 @@ async fn list_programs(
         cycle: q.cycle,
         company_id: q.company_id,
         opd_code: q.opd_code,
-        status: q.status.map(|s| s.as_str().to_string()),
-        program_type: q.program_type.map(|t| t.as_str().to_string()),
+        status: q.status,
+        program_type: q.program_type,
         region,
     };
     let (views, total) = service::list(

@@ -100,10 +100,7 @@ async fn recommendations(
                 ),
             ));
         }
-        let program_type: ProgramType = program
-            .program_type
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let program_type: ProgramType = program.program_type;
         let mut regions = program.regions();
         if regions.is_empty() {
             regions = companies::get(c, &program.company_id)?.working_area()?;

@@ -269,7 +269,7 @@ async fn compliance(
         _ => None,
     };
     let today = regency_today();
-    let (cycle, standings) = db::run(&pool, move |c| {
+    let (cycle, standings) = db::run(&pool, move |c| -> Result<_, ApiError> {
         let cycle = cycles::get(c, year)?;
         Ok((cycle, store::standings(c, year, own.as_deref())?))
     })
@@ -277,16 +277,8 @@ async fn compliance(
     let deadline = cycle.agreement_deadline;
     let mut items = Vec::new();
     for s in standings {
-        let sector: Sector = s
-            .sector
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
-        let exemption: Option<ExemptionStatus> = s
-            .exemption_status
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let sector: Sector = s.sector;
+        let exemption: Option<ExemptionStatus> = s.exemption_status;
         let agreed = u32::try_from(s.agreed_programs).unwrap_or(u32::MAX);
         let a = assess(sector, agreed, exemption, today, deadline);
         if q.sector.is_some_and(|f| f != sector) || q.state.is_some_and(|f| f != a.state) {

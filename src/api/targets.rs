@@ -54,10 +54,7 @@ impl TryFrom<TargetRow> for Target {
     type Error = ApiError;
     fn try_from(r: TargetRow) -> Result<Target, ApiError> {
         Ok(Target {
-            status: r
-                .status
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            status: r.status,
             id: r.id,
             program_id: r.program_id,
             household_id: r.household_id,

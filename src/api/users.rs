@@ -44,10 +44,7 @@ impl TryFrom<UserRow> for User {
     type Error = ApiError;
     fn try_from(r: UserRow) -> Result<User, ApiError> {
         Ok(User {
-            role: r
-                .role
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            role: r.role,
             id: r.id,
             username: r.username,
             company_id: r.company_id,
@@ -131,7 +128,7 @@ async fn list_users(
     user.require(access::LIST_USERS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = UserFilter {
-        role: q.role.map(|r| r.as_str().to_string()),
+        role: q.role,
         company_id: q.company_id.clone(),
         active: q.active,
     };
@@ -177,7 +174,7 @@ async fn create_user(
     }
     check_binding(b.role, b.company_id.as_deref(), b.opd_code.as_deref())?;
     let actor = user.actor();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let new = NewUser {
             password_hash: password::hash(&b.password)?,
             username: b.username,
@@ -186,7 +183,7 @@ async fn create_user(
             opd_code: b.opd_code,
             active: b.active.unwrap_or(true),
         };
-        store::create(c, &actor, new)
+        Ok(store::create(c, &actor, new)?)
     })
     .await?;
     let version = row.version;
@@ -236,7 +233,7 @@ async fn update_user(
     let p = body.into_inner();
     let actor = user.actor();
     let id = id.into_inner();
-    let row = db::tx(&pool, move |c| {
+    let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         if let Some(pw) = &p.password {
             check_password(&store::get(c, &id)?.username, pw)?;
         }
@@ -256,7 +253,7 @@ async fn update_user(
             },
             active: p.active,
         };
-        store::update(c, &actor, &id, expected, changes)
+        Ok(store::update(c, &actor, &id, expected, changes)?)
     })
     .await?;
     accounts.forget(&row.username);

@@ -1,5 +1,6 @@
-//! Field verifications (DESIGN §2 "Verifications"): a visit to one target of a
-//! consolidated or verified program, inside the cycle's verification window.
+//! Field verifications (docs/DECISIONS.md, "Verifications, compliance and
+//! coverage"): a visit to one target of a consolidated or verified program,
+//! inside the cycle's verification window.
 //! The result becomes the target's status; `moved` and `deceased` flag the
 //! family for a data update; the program moves on to `verified` (and
 //! `agreed`, when both parties already signed) on its own.
@@ -76,10 +77,7 @@ impl TryFrom<VerificationRow> for Verification {
     type Error = ApiError;
     fn try_from(r: VerificationRow) -> Result<Verification, ApiError> {
         Ok(Verification {
-            result: r
-                .result
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
+            result: r.result,
             id: r.id,
             program_id: r.program_id,
             target_id: r.target_id,
@@ -194,7 +192,7 @@ async fn list_verifications(
     let filter = VerificationFilter {
         program_id: q.program_id,
         household_id: q.household_id,
-        result: q.result.map(|r| r.as_str().to_string()),
+        result: q.result,
     };
     let (rows, total) = service::list(
         &pool,

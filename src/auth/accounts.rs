@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::db::users::UserRow;
+use crate::domain::role::Role;
 use crate::error::ApiError;
 
 use super::Claims;
@@ -21,7 +22,7 @@ use super::Claims;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
     pub id: String,
-    pub role: String,
+    pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
     pub active: bool,
@@ -67,7 +68,7 @@ pub fn check(
     if !account.active {
         return Err(stale("the token's account is disabled"));
     }
-    if account.role != claims.role.as_str()
+    if account.role != claims.role
         || account.company_id != claims.company_id
         || account.opd_code != claims.opd_code
     {
@@ -136,7 +137,6 @@ impl AccountCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::role::Role;
 
     fn claims(role: Role, ver: Option<i32>) -> Claims {
         Claims {
@@ -157,7 +157,7 @@ mod tests {
     fn account(role: &str, active: bool, version: i32) -> AccountState {
         AccountState {
             id: "id".into(),
-            role: role.into(),
+            role: role.parse().unwrap(),
             company_id: None,
             opd_code: None,
             active,

@@ -2,14 +2,18 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-use crate::error::ApiError;
+/// Hashing failed: argon2 refused its own parameters or found no randomness
+/// for the salt, a fault of the host, not of the password.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot hash password: {0}")]
+pub struct HashError(String);
 
 /// Hashes a password into a PHC string with a fresh random salt.
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("cannot hash password: {e}")))
+        .map_err(|e| HashError(e.to_string()))
 }
 
 /// True when `password` matches the stored PHC hash.

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::schema::audit_events;
+use super::DbError;
 use super::{new_id, now, DbConnection};
-use crate::error::ApiError;
 
 /// Who acts, as named in audit events.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub fn record(
     entity_id: &str,
     before: Option<&Value>,
     after: Option<&Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let row = AuditRow {
         id: new_id(),
         at: now(),
@@ -87,7 +87,7 @@ pub fn list(
     f: &AuditFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<AuditRow>, i64), ApiError> {
+) -> Result<(Vec<AuditRow>, i64), DbError> {
     let filtered = || {
         let mut q = audit_events::table.into_boxed();
         if let Some(v) = &f.entity {

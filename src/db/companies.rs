@@ -8,15 +8,17 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::schema::companies;
 use super::{check_version, like_contains, lower, now, regions, DbConnection, LIKE_ESCAPE};
-use crate::error::ApiError;
+use super::{taken, DbError};
+use crate::domain::company::LegalForm;
+use crate::domain::compliance::Sector;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct CompanyRow {
     pub id: String,
     pub name: String,
-    pub legal_form: String,
+    pub legal_form: LegalForm,
     pub nib: String,
-    pub sector: String,
+    pub sector: Sector,
     pub address: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
@@ -34,9 +36,9 @@ pub struct CompanyRow {
 impl CompanyRow {
     /// The working area as codes; a stored value that is not a JSON array of
     /// strings is a bug, reported as such.
-    pub fn working_area(&self) -> Result<Vec<String>, ApiError> {
+    pub fn working_area(&self) -> Result<Vec<String>, DbError> {
         serde_json::from_str(&self.working_area)
-            .map_err(|e| ApiError::internal(format!("company {} working_area: {e}", self.id)))
+            .map_err(|e| DbError::internal(format!("company {} working_area: {e}", self.id)))
     }
 
     fn audit_value(&self) -> serde_json::Value {
@@ -55,9 +57,9 @@ impl CompanyRow {
 pub struct NewCompany {
     pub id: String,
     pub name: String,
-    pub legal_form: String,
+    pub legal_form: LegalForm,
     pub nib: String,
-    pub sector: String,
+    pub sector: Sector,
     pub address: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
@@ -72,9 +74,9 @@ pub struct NewCompany {
 #[derive(Default)]
 pub struct CompanyChanges {
     pub name: Option<String>,
-    pub legal_form: Option<String>,
+    pub legal_form: Option<LegalForm>,
     pub nib: Option<String>,
-    pub sector: Option<String>,
+    pub sector: Option<Sector>,
     pub address: Option<Option<String>>,
     pub contact_name: Option<Option<String>>,
     pub contact_email: Option<Option<String>>,
@@ -89,7 +91,7 @@ pub struct CompanyChanges {
 pub struct CompanyFilter {
     /// Only this company (a `company` caller sees its own and nothing else).
     pub only_id: Option<String>,
-    pub sector: Option<String>,
+    pub sector: Option<Sector>,
     /// `LIKE` patterns over the working area (any of them matches); see
     /// [`crate::domain::company::working_area_patterns`].
     pub region_patterns: Vec<String>,
@@ -98,26 +100,16 @@ pub struct CompanyFilter {
     pub q: Option<String>,
 }
 
-fn nib_taken(nib: &str) -> impl Fn(diesel::result::Error) -> ApiError + '_ {
-    move |e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "nib_taken",
-            format!("another company is registered with NIB {nib}"),
-        ),
-        other => other,
-    }
-}
-
 /// Resolves working-area codes (current or 2019, dotted or not) to current
 /// dotted codes, sorted and without duplicates. Only kecamatan and
 /// desa/kelurahan codes name a working area; the kabupaten is all of Kukar.
 pub fn resolve_working_area(
     conn: &mut DbConnection,
     codes: &[String],
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, DbError> {
     let resolved = regions::resolve_all(conn, "working_area", codes)?;
     if let Some(r) = resolved.iter().find(|r| r.level == "kabupaten") {
-        return Err(ApiError::invalid_field(
+        return Err(DbError::invalid_field(
             "working_area",
             format!(
                 "`{}` is the kabupaten; name its kecamatan or desa/kelurahan",
@@ -135,16 +127,16 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     new: NewCompany,
-) -> Result<CompanyRow, ApiError> {
+) -> Result<CompanyRow, DbError> {
     let t = now();
     let area = serde_json::to_string(&new.working_area)?;
     let row = diesel::insert_into(companies::table)
         .values((
             companies::id.eq(&new.id),
             companies::name.eq(&new.name),
-            companies::legal_form.eq(&new.legal_form),
+            companies::legal_form.eq(new.legal_form),
             companies::nib.eq(&new.nib),
-            companies::sector.eq(&new.sector),
+            companies::sector.eq(new.sector),
             companies::address.eq(&new.address),
             companies::contact_name.eq(&new.contact_name),
             companies::contact_email.eq(&new.contact_email),
@@ -158,7 +150,10 @@ pub fn create(
         ))
         .returning(companies::all_columns)
         .get_result::<CompanyRow>(conn)
-        .map_err(nib_taken(&new.nib))?;
+        .map_err(taken(
+            "nib_taken",
+            format!("another company is registered with NIB {}", new.nib),
+        ))?;
     audit::record(
         conn,
         actor,
@@ -171,12 +166,12 @@ pub fn create(
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<CompanyRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<CompanyRow, DbError> {
     Ok(companies::table.find(id).first::<CompanyRow>(conn)?)
 }
 
 /// Whether a company with this id exists.
-pub fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+pub fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
     let n: i64 = companies::table
         .filter(companies::id.eq(id))
         .count()
@@ -189,14 +184,14 @@ pub fn list(
     f: &CompanyFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<CompanyRow>, i64), ApiError> {
+) -> Result<(Vec<CompanyRow>, i64), DbError> {
     let filtered = || {
         let mut q = companies::table.into_boxed();
         if let Some(v) = &f.only_id {
             q = q.filter(companies::id.eq(v.clone()));
         }
         if let Some(v) = &f.sector {
-            q = q.filter(companies::sector.eq(v.clone()));
+            q = q.filter(companies::sector.eq(*v));
         }
         if let Some(v) = f.active {
             q = q.filter(companies::active.eq(v));
@@ -235,7 +230,7 @@ pub fn update(
     id: &str,
     expected: IfMatch,
     changes: CompanyChanges,
-) -> Result<CompanyRow, ApiError> {
+) -> Result<CompanyRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
     let area = match &changes.working_area {
@@ -250,9 +245,9 @@ pub fn update(
     )
     .set((
         companies::name.eq(changes.name.unwrap_or(before.name.clone())),
-        companies::legal_form.eq(changes.legal_form.unwrap_or(before.legal_form.clone())),
+        companies::legal_form.eq(changes.legal_form.unwrap_or(before.legal_form)),
         companies::nib.eq(&nib),
-        companies::sector.eq(changes.sector.unwrap_or(before.sector.clone())),
+        companies::sector.eq(changes.sector.unwrap_or(before.sector)),
         companies::address.eq(changes.address.unwrap_or(before.address.clone())),
         companies::contact_name.eq(changes.contact_name.unwrap_or(before.contact_name.clone())),
         companies::contact_email.eq(changes
@@ -270,8 +265,11 @@ pub fn update(
     .returning(companies::all_columns)
     .get_result::<CompanyRow>(conn)
     .optional()
-    .map_err(nib_taken(&nib))?
-    .ok_or_else(ApiError::stale)?;
+    .map_err(taken(
+        "nib_taken",
+        format!("another company is registered with NIB {nib}"),
+    ))?
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,

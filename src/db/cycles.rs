@@ -8,8 +8,8 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::schema::cycles;
 use super::{check_version, now, DbConnection};
+use super::{taken, DbError};
 use crate::domain::cycle::Calendar;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct CycleRow {
@@ -49,7 +49,7 @@ pub fn create(
     actor: &Actor,
     year: i32,
     cal: &Calendar,
-) -> Result<CycleRow, ApiError> {
+) -> Result<CycleRow, DbError> {
     let t = now();
     let row = diesel::insert_into(cycles::table)
         .values((
@@ -64,12 +64,10 @@ pub fn create(
         ))
         .returning(cycles::all_columns)
         .get_result::<CycleRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => {
-                ApiError::conflict("cycle_exists", format!("cycle {year} already exists"))
-            }
-            other => other,
-        })?;
+        .map_err(taken(
+            "cycle_exists",
+            format!("cycle {year} already exists"),
+        ))?;
     let year_id = year.to_string();
     audit::record(
         conn,
@@ -83,7 +81,7 @@ pub fn create(
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, year: i32) -> Result<CycleRow, ApiError> {
+pub fn get(conn: &mut DbConnection, year: i32) -> Result<CycleRow, DbError> {
     Ok(cycles::table.find(year).first::<CycleRow>(conn)?)
 }
 
@@ -91,7 +89,7 @@ pub fn list(
     conn: &mut DbConnection,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<CycleRow>, i64), ApiError> {
+) -> Result<(Vec<CycleRow>, i64), DbError> {
     let total = cycles::table.count().get_result::<i64>(conn)?;
     let rows = cycles::table
         .order(cycles::year.desc())
@@ -108,7 +106,7 @@ pub fn update(
     year: i32,
     expected: IfMatch,
     cal: &Calendar,
-) -> Result<CycleRow, ApiError> {
+) -> Result<CycleRow, DbError> {
     let before = get(conn, year)?;
     check_version(&expected, before.version)?;
     let row = diesel::update(
@@ -127,7 +125,7 @@ pub fn update(
     .returning(cycles::all_columns)
     .get_result::<CycleRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,

@@ -13,14 +13,21 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
+use crate::domain::company::LegalForm;
+use crate::domain::compliance::{ExemptionStatus, ReasonCategory, ReviewRecommendation, Sector};
 use crate::domain::household::{HouseholdStatus, ImportFormat, ImportStatus};
 use crate::domain::nik::Sex;
+use crate::domain::program::{
+    ProgramStatus, ProgramType, Strategy, TargetStatus, VerificationResult,
+};
+use crate::domain::role::Role;
 
 /// Implements the diesel traits of a `Text` column for an enum with
-/// `as_str(self) -> &'static str`, given its variants: a stored value is
+/// `as_str(self) -> &'static str`, given its variants (or none, for a
+/// `wire_enum!` of `domain`, which lists them as `ALL`): a stored value is
 /// exactly one of their wire strings, anything else is a read error.
 macro_rules! text_column {
-    ($($ty:ident => $proxy:ident [$($variant:ident),+ $(,)?]),+ $(,)?) => {$(
+    ($($ty:ident => $proxy:ident $([$($variant:ident),+ $(,)?])?),+ $(,)?) => {$(
         #[derive(AsExpression, FromSqlRow)]
         #[diesel(foreign_derive, sql_type = Text)]
         #[allow(dead_code)]
@@ -33,7 +40,7 @@ macro_rules! text_column {
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
                 let s = String::from_sql(bytes)?;
-                [$($ty::$variant),+]
+                text_column!(@all $ty $([$($variant),+])?)
                     .into_iter()
                     .find(|v| v.as_str() == s)
                     .ok_or_else(|| format!("`{s}` is not a {}", stringify!($ty)).into())
@@ -50,6 +57,8 @@ macro_rules! text_column {
             }
         }
     )+};
+    (@all $ty:ident [$($variant:ident),+]) => { [$($ty::$variant),+] };
+    (@all $ty:ident) => { $ty::ALL };
 }
 
 text_column!(
@@ -57,4 +66,15 @@ text_column!(
     Sex => SexColumn [Male, Female],
     ImportFormat => ImportFormatColumn [P3ke, Dtks],
     ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
+    ProgramType => ProgramTypeColumn,
+    Strategy => StrategyColumn,
+    ProgramStatus => ProgramStatusColumn,
+    TargetStatus => TargetStatusColumn,
+    VerificationResult => VerificationResultColumn,
+    ExemptionStatus => ExemptionStatusColumn,
+    ReasonCategory => ReasonCategoryColumn,
+    ReviewRecommendation => ReviewRecommendationColumn,
+    LegalForm => LegalFormColumn,
+    Sector => SectorColumn,
+    Role => RoleColumn,
 );

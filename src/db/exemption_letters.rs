@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{self, Actor};
 use super::schema::exemption_letters as el;
+use super::DbError;
 use super::{check_version, companies, cycles, new_id, now, DbConnection};
-use crate::error::ApiError;
+use crate::domain::compliance::{ExemptionStatus, ReasonCategory, ReviewRecommendation};
 
 /// The columns of a [`LetterRow`]: every column but the document itself, so
 /// lists and reads never load the bytes.
@@ -62,7 +63,11 @@ const COLUMNS: Columns = (
 );
 
 /// The statuses of a letter that still counts: one per company and cycle.
-pub const ACTIVE: [&str; 3] = ["submitted", "reviewed", "accepted"];
+pub const ACTIVE: [ExemptionStatus; 3] = [
+    ExemptionStatus::Submitted,
+    ExemptionStatus::Reviewed,
+    ExemptionStatus::Accepted,
+];
 
 #[derive(Debug, Clone, Queryable)]
 pub struct LetterRow {
@@ -71,10 +76,10 @@ pub struct LetterRow {
     pub cycle_year: i32,
     pub letter_number: String,
     pub letter_date: NaiveDate,
-    pub reason_category: String,
+    pub reason_category: ReasonCategory,
     pub reason: String,
-    pub status: String,
-    pub review_recommendation: Option<String>,
+    pub status: ExemptionStatus,
+    pub review_recommendation: Option<ReviewRecommendation>,
     pub review_note: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<NaiveDateTime>,
@@ -107,7 +112,7 @@ pub struct NewLetter {
     pub cycle_year: i32,
     pub letter_number: String,
     pub letter_date: NaiveDate,
-    pub reason_category: String,
+    pub reason_category: ReasonCategory,
     pub reason: String,
 }
 
@@ -115,7 +120,7 @@ pub struct NewLetter {
 pub enum Step {
     /// Bappeda's review: the recommendation and its note.
     Review {
-        recommendation: String,
+        recommendation: ReviewRecommendation,
         note: String,
     },
     /// The Bupati's decision (`accepted` or `rejected`) and its note.
@@ -125,16 +130,16 @@ pub enum Step {
 }
 
 /// 409 `exemption_letter_exists`, naming the active letter when it is known.
-fn letter_exists(existing: Option<&str>) -> ApiError {
+fn letter_exists(existing: Option<&str>) -> DbError {
     let detail = "the company already has an active exemption letter for this cycle; \
                   withdraw it first";
     match existing {
-        Some(id) => ApiError::conflict_with(
+        Some(id) => DbError::conflict_with(
             "exemption_letter_exists",
             detail,
             json!({ "existing_letter_id": id }),
         ),
-        None => ApiError::conflict("exemption_letter_exists", detail),
+        None => DbError::conflict("exemption_letter_exists", detail),
     }
 }
 
@@ -143,7 +148,7 @@ pub fn active_for(
     conn: &mut DbConnection,
     company_id: &str,
     cycle_year: i32,
-) -> Result<Option<LetterRow>, ApiError> {
+) -> Result<Option<LetterRow>, DbError> {
     Ok(el::table
         .select(COLUMNS)
         .filter(el::company_id.eq(company_id))
@@ -160,15 +165,15 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     new: NewLetter,
-) -> Result<LetterRow, ApiError> {
+) -> Result<LetterRow, DbError> {
     if !companies::exists(conn, &new.company_id)? {
-        return Err(ApiError::invalid_field(
+        return Err(DbError::invalid_field(
             "company_id",
             format!("no company has id `{}`", new.company_id),
         ));
     }
     if cycles::get(conn, new.cycle_year).is_err() {
-        return Err(ApiError::invalid_field(
+        return Err(DbError::invalid_field(
             "cycle_year",
             format!("there is no cycle {}", new.cycle_year),
         ));
@@ -185,18 +190,18 @@ pub fn create(
             el::cycle_year.eq(new.cycle_year),
             el::letter_number.eq(&new.letter_number),
             el::letter_date.eq(new.letter_date),
-            el::reason_category.eq(&new.reason_category),
+            el::reason_category.eq(new.reason_category),
             el::reason.eq(&new.reason),
-            el::status.eq("submitted"),
+            el::status.eq(ExemptionStatus::Submitted),
             el::version.eq(1),
             el::created_at.eq(t),
             el::updated_at.eq(t),
         ))
         .returning(COLUMNS)
         .get_result::<LetterRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
+        .map_err(|e| match DbError::from(e) {
             // Another request filed one between our check and our insert.
-            ApiError::Conflict { .. } => letter_exists(None),
+            e if e.is_collision() => letter_exists(None),
             other => other,
         })?;
     audit::record(
@@ -211,7 +216,7 @@ pub fn create(
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<LetterRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<LetterRow, DbError> {
     Ok(el::table
         .select(COLUMNS)
         .filter(el::id.eq(id))
@@ -223,7 +228,7 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<LetterRow, ApiError> {
 pub struct LetterFilter {
     pub cycle_year: Option<i32>,
     pub company_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ExemptionStatus>,
 }
 
 pub fn list(
@@ -231,7 +236,7 @@ pub fn list(
     f: &LetterFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<LetterRow>, i64), ApiError> {
+) -> Result<(Vec<LetterRow>, i64), DbError> {
     let filtered = || {
         let mut q = el::table.into_boxed();
         if let Some(v) = f.cycle_year {
@@ -241,7 +246,7 @@ pub fn list(
             q = q.filter(el::company_id.eq(v.clone()));
         }
         if let Some(v) = &f.status {
-            q = q.filter(el::status.eq(v.clone()));
+            q = q.filter(el::status.eq(*v));
         }
         q
     };
@@ -262,12 +267,12 @@ pub fn apply_step(
     actor: &Actor,
     before: &LetterRow,
     action: &str,
-    to: &str,
+    to: ExemptionStatus,
     step: Step,
-) -> Result<LetterRow, ApiError> {
+) -> Result<LetterRow, DbError> {
     let t = now();
     let (mut rec, mut review_note, mut reviewed_by, mut reviewed_at) = (
-        before.review_recommendation.clone(),
+        before.review_recommendation,
         before.review_note.clone(),
         before.reviewed_by.clone(),
         before.reviewed_at,
@@ -314,7 +319,7 @@ pub fn apply_step(
     .returning(COLUMNS)
     .get_result::<LetterRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -334,10 +339,10 @@ pub fn put_document(
     before: &LetterRow,
     expected: IfMatch,
     pdf: &[u8],
-) -> Result<LetterRow, ApiError> {
+) -> Result<LetterRow, DbError> {
     check_version(&expected, before.version)?;
     let size = i32::try_from(pdf.len())
-        .map_err(|_| ApiError::internal("document size does not fit an INTEGER"))?;
+        .map_err(|_| DbError::internal("document size does not fit an INTEGER"))?;
     let t = now();
     let row = diesel::update(
         el::table
@@ -354,7 +359,7 @@ pub fn put_document(
     .returning(COLUMNS)
     .get_result::<LetterRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     let mut after = row.audit_value();
     after["document_sha256"] = json!(hex::encode(Sha256::digest(pdf)));
     audit::record(
@@ -374,7 +379,7 @@ pub fn put_document(
 }
 
 /// The scanned letter's bytes, if one was uploaded.
-pub fn document(conn: &mut DbConnection, id: &str) -> Result<Option<Vec<u8>>, ApiError> {
+pub fn document(conn: &mut DbConnection, id: &str) -> Result<Option<Vec<u8>>, DbError> {
     Ok(el::table
         .select(el::document)
         .filter(el::id.eq(id))

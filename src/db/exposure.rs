@@ -15,9 +15,9 @@ use serde_json::json;
 use super::schema::{
     companies as co, exposures as e, households as h, program_targets as pt, programs as p,
 };
+use super::DbError;
 use super::{lock_row, now, DbBackend, DbConnection};
 use crate::domain::exposure::{admit, CapReached};
-use crate::error::ApiError;
 
 /// A condition on households.
 pub type HouseholdCondition =
@@ -46,7 +46,7 @@ pub fn may_read(
     company_id: &str,
     household_id: &str,
     live_from: i32,
-) -> Result<bool, ApiError> {
+) -> Result<bool, DbError> {
     let n: i64 = h::table
         .filter(h::id.eq(household_id.to_string()))
         .filter(readable_by(company_id, live_from))
@@ -56,7 +56,7 @@ pub fn may_read(
 }
 
 /// The company's cap per cycle: its own `exposure_cap`, else `default`.
-pub fn cap_of(conn: &mut DbConnection, company_id: &str, default: u32) -> Result<i64, ApiError> {
+pub fn cap_of(conn: &mut DbConnection, company_id: &str, default: u32) -> Result<i64, DbError> {
     let own: Option<i32> = co::table
         .find(company_id)
         .select(co::exposure_cap)
@@ -74,7 +74,7 @@ pub fn admit_shown(
     cycle_year: i32,
     ranked: &[String],
     cap: i64,
-) -> Result<Admitted, ApiError> {
+) -> Result<Admitted, DbError> {
     lock_row(conn, "companies", company_id)?;
     let shown_before = shown_count(conn, company_id, cycle_year)?;
     let already: HashSet<String> = e::table
@@ -113,8 +113,8 @@ pub struct Admitted {
     pub remaining: i64,
 }
 
-fn cap_reached(cycle_year: i32, cap: i64, shown: i64) -> ApiError {
-    ApiError::refused(
+fn cap_reached(cycle_year: i32, cap: i64, shown: i64) -> DbError {
+    DbError::refused(
         "exposure_cap_reached",
         format!(
             "this company was already shown {shown} households in cycle {cycle_year}, its cap; \
@@ -125,11 +125,7 @@ fn cap_reached(cycle_year: i32, cap: i64, shown: i64) -> ApiError {
     )
 }
 
-fn shown_count(
-    conn: &mut DbConnection,
-    company_id: &str,
-    cycle_year: i32,
-) -> Result<i64, ApiError> {
+fn shown_count(conn: &mut DbConnection, company_id: &str, cycle_year: i32) -> Result<i64, DbError> {
     Ok(e::table
         .filter(e::company_id.eq(company_id))
         .filter(e::cycle_year.eq(cycle_year))
@@ -146,7 +142,7 @@ pub fn record_shown(
     company_id: &str,
     cycle_year: i32,
     household_ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     ensure_rows(conn, company_id, cycle_year, household_ids)?;
     diesel::update(
         e::table
@@ -166,7 +162,7 @@ pub fn record_targeted(
     company_id: &str,
     cycle_year: i32,
     household_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let ids = [household_id.to_string()];
     ensure_rows(conn, company_id, cycle_year, &ids)?;
     diesel::update(
@@ -188,7 +184,7 @@ pub fn mark_read(
     company_id: &str,
     household_ids: &[String],
     live_from: i32,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     if household_ids.is_empty() {
         return Ok(());
     }
@@ -210,7 +206,7 @@ fn ensure_rows(
     company_id: &str,
     cycle_year: i32,
     household_ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     if household_ids.is_empty() {
         return Ok(());
     }
@@ -256,7 +252,7 @@ pub struct CompanyExposure {
 }
 
 /// Per company (every one, by name): what the cycle exposed to it.
-pub fn report(conn: &mut DbConnection, cycle_year: i32) -> Result<Vec<CompanyExposure>, ApiError> {
+pub fn report(conn: &mut DbConnection, cycle_year: i32) -> Result<Vec<CompanyExposure>, DbError> {
     use diesel::dsl::{count, count_star, max};
     let shown: HashMap<String, (i64, Option<NaiveDateTime>)> = e::table
         .filter(e::cycle_year.eq(cycle_year))

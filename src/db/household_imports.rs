@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::schema::household_imports as hi;
+use super::DbError;
 use super::{new_id, now, DbConnection};
 use crate::domain::household::{ImportFormat, ImportStatus};
-use crate::error::ApiError;
 use crate::import::p3ke::RejectedRow;
 
 /// At most this many rejected rows are kept with their reasons; all are counted.
@@ -48,7 +48,7 @@ pub fn create(
     format: ImportFormat,
     media_type: &str,
     rows_total: usize,
-) -> Result<ImportRow, ApiError> {
+) -> Result<ImportRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(hi::table)
@@ -76,11 +76,11 @@ pub fn create(
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<ImportRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<ImportRow, DbError> {
     Ok(hi::table.find(id).first::<ImportRow>(conn)?)
 }
 
-pub fn set_status(conn: &mut DbConnection, id: &str, status: ImportStatus) -> Result<(), ApiError> {
+pub fn set_status(conn: &mut DbConnection, id: &str, status: ImportStatus) -> Result<(), DbError> {
     diesel::update(hi::table.find(id))
         .set((hi::status.eq(status), hi::updated_at.eq(now())))
         .execute(conn)?;
@@ -99,7 +99,7 @@ pub struct Progress {
 
 /// Adds a batch's counts; call it in the batch's transaction so counts and
 /// data never disagree.
-pub fn advance(conn: &mut DbConnection, id: &str, p: &Progress) -> Result<(), ApiError> {
+pub fn advance(conn: &mut DbConnection, id: &str, p: &Progress) -> Result<(), DbError> {
     let current = get(conn, id)?;
     let mut kept = current.rejected_rows();
     let room = MAX_REJECTED_KEPT.saturating_sub(kept.len());
@@ -126,7 +126,7 @@ pub fn finish(
     id: &str,
     error: Option<&str>,
     rows_total: Option<usize>,
-) -> Result<ImportRow, ApiError> {
+) -> Result<ImportRow, DbError> {
     let t = now();
     let status = if error.is_some() {
         ImportStatus::Failed
@@ -169,7 +169,7 @@ pub fn finish(
 
 /// Imports left `queued` or `running` by a process that stopped: they will
 /// never finish, so say so. Returns how many there were.
-pub fn fail_interrupted(conn: &mut DbConnection) -> Result<usize, ApiError> {
+pub fn fail_interrupted(conn: &mut DbConnection) -> Result<usize, DbError> {
     let t = now();
     Ok(diesel::update(
         hi::table.filter(hi::status.eq_any([ImportStatus::Queued, ImportStatus::Running])),

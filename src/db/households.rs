@@ -8,14 +8,16 @@ use diesel::prelude::*;
 use super::audit::{self, Actor};
 use super::schema::{households as h, members as m};
 use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
+use super::{taken, DbError};
 use crate::domain::household::{
     Assets, Assistance, HouseholdRecord, HouseholdStatus, Housing, MemberRecord,
 };
 use crate::domain::nik::Sex;
-use crate::error::ApiError;
 
-/// One row of `households`, in column order.
-#[derive(Debug, Clone, Queryable, serde::Serialize)]
+/// One row of `households`, read by name (`HouseholdRow::as_select()`), so
+/// the domain's field groups are read whole wherever their columns sit.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = h)]
 pub struct HouseholdRow {
     pub id: String,
     pub p3ke_family_id: Option<String>,
@@ -36,36 +38,18 @@ pub struct HouseholdRow {
     pub percentile: Option<i32>,
     pub verification_priority: Option<String>,
     pub dukcapil_match: Option<bool>,
-    pub house_ownership: Option<String>,
-    pub has_savings: Option<bool>,
-    pub roof_material: Option<String>,
-    pub roof_quality: Option<String>,
-    pub wall_material: Option<String>,
-    pub wall_quality: Option<String>,
-    pub floor_material: Option<String>,
-    pub floor_quality: Option<String>,
-    pub lighting_source: Option<String>,
-    pub power_capacity: Option<String>,
-    pub cooking_fuel: Option<String>,
-    pub drinking_water: Option<String>,
-    pub toilet_facility: Option<String>,
+    // The groups serialise flat, one key per column, as the audit trail
+    // always recorded them.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub assets: Assets,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub housing: Housing,
     pub stunting_risk: Option<String>,
-    // Assistance programmes by their domain names; `receives_*` is only the
-    // column's name, and the audit trail's key since before this rename.
-    #[serde(rename = "receives_bpnt")]
-    pub bpnt: bool,
-    #[serde(rename = "receives_bpum")]
-    pub bpum: bool,
-    #[serde(rename = "receives_bst")]
-    pub bst: bool,
-    #[serde(rename = "receives_pkh")]
-    pub pkh: bool,
-    #[serde(rename = "receives_sembako")]
-    pub sembako: bool,
-    #[serde(rename = "receives_prakerja")]
-    pub prakerja: bool,
-    #[serde(rename = "receives_kur")]
-    pub kur: bool,
+    #[diesel(embed)]
+    #[serde(flatten, serialize_with = "receives_keys")]
+    pub assistance: Assistance,
     pub data_year: Option<i32>,
     pub flags: String,
     pub status: HouseholdStatus,
@@ -75,6 +59,118 @@ pub struct HouseholdRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+impl HouseholdRow {
+    /// The row's columns by name, for `RETURNING`: `as_returning()` is tied
+    /// to one backend, which the `MultiConnection` cannot pass on.
+    fn columns() -> <HouseholdRow as Selectable<super::DbBackend>>::SelectExpression {
+        <HouseholdRow as Selectable<super::DbBackend>>::construct_selection()
+    }
+}
+
+/// The assistance flags under their columns' names (`receives_*`), the audit
+/// trail's keys since before the fields took their programmes' names.
+fn receives_keys<S: serde::Serializer>(a: &Assistance, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(7))?;
+    m.serialize_entry("receives_bpnt", &a.bpnt)?;
+    m.serialize_entry("receives_bpum", &a.bpum)?;
+    m.serialize_entry("receives_bst", &a.bst)?;
+    m.serialize_entry("receives_pkh", &a.pkh)?;
+    m.serialize_entry("receives_sembako", &a.sembako)?;
+    m.serialize_entry("receives_prakerja", &a.prakerja)?;
+    m.serialize_entry("receives_kur", &a.kur)?;
+    m.end()
+}
+
+/// Reads and writes a field group of `domain::household` on its columns of
+/// `households`, which need not be adjacent: selected by name (`Selectable`,
+/// for `#[diesel(embed)]` in a row), built from that selection (`Queryable`),
+/// and written in an insert or an update (`Insertable`, `AsChangeset`; `None`
+/// writes NULL). The domain types stay free of SQL; their columns are named
+/// here, once.
+macro_rules! column_group {
+    ($ty:ident { $($field:ident: $rust:ty => $col:ident),+ $(,)? }) => {
+        impl<DB: diesel::backend::Backend> Selectable<DB> for $ty {
+            type SelectExpression = ($(h::$col,)+);
+            fn construct_selection() -> Self::SelectExpression {
+                ($(h::$col,)+)
+            }
+        }
+
+        impl<ST, DB> Queryable<ST, DB> for $ty
+        where
+            DB: diesel::backend::Backend,
+            ($($rust,)+): diesel::deserialize::FromStaticSqlRow<ST, DB>,
+        {
+            type Row = ($($rust,)+);
+            fn build(($($field,)+): Self::Row) -> diesel::deserialize::Result<Self> {
+                Ok($ty { $($field),+ })
+            }
+        }
+
+        impl Insertable<h::table> for $ty {
+            type Values = <($(diesel::dsl::Eq<h::$col, $rust>,)+) as Insertable<h::table>>::Values;
+            fn values(self) -> Self::Values {
+                ($(h::$col.eq(self.$field),)+).values()
+            }
+        }
+
+        impl<'a> Insertable<h::table> for &'a $ty {
+            type Values =
+                <($(diesel::dsl::Eq<h::$col, &'a $rust>,)+) as Insertable<h::table>>::Values;
+            fn values(self) -> Self::Values {
+                ($(h::$col.eq(&self.$field),)+).values()
+            }
+        }
+
+        impl AsChangeset for $ty {
+            type Target = h::table;
+            type Changeset = <($(diesel::dsl::Eq<h::$col, $rust>,)+) as AsChangeset>::Changeset;
+            fn as_changeset(self) -> Self::Changeset {
+                ($(h::$col.eq(self.$field),)+).as_changeset()
+            }
+        }
+
+        impl<'a> AsChangeset for &'a $ty {
+            type Target = h::table;
+            type Changeset =
+                <($(diesel::dsl::Eq<h::$col, &'a $rust>,)+) as AsChangeset>::Changeset;
+            fn as_changeset(self) -> Self::Changeset {
+                ($(h::$col.eq(&self.$field),)+).as_changeset()
+            }
+        }
+    };
+}
+
+column_group!(Housing {
+    roof_material: Option<String> => roof_material,
+    roof_quality: Option<String> => roof_quality,
+    wall_material: Option<String> => wall_material,
+    wall_quality: Option<String> => wall_quality,
+    floor_material: Option<String> => floor_material,
+    floor_quality: Option<String> => floor_quality,
+    lighting_source: Option<String> => lighting_source,
+    power_capacity: Option<String> => power_capacity,
+    cooking_fuel: Option<String> => cooking_fuel,
+    drinking_water: Option<String> => drinking_water,
+    toilet_facility: Option<String> => toilet_facility,
+});
+
+column_group!(Assistance {
+    bpnt: bool => receives_bpnt,
+    bpum: bool => receives_bpum,
+    bst: bool => receives_bst,
+    pkh: bool => receives_pkh,
+    sembako: bool => receives_sembako,
+    prakerja: bool => receives_prakerja,
+    kur: bool => receives_kur,
+});
+
+column_group!(Assets {
+    house_ownership: Option<String> => house_ownership,
+    has_savings: Option<bool> => has_savings,
+});
 
 impl HouseholdRow {
     /// What the audit trail keeps of a household (everything but bookkeeping).
@@ -109,33 +205,10 @@ impl HouseholdRow {
             percentile: self.percentile.and_then(|d| i16::try_from(d).ok()),
             verification_priority: self.verification_priority.clone(),
             dukcapil_match: self.dukcapil_match,
-            assets: Assets {
-                house_ownership: self.house_ownership.clone(),
-                has_savings: self.has_savings,
-            },
-            housing: Housing {
-                roof_material: self.roof_material.clone(),
-                roof_quality: self.roof_quality.clone(),
-                wall_material: self.wall_material.clone(),
-                wall_quality: self.wall_quality.clone(),
-                floor_material: self.floor_material.clone(),
-                floor_quality: self.floor_quality.clone(),
-                lighting_source: self.lighting_source.clone(),
-                power_capacity: self.power_capacity.clone(),
-                cooking_fuel: self.cooking_fuel.clone(),
-                drinking_water: self.drinking_water.clone(),
-                toilet_facility: self.toilet_facility.clone(),
-            },
+            assets: self.assets.clone(),
+            housing: self.housing.clone(),
             stunting_risk: self.stunting_risk.clone(),
-            assistance: Assistance {
-                bpnt: self.bpnt,
-                bpum: self.bpum,
-                bst: self.bst,
-                pkh: self.pkh,
-                sembako: self.sembako,
-                prakerja: self.prakerja,
-                kur: self.kur,
-            },
+            assistance: self.assistance.clone(),
             data_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
             flags: serde_json::from_str(&self.flags).unwrap_or_default(),
         }
@@ -164,35 +237,13 @@ pub struct HouseholdValues {
     pub percentile: Option<i32>,
     pub verification_priority: Option<String>,
     pub dukcapil_match: Option<bool>,
-    pub house_ownership: Option<String>,
-    pub has_savings: Option<bool>,
-    pub roof_material: Option<String>,
-    pub roof_quality: Option<String>,
-    pub wall_material: Option<String>,
-    pub wall_quality: Option<String>,
-    pub floor_material: Option<String>,
-    pub floor_quality: Option<String>,
-    pub lighting_source: Option<String>,
-    pub power_capacity: Option<String>,
-    pub cooking_fuel: Option<String>,
-    pub drinking_water: Option<String>,
-    pub toilet_facility: Option<String>,
+    #[diesel(embed)]
+    pub assets: Assets,
+    #[diesel(embed)]
+    pub housing: Housing,
     pub stunting_risk: Option<String>,
-    // Assistance programmes by their domain names on `receives_*` columns.
-    #[diesel(column_name = receives_bpnt)]
-    pub bpnt: bool,
-    #[diesel(column_name = receives_bpum)]
-    pub bpum: bool,
-    #[diesel(column_name = receives_bst)]
-    pub bst: bool,
-    #[diesel(column_name = receives_pkh)]
-    pub pkh: bool,
-    #[diesel(column_name = receives_sembako)]
-    pub sembako: bool,
-    #[diesel(column_name = receives_prakerja)]
-    pub prakerja: bool,
-    #[diesel(column_name = receives_kur)]
-    pub kur: bool,
+    #[diesel(embed)]
+    pub assistance: Assistance,
     pub data_year: Option<i32>,
     pub flags: String,
     pub content_hash: String,
@@ -230,27 +281,10 @@ impl From<&HouseholdRecord> for HouseholdValues {
             percentile: r.percentile.map(i32::from),
             verification_priority: r.verification_priority.clone(),
             dukcapil_match: r.dukcapil_match,
-            house_ownership: r.assets.house_ownership.clone(),
-            has_savings: r.assets.has_savings,
-            roof_material: r.housing.roof_material.clone(),
-            roof_quality: r.housing.roof_quality.clone(),
-            wall_material: r.housing.wall_material.clone(),
-            wall_quality: r.housing.wall_quality.clone(),
-            floor_material: r.housing.floor_material.clone(),
-            floor_quality: r.housing.floor_quality.clone(),
-            lighting_source: r.housing.lighting_source.clone(),
-            power_capacity: r.housing.power_capacity.clone(),
-            cooking_fuel: r.housing.cooking_fuel.clone(),
-            drinking_water: r.housing.drinking_water.clone(),
-            toilet_facility: r.housing.toilet_facility.clone(),
+            assets: r.assets.clone(),
+            housing: r.housing.clone(),
             stunting_risk: r.stunting_risk.clone(),
-            bpnt: r.assistance.bpnt,
-            bpum: r.assistance.bpum,
-            bst: r.assistance.bst,
-            pkh: r.assistance.pkh,
-            sembako: r.assistance.sembako,
-            prakerja: r.assistance.prakerja,
-            kur: r.assistance.kur,
+            assistance: r.assistance.clone(),
             data_year: r.data_year.map(i32::from),
             flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
             content_hash: content_hash(r),
@@ -417,7 +451,7 @@ type BoxedHouseholds<'a> = h::BoxedQuery<'a, super::DbBackend>;
 /// member NIKs in more than one family.
 type SharedNiks = (Vec<String>, Vec<String>);
 
-fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, ApiError> {
+fn shared_niks(conn: &mut DbConnection) -> Result<SharedNiks, DbError> {
     let heads = h::table
         .filter(h::head_nik.is_not_null())
         .group_by(h::head_nik)
@@ -526,7 +560,7 @@ pub fn list(
     reach: &Reach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<HouseholdRow>, i64), ApiError> {
+) -> Result<(Vec<HouseholdRow>, i64), DbError> {
     let duplicates = match f.duplicates {
         Some(true) => Some(shared_niks(conn)?),
         _ => None,
@@ -545,10 +579,11 @@ pub fn list(
 }
 
 /// The households of some ids, in the order of the ids.
-pub fn in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<HouseholdRow>, ApiError> {
+pub fn in_order(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<HouseholdRow>, DbError> {
     let mut rows: std::collections::HashMap<String, HouseholdRow> = h::table
         .filter(h::id.eq_any(ids))
-        .load::<HouseholdRow>(conn)?
+        .select(HouseholdRow::as_select())
+        .load(conn)?
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
@@ -570,24 +605,27 @@ fn sorted<'a, ST: 'a>(
 }
 
 /// A household the caller may see; outside its reach it is "not found".
-pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<HouseholdRow, DbError> {
     if let Reach::Company {
         company_id,
         live_from,
     } = reach
     {
         if !exposure::may_read(conn, company_id, id, *live_from)? {
-            return Err(ApiError::not_found());
+            return Err(DbError::NotFound);
         }
     }
-    Ok(h::table.find(id).first::<HouseholdRow>(conn)?)
+    Ok(h::table
+        .find(id)
+        .select(HouseholdRow::as_select())
+        .first(conn)?)
 }
 
 /// Member counts of the given households.
 pub fn member_counts(
     conn: &mut DbConnection,
     ids: &[String],
-) -> Result<std::collections::HashMap<String, i64>, ApiError> {
+) -> Result<std::collections::HashMap<String, i64>, DbError> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -604,7 +642,7 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     values: &HouseholdValues,
-) -> Result<HouseholdRow, ApiError> {
+) -> Result<HouseholdRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(h::table)
@@ -617,15 +655,12 @@ pub fn create(
             h::created_at.eq(t),
             h::updated_at.eq(t),
         ))
-        .returning(h::all_columns)
+        .returning(HouseholdRow::columns())
         .get_result::<HouseholdRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "household_exists",
-                "a household with this P3KE or DTKS id already exists",
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "household_exists",
+            "a household with this P3KE or DTKS id already exists",
+        ))?;
     audit::record(
         conn,
         actor,
@@ -647,8 +682,11 @@ pub fn update(
     expected: IfMatch,
     values: &HouseholdValues,
     status: Option<HouseholdStatus>,
-) -> Result<HouseholdRow, ApiError> {
-    let before = h::table.find(id).first::<HouseholdRow>(conn)?;
+) -> Result<HouseholdRow, DbError> {
+    let before = h::table
+        .find(id)
+        .select(HouseholdRow::as_select())
+        .first(conn)?;
     check_version(&expected, before.version)?;
     let row = diesel::update(
         h::table
@@ -661,17 +699,14 @@ pub fn update(
         h::version.eq(before.version + 1),
         h::updated_at.eq(now()),
     ))
-    .returning(h::all_columns)
+    .returning(HouseholdRow::columns())
     .get_result::<HouseholdRow>(conn)
     .optional()
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "household_exists",
-            "another household already has this P3KE or DTKS id",
-        ),
-        other => other,
-    })?
-    .ok_or_else(ApiError::stale)?;
+    .map_err(taken(
+        "household_exists",
+        "another household already has this P3KE or DTKS id",
+    ))?
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -692,7 +727,7 @@ pub fn audit_search(
     company_id: &str,
     term: &str,
     matches: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let after = serde_json::json!({"q": term, "matches": matches, "refused": matches.is_none()});
     audit::record(
         conn,
@@ -710,7 +745,7 @@ pub fn audit_company_read(
     conn: &mut DbConnection,
     actor: &Actor,
     ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     for id in ids {
         audit::record(
             conn,
@@ -725,7 +760,7 @@ pub fn audit_company_read(
     Ok(())
 }
 
-pub fn members_of(conn: &mut DbConnection, household_id: &str) -> Result<Vec<MemberRow>, ApiError> {
+pub fn members_of(conn: &mut DbConnection, household_id: &str) -> Result<Vec<MemberRow>, DbError> {
     Ok(m::table
         .filter(m::household_id.eq(household_id))
         .order((m::relation.asc(), m::birth_date.asc(), m::id.asc()))
@@ -736,7 +771,7 @@ pub fn member(
     conn: &mut DbConnection,
     household_id: &str,
     member_id: &str,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     Ok(m::table
         .filter(m::household_id.eq(household_id))
         .filter(m::id.eq(member_id))
@@ -745,7 +780,7 @@ pub fn member(
 
 /// Bumps the household's version and change time when its members change,
 /// so `updated_since` and ETags see member edits too.
-fn touch(conn: &mut DbConnection, household_id: &str) -> Result<(), ApiError> {
+fn touch(conn: &mut DbConnection, household_id: &str) -> Result<(), DbError> {
     diesel::update(h::table.filter(h::id.eq(household_id)))
         .set((h::version.eq(h::version + 1), h::updated_at.eq(now())))
         .execute(conn)?;
@@ -757,7 +792,7 @@ pub fn add_member(
     actor: &Actor,
     household_id: &str,
     values: &MemberValues,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(m::table)
@@ -771,13 +806,10 @@ pub fn add_member(
         ))
         .returning(m::all_columns)
         .get_result::<MemberRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "member_exists",
-                "a member with this P3KE individual id already exists",
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "member_exists",
+            "a member with this P3KE individual id already exists",
+        ))?;
     touch(conn, household_id)?;
     audit::record(
         conn,
@@ -798,7 +830,7 @@ pub fn update_member(
     member_id: &str,
     expected: IfMatch,
     values: &MemberValues,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, DbError> {
     let before = member(conn, household_id, member_id)?;
     check_version(&expected, before.version)?;
     let row = diesel::update(
@@ -814,14 +846,11 @@ pub fn update_member(
     .returning(m::all_columns)
     .get_result::<MemberRow>(conn)
     .optional()
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "member_exists",
-            "another member already has this P3KE individual id",
-        ),
-        other => other,
-    })?
-    .ok_or_else(ApiError::stale)?;
+    .map_err(taken(
+        "member_exists",
+        "another member already has this P3KE individual id",
+    ))?
+    .ok_or(DbError::Stale)?;
     touch(conn, household_id)?;
     audit::record(
         conn,
@@ -841,7 +870,7 @@ pub fn delete_member(
     household_id: &str,
     member_id: &str,
     expected: IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let before = member(conn, household_id, member_id)?;
     check_version(&expected, before.version)?;
     diesel::delete(m::table.filter(m::id.eq(member_id))).execute(conn)?;
@@ -859,8 +888,71 @@ pub fn delete_member(
 }
 
 /// Household and member counts, for the demo banner and health of imports.
-pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), ApiError> {
+pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
     let households = h::table.count().get_result::<i64>(conn)?;
     let members = m::table.count().get_result::<i64>(conn)?;
     Ok((households, members))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_value_keeps_one_flat_key_per_column() {
+        let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let row = HouseholdRow {
+            id: "h".into(),
+            p3ke_family_id: None,
+            dtks_id: None,
+            kk_number: None,
+            head_name: "Rudi".into(),
+            head_nik: None,
+            head_nik_valid: false,
+            head_sex: None,
+            head_birth_date: None,
+            head_marital_status: None,
+            head_occupation: None,
+            head_employment_status: None,
+            head_education: None,
+            region_code: "64.02.06.2001".into(),
+            address: None,
+            desil: Some(1),
+            percentile: None,
+            verification_priority: None,
+            dukcapil_match: None,
+            assets: Assets {
+                house_ownership: Some("own".into()),
+                has_savings: Some(false),
+            },
+            housing: Housing {
+                roof_quality: Some("poor".into()),
+                ..Housing::default()
+            },
+            stunting_risk: None,
+            assistance: Assistance {
+                pkh: true,
+                ..Assistance::default()
+            },
+            data_year: None,
+            flags: "[]".into(),
+            status: HouseholdStatus::Active,
+            needs_update: false,
+            content_hash: String::new(),
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        let v = row.audit_value();
+        assert_eq!(v["house_ownership"], "own");
+        assert_eq!(v["roof_quality"], "poor");
+        assert_eq!(v["toilet_facility"], serde_json::Value::Null);
+        assert_eq!(v["receives_pkh"], true);
+        assert_eq!(v["receives_kur"], false);
+        for group in ["housing", "assistance", "assets", "pkh", "content_hash"] {
+            assert!(v.get(group).is_none(), "{group} in {v}");
+        }
+        // The 48 columns but content_hash, version, created_at and updated_at.
+        assert_eq!(v.as_object().map(|o| o.len()), Some(44));
+    }
 }

@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
+use super::DbError;
 use super::{now, DbConnection};
-use crate::error::ApiError;
 
 /// What a key already stands for.
 pub enum Claim {
@@ -31,7 +31,7 @@ pub fn claim(
     method: &str,
     path: &str,
     body_hash: &str,
-) -> Result<Claim, ApiError> {
+) -> Result<Claim, DbError> {
     let existing = ik::table
         .filter(ik::actor.eq(actor))
         .filter(ik::idem_key.eq(key))
@@ -100,7 +100,7 @@ pub fn complete(
     status: u16,
     body: &[u8],
     headers: &[(String, String)],
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let headers = serde_json::to_string(headers)?;
     diesel::update(
         ik::table
@@ -117,7 +117,7 @@ pub fn complete(
 }
 
 /// Frees a reserved key whose request failed on our side, so a retry can run.
-pub fn release(conn: &mut DbConnection, actor: &str, key: &str) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConnection, actor: &str, key: &str) -> Result<(), DbError> {
     diesel::delete(
         ik::table
             .filter(ik::actor.eq(actor))

@@ -9,12 +9,11 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::ApiError;
-
 pub mod audit;
 pub mod companies;
 pub mod cycles;
 pub mod enum_columns;
+pub mod error;
 pub mod exemption_letters;
 pub mod exposure;
 pub mod household_imports;
@@ -30,6 +29,8 @@ pub mod seed;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+
+pub use error::{taken, DbError};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends, for case-insensitive search.
@@ -208,7 +209,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 /// enough for the registry's indexes (the default 2 MiB makes every batch read
 /// index pages back from disk) and fewer WAL checkpoints. Undone by
 /// [`end_bulk_session`].
-pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
+pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     if let DbConnection::Sqlite(c) = conn {
         // Checkpointing the WAL every 1000 pages (the default) fsyncs the
         // database file every few batches; let it grow and checkpoint at the end.
@@ -225,7 +226,7 @@ pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
 /// statistics describe the registry before the import (it estimated 195
 /// families for a kecamatan of 5,812) and index-only scans visit the table
 /// for every row. About a second for 100,000 families.
-pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
+pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(
             "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); \
@@ -236,30 +237,36 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks out a connection, or answers 503 when the database is unreachable.
-pub fn conn(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+/// Checks out a connection, or [`DbError::Unavailable`] when the database is
+/// unreachable.
+pub fn conn(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, DbError> {
     Ok(pool.get()?)
 }
 
-/// Runs blocking database work off the async executor.
-pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+/// Runs blocking database work off the async executor. The work's error is
+/// the caller's: a `db` function's [`DbError`], or a service's `ApiError`
+/// (anything a `DbError` converts into).
+pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut c = conn(&pool)?;
         work(&mut c)
     })
-    .await?
+    .await
+    .map_err(DbError::from)?
 }
 
 /// Runs database work in one transaction: all of it lands or none of it.
-pub async fn tx<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+pub async fn tx<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     run(pool, move |c| transaction(c, work)).await
 }
@@ -268,10 +275,11 @@ where
 /// its page). A reader must not queue for SQLite's single write lock, so only
 /// reads that also write (`writes`: a company's read of personal data records its
 /// audit event) run as a write transaction (see [`transaction`]).
-pub async fn read<T, F>(pool: &Pool, writes: bool, work: F) -> Result<T, ApiError>
+pub async fn read<T, E, F>(pool: &Pool, writes: bool, work: F) -> Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     if writes {
         return tx(pool, work).await;
@@ -292,9 +300,10 @@ where
 /// whatever the busy timeout, while a transaction that asks for the lock
 /// before reading waits its turn. (A no-op UPDATE does that and, unlike a
 /// hand-written `BEGIN IMMEDIATE`, keeps diesel's own transaction bookkeeping.)
-pub fn transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
+pub fn transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
 {
     let _turn = match conn {
         DbConnection::Sqlite(_) => Some(
@@ -324,7 +333,7 @@ static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// transaction ends, on PostgreSQL; SQLite's writers already hold the whole
 /// database's write lock (see [`transaction`]). Writers of one record then
 /// queue instead of the later one failing its version check.
-pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), ApiError> {
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), DbError> {
     if let DbConnection::Postgresql(c) = conn {
         diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
             .bind::<diesel::sql_types::Text, _>(id)
@@ -371,11 +380,12 @@ impl IfMatch {
     }
 }
 
-/// 412 unless the record's current version satisfies the client's `If-Match`.
-pub fn check_version(expected: &IfMatch, current: i32) -> Result<(), ApiError> {
+/// [`DbError::Stale`] (412) unless the record's current version satisfies
+/// the client's `If-Match`.
+pub fn check_version(expected: &IfMatch, current: i32) -> Result<(), DbError> {
     if expected.admits(current) {
         Ok(())
     } else {
-        Err(ApiError::stale())
+        Err(DbError::Stale)
     }
 }

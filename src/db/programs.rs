@@ -10,9 +10,9 @@ use diesel::prelude::*;
 
 use super::audit::{self, Actor};
 use super::schema::{program_targets as pt, programs as p};
+use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
-use crate::domain::program::{ProgramFacts, ProgramStatus, TargetStatus};
-use crate::error::ApiError;
+use crate::domain::program::{ProgramFacts, ProgramStatus, ProgramType, Strategy, TargetStatus};
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct ProgramRow {
@@ -22,11 +22,11 @@ pub struct ProgramRow {
     pub opd_code: Option<String>,
     pub title: String,
     pub description: Option<String>,
-    pub program_type: String,
-    pub strategy: String,
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
     pub budget: i64,
     pub target_regions: String,
-    pub status: String,
+    pub status: ProgramStatus,
     pub status_note: Option<String>,
     pub agreement_number: Option<String>,
     pub signed_by_company_on: Option<NaiveDate>,
@@ -52,12 +52,6 @@ impl ProgramRow {
     pub fn regions(&self) -> Vec<String> {
         serde_json::from_str(&self.target_regions).unwrap_or_default()
     }
-
-    pub fn status(&self) -> Result<ProgramStatus, ApiError> {
-        self.status
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))
-    }
 }
 
 /// The fields a program is created or edited with.
@@ -67,8 +61,8 @@ pub struct ProgramFields {
     pub opd_code: Option<String>,
     pub title: String,
     pub description: Option<String>,
-    pub program_type: String,
-    pub strategy: String,
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
     pub budget: i64,
     pub target_regions: String,
 }
@@ -87,8 +81,8 @@ pub struct ProgramFilter {
     pub cycle: Option<i32>,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
-    pub status: Option<String>,
-    pub program_type: Option<String>,
+    pub status: Option<ProgramStatus>,
+    pub program_type: Option<ProgramType>,
     /// A region code: programs whose target regions contain it or lie in it.
     pub region: Option<String>,
 }
@@ -115,10 +109,10 @@ fn filtered<'a>(f: &'a ProgramFilter, reach: &'a ProgramReach) -> Boxed<'a> {
         q = q.filter(p::opd_code.eq(v.clone()));
     }
     if let Some(v) = &f.status {
-        q = q.filter(p::status.eq(v.clone()));
+        q = q.filter(p::status.eq(*v));
     }
     if let Some(v) = &f.program_type {
-        q = q.filter(p::program_type.eq(v.clone()));
+        q = q.filter(p::program_type.eq(*v));
     }
     if let Some(code) = &f.region {
         // Regions are stored as a JSON array of dotted codes: a program matches
@@ -146,7 +140,7 @@ pub fn list(
     reach: &ProgramReach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<ProgramRow>, i64), ApiError> {
+) -> Result<(Vec<ProgramRow>, i64), DbError> {
     let total = filtered(f, reach).count().get_result::<i64>(conn)?;
     let rows = filtered(f, reach)
         .order((p::cycle_year.desc(), p::created_at.asc(), p::id.asc()))
@@ -157,11 +151,7 @@ pub fn list(
 }
 
 /// A program within the caller's reach; outside it, "not found".
-pub fn get(
-    conn: &mut DbConnection,
-    id: &str,
-    reach: &ProgramReach,
-) -> Result<ProgramRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str, reach: &ProgramReach) -> Result<ProgramRow, DbError> {
     Ok(reached(p::table.into_boxed(), reach)
         .filter(p::id.eq(id.to_string()))
         .first::<ProgramRow>(conn)?)
@@ -173,7 +163,7 @@ pub fn create(
     cycle_year: i32,
     company_id: &str,
     fields: &ProgramFields,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(p::table)
@@ -182,7 +172,7 @@ pub fn create(
             p::cycle_year.eq(cycle_year),
             p::company_id.eq(company_id),
             fields,
-            p::status.eq(ProgramStatus::Draft.as_str()),
+            p::status.eq(ProgramStatus::Draft),
             p::version.eq(1),
             p::created_at.eq(t),
             p::updated_at.eq(t),
@@ -209,9 +199,9 @@ fn write(
     before: &ProgramRow,
     expected: IfMatch,
     apply: impl FnOnce(&mut DbConnection, &str, i32) -> QueryResult<Option<ProgramRow>>,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     check_version(&expected, before.version)?;
-    let row = apply(conn, &before.id, before.version)?.ok_or_else(ApiError::stale)?;
+    let row = apply(conn, &before.id, before.version)?.ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -230,7 +220,7 @@ pub fn update_fields(
     before: &ProgramRow,
     expected: IfMatch,
     fields: &ProgramFields,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     write(conn, actor, "update", before, expected, |c, id, v| {
         diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)))
             .set((fields, p::version.eq(v + 1), p::updated_at.eq(now())))
@@ -249,11 +239,11 @@ pub fn set_status(
     expected: IfMatch,
     status: ProgramStatus,
     note: Option<&str>,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     let row = write(conn, actor, action, before, expected, |c, id, v| {
         diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)))
             .set((
-                p::status.eq(status.as_str()),
+                p::status.eq(status),
                 p::status_note.eq(note.map(str::to_string).or(before.status_note.clone())),
                 p::version.eq(v + 1),
                 p::updated_at.eq(now()),
@@ -286,7 +276,7 @@ pub fn sign(
     party: Party,
     agreement_number: &str,
     signed_on: NaiveDate,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, DbError> {
     write(conn, actor, "sign", before, expected, |c, id, v| {
         let q = diesel::update(p::table.filter(p::id.eq(id)).filter(p::version.eq(v)));
         let common = (
@@ -322,7 +312,7 @@ pub fn delete(
     actor: &Actor,
     before: &ProgramRow,
     expected: IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     check_version(&expected, before.version)?;
     diesel::delete(pt::table.filter(pt::program_id.eq(&before.id))).execute(conn)?;
     diesel::delete(p::table.filter(p::id.eq(&before.id))).execute(conn)?;
@@ -343,18 +333,13 @@ pub fn facts(
     conn: &mut DbConnection,
     program: &ProgramRow,
     note_given: bool,
-) -> Result<ProgramFacts, ApiError> {
-    let statuses: Vec<String> = pt::table
+) -> Result<ProgramFacts, DbError> {
+    let statuses: Vec<TargetStatus> = pt::table
         .filter(pt::program_id.eq(&program.id))
         .select(pt::status)
         .load(conn)?;
-    let count = |pred: &dyn Fn(TargetStatus) -> bool| {
-        statuses
-            .iter()
-            .filter_map(|s| s.parse::<TargetStatus>().ok())
-            .filter(|s| pred(*s))
-            .count() as u32
-    };
+    let count =
+        |pred: &dyn Fn(TargetStatus) -> bool| statuses.iter().filter(|s| pred(**s)).count() as u32;
     Ok(ProgramFacts {
         has_lead_opd: program.opd_code.is_some(),
         targets_total: statuses.len() as u32,
@@ -371,7 +356,7 @@ pub fn facts(
 pub fn target_counts(
     conn: &mut DbConnection,
     ids: &[String],
-) -> Result<HashMap<String, i64>, ApiError> {
+) -> Result<HashMap<String, i64>, DbError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use super::programs::ProgramRow;
 use super::schema::{households as h, members as m, program_targets as pt};
 use super::DbConnection;
+use super::DbError;
 use crate::domain::household::HouseholdStatus;
 use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
-use crate::error::ApiError;
 
 /// The columns recommendations rank on.
 #[derive(Debug, Clone, Queryable)]
@@ -36,10 +36,10 @@ pub fn candidates(
     program: &ProgramRow,
     regions: &[String],
     extreme_poor: bool,
-) -> Result<Vec<CandidateRow>, ApiError> {
+) -> Result<Vec<CandidateRow>, DbError> {
     let taken = pt::table
         .filter(pt::cycle_year.eq(program.cycle_year))
-        .filter(pt::program_type.eq(program.program_type.clone()))
+        .filter(pt::program_type.eq(program.program_type))
         .filter(
             pt::active
                 .eq(true)
@@ -103,7 +103,7 @@ pub fn member_needs(
     conn: &mut DbConnection,
     households: &[String],
     today: NaiveDate,
-) -> Result<HashMap<String, (u32, u32, u32)>, ApiError> {
+) -> Result<HashMap<String, (u32, u32, u32)>, DbError> {
     use diesel::dsl::{case_when, count, count_star};
     use diesel::sql_types::Integer;
     /// Ids per query: under both backends' bound-parameter limits.

@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 
 use super::schema::regions;
+use super::DbError;
 use super::{like_contains, DbConnection, LIKE_ESCAPE};
 use crate::domain::region::{normalize_code, official_rows, RegionRow};
-use crate::error::ApiError;
 
 type Row = (
     String,
@@ -31,12 +31,12 @@ fn to_region(r: Row) -> RegionRow {
 }
 
 /// Seeds the official list into an empty table; returns how many were added.
-pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
+pub fn seed(conn: &mut DbConnection) -> Result<usize, DbError> {
     let existing: i64 = regions::table.count().get_result(conn)?;
     if existing > 0 {
         return Ok(0);
     }
-    let rows = official_rows().map_err(ApiError::internal)?;
+    let rows = official_rows().map_err(DbError::internal)?;
     conn.transaction(|conn| {
         for r in &rows {
             diesel::insert_into(regions::table)
@@ -68,7 +68,7 @@ pub fn list(
     f: &RegionFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<RegionRow>, i64), ApiError> {
+) -> Result<(Vec<RegionRow>, i64), DbError> {
     let filtered = || {
         let mut q = regions::table.into_boxed();
         if let Some(v) = &f.level {
@@ -95,7 +95,7 @@ pub fn list(
 }
 
 /// Finds a region by its current code or its 2019 code, dotted or not.
-pub fn resolve(conn: &mut DbConnection, code: &str) -> Result<Option<RegionRow>, ApiError> {
+pub fn resolve(conn: &mut DbConnection, code: &str) -> Result<Option<RegionRow>, DbError> {
     let Some(dotted) = normalize_code(code) else {
         return Ok(None);
     };
@@ -118,18 +118,18 @@ pub fn resolve_all(
     conn: &mut DbConnection,
     field: &str,
     codes: &[String],
-) -> Result<Vec<RegionRow>, ApiError> {
+) -> Result<Vec<RegionRow>, DbError> {
     codes
         .iter()
         .map(|c| {
             resolve(conn, c)?
-                .ok_or_else(|| ApiError::invalid_field(field, format!("unknown region code `{c}`")))
+                .ok_or_else(|| DbError::invalid_field(field, format!("unknown region code `{c}`")))
         })
         .collect()
 }
 
 /// All regions, for in-memory lookups (imports, demo data).
-pub fn all(conn: &mut DbConnection) -> Result<Vec<RegionRow>, ApiError> {
+pub fn all(conn: &mut DbConnection) -> Result<Vec<RegionRow>, DbError> {
     Ok(regions::table
         .order(regions::code.asc())
         .load::<Row>(conn)?

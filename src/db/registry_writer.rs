@@ -10,12 +10,12 @@ use diesel::prelude::*;
 
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
+use super::DbError;
 use super::{new_id, now, DbConnection};
 use crate::domain::household::{
     merge_imported_household, merge_imported_member, name_key, HouseholdRecord, HouseholdStatus,
     ImportFormat, MemberRecord,
 };
-use crate::error::ApiError;
 use crate::import::limits::echo;
 use crate::import::p3ke::{Parsed, RejectedRow};
 
@@ -80,7 +80,7 @@ pub fn upsert_families(
     conn: &mut DbConnection,
     batch: &[Parsed<HouseholdRecord>],
     source: ImportFormat,
-) -> Result<BatchOutcome, ApiError> {
+) -> Result<BatchOutcome, DbError> {
     let p3ke_ids: Vec<String> = batch
         .iter()
         .filter_map(|p| p.record.p3ke_family_id.clone())
@@ -98,19 +98,22 @@ pub fn upsert_families(
     // columns would scan the whole table for every batch.
     let mut existing = h::table
         .filter(h::p3ke_family_id.assume_not_null().eq_any(&p3ke_ids))
-        .load::<HouseholdRow>(conn)?;
+        .select(HouseholdRow::as_select())
+        .load(conn)?;
     if !dtks_ids.is_empty() {
         existing.extend(
             h::table
                 .filter(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
-                .load::<HouseholdRow>(conn)?,
+                .select(HouseholdRow::as_select())
+                .load(conn)?,
         );
     }
     if !niks.is_empty() {
         existing.extend(
             h::table
                 .filter(h::head_nik.assume_not_null().eq_any(&niks))
-                .load::<HouseholdRow>(conn)?,
+                .select(HouseholdRow::as_select())
+                .load(conn)?,
         );
     }
     existing.sort_by(|a, b| a.id.cmp(&b.id));
@@ -197,7 +200,7 @@ pub fn upsert_members(
     conn: &mut DbConnection,
     batch: &[Parsed<MemberRecord>],
     source: ImportFormat,
-) -> Result<BatchOutcome, ApiError> {
+) -> Result<BatchOutcome, DbError> {
     let family_ids: Vec<String> = batch
         .iter()
         .filter_map(|p| p.record.p3ke_family_id.clone())

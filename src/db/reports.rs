@@ -12,20 +12,22 @@ use super::schema::{
     companies as co, exemption_letters as el, households as h, program_targets as pt, programs as p,
 };
 use super::DbConnection;
+use super::DbError;
+use crate::domain::compliance::{ExemptionStatus, Sector};
 use crate::domain::household::HouseholdStatus;
-use crate::error::ApiError;
+use crate::domain::program::{ProgramStatus, ProgramType, Strategy};
 
 /// One active company with what compliance needs to know of it in a cycle.
 #[derive(Debug, Clone)]
 pub struct CompanyStanding {
     pub company_id: String,
     pub company_name: String,
-    pub sector: String,
+    pub sector: Sector,
     /// Programs of the cycle that are agreed, running or completed.
     pub agreed_programs: i64,
     /// The status of its letter for the cycle: `accepted` if one was
     /// accepted, else the latest one filed; `None` without a letter.
-    pub exemption_status: Option<String>,
+    pub exemption_status: Option<ExemptionStatus>,
 }
 
 /// The standing of every active company (or only `company_id`), by name.
@@ -33,7 +35,7 @@ pub fn standings(
     conn: &mut DbConnection,
     year: i32,
     company_id: Option<&str>,
-) -> Result<Vec<CompanyStanding>, ApiError> {
+) -> Result<Vec<CompanyStanding>, DbError> {
     let mut q = co::table
         .filter(co::active.eq(true))
         .select((co::id, co::name, co::sector))
@@ -42,24 +44,28 @@ pub fn standings(
     if let Some(id) = company_id {
         q = q.filter(co::id.eq(id.to_string()));
     }
-    let companies: Vec<(String, String, String)> = q.load(conn)?;
+    let companies: Vec<(String, String, Sector)> = q.load(conn)?;
     let agreed: HashMap<String, i64> = p::table
         .filter(p::cycle_year.eq(year))
-        .filter(p::status.eq_any(["agreed", "running", "completed"]))
+        .filter(p::status.eq_any([
+            ProgramStatus::Agreed,
+            ProgramStatus::Running,
+            ProgramStatus::Completed,
+        ]))
         .group_by(p::company_id)
         .select((p::company_id, count_star()))
         .load::<(String, i64)>(conn)?
         .into_iter()
         .collect();
-    let mut letters: HashMap<String, String> = HashMap::new();
-    let rows: Vec<(String, String)> = el::table
+    let mut letters: HashMap<String, ExemptionStatus> = HashMap::new();
+    let rows: Vec<(String, ExemptionStatus)> = el::table
         .filter(el::cycle_year.eq(year))
         .order((el::created_at.asc(), el::id.asc()))
         .select((el::company_id, el::status))
         .load(conn)?;
     for (company, status) in rows {
-        let entry = letters.entry(company).or_default();
-        if entry != "accepted" {
+        let entry = letters.entry(company).or_insert(status);
+        if *entry != ExemptionStatus::Accepted {
             *entry = status;
         }
     }
@@ -67,7 +73,7 @@ pub fn standings(
         .into_iter()
         .map(|(id, name, sector)| CompanyStanding {
             agreed_programs: agreed.get(&id).copied().unwrap_or(0),
-            exemption_status: letters.get(&id).cloned(),
+            exemption_status: letters.get(&id).copied(),
             company_id: id,
             company_name: name,
             sector,
@@ -108,7 +114,7 @@ pub fn coverage_by_desa(
     conn: &mut DbConnection,
     year: i32,
     region: &Option<String>,
-) -> Result<HashMap<String, DesaCounts>, ApiError> {
+) -> Result<HashMap<String, DesaCounts>, DbError> {
     let mut out: HashMap<String, DesaCounts> = HashMap::new();
     let mut put = |rows: Vec<(String, i64)>, set: fn(&mut DesaCounts, i64)| {
         for (code, n) in rows {
@@ -182,9 +188,9 @@ pub fn coverage_by_desa(
 #[derive(Debug, Clone)]
 pub struct BudgetProgram {
     pub id: String,
-    pub sector: String,
-    pub program_type: String,
-    pub strategy: String,
+    pub sector: Sector,
+    pub program_type: ProgramType,
+    pub strategy: Strategy,
     pub budget: i64,
     /// Its target regions, or its company's working area when it names none
     /// (the default recommendations use too).
@@ -193,11 +199,17 @@ pub struct BudgetProgram {
 
 /// Programs of the cycle that are proposals or more: drafts are not yet
 /// proposals, and rejected, withdrawn or cancelled programs will not happen.
-pub fn budget_programs(conn: &mut DbConnection, year: i32) -> Result<Vec<BudgetProgram>, ApiError> {
-    let rows: Vec<(String, String, String, String, i64, String, String)> = p::table
+pub fn budget_programs(conn: &mut DbConnection, year: i32) -> Result<Vec<BudgetProgram>, DbError> {
+    type Row = (String, Sector, ProgramType, Strategy, i64, String, String);
+    let rows: Vec<Row> = p::table
         .inner_join(co::table)
         .filter(p::cycle_year.eq(year))
-        .filter(p::status.ne_all(["draft", "rejected", "withdrawn", "cancelled"]))
+        .filter(p::status.ne_all([
+            ProgramStatus::Draft,
+            ProgramStatus::Rejected,
+            ProgramStatus::Withdrawn,
+            ProgramStatus::Cancelled,
+        ]))
         .order(p::id.asc())
         .select((
             p::id,

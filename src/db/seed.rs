@@ -6,10 +6,12 @@ use diesel::Connection;
 use super::audit::Actor;
 use super::companies::{self, NewCompany};
 use super::users::{self, NewUser};
+use super::DbError;
 use super::{regions, DbConnection};
 use crate::auth::password;
+use crate::domain::company::LegalForm;
+use crate::domain::compliance::Sector;
 use crate::domain::role::Role;
-use crate::error::ApiError;
 
 /// The id of the synthetic company the `company` demo account acts for.
 pub const DEMO_COMPANY_ID: &str = "00000000-0000-4000-8000-000000000001";
@@ -18,20 +20,20 @@ pub const DEMO_COMPANY_ID: &str = "00000000-0000-4000-8000-000000000001";
 pub const DEMO_OPD_CODE: &str = "DINSOS";
 
 /// Seeds the regions of Kukar if the table is empty.
-pub fn regions(conn: &mut DbConnection) -> Result<usize, ApiError> {
+pub fn regions(conn: &mut DbConnection) -> Result<usize, DbError> {
     regions::seed(conn)
 }
 
 /// Creates one account per role, named as the role, if there are no users yet.
 /// Returns whether it did.
-pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, ApiError> {
+pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, DbError> {
     conn.transaction(|conn| {
         if users::count(conn)? > 0 {
             return Ok(false);
         }
         // One hash for all seven: they share the password, and argon2 is slow
         // by design.
-        let hash = password::hash(password)?;
+        let hash = password::hash(password).map_err(|e| DbError::internal(e.to_string()))?;
         let actor = Actor::system("seed");
         demo_company(conn, &actor)?;
         for role in Role::ALL {
@@ -55,7 +57,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Ap
 /// Creates the synthetic company the `company` demo account acts for, unless
 /// it exists. Its NIB is made up; its working area is two real kecamatan of
 /// Kukar (Tenggarong and Sebulu).
-pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, ApiError> {
+pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, DbError> {
     if companies::exists(conn, DEMO_COMPANY_ID)? {
         return Ok(false);
     }
@@ -67,9 +69,9 @@ pub fn demo_company(conn: &mut DbConnection, actor: &Actor) -> Result<bool, ApiE
         NewCompany {
             id: DEMO_COMPANY_ID.to_string(),
             name: "PT Mitra Sawit Lestari (demo)".to_string(),
-            legal_form: "pt".to_string(),
+            legal_form: LegalForm::Pt,
             nib: "9120000000001".to_string(),
-            sector: "plantation".to_string(),
+            sector: Sector::Plantation,
             address: Some("Jl. Contoh No. 1, Tenggarong (demo)".to_string()),
             contact_name: Some("Demo CSR Officer".to_string()),
             contact_email: Some("csr@mitra-sawit.example".to_string()),

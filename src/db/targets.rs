@@ -10,9 +10,10 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::programs::ProgramRow;
 use super::schema::{households as h, members as m, program_targets as pt, programs as p};
+use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
-use crate::domain::program::TargetStatus;
-use crate::error::ApiError;
+use crate::domain::household::HouseholdStatus;
+use crate::domain::program::{ProgramType, TargetStatus};
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct TargetRow {
@@ -21,9 +22,9 @@ pub struct TargetRow {
     pub household_id: String,
     pub member_id: Option<String>,
     pub cycle_year: i32,
-    pub program_type: String,
+    pub program_type: ProgramType,
     pub active: bool,
-    pub status: String,
+    pub status: TargetStatus,
     pub planned_value: i64,
     pub realized_value: Option<i64>,
     pub version: i32,
@@ -44,7 +45,7 @@ pub fn targets(
     program_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<TargetRow>, i64), ApiError> {
+) -> Result<(Vec<TargetRow>, i64), DbError> {
     let total = pt::table
         .filter(pt::program_id.eq(program_id))
         .count()
@@ -62,7 +63,7 @@ pub fn target(
     conn: &mut DbConnection,
     program_id: &str,
     target_id: &str,
-) -> Result<TargetRow, ApiError> {
+) -> Result<TargetRow, DbError> {
     Ok(pt::table
         .filter(pt::program_id.eq(program_id))
         .filter(pt::id.eq(target_id))
@@ -82,17 +83,17 @@ pub fn add_target(
     household_id: &str,
     member_id: Option<&str>,
     planned_value: i64,
-) -> Result<TargetRow, ApiError> {
-    let household_status: String = h::table
+) -> Result<TargetRow, DbError> {
+    let household_status: HouseholdStatus = h::table
         .find(household_id)
         .select(h::status)
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::invalid_field("household_id", "no such household"))?;
-    if household_status != "active" {
-        return Err(ApiError::invalid_field(
+        .ok_or_else(|| DbError::invalid_field("household_id", "no such household"))?;
+    if household_status != HouseholdStatus::Active {
+        return Err(DbError::invalid_field(
             "household_id",
-            format!("the household is {household_status}, not active"),
+            format!("the household is {}, not active", household_status.as_str()),
         ));
     }
     if let Some(mid) = member_id {
@@ -102,7 +103,7 @@ pub fn add_target(
             .count()
             .get_result::<i64>(conn)?;
         if belongs == 0 {
-            return Err(ApiError::invalid_field(
+            return Err(DbError::invalid_field(
                 "member_id",
                 "is not a member of this household",
             ));
@@ -123,9 +124,9 @@ pub fn add_target(
                 pt::household_id.eq(household_id),
                 pt::member_id.eq(member_id),
                 pt::cycle_year.eq(program.cycle_year),
-                pt::program_type.eq(&program.program_type),
+                pt::program_type.eq(program.program_type),
                 pt::active.eq(true),
-                pt::status.eq(TargetStatus::Proposed.as_str()),
+                pt::status.eq(TargetStatus::Proposed),
                 pt::planned_value.eq(planned_value),
                 pt::version.eq(1),
                 pt::created_at.eq(t),
@@ -138,10 +139,10 @@ pub fn add_target(
         Ok(row) => row,
         Err(e) => {
             // Lost a race against another request: say which program won.
-            return Err(match ApiError::from(e) {
-                ApiError::Conflict { .. } => match competing_target(conn, program, household_id)? {
+            return Err(match DbError::from(e) {
+                e if e.is_collision() => match competing_target(conn, program, household_id)? {
                     Some(other) => double_targeting(other, caller_company),
-                    None => ApiError::conflict(
+                    None => DbError::conflict(
                         "already_targeted",
                         "the household is already a target of this program",
                     ),
@@ -170,7 +171,7 @@ fn competing_target(
     conn: &mut DbConnection,
     program: &ProgramRow,
     household_id: &str,
-) -> Result<Option<OtherProgram>, ApiError> {
+) -> Result<Option<OtherProgram>, DbError> {
     Ok(pt::table
         .inner_join(p::table)
         .filter(pt::household_id.eq(household_id))
@@ -178,7 +179,7 @@ fn competing_target(
             pt::program_id.eq(&program.id).or(pt::active
                 .eq(true)
                 .and(pt::cycle_year.eq(program.cycle_year))
-                .and(pt::program_type.eq(&program.program_type))),
+                .and(pt::program_type.eq(program.program_type))),
         )
         .select((p::id, p::title, p::company_id))
         .first::<OtherProgram>(conn)
@@ -191,14 +192,14 @@ type OtherProgram = (String, String, String);
 /// The 409 of double targeting. Another company's program is not named to a
 /// company: its id and title are that company's business (docs/SECURITY.md,
 /// "No naming of others").
-fn double_targeting((id, title, owner): OtherProgram, caller_company: Option<&str>) -> ApiError {
+fn double_targeting((id, title, owner): OtherProgram, caller_company: Option<&str>) -> DbError {
     if caller_company.is_some_and(|c| c != owner) {
-        return ApiError::conflict(
+        return DbError::conflict(
             "already_targeted",
             "the household is already a target of another program of the same type in this cycle",
         );
     }
-    ApiError::conflict_with(
+    DbError::conflict_with(
         "already_targeted",
         format!("the household is already a target of program \"{title}\" ({id}) of the same type in this cycle"),
         json!({"other_program_id": id, "other_program_title": title}),
@@ -213,7 +214,7 @@ pub fn update_target(
     planned_value: i64,
     realized_value: Option<i64>,
     status: TargetStatus,
-) -> Result<TargetRow, ApiError> {
+) -> Result<TargetRow, DbError> {
     check_version(&expected, before.version)?;
     let row = diesel::update(
         pt::table
@@ -223,14 +224,14 @@ pub fn update_target(
     .set((
         pt::planned_value.eq(planned_value),
         pt::realized_value.eq(realized_value),
-        pt::status.eq(status.as_str()),
+        pt::status.eq(status),
         pt::version.eq(before.version + 1),
         pt::updated_at.eq(now()),
     ))
     .returning(pt::all_columns)
     .get_result::<TargetRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -248,7 +249,7 @@ pub fn remove_target(
     actor: &Actor,
     before: &TargetRow,
     expected: IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     check_version(&expected, before.version)?;
     diesel::delete(pt::table.filter(pt::id.eq(&before.id))).execute(conn)?;
     audit::record(

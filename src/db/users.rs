@@ -8,15 +8,15 @@ use serde_json::json;
 use super::audit::{self, Actor};
 use super::schema::users;
 use super::{check_version, new_id, now, DbConnection};
+use super::{taken, DbError};
 use crate::domain::role::Role;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
     pub active: bool,
@@ -58,14 +58,14 @@ pub struct UserChanges {
     pub active: Option<bool>,
 }
 
-pub fn count(conn: &mut DbConnection) -> Result<i64, ApiError> {
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
 /// 422 on `company_id` unless it names an existing company.
-fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<(), ApiError> {
+fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<(), DbError> {
     match company_id {
-        Some(id) if !super::companies::exists(conn, id)? => Err(ApiError::invalid_field(
+        Some(id) if !super::companies::exists(conn, id)? => Err(DbError::invalid_field(
             "company_id",
             format!("no company has id `{id}`"),
         )),
@@ -73,7 +73,7 @@ fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<()
     }
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, ApiError> {
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, DbError> {
     check_company(conn, new.company_id.as_deref())?;
     let t = now();
     let id = new_id();
@@ -82,7 +82,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
             users::id.eq(&id),
             users::username.eq(&new.username),
             users::password_hash.eq(&new.password_hash),
-            users::role.eq(new.role.as_str()),
+            users::role.eq(new.role),
             users::company_id.eq(&new.company_id),
             users::opd_code.eq(&new.opd_code),
             users::active.eq(new.active),
@@ -93,13 +93,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
         ))
         .returning(users::all_columns)
         .get_result::<UserRow>(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                "username_taken",
-                format!("username `{}` is taken", new.username),
-            ),
-            other => other,
-        })?;
+        .map_err(taken(
+            "username_taken",
+            format!("username `{}` is taken", new.username),
+        ))?;
     audit::record(
         conn,
         actor,
@@ -112,11 +109,11 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
     Ok(row)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<UserRow, ApiError> {
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<UserRow, DbError> {
     Ok(users::table.find(id).first::<UserRow>(conn)?)
 }
 
-pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, DbError> {
     Ok(users::table
         .filter(users::username.eq(username))
         .first::<UserRow>(conn)
@@ -125,7 +122,7 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<Use
 
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub company_id: Option<String>,
     pub active: Option<bool>,
 }
@@ -135,11 +132,11 @@ pub fn list(
     f: &UserFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<UserRow>, i64), ApiError> {
+) -> Result<(Vec<UserRow>, i64), DbError> {
     let filtered = || {
         let mut q = users::table.into_boxed();
         if let Some(v) = &f.role {
-            q = q.filter(users::role.eq(v.clone()));
+            q = q.filter(users::role.eq(*v));
         }
         if let Some(v) = &f.company_id {
             q = q.filter(users::company_id.eq(v.clone()));
@@ -165,16 +162,10 @@ pub fn update(
     id: &str,
     expected: IfMatch,
     changes: UserChanges,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
-    let role: Role = match changes.role {
-        Some(role) => role,
-        None => before
-            .role
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?,
-    };
+    let role = changes.role.unwrap_or(before.role);
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
     crate::domain::account::check_binding(role, company_id.as_deref(), opd_code.as_deref())?;
@@ -185,7 +176,7 @@ pub fn update(
     // A new password, role, binding or active flag ends every session of the
     // account: tokens name the version they were issued under.
     let ends_sessions = changes.password_hash.is_some()
-        || role.as_str() != before.role
+        || role != before.role
         || company_id != before.company_id
         || opd_code != before.opd_code
         || active != before.active;
@@ -199,7 +190,7 @@ pub fn update(
         users::password_hash.eq(changes
             .password_hash
             .unwrap_or(before.password_hash.clone())),
-        users::role.eq(role.as_str()),
+        users::role.eq(role),
         users::company_id.eq(&company_id),
         users::opd_code.eq(&opd_code),
         users::active.eq(active),
@@ -210,7 +201,7 @@ pub fn update(
     .returning(users::all_columns)
     .get_result::<UserRow>(conn)
     .optional()?
-    .ok_or_else(ApiError::stale)?;
+    .ok_or(DbError::Stale)?;
     audit::record(
         conn,
         actor,
@@ -228,11 +219,11 @@ pub fn delete(
     actor: &Actor,
     id: &str,
     expected: IfMatch,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, DbError> {
     let before = get(conn, id)?;
     check_version(&expected, before.version)?;
     if before.username == actor.name {
-        return Err(ApiError::conflict(
+        return Err(DbError::conflict(
             "cannot_delete_self",
             "an administrator cannot delete the account they are logged in with",
         ));

@@ -10,9 +10,9 @@ use super::audit::{self, Actor};
 use super::programs::ProgramReach;
 use super::schema::{households as h, program_targets as pt, programs as p, verifications as v};
 use super::targets::TargetRow;
+use super::DbError;
 use super::{new_id, now, DbConnection};
 use crate::domain::program::{TargetStatus, VerificationResult};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct VerificationRow {
@@ -21,7 +21,7 @@ pub struct VerificationRow {
     pub target_id: String,
     pub household_id: String,
     pub visited_on: NaiveDate,
-    pub result: String,
+    pub result: VerificationResult,
     pub notes: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -45,7 +45,7 @@ pub struct NewVerification {
 pub struct VerificationFilter {
     pub program_id: Option<String>,
     pub household_id: Option<String>,
-    pub result: Option<String>,
+    pub result: Option<VerificationResult>,
 }
 
 type Boxed<'a> = v::BoxedQuery<'a, super::DbBackend>;
@@ -72,7 +72,7 @@ fn filtered<'a>(f: &'a VerificationFilter, reach: &'a ProgramReach) -> Boxed<'a>
         q = q.filter(v::household_id.eq(x.clone()));
     }
     if let Some(x) = &f.result {
-        q = q.filter(v::result.eq(x.clone()));
+        q = q.filter(v::result.eq(*x));
     }
     q
 }
@@ -84,7 +84,7 @@ pub fn list(
     reach: &ProgramReach,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<VerificationRow>, i64), ApiError> {
+) -> Result<(Vec<VerificationRow>, i64), DbError> {
     let total = filtered(f, reach).count().get_result::<i64>(conn)?;
     let rows = filtered(f, reach)
         .order((v::visited_on.desc(), v::created_at.desc(), v::id.asc()))
@@ -99,7 +99,7 @@ pub fn get(
     conn: &mut DbConnection,
     id: &str,
     reach: &ProgramReach,
-) -> Result<VerificationRow, ApiError> {
+) -> Result<VerificationRow, DbError> {
     let f = VerificationFilter::default();
     Ok(filtered(&f, reach)
         .filter(v::id.eq(id.to_string()))
@@ -109,7 +109,7 @@ pub fn get(
 /// The latest visit of a target already recorded, by visit date then by
 /// recording time: a visit dated earlier than the latest one is history and
 /// does not change the target's status.
-fn latest(conn: &mut DbConnection, target_id: &str) -> Result<Option<VerificationRow>, ApiError> {
+fn latest(conn: &mut DbConnection, target_id: &str) -> Result<Option<VerificationRow>, DbError> {
     Ok(v::table
         .filter(v::target_id.eq(target_id))
         .order((v::visited_on.desc(), v::created_at.desc()))
@@ -125,7 +125,7 @@ pub fn record(
     actor: &Actor,
     target: &TargetRow,
     visit: &NewVerification,
-) -> Result<(VerificationRow, TargetRow), ApiError> {
+) -> Result<(VerificationRow, TargetRow), DbError> {
     let supersedes = latest(conn, &target.id)?.is_none_or(|l| visit.visited_on >= l.visited_on);
     let id = new_id();
     let row = diesel::insert_into(v::table)
@@ -135,7 +135,7 @@ pub fn record(
             v::target_id.eq(&target.id),
             v::household_id.eq(&target.household_id),
             v::visited_on.eq(visit.visited_on),
-            v::result.eq(visit.result.as_str()),
+            v::result.eq(visit.result),
             v::notes.eq(visit.notes.as_deref()),
             v::latitude.eq(visit.coordinates.map(|c| c.0)),
             v::longitude.eq(visit.coordinates.map(|c| c.1)),
@@ -184,7 +184,7 @@ fn flag_household(
     actor: &Actor,
     household_id: &str,
     result: VerificationResult,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let changed = diesel::update(
         h::table
             .filter(h::id.eq(household_id))
@@ -211,7 +211,7 @@ fn flag_household(
 }
 
 /// A target by id alone, with its program id (verifications name only the target).
-pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetRow>, ApiError> {
+pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetRow>, DbError> {
     Ok(pt::table
         .filter(pt::id.eq(target_id))
         .first::<TargetRow>(conn)
@@ -225,7 +225,7 @@ pub fn target(conn: &mut DbConnection, target_id: &str) -> Result<Option<TargetR
 pub fn target_for_visit(
     conn: &mut DbConnection,
     target_id: &str,
-) -> Result<Option<TargetRow>, ApiError> {
+) -> Result<Option<TargetRow>, DbError> {
     let Some(found) = target(conn, target_id)? else {
         return Ok(None);
     };

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::domain::company::MAX_ADDRESS;
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{check_consistency, Nik, Sex};
-use crate::error::FieldError;
+use crate::domain::FieldError;
 use crate::import::values;
 
 // The registry file an import reads, P3KE or DTKS; it also decides which

@@ -7,10 +7,9 @@ use chrono::NaiveDate;
 use crate::db::audit::{self, Actor};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
-use crate::db::{regions, DbConnection};
+use crate::db::{regions, DbConnection, DbError};
 use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
-use crate::error::ApiError;
 use crate::import::dtks::parse_dtks;
 use crate::import::p3ke::{stream_p3ke, FileError, ImportSink, Parsed, RejectedRow};
 use crate::import::sheet::{detect_media, Media};
@@ -23,7 +22,7 @@ const FAMILY_BATCH: usize = 1000;
 const MEMBER_BATCH: usize = 2000;
 
 /// The regions as the importers look them up, from the database.
-pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, ApiError> {
+pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, DbError> {
     Ok(RegionTable::from_rows(regions::all(conn)?))
 }
 
@@ -95,8 +94,7 @@ impl Drop for Ticket {
 }
 
 /// A registry writer for one kind of record.
-type Upsert<T> =
-    fn(&mut DbConnection, &[Parsed<T>], ImportFormat) -> Result<BatchOutcome, ApiError>;
+type Upsert<T> = fn(&mut DbConnection, &[Parsed<T>], ImportFormat) -> Result<BatchOutcome, DbError>;
 
 /// Buffers parsed rows and writes them in batches.
 struct BatchWriter<'c> {
@@ -110,12 +108,18 @@ struct BatchWriter<'c> {
     rows_read: usize,
 }
 
-/// Whether a failed batch may be retried row by row: constraint conflicts come
-/// from one bad row; anything else (a lost database) ends the import.
-fn row_level(e: &ApiError) -> bool {
+/// Whether a failed batch may be retried row by row: constraint conflicts and
+/// refused values come from one bad row; anything else (a lost database)
+/// ends the import.
+fn row_level(e: &DbError) -> bool {
     matches!(
         e,
-        ApiError::Conflict { .. } | ApiError::Unprocessable { .. }
+        DbError::Duplicate
+            | DbError::ConcurrentUpdate
+            | DbError::Conflict { .. }
+            | DbError::MissingReference
+            | DbError::InvalidValue
+            | DbError::InvalidField { .. }
     )
 }
 
@@ -124,7 +128,7 @@ impl BatchWriter<'_> {
         &mut self,
         items: Vec<Parsed<T>>,
         upsert: Upsert<T>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), DbError> {
         let rejected = std::mem::take(&mut self.rejected);
         let (import_id, actor, source, rows_done) =
             (self.import_id, self.actor, self.source, self.rows_read);
@@ -183,7 +187,7 @@ impl BatchWriter<'_> {
         }
     }
 
-    fn flush_families(&mut self) -> Result<(), ApiError> {
+    fn flush_families(&mut self) -> Result<(), DbError> {
         let items = std::mem::take(&mut self.families);
         if items.is_empty() && self.rejected.is_empty() {
             return Ok(());
@@ -191,7 +195,7 @@ impl BatchWriter<'_> {
         self.write_batch(items, writer::upsert_families)
     }
 
-    fn flush_members(&mut self) -> Result<(), ApiError> {
+    fn flush_members(&mut self) -> Result<(), DbError> {
         let items = std::mem::take(&mut self.members);
         if items.is_empty() && self.rejected.is_empty() {
             return Ok(());
@@ -199,13 +203,13 @@ impl BatchWriter<'_> {
         self.write_batch(items, writer::upsert_members)
     }
 
-    fn finish(&mut self) -> Result<(), ApiError> {
+    fn finish(&mut self) -> Result<(), DbError> {
         self.flush_families()?;
         self.flush_members()
     }
 }
 
-fn abort(e: ApiError) -> FileError {
+fn abort(e: DbError) -> FileError {
     FileError::Aborted(e.to_string())
 }
 
@@ -245,7 +249,7 @@ pub fn run(
     format: ImportFormat,
     bytes: &[u8],
     today: NaiveDate,
-) -> Result<records::ImportRow, ApiError> {
+) -> Result<records::ImportRow, DbError> {
     records::set_status(conn, import_id, ImportStatus::Running)?;
     crate::db::begin_bulk_session(conn)?;
     let outcome = write_all(conn, actor, import_id, format, bytes, today);

@@ -80,16 +80,17 @@ fn budget(programs: &[&BudgetProgram]) -> Budget {
             .iter()
             .map(|p| p.budget)
             .fold(0, i64::saturating_add),
-        by_sector: group(&|p| p.sector.clone()),
-        by_type: group(&|p| p.program_type.clone()),
-        by_strategy: group(&|p| p.strategy.clone()),
+        // Grouped by wire string: the groups come out in its order.
+        by_sector: group(&|p| p.sector.as_str().to_string()),
+        by_type: group(&|p| p.program_type.as_str().to_string()),
+        by_strategy: group(&|p| p.strategy.as_str().to_string()),
     }
 }
 
 /// The coverage of cycle `year` in region `asked` (any code `regions::resolve`
 /// knows; `None` or the kabupaten: the whole kabupaten), in one read.
 pub async fn report(pool: &Pool, year: i32, asked: Option<String>) -> Result<Coverage, ApiError> {
-    let (region, row_regions, counts, programs) = db::run(pool, move |c| {
+    let (region, row_regions, counts, programs) = db::run(pool, move |c| -> Result<_, ApiError> {
         cycles::get(c, year)?;
         let region = match &asked {
             Some(code) if !crate::domain::region::is_kukar_code(code) => {

@@ -44,7 +44,7 @@ pub fn views(
     let counts = store::target_counts(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let status = row.status()?;
+        let status = row.status;
         let calendar = cycles::get(conn, row.cycle_year)?.calendar();
         let facts = store::facts(conn, &row, true)?;
         let actions = if owns(caller, &row) {
@@ -94,7 +94,7 @@ pub fn settle(
     actor: &Actor,
     row: ProgramRow,
 ) -> Result<ProgramRow, ApiError> {
-    let status = row.status()?;
+    let status = row.status;
     let facts = store::facts(conn, &row, false)?;
     let next = after_verification(status, &facts);
     if next == status {
@@ -135,7 +135,7 @@ pub async fn transition(
     let window_override = caller.window_override(request.override_reason, "a calendar window")?;
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;
-        let status = before.status()?;
+        let status = before.status;
         let calendar = cycles::get(c, before.cycle_year)?.calendar();
         let note = request.note.filter(|n| !n.trim().is_empty());
         let facts = store::facts(c, &before, note.is_some())?;
@@ -274,9 +274,10 @@ fn override_reason(caller: &Caller, reason: Option<String>) -> Result<Option<Str
 }
 
 /// Target regions as stored (current dotted codes, JSON), checked against
-/// the company's working area (DESIGN §6.1): a region outside it is a 422
-/// naming it, unless an override reason is given (bappeda, admin — see
-/// [`override_reason`]); then the regions outside are returned for the audit.
+/// the company's working area (docs/DECISIONS.md, "Exposure and search"):
+/// a region outside it is a 422 naming it, unless an override reason is
+/// given (bappeda, admin — see [`override_reason`]); then the regions outside
+/// are returned for the audit.
 fn region_json(
     conn: &mut DbConnection,
     company_id: &str,
@@ -320,7 +321,7 @@ fn audit_override(
     if outside.is_empty() {
         return Ok(());
     }
-    audit::record(
+    Ok(audit::record(
         conn,
         actor,
         "override_target_regions",
@@ -328,7 +329,7 @@ fn audit_override(
         program_id,
         None,
         Some(&json!({"outside_working_area": outside, "reason": reason})),
-    )
+    )?)
 }
 
 /// A page of the programs the caller reaches that match `filter`, as it sees
@@ -404,8 +405,8 @@ pub async fn create(
             opd_code: b.opd_code,
             title: b.title.trim().to_string(),
             description: b.description,
-            program_type: b.program_type.as_str().to_string(),
-            strategy: b.strategy.as_str().to_string(),
+            program_type: b.program_type,
+            strategy: b.strategy,
             budget: b.budget,
             target_regions,
         };
@@ -431,7 +432,7 @@ pub async fn update(
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;
         if !matches!(
-            before.status()?,
+            before.status,
             ProgramStatus::Draft | ProgramStatus::Proposed
         ) {
             return Err(ApiError::conflict(
@@ -442,10 +443,7 @@ pub async fn update(
                 ),
             ));
         }
-        let program_type = patch
-            .program_type
-            .map(|t| t.as_str().to_string())
-            .unwrap_or(before.program_type.clone());
+        let program_type = patch.program_type.unwrap_or(before.program_type);
         if program_type != before.program_type
             && store::target_counts(c, std::slice::from_ref(&before.id))?.contains_key(&before.id)
         {
@@ -466,10 +464,7 @@ pub async fn update(
                 .unwrap_or(before.title.clone()),
             description: patch.description.or(before.description.clone()),
             program_type,
-            strategy: patch
-                .strategy
-                .map(|s| s.as_str().to_string())
-                .unwrap_or(before.strategy.clone()),
+            strategy: patch.strategy.unwrap_or(before.strategy),
             budget: patch.budget.unwrap_or(before.budget),
             target_regions,
         };
@@ -491,13 +486,13 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;
-        if before.status()? != ProgramStatus::Draft {
+        if before.status != ProgramStatus::Draft {
             return Err(ApiError::conflict(
                 "not_a_draft",
                 "only a draft can be deleted; withdraw a submitted program",
             ));
         }
-        store::delete(c, &caller.actor, &before, expected)
+        Ok(store::delete(c, &caller.actor, &before, expected)?)
     })
     .await
 }

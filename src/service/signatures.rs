@@ -57,7 +57,7 @@ pub async fn sign(
         let calendar = cycles::get(c, before.cycle_year)?.calendar();
         let facts = store::facts(c, &before, true)?;
         decide(
-            before.status()?,
+            before.status,
             Action::Sign,
             caller.role,
             today,

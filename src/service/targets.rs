@@ -68,11 +68,11 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<TargetRow>, i64), ApiError> {
-    db::run(pool, move |c| {
+    Ok(db::run(pool, move |c| {
         programs_store::get(c, &id, &caller.reach())?;
         store::targets(c, &id, offset, limit)
     })
-    .await
+    .await?)
 }
 
 /// One target of program `id` (within the caller's reach).
@@ -82,11 +82,11 @@ pub async fn get(
     id: String,
     target_id: String,
 ) -> Result<TargetRow, ApiError> {
-    db::run(pool, move |c| {
+    Ok(db::run(pool, move |c| {
         programs_store::get(c, &id, &caller.reach())?;
         store::target(c, &id, &target_id)
     })
-    .await
+    .await?)
 }
 
 /// Adds a target to program `id` and settles the program, in one
@@ -101,7 +101,7 @@ pub async fn add(
     let planned = money("planned_value", target.planned_value)?;
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        editable(program.status()?)?;
+        editable(program.status)?;
         let company = caller.company_id.as_deref();
         if let Some(company) = company {
             // A company names only households it may read.
@@ -138,14 +138,11 @@ pub async fn update(
 ) -> Result<TargetRow, ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        let status = program.status()?;
+        let status = program.status;
         let before = store::target(c, &id, &target_id)?;
         let mut planned = before.planned_value;
         let mut realized = before.realized_value;
-        let mut target_status: TargetStatus = before
-            .status
-            .parse()
-            .map_err(|e| ApiError::internal(format!("{e}")))?;
+        let mut target_status: TargetStatus = before.status;
         if let Some(v) = change.planned_value {
             editable(status)?;
             planned = money("planned_value", v)?;
@@ -166,7 +163,7 @@ pub async fn update(
             realized = Some(money("realized_value", v)?);
             target_status = TargetStatus::Served;
         }
-        store::update_target(
+        Ok(store::update_target(
             c,
             &caller.actor,
             &before,
@@ -174,7 +171,7 @@ pub async fn update(
             planned,
             realized,
             target_status,
-        )
+        )?)
     })
     .await
 }
@@ -190,7 +187,7 @@ pub async fn remove(
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        editable(program.status()?)?;
+        editable(program.status)?;
         let before = store::target(c, &id, &target_id)?;
         store::remove_target(c, &caller.actor, &before, expected)?;
         settle(c, &caller.actor, program)?;

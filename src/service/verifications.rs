@@ -110,7 +110,7 @@ pub async fn record(
         // target that does not exist.
         let program = programs_store::get(c, &target.program_id, &caller.reach())
             .map_err(|_| ApiError::invalid_field("target_id", "no such target"))?;
-        let status = program.status()?;
+        let status = program.status;
         if !matches!(status, ProgramStatus::Consolidated | ProgramStatus::Verified) {
             return Err(ApiError::conflict_with(
                 "program_not_verifiable",
@@ -137,11 +137,8 @@ pub async fn record(
         let program = settle(c, &caller.actor, program)?;
         Ok(Recorded {
             row,
-            target_status: target
-                .status
-                .parse()
-                .map_err(|e| ApiError::internal(format!("{e}")))?,
-            program_status: program.status()?,
+            target_status: target.status,
+            program_status: program.status,
         })
     })
     .await
