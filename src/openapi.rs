@@ -450,6 +450,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     describe_accept(param);
                 }
                 describe_paging(param);
+                describe_path_parameter(param);
                 if let Some(schema) = param.schema.as_mut() {
                     bound_parameter(schema);
                 }
@@ -838,6 +839,52 @@ fn bound_parameter(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
             o.max_length = Some(crate::api::middleware::MAX_QUERY_VALUE);
         }
     }
+}
+
+/// The path parameters every resource shares: record ids (UUIDs), a cycle's
+/// year, a region's code. A value of another shape names no record: 404.
+fn describe_path_parameter(param: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::Type;
+    use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat};
+    if param.parameter_in != ParameterIn::Path {
+        return;
+    }
+    let (description, schema) = match param.name.as_str() {
+        "id" | "target_id" | "member_id" => (
+            match param.name.as_str() {
+                "target_id" => "The target's id",
+                "member_id" => "The member's id",
+                _ => "The record's id",
+            },
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .max_length(Some(36)),
+        ),
+        "year" => (
+            "The planning year of the cycle",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(2000))
+                .maximum(Some(2100)),
+        ),
+        "code" => (
+            "A region code of Kukar, current or 2019, dotted or not",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(13))
+                .pattern(Some(
+                    r"^(64\.02(\.[0-9]{2}(\.[0-9]{4})?)?|6402([0-9]{2}([0-9]{4})?)?)$",
+                )),
+        ),
+        _ => return,
+    };
+    if param.description.as_deref().is_none_or(str::is_empty) {
+        param.description = Some(description.to_string());
+    }
+    param.schema = Some(schema.into());
 }
 
 /// `page` and `per_page` as `api::Paging` checks them, on every list.

@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "0b5c…", "at": "2026-11-28T09:15:02.120000Z", "actor": "bappeda", "role": "bappeda",
+#[schema(example = json!({"id": "0b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e", "at": "2026-11-28T09:15:02.120000Z", "actor": "bappeda", "role": "bappeda",
     "action": "update", "entity": "cycle", "entity_id": "2027",
     "before": {"verification_end": "2026-12-21"}, "after": {"verification_end": "2026-12-23"},
     "request_id": "4e1f…"}))]
@@ -62,9 +62,11 @@ impl From<AuditRow> for AuditEvent {
 pub struct AuditQuery {
     /// e.g. `user`, `cycle`, `household`, `program`.
     pub entity: Option<String>,
+    /// Only events of this record (its id, or a cycle's year).
     pub entity_id: Option<String>,
     /// Username of who acted.
     pub actor: Option<String>,
+    /// Only events of this action (e.g. `create`, `update`, `read`, `search`).
     pub action: Option<String>,
     /// RFC 3339 instant; events at or after it.
     #[param(value_type = Option<String>, format = DateTime)]

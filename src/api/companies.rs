@@ -203,6 +203,7 @@ impl CompanyPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CompanyQuery {
+    /// Only companies of this sector.
     pub sector: Option<Sector>,
     /// Companies whose working area overlaps this region: the region itself,
     /// a region inside it, or one it lies inside (any level; current or 2019
@@ -210,6 +211,7 @@ pub struct CompanyQuery {
     #[param(example = "64.02.06")]
     #[param(pattern = "^(64\\.02(\\.[0-9]{2}(\\.[0-9]{4})?)?|6402([0-9]{2}([0-9]{4})?)?)$")]
     pub region: Option<String>,
+    /// Only active companies, or only inactive ones.
     pub active: Option<bool>,
     /// Part of the name, any case.
     pub q: Option<String>,

@@ -200,7 +200,9 @@ pub struct DecisionBody {
 pub struct LetterQuery {
     /// Planning year.
     pub cycle: Option<i32>,
-    pub company_id: Option<String>,
+    /// Only this company's letters (its id); a company sees only its own anyway.
+    pub company_id: Option<uuid::Uuid>,
+    /// Only letters in this status.
     pub status: Option<ExemptionStatus>,
     /// 1-based page, default 1.
     pub page: Option<i64>,
@@ -240,13 +242,13 @@ async fn list_letters(
     let q = q.into_inner();
     let company_id = match user.company_id() {
         Some(own) => {
-            if q.company_id.as_deref().is_some_and(|c| c != own) {
+            if q.company_id.is_some_and(|c| c.to_string() != own) {
                 // Another company's letters are outside reach: nothing to list.
                 return Ok(paging.respond::<ExemptionLetter>(&req, vec![], 0));
             }
             Some(own.to_string())
         }
-        None => q.company_id,
+        None => q.company_id.map(|id| id.to_string()),
     };
     let filter = LetterFilter {
         cycle_year: q.cycle,

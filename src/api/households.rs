@@ -74,6 +74,7 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
     "members_count": 4, "flags": [], "needs_update": false,
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct Household {
+    #[schema(format = Uuid)]
     pub id: String,
     pub p3ke_family_id: Option<String>,
     pub dtks_id: Option<String>,
@@ -84,13 +85,16 @@ pub struct Household {
     pub head_nik: Option<String>,
     /// Whether the head's NIK is a well-formed NIK.
     pub head_nik_valid: bool,
-    #[schema(value_type = Option<String>)]
     pub head_sex: Option<Sex>,
     /// Hidden from companies.
     pub head_birth_date: Option<NaiveDate>,
+    #[schema(schema_with = crate::openapi::codes::outputs::marital_status)]
     pub head_marital_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::occupation)]
     pub head_occupation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::employment_status)]
     pub head_employment_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::education)]
     pub head_education: Option<String>,
     /// Desa/kelurahan code (2025).
     pub region_code: String,
@@ -101,8 +105,8 @@ pub struct Household {
     /// Derived from desil 1.
     pub extreme_poor: bool,
     /// `active`, `graduated`, `moved`, `deceased`, `duplicate`.
-    #[schema(value_type = String)]
     pub status: HouseholdStatus,
+    #[schema(schema_with = crate::openapi::codes::outputs::verification_priority)]
     pub verification_priority: Option<String>,
     /// The head's NIK matched by Dukcapil.
     pub dukcapil_match: Option<bool>,
@@ -110,6 +114,7 @@ pub struct Household {
     pub assistance: Assistance,
     pub assets: Assets,
     /// `at_risk`, `not_at_risk`, `not_target`.
+    #[schema(schema_with = crate::openapi::codes::outputs::stunting_risk)]
     pub stunting_risk: Option<String>,
     /// `Dimuktakhirkan Tahun` of the source.
     pub data_year: Option<i32>,
@@ -214,6 +219,7 @@ pub struct HouseholdQuery {
     pub desil_max: Option<i32>,
     /// Only extreme-poor (desil 1) families, or only the others.
     pub extreme: Option<bool>,
+    /// Only families in this status.
     pub status: Option<HouseholdStatus>,
     /// Head name prefix (case-insensitive), an exact NIK (head or member) or
     /// No. KK, a P3KE family id or a DTKS id. For a company only a name
@@ -477,27 +483,33 @@ async fn update_household(
 
 /// A member of a family.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "9a1b…", "household_id": "3f6c…", "p3ke_individual_id": "IND-000123-02",
+#[schema(example = json!({"id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_individual_id": "IND-000123-02",
     "nik": "6402065507120001", "nik_valid": true, "name": "Nur Aini", "sex": "female", "birth_date": "2012-07-15",
     "relation": "child", "marital_status": "single", "education": "in_junior_high", "occupation": "not_working",
     "employment_status": null, "dukcapil_match": true, "flags": []}))]
 pub struct Member {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub household_id: String,
     pub p3ke_individual_id: Option<String>,
     /// Masked for companies.
     pub nik: Option<String>,
     pub nik_valid: bool,
     pub name: String,
-    #[schema(value_type = Option<String>)]
     pub sex: Option<Sex>,
     /// Hidden from companies.
     pub birth_date: Option<NaiveDate>,
     /// `head`, `spouse`, `child`, `other`.
+    #[schema(schema_with = crate::openapi::codes::outputs::relation)]
     pub relation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::marital_status)]
     pub marital_status: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::education)]
     pub education: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::occupation)]
     pub occupation: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::outputs::employment_status)]
     pub employment_status: Option<String>,
     pub dukcapil_match: Option<bool>,
     pub flags: Vec<String>,

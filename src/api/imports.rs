@@ -39,17 +39,15 @@ pub struct Rejected {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "5c2e…", "format": "p3ke", "status": "done", "rows_total": 1200, "rows_done": 1200,
+#[schema(example = json!({"id": "5c2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a", "format": "p3ke", "status": "done", "rows_total": 1200, "rows_done": 1200,
     "created": 1195, "updated": 0, "unchanged": 0, "rejected_count": 5,
     "rejected": [{"line": 17, "sheet": "KEPALA-KELUARGA", "reason": "unknown region code 6402999999"}],
     "error": null, "created_by": "bappeda", "created_at": "2026-11-28T08:00:00Z", "finished_at": "2026-11-28T08:00:03Z"}))]
 pub struct Import {
     pub id: String,
     /// `p3ke` or `dtks`.
-    #[schema(value_type = String)]
     pub format: ImportFormat,
     /// `queued` (waiting for the instance's import lane), `running`, `done`, `failed`.
-    #[schema(value_type = String)]
     pub status: ImportStatus,
     /// Data rows: while queued or running an estimate (a CSV's lines; 0 for
     /// an XLSX), exact once done.

@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "8d3e…", "cycle_year": 2027, "company_id": "00000000-0000-4000-8000-000000000001",
+#[schema(example = json!({"id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "cycle_year": 2027, "company_id": "00000000-0000-4000-8000-000000000001",
     "opd_code": "PERKIM", "title": "Bedah rumah 40 KK Tenggarong", "description": null, "type": "housing",
     "strategy": "reduce_burden", "budget": 1200000000, "target_regions": ["64.02.06"], "status": "consolidated",
     "status_note": null, "agreement_number": null, "signed_by_company_on": null, "signed_by_opd_on": null,
@@ -113,11 +113,15 @@ fn ok(view: ProgramView) -> Result<HttpResponse, ApiError> {
 pub struct ProgramQuery {
     /// Planning year.
     pub cycle: Option<i32>,
-    pub company_id: Option<String>,
+    /// Only this company's programs (its id).
+    pub company_id: Option<uuid::Uuid>,
+    /// Only programs led by this agency (e.g. `DINSOS`).
     pub opd_code: Option<String>,
+    /// Only programs in this status.
     pub status: Option<ProgramStatus>,
     #[serde(rename = "type")]
     #[param(rename = "type")]
+    /// Only programs of this type.
     pub program_type: Option<ProgramType>,
     /// Programs whose target regions contain, or lie in, this region.
     #[param(
@@ -152,7 +156,7 @@ async fn list_programs(
     };
     let filter = ProgramFilter {
         cycle: q.cycle,
-        company_id: q.company_id,
+        company_id: q.company_id.map(|id| id.to_string()),
         opd_code: q.opd_code,
         status: q.status,
         program_type: q.program_type,

@@ -74,6 +74,7 @@ impl Level {
 #[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     #[param(inline)]
+    /// Only regions of this level.
     pub level: Option<Level>,
     /// Children of this region (code with or without dots).
     #[param(

@@ -225,7 +225,9 @@ pub struct ComplianceReport {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
+    /// Only companies of this sector.
     pub sector: Option<Sector>,
+    /// Only companies in this compliance state.
     pub state: Option<ComplianceState>,
 }
 

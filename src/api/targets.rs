@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "c1d2…", "program_id": "8d3e…", "household_id": "3f6c…", "member_id": null,
+#[schema(example = json!({"id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "program_id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "member_id": null,
     "status": "eligible", "planned_value": 30000000, "realized_value": null, "active": true,
     "created_at": "2026-11-20T02:00:00Z", "updated_at": "2026-12-05T01:00:00Z"}))]
 pub struct Target {

@@ -99,8 +99,11 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    /// Only accounts of this role.
     pub role: Option<Role>,
-    pub company_id: Option<String>,
+    /// Only the accounts of this company (its id).
+    pub company_id: Option<uuid::Uuid>,
+    /// Only active accounts, or only disabled ones.
     pub active: Option<bool>,
     /// 1-based page, default 1.
     pub page: Option<i64>,
@@ -129,7 +132,7 @@ async fn list_users(
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = UserFilter {
         role: q.role,
-        company_id: q.company_id.clone(),
+        company_id: q.company_id.map(|id| id.to_string()),
         active: q.active,
     };
     let (rows, total) = db::run(&pool, move |c| {

@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// One field visit.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "5b1f…", "program_id": "8d3e…", "target_id": "c1d2…", "household_id": "3f6c…",
+#[schema(example = json!({"id": "5b1f2a3c-4d5e-4f6a-8b7c-9d0e1f2a3b4c", "program_id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "target_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f",
     "visited_on": "2026-12-04", "result": "eligible", "notes": "Atap bocor, dinding papan lapuk.",
     "latitude": -0.4312, "longitude": 116.9876, "verifier": "verifikator.tenggarong",
     "override_reason": null, "target_status": "eligible", "program_status": "verified",
@@ -99,8 +99,11 @@ impl TryFrom<VerificationRow> for Verification {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VerificationQuery {
-    pub program_id: Option<String>,
-    pub household_id: Option<String>,
+    /// Only visits of this program's targets (its id).
+    pub program_id: Option<uuid::Uuid>,
+    /// Only visits of this family (its id).
+    pub household_id: Option<uuid::Uuid>,
+    /// Only visits with this result.
     pub result: Option<VerificationResult>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -108,7 +111,7 @@ pub struct VerificationQuery {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"target_id": "c1d2…", "visited_on": "2026-12-04", "result": "eligible",
+#[schema(example = json!({"target_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "visited_on": "2026-12-04", "result": "eligible",
     "notes": "Atap bocor, dinding papan lapuk.", "latitude": -0.4312, "longitude": 116.9876}))]
 pub struct NewVisit {
     /// The target visited; its program is found from it.
@@ -190,8 +193,8 @@ async fn list_verifications(
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
     let filter = VerificationFilter {
-        program_id: q.program_id,
-        household_id: q.household_id,
+        program_id: q.program_id.map(|id| id.to_string()),
+        household_id: q.household_id.map(|id| id.to_string()),
         result: q.result,
     };
     let (rows, total) = service::list(

@@ -47,7 +47,7 @@ impl ImportFormat {
 
 /// Where an import stands: `queued` for the instance's import lane,
 /// `running`, then `done` or `failed` (also an import cut off by a stop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportStatus {
     Queued,
