@@ -157,3 +157,63 @@ fn the_problem_schema_is_one_object_that_admits_extra_members() {
         assert!(problem["properties"][member].is_object(), "{member}");
     }
 }
+
+/// Every value a client meets has a bound and every parameter says what it
+/// is, so later operations keep the contract as precise as spectral's OWASP
+/// rules and schemathesis' acceptance checks demand (the CI runs both).
+#[test]
+fn every_value_has_a_bound_and_every_parameter_a_description() {
+    fn walk(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                let types: Vec<&str> = match o.get("type") {
+                    Some(serde_json::Value::String(t)) => vec![t.as_str()],
+                    Some(serde_json::Value::Array(ts)) => {
+                        ts.iter().filter_map(|t| t.as_str()).collect()
+                    }
+                    _ => vec![],
+                };
+                let closed = o.contains_key("enum") || o.contains_key("const");
+                if types.contains(&"string") && !closed && !o.contains_key("maxLength") {
+                    out.push(format!("{at}: a string without maxLength"));
+                }
+                if types.contains(&"integer")
+                    && !closed
+                    && !(o.contains_key("minimum") && o.contains_key("maximum"))
+                {
+                    out.push(format!("{at}: an integer without minimum and maximum"));
+                }
+                if types.contains(&"array") && !o.contains_key("maxItems") {
+                    out.push(format!("{at}: an array without maxItems"));
+                }
+                for (k, child) in o {
+                    if k != "example" && k != "examples" {
+                        walk(child, &format!("{at}/{k}"), out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let api = serde_json::to_value(openapi_document()).unwrap();
+    let mut problems = Vec::new();
+    walk(&api, "#", &mut problems);
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["description"].as_str().unwrap_or("").is_empty() {
+                    problems.push(format!(
+                        "{method} {path}: parameter {} undescribed",
+                        p["name"]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

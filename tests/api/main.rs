@@ -9,6 +9,7 @@ mod common;
 mod hostile_files;
 
 mod authorization;
+mod bounds;
 mod companies;
 mod contract;
 mod cycle;
