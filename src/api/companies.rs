@@ -54,7 +54,7 @@ pub struct Company {
     pub working_area: Vec<String>,
     pub active: bool,
     /// Distinct households recommendations may show this company per cycle
-    /// (DESIGN §6.1); `null`: the service default (`RBPK_COMPANY_EXPOSURE_CAP`,
+    /// (docs/DECISIONS.md, exposure); `null`: the service default (`RBPK_COMPANY_EXPOSURE_CAP`,
     /// 500 unless configured). Set by bappeda or admin.
     pub exposure_cap: Option<i32>,
     pub created_at: DateTime<Utc>,

@@ -246,7 +246,7 @@ pub struct HouseholdQuery {
 /// The region of a household must be a desa or kelurahan of Kukar.
 fn village(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
     match regions::resolve(conn, code)? {
-        Some(r) if r.level == "desa" || r.level == "kelurahan" => Ok(r.code),
+        Some(r) if r.is_village() => Ok(r.code),
         Some(_) => Err(ApiError::invalid_field(
             "region_code",
             "must be a desa or kelurahan, not a kecamatan or the kabupaten",

@@ -11,6 +11,7 @@ use crate::auth::AuthUser;
 use crate::db::regions::{self as store, RegionFilter};
 use crate::db::{self, Pool};
 use crate::domain::region::{normalize_code, RegionRow};
+use crate::domain::region_lookup::RegionLevel;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,8 +27,7 @@ pub struct Region {
     /// The same code without dots, as P3KE files write it.
     pub code10: String,
     pub name: String,
-    /// `kabupaten`, `kecamatan`, `desa` or `kelurahan`.
-    pub level: String,
+    pub level: RegionLevel,
     pub parent_code: Option<String>,
     /// The 2019 code, where it changed in 2025.
     pub old_code: Option<String>,
@@ -49,33 +49,13 @@ impl From<RegionRow> for Region {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Kabupaten,
-    Kecamatan,
-    Desa,
-    Kelurahan,
-}
-
-impl Level {
-    fn as_str(self) -> &'static str {
-        match self {
-            Level::Kabupaten => "kabupaten",
-            Level::Kecamatan => "kecamatan",
-            Level::Desa => "desa",
-            Level::Kelurahan => "kelurahan",
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     #[param(inline)]
     /// Only regions of this level.
-    pub level: Option<Level>,
+    pub level: Option<RegionLevel>,
     /// Children of this region (code with or without dots).
     #[param(
         pattern = "^([0-9]{2}(\\.[0-9]{2}(\\.[0-9]{2}(\\.[0-9]{4})?)?)?|[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?)$"
@@ -107,7 +87,7 @@ async fn list_regions(
         None => None,
     };
     let filter = RegionFilter {
-        level: q.level.map(|l| l.as_str().to_string()),
+        level: q.level,
         parent,
         q: q.q.clone(),
     };

@@ -345,7 +345,7 @@ pub struct CoverageRow {
     pub region_code: String,
     pub region_name: String,
     /// `kecamatan`, `desa` or `kelurahan`.
-    pub region_level: String,
+    pub region_level: crate::domain::region_lookup::RegionLevel,
     /// Active households.
     pub households: i64,
     /// Active households in desil 1.
@@ -393,7 +393,7 @@ pub struct BudgetTotals {
 pub struct ReportRegion {
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: crate::domain::region_lookup::RegionLevel,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -545,7 +545,7 @@ async fn coverage(
             vec![
                 Cell::Text(r.region_code),
                 Cell::Text(r.region_name),
-                Cell::Text(r.region_level),
+                Cell::Text(r.region_level.to_string()),
                 Cell::Int(r.households),
                 Cell::Int(r.extreme_poor),
                 Cell::Int(r.targeted),
@@ -589,7 +589,7 @@ async fn coverage(
 
 // ------------------------------------------------------------------ exposure
 
-/// What one cycle exposed to one company (DESIGN §6.1).
+/// What one cycle exposed to one company (docs/DECISIONS.md, exposure).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"company_id": "00000000-0000-4000-8000-000000000001", "company_name": "PT Mitra Sawit Lestari (demo)",
     "active": true, "shown": 120, "read": 35, "targeted": 40, "cap": 500, "exposure_cap": null, "remaining": 380,

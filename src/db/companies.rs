@@ -108,7 +108,10 @@ pub fn resolve_working_area(
     codes: &[String],
 ) -> Result<Vec<String>, DbError> {
     let resolved = regions::resolve_all(conn, "working_area", codes)?;
-    if let Some(r) = resolved.iter().find(|r| r.level == "kabupaten") {
+    if let Some(r) = resolved
+        .iter()
+        .find(|r| r.level == crate::domain::region_lookup::RegionLevel::Kabupaten)
+    {
         return Err(DbError::invalid_field(
             "working_area",
             format!(

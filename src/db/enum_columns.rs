@@ -20,6 +20,7 @@ use crate::domain::nik::Sex;
 use crate::domain::program::{
     ProgramStatus, ProgramType, Strategy, TargetStatus, VerificationResult,
 };
+use crate::domain::region_lookup::RegionLevel;
 use crate::domain::role::Role;
 
 /// Implements the diesel traits of a `Text` column for an enum with
@@ -66,6 +67,7 @@ text_column!(
     Sex => SexColumn [Male, Female],
     ImportFormat => ImportFormatColumn [P3ke, Dtks],
     ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
+    RegionLevel => RegionLevelColumn,
     ProgramType => ProgramTypeColumn,
     Strategy => StrategyColumn,
     ProgramStatus => ProgramStatusColumn,

@@ -7,11 +7,12 @@ use super::schema::regions;
 use super::DbError;
 use super::{like_contains, DbConnection, LIKE_ESCAPE};
 use crate::domain::region::{normalize_code, official_rows, RegionRow};
+use crate::domain::region_lookup::RegionLevel;
 
 type Row = (
     String,
     String,
-    String,
+    RegionLevel,
     String,
     Option<String>,
     Option<String>,
@@ -58,7 +59,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, DbError> {
 /// Filters of the region list.
 #[derive(Debug, Default, Clone)]
 pub struct RegionFilter {
-    pub level: Option<String>,
+    pub level: Option<RegionLevel>,
     pub parent: Option<String>,
     pub q: Option<String>,
 }
@@ -72,7 +73,7 @@ pub fn list(
     let filtered = || {
         let mut q = regions::table.into_boxed();
         if let Some(v) = &f.level {
-            q = q.filter(regions::level.eq(v.clone()));
+            q = q.filter(regions::level.eq(*v));
         }
         if let Some(v) = &f.parent {
             q = q.filter(regions::parent_code.eq(v.clone()));

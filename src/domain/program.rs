@@ -17,7 +17,7 @@ use crate::domain::cycle::{Calendar, Window};
 use crate::domain::role::{wire_enum, Role};
 
 wire_enum! {
-    /// What a program delivers (DESIGN enumerations).
+    /// What a program delivers.
     pub enum ProgramType: "program type" {
         /// Uninhabitable-house renovation (RTLH).
         Housing = "housing",

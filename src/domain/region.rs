@@ -16,7 +16,7 @@ pub fn official_rows() -> Result<Vec<RegionRow>, String> {
         .rows()
         .into_iter()
         .map(|mut r| {
-            if r.level == "kabupaten" {
+            if r.level == crate::domain::region_lookup::RegionLevel::Kabupaten {
                 r.parent_code = None;
             }
             r
@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn the_official_list_has_one_kabupaten_20_kecamatan_and_237_desa() {
         let rows = official_rows().unwrap();
-        let count = |l: &str| rows.iter().filter(|r| r.level == l).count();
+        let count = |l: &str| rows.iter().filter(|r| r.level.as_str() == l).count();
         assert_eq!(count("kabupaten"), 1);
         assert_eq!(count("kecamatan"), 20);
         assert_eq!(count("desa") + count("kelurahan"), 237);

@@ -7,6 +7,18 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::role::wire_enum;
+
+wire_enum! {
+    /// The level of a region of the Kepmendagri list.
+    pub enum RegionLevel: "region level" {
+        Kabupaten = "kabupaten",
+        Kecamatan = "kecamatan",
+        Desa = "desa",
+        Kelurahan = "kelurahan",
+    }
+}
+
 /// Resolves file values to the 2025 dotted desa/kelurahan code.
 pub trait RegionLookup {
     /// `6402062001` (2025 or 2019 code, dots ignored) → `64.02.06.2001`.
@@ -22,8 +34,7 @@ pub struct RegionRow {
     pub code: String,
     /// Digits only, e.g. `6402062001`.
     pub code10: String,
-    /// `kabupaten`, `kecamatan`, `desa` or `kelurahan`.
-    pub level: String,
+    pub level: RegionLevel,
     pub name: String,
     pub parent_code: Option<String>,
     /// Dotted code before 2025 (`kode_lama_2019`).
@@ -35,7 +46,7 @@ pub struct RegionRow {
 impl RegionRow {
     /// Desa or kelurahan: the levels a household can live in.
     pub fn is_village(&self) -> bool {
-        self.level == "desa" || self.level == "kelurahan"
+        matches!(self.level, RegionLevel::Desa | RegionLevel::Kelurahan)
     }
 }
 
@@ -46,6 +57,8 @@ pub enum RegionTableError {
     Csv(#[from] csv::Error),
     #[error("regions CSV: missing column {0}")]
     MissingColumn(&'static str),
+    #[error("regions CSV: {0}")]
+    Level(#[from] crate::domain::role::UnknownValue),
 }
 
 /// The Kukar regions with indexes for code and name lookups.
@@ -126,7 +139,7 @@ impl RegionTable {
             rows.push(RegionRow {
                 code10: digits(&code),
                 code,
-                level: get(c_jenis).to_lowercase(),
+                level: get(c_jenis).to_lowercase().parse()?,
                 name: get(c_name).to_string(),
                 parent_code: non_empty(get(c_parent)),
                 old_code: c_old_code.and_then(|i| non_empty(get(i))),
@@ -143,7 +156,7 @@ impl RegionTable {
             ..RegionTable::default()
         };
         for (i, r) in t.rows.iter().enumerate() {
-            if r.level == "kecamatan" {
+            if r.level == RegionLevel::Kecamatan {
                 t.kecamatan_by_name
                     .insert(normalize_name(&r.name), r.code.clone());
                 if let Some(old) = &r.old_name {
@@ -225,9 +238,14 @@ pub(crate) mod tests {
     fn reads_all_levels() {
         let t = kukar();
         let rows = t.rows();
-        assert_eq!(rows.iter().filter(|r| r.level == "kecamatan").count(), 20);
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.level == RegionLevel::Kecamatan)
+                .count(),
+            20
+        );
         assert_eq!(rows.iter().filter(|r| r.is_village()).count(), 237);
-        assert_eq!(rows[0].level, "kabupaten");
+        assert_eq!(rows[0].level, RegionLevel::Kabupaten);
     }
 
     #[test]

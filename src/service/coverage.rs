@@ -4,6 +4,7 @@
 //! programs' budget counts in a region (one of its target regions, or its
 //! company's working area, overlaps it). Rendering is `api::reports`'.
 
+use crate::domain::region_lookup::RegionLevel;
 use std::collections::BTreeMap;
 
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
@@ -103,11 +104,14 @@ pub async fn report(pool: &Pool, year: i32, asked: Option<String>) -> Result<Cov
             Some(code) => Some(regions::resolve(c, code)?.ok_or_else(ApiError::not_found)?),
             None => None,
         };
-        let region = region.filter(|r| r.level != "kabupaten");
+        let region = region.filter(|r| r.level != RegionLevel::Kabupaten);
         let all = regions::all(c)?;
         let rows: Vec<_> = match &region {
-            None => all.into_iter().filter(|r| r.level == "kecamatan").collect(),
-            Some(r) if r.level == "kecamatan" => all
+            None => all
+                .into_iter()
+                .filter(|r| r.level == RegionLevel::Kecamatan)
+                .collect(),
+            Some(r) if r.level == RegionLevel::Kecamatan => all
                 .into_iter()
                 .filter(|x| x.parent_code.as_deref() == Some(r.code.as_str()))
                 .collect(),
