@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import io
 import sys
+import uuid
 from typing import Any, NoReturn, TypeVar
 
 from rbpk_client import AuthenticatedClient, Client
@@ -67,7 +68,8 @@ from rbpk_client.models import (
 )
 from rbpk_client.types import UNSET, File, Response, Unset
 
-DEMO_COMPANY = "00000000-0000-4000-8000-000000000001"
+# Ids are UUIDs in the contract, so the generated client gives uuid.UUID.
+DEMO_COMPANY = uuid.UUID("00000000-0000-4000-8000-000000000001")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 T = TypeVar("T")
@@ -114,7 +116,7 @@ def main() -> None:
     bappeda = AuthenticatedClient(base_url=base, token=tokens["bappeda"], raise_on_unexpected_status=True)
     company = AuthenticatedClient(base_url=base, token=tokens["company"], raise_on_unexpected_status=True)
     claims = expect(me.sync_detailed(client=company), 200, Claims, "GET /auth/me (company)")
-    check(claims.role.value == "company" and claims.company_id == DEMO_COMPANY, f"claims: {claims.to_dict()}")
+    check(claims.role.value == "company" and claims.company_id == str(DEMO_COMPANY), f"claims: {claims.to_dict()}")
 
     # 2. Companies: the company sees itself (its working area names the regions).
     page = expect(list_companies.sync_detailed(client=company, per_page=200), 200,
@@ -193,7 +195,7 @@ def main() -> None:
     if filed.status_code == 409 and isinstance(filed.parsed, Problem) \
             and filed.parsed.code == "exemption_letter_exists":
         # An earlier run left its letter active: use that one.
-        existing = str(filed.parsed.additional_properties.get("existing_letter_id"))
+        existing = uuid.UUID(str(filed.parsed.additional_properties.get("existing_letter_id")))
         letter = expect(get_letter.sync_detailed(existing, client=company), 200, ExemptionLetter,
                         "GET /exemption-letters/{id} (company, the active one)")
     else:
