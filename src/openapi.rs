@@ -278,18 +278,14 @@ fn statuses_for(
 
 /// The header every response carries (`api::middleware::request_id`).
 fn request_id_header() -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
-                .min_length(Some(1))
-                .max_length(Some(128)),
-        )
-        .description(Some(
-            "The request's id: the client's `X-Request-Id` when it is 1–128 visible \
-             characters, else one the service made; audit events carry it",
-        ))
-        .build()
+    header(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(128)),
+        "The request's id: the client's `X-Request-Id` when it is 1–128 visible \
+         characters, else one the service made; audit events carry it",
+    )
 }
 
 /// `Vary: Accept` on answers whose representation `Accept` chose.
@@ -996,18 +992,16 @@ fn disposition_header() -> utoipa::openapi::header::Header {
 
 /// `Retry-After` on a 429: whole seconds to wait.
 fn retry_after_header() -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::Integer)
-                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                    utoipa::openapi::KnownFormat::Int64,
-                )))
-                .minimum(Some(1))
-                .maximum(Some(crate::auth::throttle::MAX_DELAY.as_secs())),
-        )
-        .description(Some("Seconds to wait before trying again"))
-        .build()
+    header(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(crate::auth::throttle::MAX_DELAY.as_secs())),
+        "Seconds to wait before trying again",
+    )
 }
 
 /// `Access-Control-Allow-Origin`, on answers to a request from an origin
@@ -1019,15 +1013,24 @@ fn cors_origin_header() -> utoipa::openapi::header::Header {
     )
 }
 
-fn string_header(description: &str) -> utoipa::openapi::header::Header {
+/// A response header: its schema and what it says.
+fn header(
+    schema: utoipa::openapi::ObjectBuilder,
+    description: &str,
+) -> utoipa::openapi::header::Header {
     utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
-                .max_length(Some(2048)),
-        )
+        .schema(schema)
         .description(Some(description.to_string()))
         .build()
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    header(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(2048)),
+        description,
+    )
 }
 
 /// `Link` on every list page (`api::Paging::respond`).
@@ -1045,17 +1048,13 @@ fn link_header() -> utoipa::openapi::header::Header {
 
 /// `Idempotent-Replayed` on an answer given again for a reused `Idempotency-Key`.
 fn replayed_header() -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
-        .schema(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
-                .enum_values(Some(["true"])),
-        )
-        .description(Some(
-            "`true` when this is the stored answer to an earlier request with the same \
-             `Idempotency-Key` (nothing was done again); absent otherwise",
-        ))
-        .build()
+    header(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["true"])),
+        "`true` when this is the stored answer to an earlier request with the same \
+         `Idempotency-Key` (nothing was done again); absent otherwise",
+    )
 }
 
 /// The document as committed in `openapi/openapi.json`.
