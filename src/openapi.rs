@@ -495,7 +495,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                         .entry("Access-Control-Allow-Origin".to_string())
                         .or_insert_with(cors_origin_header);
                     for header in response.headers.values_mut() {
-                        bound_parameter(&mut header.schema);
+                        bound_header(&mut header.schema);
                     }
                     if binary {
                         response
@@ -835,6 +835,18 @@ fn bound_parameter(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
             o.max_length = Some(crate::api::middleware::MAX_QUERY_VALUE);
         }
     }
+}
+
+/// A response header without a bound of its own: a short text (an ETag, a
+/// count), at most `MAX_QUERY_VALUE` characters, or its type's range.
+fn bound_header(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::schema::Schema;
+    if let RefOr::T(Schema::Object(o)) = schema {
+        if o.max_length.is_none() && o.enum_values.is_none() {
+            o.max_length = Some(crate::api::middleware::MAX_QUERY_VALUE);
+        }
+    }
+    bound_schema(schema, false);
 }
 
 /// The path parameters every resource shares: record ids (UUIDs), a cycle's
