@@ -347,11 +347,12 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
         .build()
 }
 
-/// Writes each operation's declaration (security scopes, `**Roles:**` line),
-/// the headers every operation shares (`Idempotency-Key` on POSTs,
-/// `X-Request-Id` on every response), and adds the shared error responses to
-/// every operation that can answer them, keeping any an operation documents
-/// itself. An operation without a
+/// Writes what the route registrations cannot say: each operation's
+/// declaration (security scopes, `**Roles:**` line), the shared error
+/// responses it can answer (keeping any it documents itself), the
+/// parameters and headers every operation shares, the bounds of every value
+/// (`bound_every_value`), create schemas, list pages' item references, file
+/// bodies and the links from creating POSTs. An operation without a
 /// declaration is left unsecured; a test in `api::access` fails on it.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let api_paths_request_refs = request_body_refs(&api);
@@ -462,64 +463,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             }
             for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(response) = response {
-                    if idempotent && status.starts_with('2') {
-                        response
-                            .headers
-                            .entry("Idempotent-Replayed".to_string())
-                            .or_insert_with(replayed_header);
-                    }
-                    let mut binary = false;
-                    for (media_type, content) in response.content.iter_mut() {
-                        binary |= describe_binary(media_type, content, MAX_FILE_ANSWER);
-                        if let Some(schema) = content.schema.as_mut() {
-                            bound_schema(schema, false);
-                        }
-                    }
-                    if status.starts_with('4') || status.starts_with('5') {
-                        let description = response.description.clone();
-                        if let Some(problem) = response.content.get_mut("application/problem+json")
-                        {
-                            if problem.example.is_none() && problem.examples.is_empty() {
-                                problem.example = Some(own_example(status, &description));
-                            }
-                        }
-                    }
-                    if status == "429" {
-                        response
-                            .headers
-                            .entry("Retry-After".to_string())
-                            .or_insert_with(retry_after_header);
-                    }
-                    response
-                        .headers
-                        .entry("Access-Control-Allow-Origin".to_string())
-                        .or_insert_with(cors_origin_header);
-                    for header in response.headers.values_mut() {
-                        bound_header(&mut header.schema);
-                    }
-                    if binary {
-                        response
-                            .headers
-                            .entry("Content-Disposition".to_string())
-                            .or_insert_with(disposition_header);
-                    }
-                    if refers_to_page(response) {
-                        response
-                            .headers
-                            .entry("Link".to_string())
-                            .or_insert_with(link_header);
-                    }
-                    response
-                        .headers
-                        .entry("X-Request-Id".to_string())
-                        .or_insert_with(request_id_header);
-                    // One URL, several representations chosen by Accept.
-                    if response.content.len() > 1 {
-                        response
-                            .headers
-                            .entry("Vary".to_string())
-                            .or_insert_with(vary_header);
-                    }
+                    finish_response(status, response, idempotent);
                 }
             }
         }
@@ -1067,6 +1011,70 @@ fn replayed_header() -> utoipa::openapi::header::Header {
         "`true` when this is the stored answer to an earlier request with the same \
          `Idempotency-Key` (nothing was done again); absent otherwise",
     )
+}
+
+/// What every answer of an operation shares: its headers (request id,
+/// CORS, `Idempotent-Replayed`, `Retry-After`, `Link`, `Vary`,
+/// `Content-Disposition`), file bodies as binary strings, bounds, and an
+/// example of its own for an error.
+fn finish_response(status: &str, response: &mut utoipa::openapi::Response, idempotent: bool) {
+    if idempotent && status.starts_with('2') {
+        response
+            .headers
+            .entry("Idempotent-Replayed".to_string())
+            .or_insert_with(replayed_header);
+    }
+    let mut binary = false;
+    for (media_type, content) in response.content.iter_mut() {
+        binary |= describe_binary(media_type, content, MAX_FILE_ANSWER);
+        if let Some(schema) = content.schema.as_mut() {
+            bound_schema(schema, false);
+        }
+    }
+    if status.starts_with('4') || status.starts_with('5') {
+        let description = response.description.clone();
+        if let Some(problem) = response.content.get_mut("application/problem+json") {
+            if problem.example.is_none() && problem.examples.is_empty() {
+                problem.example = Some(own_example(status, &description));
+            }
+        }
+    }
+    if status == "429" {
+        response
+            .headers
+            .entry("Retry-After".to_string())
+            .or_insert_with(retry_after_header);
+    }
+    response
+        .headers
+        .entry("Access-Control-Allow-Origin".to_string())
+        .or_insert_with(cors_origin_header);
+    for header in response.headers.values_mut() {
+        bound_header(&mut header.schema);
+    }
+    if binary {
+        response
+            .headers
+            .entry("Content-Disposition".to_string())
+            .or_insert_with(disposition_header);
+    }
+    if refers_to_page(response) {
+        response
+            .headers
+            .entry("Link".to_string())
+            .or_insert_with(link_header);
+    }
+    response
+        .headers
+        .entry("X-Request-Id".to_string())
+        .or_insert_with(request_id_header);
+    // One URL, several representations chosen by Accept.
+    if response.content.len() > 1 {
+        response
+            .headers
+            .entry("Vary".to_string())
+            .or_insert_with(vary_header);
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.
