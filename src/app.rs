@@ -62,6 +62,7 @@ where
             .configure(api::users::configure)
             .configure(api::regions::configure)
             .configure(api::cycles::configure)
+            .configure(api::datasets::configure)
             .configure(api::households::configure)
             .configure(api::imports::configure)
             .configure(api::programs::configure)

@@ -45,6 +45,10 @@ enum Command {
     Import {
         #[arg(long, value_parser = import_format())]
         format: ImportFormat,
+        /// The dataset (snapshot) the files belong to; without it one is made
+        /// for this command's files.
+        #[arg(long)]
+        dataset: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -68,7 +72,11 @@ fn main() -> ExitCode {
         Command::Migrate => prepare().map(|_| ()),
         Command::Openapi { out } => write_openapi(out),
         Command::CreateAdmin { username } => create_admin(&username),
-        Command::Import { format, files } => import_files(format, &files),
+        Command::Import {
+            format,
+            dataset,
+            files,
+        } => import_files(format, dataset.as_deref(), &files),
         Command::DemoData {
             families,
             out,
@@ -230,11 +238,17 @@ fn import_format() -> impl TypedValueParser<Value = ImportFormat> {
         .try_map(|s| s.parse::<ImportFormat>())
 }
 
-fn import_files(format: ImportFormat, files: &[PathBuf]) -> Result<(), String> {
+fn import_files(
+    format: ImportFormat,
+    dataset: Option<&str>,
+    files: &[PathBuf],
+) -> Result<(), String> {
     let (_, pool) = prepare()?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let actor = Actor::system("rbpk-import");
     let today = regency_today();
+    let dataset = rbpk::db::datasets::for_import(&mut conn, &actor, format.into(), dataset, today)
+        .map_err(|e| e.to_string())?;
     for path in files {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let started = std::time::Instant::now();
@@ -245,8 +259,9 @@ fn import_files(format: ImportFormat, files: &[PathBuf]) -> Result<(), String> {
         } else {
             "text/csv"
         };
-        let record = household_imports::create(&mut conn, &actor, format, media, rows_total)
-            .map_err(|e| e.to_string())?;
+        let record =
+            household_imports::create(&mut conn, &actor, format, media, rows_total, &dataset.id)
+                .map_err(|e| e.to_string())?;
         let done = job::run(&mut conn, &actor, &record.id, format, &bytes, today)
             .map_err(|e| e.to_string())?;
         println!(

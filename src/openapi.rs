@@ -40,6 +40,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "users", description = "Accounts (admin)"),
         (name = "regions", description = "Kemendagri regions of Kukar"),
         (name = "cycles", description = "Planning years and their calendar"),
+        (name = "datasets", description = "Snapshots of P3KE, DTKS and DTSEN and the hand-over (BAST) each came under"),
         (name = "households", description = "The P3KE/DTKS registry of families and members, and its imports"),
         (name = "programs", description = "Programs, their lifecycle, targets, recommendations and signatures"),
         (name = "companies", description = "Companies with a CSR (TJSP) duty, their contacts and working area"),

@@ -46,6 +46,11 @@ declare! {
     CREATE_CYCLE = "create_cycle": Roles(&[Admin, Bappeda]);
     GET_CYCLE = "get_cycle": Authenticated;
     UPDATE_CYCLE = "update_cycle": Roles(&[Admin, Bappeda]);
+    // datasets
+    LIST_DATASETS = "list_datasets": Roles(&[Admin, Bappeda]);
+    CREATE_DATASET = "create_dataset": Roles(&[Admin, Bappeda]);
+    GET_DATASET = "get_dataset": Roles(&[Admin, Bappeda]);
+    UPDATE_DATASET = "update_dataset": Roles(&[Admin, Bappeda]);
     // households
     LIST_HOUSEHOLDS = "list_households": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     GET_HOUSEHOLD = "get_household": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);

@@ -58,6 +58,25 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
     Ok(())
 }
 
+/// A snapshot behind a family: which dataset, of which source and version.
+#[derive(Serialize, ToSchema)]
+pub struct DatasetRef {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub source: crate::domain::dataset::DatasetSource,
+    pub version: String,
+}
+
+impl From<crate::db::datasets::DatasetRef> for DatasetRef {
+    fn from(d: crate::db::datasets::DatasetRef) -> DatasetRef {
+        DatasetRef {
+            id: d.id,
+            source: d.source,
+            version: d.version,
+        }
+    }
+}
+
 /// A family of the registry (P3KE fields, typed).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
@@ -72,6 +91,7 @@ fn company_read(conn: &mut DbConnection, user: &AuthUser, ids: &[String]) -> Res
     "assistance": {"bpnt": true, "bpum": false, "bst": false, "pkh": true, "sembako": true, "prakerja": false, "kur": false},
     "assets": {"house_ownership": "own", "has_savings": false}, "stunting_risk": "at_risk",
     "members_count": 4, "flags": [], "needs_update": false,
+    "datasets": [{"id": "00000000-0000-4000-8000-00000000da01", "source": "p3ke", "version": "before datasets"}],
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct Household {
     #[schema(format = Uuid)]
@@ -123,12 +143,19 @@ pub struct Household {
     /// Set when a field visit found the family moved or deceased.
     pub needs_update: bool,
     pub members_count: i64,
+    /// The snapshots that hold this family, newest first.
+    pub datasets: Vec<DatasetRef>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Household {
-    pub fn from_row(r: HouseholdRow, members_count: i64, masked: bool) -> Household {
+    pub fn from_row(
+        r: HouseholdRow,
+        members_count: i64,
+        datasets: Vec<DatasetRef>,
+        masked: bool,
+    ) -> Household {
         let mask = |v: Option<String>| {
             if masked {
                 v.map(|s| mask_digits(&s))
@@ -166,6 +193,7 @@ impl Household {
             data_year: r.data_year,
             needs_update: r.needs_update,
             members_count,
+            datasets,
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
         }
@@ -181,6 +209,7 @@ pub fn render(
 ) -> Result<Vec<Household>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = store::member_counts(conn, &ids)?;
+    let mut datasets = crate::db::datasets::of_households(conn, &ids)?;
     let masked = user.reads_are_audited();
     if masked && !ids.is_empty() {
         store::audit_company_read(conn, &user.actor(), &ids)?;
@@ -189,7 +218,13 @@ pub fn render(
         .into_iter()
         .map(|r| {
             let n = counts.get(&r.id).copied().unwrap_or(0);
-            Household::from_row(r, n, masked)
+            let behind = datasets
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(DatasetRef::from)
+                .collect();
+            Household::from_row(r, n, behind, masked)
         })
         .collect())
 }

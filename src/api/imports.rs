@@ -42,7 +42,8 @@ pub struct Rejected {
 #[schema(example = json!({"id": "5c2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a", "format": "p3ke", "status": "done", "rows_total": 1200, "rows_done": 1200,
     "created": 1195, "updated": 0, "unchanged": 0, "rejected_count": 5,
     "rejected": [{"line": 17, "sheet": "KEPALA-KELUARGA", "reason": "unknown region code 6402999999"}],
-    "error": null, "created_by": "bappeda", "created_at": "2026-11-28T08:00:00Z", "finished_at": "2026-11-28T08:00:03Z"}))]
+    "error": null, "created_by": "bappeda", "created_at": "2026-11-28T08:00:00Z", "finished_at": "2026-11-28T08:00:03Z",
+    "dataset_id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a"}))]
 pub struct Import {
     pub id: String,
     /// `p3ke` or `dtks`.
@@ -67,6 +68,9 @@ pub struct Import {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The dataset (snapshot) the file belongs to.
+    #[schema(format = Uuid)]
+    pub dataset_id: Option<String>,
 }
 
 impl From<ImportRow> for Import {
@@ -94,6 +98,7 @@ impl From<ImportRow> for Import {
             created_by: r.created_by,
             created_at: utc(r.created_at),
             finished_at: r.finished_at.map(utc),
+            dataset_id: r.dataset_id,
         }
     }
 }
@@ -105,6 +110,10 @@ pub struct ImportQuery {
     /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
     #[param(inline)]
     pub format: ImportFormat,
+    /// The dataset (snapshot) the file belongs to, of the same source; without
+    /// it, one is made for the import (shared onward, as imports were before
+    /// datasets). A dataset that does not exist or is of another source: 422.
+    pub dataset_id: Option<uuid::Uuid>,
 }
 
 /// Reads a raw body up to `limit` bytes, answering 413 in problem+json above it.
@@ -173,7 +182,17 @@ async fn create_import(
             detail: format!("the file's content is not {media_type}"),
         });
     }
-    let row = imports::start(&pool, user.actor(), ticket, q.format, media_type, bytes).await?;
+    let dataset = q.dataset_id.map(|id| id.to_string());
+    let row = imports::start(
+        &pool,
+        user.actor(),
+        ticket,
+        q.format,
+        media_type,
+        dataset,
+        bytes,
+    )
+    .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod companies;
 pub mod cycles;
+pub mod datasets;
 pub mod exemption_letters;
 pub mod health;
 pub mod households;

@@ -15,6 +15,7 @@ use diesel::sql_types::Text;
 
 use crate::domain::company::LegalForm;
 use crate::domain::compliance::{ExemptionStatus, ReasonCategory, ReviewRecommendation, Sector};
+use crate::domain::dataset::{BastType, DatasetSource};
 use crate::domain::household::{HouseholdStatus, ImportFormat, ImportStatus};
 use crate::domain::nik::Sex;
 use crate::domain::program::{
@@ -68,6 +69,8 @@ text_column!(
     ImportFormat => ImportFormatColumn [P3ke, Dtks],
     ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
     RegionLevel => RegionLevelColumn,
+    DatasetSource => DatasetSourceColumn,
+    BastType => BastTypeColumn,
     ProgramType => ProgramTypeColumn,
     Strategy => StrategyColumn,
     ProgramStatus => ProgramStatusColumn,

@@ -34,6 +34,9 @@ pub struct ImportRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// The snapshot the file belongs to (`None` only for records from before
+    /// datasets, which the migration gave one).
+    pub dataset_id: Option<String>,
 }
 
 impl ImportRow {
@@ -48,6 +51,7 @@ pub fn create(
     format: ImportFormat,
     media_type: &str,
     rows_total: usize,
+    dataset_id: &str,
 ) -> Result<ImportRow, DbError> {
     let t = now();
     let id = new_id();
@@ -58,6 +62,7 @@ pub fn create(
             hi::media_type.eq(media_type),
             hi::status.eq(ImportStatus::Queued),
             hi::rows_total.eq(i32::try_from(rows_total).unwrap_or(i32::MAX)),
+            hi::dataset_id.eq(dataset_id),
             hi::created_by.eq(&actor.name),
             hi::created_at.eq(t),
             hi::updated_at.eq(t),
@@ -71,7 +76,10 @@ pub fn create(
         "household_import",
         &id,
         None,
-        Some(&json!({"format": format, "media_type": media_type, "rows_total": rows_total})),
+        Some(
+            &json!({"format": format, "media_type": media_type, "rows_total": rows_total,
+            "dataset_id": dataset_id}),
+        ),
     )?;
     Ok(row)
 }

@@ -12,6 +12,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub mod audit;
 pub mod companies;
 pub mod cycles;
+pub mod datasets;
 pub mod enum_columns;
 pub mod error;
 pub mod exemption_letters;

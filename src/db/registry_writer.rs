@@ -25,6 +25,9 @@ pub struct BatchOutcome {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub unchanged: usize,
+    /// Every household a family batch holds (created, updated or unchanged):
+    /// the ones its dataset now names. Empty for members.
+    pub households: Vec<String>,
     pub rejected: Vec<RejectedRow>,
 }
 
@@ -164,6 +167,7 @@ pub fn upsert_families(
                 }
                 let merged = merge_imported_household(&row.to_record(), r, source);
                 let values = HouseholdValues::from(&merged);
+                out.households.push(row.id.clone());
                 if values.content_hash == row.content_hash {
                     out.unchanged += 1;
                     continue;
@@ -177,6 +181,8 @@ pub fn upsert_families(
         }
     }
     out.created
+        .extend(new_values.iter().map(|(id, _)| id.clone()));
+    out.households
         .extend(new_values.iter().map(|(id, _)| id.clone()));
     let rows: Vec<NewHousehold> = new_values
         .into_iter()

@@ -167,8 +167,39 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        dataset_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Snapshots of a source (P3KE, DTKS, DTSEN) and their hand-over (`db::datasets`).
+    datasets (id) {
+        id -> Text,
+        source -> Text,
+        snapshot_version -> Text,
+        condition_date -> Nullable<Date>,
+        received_on -> Nullable<Date>,
+        bast_number -> Nullable<Text>,
+        bast_type -> Nullable<Text>,
+        onward_sharing -> Bool,
+        expires_on -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Which snapshots set a household's values.
+    household_datasets (household_id, dataset_id) {
+        household_id -> Text,
+        dataset_id -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(household_datasets -> datasets (dataset_id));
 
 diesel::table! {
     companies (id) {
@@ -236,6 +267,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     companies,
     exemption_letters,
     verifications,
+    datasets,
+    household_datasets,
 );
 
 diesel::table! {

@@ -33,11 +33,33 @@ pub fn seed_registry(conn: &mut DbConnection, families: usize) -> Result<(i32, i
     let (fam, ind) = written.map_err(|e| DbError::internal(format!("demo data: {e}")))?;
     let actor = Actor::system("demo-seed");
     let today = regency_today();
+    let dataset = crate::db::datasets::create(
+        conn,
+        &actor,
+        &crate::domain::dataset::DatasetFields {
+            source: crate::domain::dataset::DatasetSource::P3ke,
+            version: "demo".into(),
+            condition_date: None,
+            received_on: Some(today),
+            bast_number: None,
+            bast_type: None,
+            onward_sharing: true,
+            expires_on: None,
+            notes: Some("Synthetic demo families (src/demo/data.rs)".into()),
+        },
+    )?;
     let mut counts = Vec::new();
     for bytes in [fam, ind] {
         let rows = job::precheck(ImportFormat::P3ke, &bytes)
             .map_err(|e| DbError::internal(e.to_string()))?;
-        let record = household_imports::create(conn, &actor, ImportFormat::P3ke, "text/csv", rows)?;
+        let record = household_imports::create(
+            conn,
+            &actor,
+            ImportFormat::P3ke,
+            "text/csv",
+            rows,
+            &dataset.id,
+        )?;
         let done = job::run(conn, &actor, &record.id, ImportFormat::P3ke, &bytes, today)?;
         counts.push(done.created);
     }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod company;
 pub mod compliance;
 pub mod cycle;
+pub mod dataset;
 pub mod exposure;
 pub mod household;
 pub mod kk;

@@ -102,6 +102,8 @@ struct BatchWriter<'c> {
     actor: &'c Actor,
     import_id: &'c str,
     source: ImportFormat,
+    /// The snapshot the file belongs to: it comes to name every family read.
+    dataset: Option<&'c str>,
     families: Vec<Parsed<HouseholdRecord>>,
     members: Vec<Parsed<MemberRecord>>,
     rejected: Vec<RejectedRow>,
@@ -130,12 +132,20 @@ impl BatchWriter<'_> {
         upsert: Upsert<T>,
     ) -> Result<(), DbError> {
         let rejected = std::mem::take(&mut self.rejected);
-        let (import_id, actor, source, rows_done) =
-            (self.import_id, self.actor, self.source, self.rows_read);
+        let (import_id, actor, source, rows_done, dataset) = (
+            self.import_id,
+            self.actor,
+            self.source,
+            self.rows_read,
+            self.dataset,
+        );
         let commit = |conn: &mut DbConnection, items: &[Parsed<T>], rejected: Vec<RejectedRow>| {
             crate::db::transaction(conn, |conn| {
                 let mut outcome = upsert(conn, items, source)?;
                 outcome.rejected.extend(rejected);
+                if let Some(dataset) = dataset {
+                    crate::db::datasets::link(conn, dataset, &outcome.households)?;
+                }
                 if !outcome.created.is_empty() || !outcome.updated.is_empty() {
                     audit::record(
                         conn,
@@ -251,8 +261,17 @@ pub fn run(
     today: NaiveDate,
 ) -> Result<records::ImportRow, DbError> {
     records::set_status(conn, import_id, ImportStatus::Running)?;
+    let dataset = records::get(conn, import_id)?.dataset_id;
     crate::db::begin_bulk_session(conn)?;
-    let outcome = write_all(conn, actor, import_id, format, bytes, today);
+    let outcome = write_all(
+        conn,
+        actor,
+        import_id,
+        dataset.as_deref(),
+        format,
+        bytes,
+        today,
+    );
     crate::db::end_bulk_session(conn)?;
     let error = match &outcome {
         Ok(_) => None,
@@ -271,6 +290,7 @@ fn write_all(
     conn: &mut DbConnection,
     actor: &Actor,
     import_id: &str,
+    dataset: Option<&str>,
     format: ImportFormat,
     bytes: &[u8],
     today: NaiveDate,
@@ -281,6 +301,7 @@ fn write_all(
         actor,
         import_id,
         source: format,
+        dataset,
         families: Vec::new(),
         members: Vec::new(),
         rejected: Vec::new(),

@@ -6,6 +6,7 @@
 
 use actix_web::web::{self, Bytes};
 
+use crate::db::datasets;
 use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, audit::Actor, Pool};
 use crate::domain::cycle::regency_today;
@@ -24,7 +25,8 @@ fn refused(e: FileError) -> ApiError {
     ApiError::unprocessable(code, e.to_string())
 }
 
-/// Checks `bytes` (a file of `media_type`, in `format`), records the import
+/// Checks `bytes` (a file of `media_type`, in `format`), finds its dataset
+/// (the one named, of the same source, or one made for it), records the import
 /// as queued and starts it in the background in its turn (`ticket`, taken
 /// before the body was read); returns the record.
 pub async fn start(
@@ -33,6 +35,7 @@ pub async fn start(
     ticket: Ticket,
     format: ImportFormat,
     media_type: String,
+    dataset: Option<String>,
     bytes: Bytes,
 ) -> Result<ImportRow, ApiError> {
     let checked = bytes.clone();
@@ -40,8 +43,18 @@ pub async fn start(
         .await?
         .map_err(refused)?;
     let record_actor = actor.clone();
+    let today = regency_today();
     let row = db::tx(pool, move |c| {
-        records::create(c, &record_actor, format, &media_type, rows_total)
+        let dataset =
+            datasets::for_import(c, &record_actor, format.into(), dataset.as_deref(), today)?;
+        records::create(
+            c,
+            &record_actor,
+            format,
+            &media_type,
+            rows_total,
+            &dataset.id,
+        )
     })
     .await?;
     spawn(ticket, pool.clone(), actor, row.id.clone(), format, bytes);

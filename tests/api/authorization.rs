@@ -45,6 +45,10 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/cycles", false),
     ("GET", "/api/v1/cycles/{year}", false),
     ("PATCH", "/api/v1/cycles/{year}", false),
+    ("GET", "/api/v1/datasets", false),
+    ("POST", "/api/v1/datasets", false),
+    ("GET", "/api/v1/datasets/{id}", false),
+    ("PATCH", "/api/v1/datasets/{id}", false),
     ("GET", "/api/v1/households", false),
     ("POST", "/api/v1/households", false),
     ("GET", "/api/v1/households/{id}", true),
@@ -258,6 +262,11 @@ async fn fixture(app: &TestApp) -> Fixture {
             import.body["id"].as_str().unwrap().to_string(),
         ),
         ("/api/v1/companies/{id}", "id", DEMO_COMPANY.to_string()),
+        (
+            "/api/v1/datasets/{id}",
+            "id",
+            import.body["dataset_id"].as_str().unwrap().to_string(),
+        ),
         ("/api/v1/programs/{id}", "id", p.clone()),
         ("/api/v1/programs/{id}/transitions", "id", p.clone()),
         ("/api/v1/programs/{id}/signatures", "id", p.clone()),
@@ -311,6 +320,9 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
             json!({"username": format!("n{}", uuid::Uuid::new_v4().simple()), "password": "long-enough-pw", "role": "viewer"})
         }
         ("POST", "/api/v1/cycles") => json!({"year": 2040}),
+        ("POST", "/api/v1/datasets") => {
+            json!({"source": "dtsen", "version": "matrix", "onward_sharing": false})
+        }
         ("POST", "/api/v1/households") => {
             json!({"head_name": "Matrix", "region_code": "64.02.06.1001"})
         }

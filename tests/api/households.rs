@@ -251,12 +251,21 @@ async fn an_import_cut_off_by_a_restart_is_reported_failed() {
     let id = {
         let mut conn = app.state.pool.get().unwrap();
         let actor = rbpk::db::audit::Actor::system("test");
+        let dataset = rbpk::db::datasets::for_import(
+            &mut conn,
+            &actor,
+            rbpk::domain::dataset::DatasetSource::P3ke,
+            None,
+            crate::common::today(),
+        )
+        .unwrap();
         let row = rbpk::db::household_imports::create(
             &mut conn,
             &actor,
             rbpk::domain::household::ImportFormat::P3ke,
             "text/csv",
             10,
+            &dataset.id,
         )
         .unwrap();
         rbpk::db::household_imports::set_status(

@@ -13,6 +13,7 @@ mod bounds;
 mod companies;
 mod contract;
 mod cycle;
+mod datasets;
 mod exemption_letters;
 mod exposure;
 mod foundation;
