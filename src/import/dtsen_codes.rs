@@ -700,7 +700,7 @@ mod tests {
     fn builtin_book_reads_codes_and_labels() {
         let book = CodeBook::builtin();
         let mut flags = Vec::new();
-        let mut d = |raw: &str, flags: &mut Vec<String>| {
+        let d = |raw: &str, flags: &mut Vec<String>| {
             decode(&book, &ROOF_MATERIAL, "jenis_atap_terluas", raw, flags)
         };
         assert_eq!(d("7", &mut flags).as_deref(), Some("thatch"));
