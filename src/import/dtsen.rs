@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::household::Housing;
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{clean_digits, Sex};
-use crate::domain::region::normalize_code;
-use crate::domain::region_lookup::{RegionLookup, RegionTable};
+use crate::domain::region_lookup::RegionLookup;
 use crate::import::dtks::join_address;
 use crate::import::dtsen_codes::{self as codes, decode, decode_label, decode_yes_no, CodeBook};
 use crate::import::limits::echo;
@@ -1018,19 +1017,22 @@ fn desa_digits(region: &DtsenRegion) -> Option<String> {
 /// Finds the family's desa: by its Kemendagri code (dots or not), then as a
 /// 2019 code, then by the kecamatan and desa names (case, spaces and the
 /// `Desa`/`Kelurahan` prefixes ignored, old names known). Returns the 2025
-/// dotted code and how it was found, or the reason none matched.
+/// dotted code and how it was found, or the reason none matched. A BPS code
+/// (Kukar is `6403` there) matches no Kukar desa, so it falls to the names.
 pub fn resolve_desa(
     region: &DtsenRegion,
-    regions: &RegionTable,
+    regions: &dyn RegionLookup,
 ) -> Result<(String, RegionMatch), String> {
-    if let Some(d) = desa_digits(region) {
-        if let Some(code) = normalize_code(&d) {
-            if regions.get(&code).is_some_and(|r| r.is_village()) {
-                return Ok((code, RegionMatch::Code));
-            }
-        }
-        if let Some(code) = regions.desa_by_code10(&d) {
-            return Ok((code, RegionMatch::OldCode));
+    if let Some(digits) = desa_digits(region) {
+        // Current codes win the index over 2019 codes, so a code that comes
+        // back with the same digits was found as a current one.
+        if let Some(code) = regions.desa_by_code10(&digits) {
+            let by = if code.replace('.', "") == digits {
+                RegionMatch::Code
+            } else {
+                RegionMatch::OldCode
+            };
+            return Ok((code, by));
         }
     }
     if let Some(code) = regions.desa_by_names(&region.kecamatan, &region.desa) {

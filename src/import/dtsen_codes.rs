@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::import::limits::echo;
+use crate::import::limits::{echo, MAX_CODE_BOOK_ROWS};
 use crate::import::p3ke::parse_whole;
 use crate::import::sheet::{detect_media, FileError, Media, SheetReader};
 use crate::import::values::{self, normalize, ValueSet};
@@ -547,7 +547,14 @@ impl CodeBook {
         let (c_col, c_code, c_label) = (at(col::COLUMN), at(col::CODE), at(col::LABEL));
         let mut out = ReadCodeBook::default();
         let mut row = Vec::new();
+        let mut rows = 0;
         while let Some(line) = reader.next_row(&mut row)? {
+            rows += 1;
+            if rows > MAX_CODE_BOOK_ROWS {
+                return Err(FileError::TooComplex(format!(
+                    "a code book has more than {MAX_CODE_BOOK_ROWS} rows"
+                )));
+            }
             let g = |i: Option<usize>| crate::import::sheet::cell(&row, i);
             let (column, code, label) = (g(c_col), g(c_code), g(c_label));
             let reject = |reason: String| crate::import::p3ke::RejectedRow {
@@ -747,5 +754,17 @@ mod tests {
         assert_eq!(flags, vec!["unknown_value:jenis_atap_terluas=7"]);
         // Other columns keep the built-in codes.
         assert_eq!(book.label("status_kawin", "2"), Some("KAWIN"));
+    }
+
+    #[test]
+    fn a_code_book_past_its_cap_is_refused() {
+        let mut csv = String::from("kolom,kode,keterangan\n");
+        for i in 0..=MAX_CODE_BOOK_ROWS {
+            csv.push_str(&format!("c,{i},x\n"));
+        }
+        assert!(matches!(
+            CodeBook::read(csv.as_bytes()),
+            Err(FileError::TooComplex(_))
+        ));
     }
 }
