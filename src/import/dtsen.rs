@@ -429,14 +429,20 @@ pub struct DtsenFile<'a> {
     pub reader: SheetReader<'a>,
 }
 
-/// What the headers say the file is, if any of the three.
+/// What the headers say the file is, if any of the three: a code book by
+/// its three columns; a member file by the NIK; a family file by the No. KK
+/// with the head's name or the desil. A file with both a NIK and the family
+/// signature is a member file only if it also has a column of a person
+/// (relation, sex, birth date): some exports add the head's NIK to families.
 pub fn kind_of(header: &Header) -> Option<DtsenFileKind> {
     let has = |c: &str| header.position(c).is_some();
+    let family = has(col::KK) && (has(col::HEAD_NAME) || has(col::DESIL_NATIONAL));
+    let person = has(col::RELATION) || has(col::SEX) || has(col::BIRTH_DATE);
     if codes::is_code_book(header) {
         Some(DtsenFileKind::CodeBook)
-    } else if has(col::NIK) {
+    } else if has(col::NIK) && (person || !family) {
         Some(DtsenFileKind::Members)
-    } else if has(col::KK) && (has(col::HEAD_NAME) || has(col::DESIL_NATIONAL)) {
+    } else if family {
         Some(DtsenFileKind::Families)
     } else {
         None
@@ -1246,6 +1252,14 @@ mod tests {
         );
         assert_eq!(
             kind("nama;nomor_induk_kependudukan;nomor_kartu_keluarga\n"),
+            Ok(DtsenFileKind::Members)
+        );
+        assert_eq!(
+            kind("nomor_kartu_keluarga|nama_kepala_keluarga|desil_nasional|nomor_induk_kependudukan\n"),
+            Ok(DtsenFileKind::Families)
+        );
+        assert_eq!(
+            kind("nomor_kartu_keluarga|nama_kepala_keluarga|nama|nomor_induk_kependudukan|jenis_kelamin\n"),
             Ok(DtsenFileKind::Members)
         );
         assert!(matches!(
