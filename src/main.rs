@@ -11,6 +11,7 @@ use rbpk::app::{self, AppState};
 use rbpk::auth::password;
 use rbpk::config::Config;
 use rbpk::db::{self, audit::Actor, household_imports, seed, users, Backend};
+use rbpk::demo::data::DemoFormat;
 use rbpk::domain::cycle::regency_today;
 use rbpk::domain::household::ImportFormat;
 use rbpk::domain::role::Role;
@@ -52,8 +53,14 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Write synthetic P3KE (CSV and XLSX) and DTKS files for demos, tests and benchmarks.
+    /// Write synthetic P3KE (CSV and XLSX) and DTKS files, or a DTSEN
+    /// snapshot, for demos, tests and benchmarks.
     DemoData {
+        /// Only this format's files (`p3ke`, `dtks`, `dtsen`); without it,
+        /// the P3KE and DTKS files.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(DemoFormat::NAMES)
+            .try_map(|s| DemoFormat::from_name(&s).ok_or("unknown format")))]
+        format: Option<DemoFormat>,
         #[arg(long, default_value_t = 1000)]
         families: usize,
         #[arg(long)]
@@ -78,10 +85,11 @@ fn main() -> ExitCode {
             files,
         } => import_files(format, dataset.as_deref(), &files),
         Command::DemoData {
+            format,
             families,
             out,
             seed,
-        } => demo_data(families, &out, seed),
+        } => demo_data(format, families, &out, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -286,13 +294,21 @@ fn import_files(
     Ok(())
 }
 
-fn demo_data(families: usize, out: &std::path::Path, seed: u64) -> Result<(), String> {
+fn demo_data(
+    format: Option<DemoFormat>,
+    families: usize,
+    out: &std::path::Path,
+    seed: u64,
+) -> Result<(), String> {
     let regions =
         rbpk::domain::region_lookup::RegionTable::from_csv(rbpk::domain::region::KUKAR_REGIONS_CSV)
             .map_err(|e| e.to_string())?;
     let data = rbpk::demo::data::generate(families, seed, &regions);
-    let paths =
-        rbpk::demo::data::write_all(&data, out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let written = match format {
+        None => rbpk::demo::data::write_all(&data, out),
+        Some(format) => rbpk::demo::data::write_format(&data, out, format),
+    };
+    let paths = written.map_err(|e| format!("{}: {e}", out.display()))?;
     for p in paths {
         println!("{}", p.display());
     }

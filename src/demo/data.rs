@@ -1,6 +1,7 @@
 //! Synthetic, deterministic demo registry for Kukar: families in real desa
 //! codes, valid NIKs consistent with sex and birth date, and writers for the
-//! P3KE (CSV per sheet and XLSX) and DTKS (CSV) export formats.
+//! P3KE (CSV per sheet and XLSX) and DTKS (CSV) export formats and for a
+//! DTSEN snapshot (pipe-separated family and member files, XLSX code books).
 //!
 //! Every name is assembled from syllables in this file: clearly synthetic, no
 //! real person. Families are generated on demand from `(seed, index)` rather
@@ -19,6 +20,8 @@ use crate::domain::household::{Assets, Assistance, HouseholdRecord, Housing, Mem
 use crate::domain::nik::{compose, Sex};
 use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::{join_address, DTKS_HEADERS};
+use crate::import::dtsen::{self, DISABILITY_HEADERS};
+use crate::import::dtsen_codes::{self, CodeBook, Concept};
 use crate::import::p3ke::{FAMILY_HEADERS, FAMILY_SHEET, MEMBER_HEADERS, MEMBER_SHEET};
 use crate::import::values::{self, dukcapil_label, yes_no_label, ValueSet};
 
@@ -904,20 +907,370 @@ pub fn write_p3ke_xlsx(data: &DemoData, path: &Path) -> io::Result<()> {
 /// Writes `p3ke_keluarga.csv`, `p3ke_individu.csv`, `p3ke.xlsx` (up to
 /// [`XLSX_MAX_FAMILIES`]) and `dtks.csv` into `dir`; returns the paths written.
 pub fn write_all(data: &DemoData, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let fam = dir.join("p3ke_keluarga.csv");
-    let ind = dir.join("p3ke_individu.csv");
-    write_p3ke_csv(data, &fam, &ind)?;
-    let mut written = vec![fam, ind];
-    if data.len() <= XLSX_MAX_FAMILIES {
-        let xlsx = dir.join("p3ke.xlsx");
-        write_p3ke_xlsx(data, &xlsx)?;
-        written.push(xlsx);
-    }
-    let dtks = dir.join("dtks.csv");
-    write_dtks_csv(data, &dtks)?;
-    written.push(dtks);
+    let mut written = write_format(data, dir, DemoFormat::P3ke)?;
+    written.extend(write_format(data, dir, DemoFormat::Dtks)?);
     Ok(written)
+}
+
+/// The file sets `rbpk demo-data --format` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoFormat {
+    /// `p3ke_keluarga.csv`, `p3ke_individu.csv` and `p3ke.xlsx`.
+    P3ke,
+    /// `dtks.csv`.
+    Dtks,
+    /// A DTSEN snapshot: [`DTSEN_FILES`].
+    Dtsen,
+}
+
+impl DemoFormat {
+    /// The names `--format` takes.
+    pub const NAMES: [&'static str; 3] = ["p3ke", "dtks", "dtsen"];
+
+    /// The format of a `--format` name.
+    pub fn from_name(name: &str) -> Option<DemoFormat> {
+        match name {
+            "p3ke" => Some(DemoFormat::P3ke),
+            "dtks" => Some(DemoFormat::Dtks),
+            "dtsen" => Some(DemoFormat::Dtsen),
+            _ => None,
+        }
+    }
+}
+
+/// Writes one format's files into `dir`; returns the paths written.
+pub fn write_format(data: &DemoData, dir: &Path, format: DemoFormat) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    match format {
+        DemoFormat::P3ke => {
+            let fam = dir.join("p3ke_keluarga.csv");
+            let ind = dir.join("p3ke_individu.csv");
+            write_p3ke_csv(data, &fam, &ind)?;
+            let mut written = vec![fam, ind];
+            if data.len() <= XLSX_MAX_FAMILIES {
+                let xlsx = dir.join("p3ke.xlsx");
+                write_p3ke_xlsx(data, &xlsx)?;
+                written.push(xlsx);
+            }
+            Ok(written)
+        }
+        DemoFormat::Dtks => {
+            let dtks = dir.join("dtks.csv");
+            write_dtks_csv(data, &dtks)?;
+            Ok(vec![dtks])
+        }
+        DemoFormat::Dtsen => write_dtsen(data, dir),
+    }
+}
+
+/// The DTSEN snapshot's files, named as BPS names them (snapshot year, then
+/// the regency's code): family file, member file, their code books.
+pub const DTSEN_FILES: [&str; 4] = [
+    "keluarga_dtsen_v3_2025_6402.csv",
+    "anggota_keluarga_dtsen_v3_2025_6402.csv",
+    "Kode_DTSEN_keluarga_v3_2025.xlsx",
+    "Kode_DTSEN_anggota_v3_2025.xlsx",
+];
+
+/// The DTSEN code of one of our codes, `Lainnya` when DTSEN has no such
+/// value (a P3KE zinc wall), empty when neither exists.
+fn dtsen_code(concept: &Concept, ours: Option<&str>) -> String {
+    code_of(concept, ours).to_string()
+}
+
+/// The DTSEN code of one of our codes (see [`dtsen_code`]), from the built-in table.
+fn code_of(concept: &Concept, ours: Option<&str>) -> &'static str {
+    ours.and_then(|o| {
+        concept
+            .dtsen_code(o)
+            .or_else(|| concept.dtsen_code("other"))
+    })
+    .unwrap_or("")
+}
+
+/// `1` (Ya) or `2` (Tidak).
+fn dtsen_yes_no(v: bool) -> String {
+    if v { "1" } else { "2" }.to_string()
+}
+
+/// What the P3KE-shaped family lacks and a DTSEN snapshot has (provincial
+/// and regency desil, PBI, PLN id, assets, livestock, geotag): drawn from
+/// their own random stream, so the families themselves stay as they are.
+fn dtsen_family_cells(data: &DemoData, i: usize, f: &DemoFamily) -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(
+        data.seed ^ 0xD75E_0000 ^ (i as u64 + 1).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+    );
+    let h = &f.household;
+    let desil = h.desil.unwrap_or(5);
+    let near = |rng: &mut StdRng| (desil + rng.gen_range(-1..=1)).clamp(1, 10).to_string();
+    let housing = &h.housing;
+    let power = match housing.power_capacity.as_deref() {
+        Some("up_to_900w") => one(&mut rng, &["1", "2"]),
+        Some("above_900w") => one(&mut rng, &["3", "4", "5"]),
+        Some(_) => "6",
+        None => "",
+    };
+    let cooking = match housing.cooking_fuel.as_deref() {
+        Some("electricity_gas") => one(&mut rng, &["4", "4", "4", "2", "1"]),
+        Some("charcoal_wood") => one(&mut rng, &["10", "10", "9"]),
+        other => code_of(&dtsen_codes::COOKING_FUEL, other),
+    }
+    .to_string();
+    let toilet = housing.toilet_facility.as_deref();
+    let with_toilet = matches!(toilet, Some("own" | "shared"));
+    let pln = housing.lighting_source.as_deref() == Some("pln_metered");
+    let mut n = |max: u32, p: f64| -> String {
+        if rng.gen_bool(p) {
+            rng.gen_range(1..=max).to_string()
+        } else {
+            "0".to_string()
+        }
+    };
+    let assets = [
+        n(2, 0.8),
+        n(1, 0.5),
+        n(1, 0.05),
+        n(1, 0.03),
+        n(1, 0.02),
+        n(2, 0.8),
+    ];
+    let gold = n(20, 0.15);
+    let more = [
+        n(1, 0.1),
+        n(2, 0.7),
+        n(1, 0.3),
+        n(1, 0.05),
+        n(1, 0.1),
+        n(1, 0.03),
+    ];
+    let smartphones = n(4, 0.85);
+    let livestock = [n(3, 0.05), n(2, 0.02), n(1, 0.005), n(3, 0.03), n(6, 0.08)];
+    let other_houses = n(1, 0.03);
+    let land = if rng.gen_bool(0.1) {
+        format!("{:.2}", rng.gen_range(0.1..3.0))
+    } else {
+        "0".to_string()
+    };
+    let mut row = vec![
+        "64".to_string(),
+        PROVINCE.to_string(),
+        "6402".to_string(),
+        REGENCY.to_string(),
+        f.code10.get(..6).unwrap_or_default().to_string(),
+        f.kecamatan_name.to_uppercase(),
+        f.code10.clone(),
+        f.desa_name.to_uppercase(),
+        h.address.clone().unwrap_or_default(),
+        h.kk_number.clone().unwrap_or_default(),
+        f.members.len().to_string(),
+        h.head_name.clone(),
+        desil.to_string(),
+        near(&mut rng),
+        near(&mut rng),
+        dtsen_yes_no(desil <= 4 && rng.gen_bool(0.8)),
+        dtsen_yes_no(rng.gen_bool(0.15)),
+        if pln {
+            format!("5{:011}", rng.gen_range(0..100_000_000_000u64))
+        } else {
+            String::new()
+        },
+        dtsen_code(
+            &dtsen_codes::HOUSE_OWNERSHIP,
+            h.assets.house_ownership.as_deref(),
+        ),
+        dtsen_code(
+            &dtsen_codes::FLOOR_MATERIAL,
+            housing.floor_material.as_deref(),
+        ),
+        rng.gen_range(18..120).to_string(),
+        dtsen_code(
+            &dtsen_codes::WALL_MATERIAL,
+            housing.wall_material.as_deref(),
+        ),
+        dtsen_code(
+            &dtsen_codes::ROOF_MATERIAL,
+            housing.roof_material.as_deref(),
+        ),
+        dtsen_code(
+            &dtsen_codes::DRINKING_WATER,
+            housing.drinking_water.as_deref(),
+        ),
+        dtsen_code(&dtsen_codes::LIGHTING, housing.lighting_source.as_deref()),
+        power.to_string(),
+        cooking,
+        dtsen_code(&dtsen_codes::TOILET, toilet),
+        if with_toilet {
+            one(&mut rng, &["1", "1", "1", "2", "4"]).to_string()
+        } else {
+            String::new()
+        },
+        if toilet == Some("own") {
+            one(&mut rng, &["1", "1", "4"]).to_string()
+        } else {
+            one(&mut rng, &["3", "4", "5"]).to_string()
+        },
+        dtsen_yes_no(h.assets.has_savings == Some(true)),
+    ];
+    row.extend(assets);
+    row.push(gold);
+    row.extend(more);
+    row.push(smartphones);
+    row.push(land);
+    row.push(other_houses);
+    row.extend(livestock);
+    row.push(if rng.gen_bool(0.1) { "2" } else { "1" }.to_string());
+    row.push(format!("{:.6}", rng.gen_range(-1.2..0.3)));
+    row.push(format!("{:.6}", rng.gen_range(116.0..117.3)));
+    debug_assert_eq!(row.len(), dtsen::FAMILY_HEADERS.len());
+    row
+}
+
+/// `(partisipasi_sekolah, ijazah_tertinggi_yang_dimiliki)` that read back as
+/// the member's education code.
+fn dtsen_schooling(education: Option<&str>) -> (&'static str, &'static str) {
+    match education {
+        Some("no_school") => ("0", "0"),
+        Some("in_primary") => ("1", "0"),
+        Some("primary_incomplete") => ("2", "0"),
+        Some("in_junior_secondary") => ("1", "1"),
+        Some("primary") => ("2", "1"),
+        Some("in_senior_secondary") => ("1", "2"),
+        Some("junior_secondary") => ("2", "2"),
+        Some("in_tertiary") => ("1", "3"),
+        Some("senior_secondary") => ("2", "3"),
+        Some("tertiary") => ("2", "5"),
+        _ => ("", ""),
+    }
+}
+
+fn dtsen_member_cells(data: &DemoData, i: usize, f: &DemoFamily, m: usize) -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(
+        data.seed ^ 0xA5E0_0000 ^ ((i * 8 + m) as u64 + 1).wrapping_mul(0x1656_67B1_9E37_79F9),
+    );
+    let r = &f.members[m].record;
+    let age_now = r.birth_date.map_or(0, |d| age(d, reference_date()));
+    let (school, certificate) = dtsen_schooling(r.education.as_deref());
+    let working = r.occupation.as_deref().map(|o| o != "not_working");
+    let industry = match r.occupation.as_deref() {
+        Some("farmer") => "Pertanian tanaman pangan",
+        Some("fisher") => "Perikanan",
+        Some("trader") => "Perdagangan",
+        Some("not_working") | None => "",
+        _ => "Jasa lainnya",
+    };
+    let owns_business = matches!(
+        r.employment_status.as_deref(),
+        Some("self_employed" | "employer_paid_workers" | "employer_unpaid_workers")
+    );
+    let mut difficulty = vec!["1"; DISABILITY_HEADERS.len()];
+    if rng.gen_bool(if age_now >= 60 { 0.2 } else { 0.03 }) {
+        let item = rng.gen_range(0..difficulty.len());
+        difficulty[item] = one(&mut rng, &["2", "3", "3", "4"]);
+    }
+    let chronic = if age_now >= 40 && rng.gen_bool(0.3) {
+        rng.gen_range(1..=10).to_string()
+    } else {
+        "0".to_string()
+    };
+    let code = |concept: &Concept, ours: Option<&str>| dtsen_code(concept, ours);
+    let mut row = vec![
+        r.nik.clone(),
+        r.kk_number.clone().unwrap_or_default(),
+        r.name.clone(),
+        r.birth_date
+            .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
+        code(&dtsen_codes::SEX, r.sex.map(Sex::as_str)),
+        code(&dtsen_codes::RELATION, r.relation.as_deref()),
+        code(&dtsen_codes::MARITAL_STATUS, r.marital_status.as_deref()),
+        school.to_string(),
+        String::new(),
+        String::new(),
+        certificate.to_string(),
+        working.map_or_else(String::new, dtsen_yes_no),
+        industry.to_string(),
+        r.employment_status
+            .as_deref()
+            .and_then(|e| values::EMPLOYMENT_STATUS.label(e))
+            .unwrap_or_default()
+            .to_string(),
+        dtsen_yes_no(owns_business),
+        dtsen_yes_no(f.household.assistance.pkh || f.household.desil.is_some_and(|d| d <= 4)),
+        dtsen_yes_no(rng.gen_bool(0.1)),
+    ];
+    row.extend(difficulty.into_iter().map(str::to_string));
+    row.extend([
+        chronic,
+        String::new(),
+        f.street.clone(),
+        f.rt.clone(),
+        f.rw.clone(),
+        f.dusun.clone(),
+        r.occupation
+            .as_deref()
+            .and_then(|o| values::OCCUPATION.label(o))
+            .unwrap_or_default()
+            .to_string(),
+    ]);
+    debug_assert_eq!(row.len(), dtsen::MEMBER_HEADERS.len());
+    row
+}
+
+/// Writes a code book (`kolom | kode | keterangan`) of the built-in codes of
+/// the given columns.
+fn write_code_book(path: &Path, columns: &[&str]) -> io::Result<()> {
+    let book = CodeBook::builtin();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("kode").map_err(io_err)?;
+    for (c, h) in [
+        dtsen_codes::col::COLUMN,
+        dtsen_codes::col::CODE,
+        dtsen_codes::col::LABEL,
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).map_err(io_err)?;
+    }
+    let rows = book
+        .entries()
+        .into_iter()
+        .filter(|(column, _, _)| columns.contains(column));
+    for (r, (column, code, label)) in rows.enumerate() {
+        let r = r as u32 + 1;
+        ws.write_string(r, 0, column).map_err(io_err)?;
+        ws.write_string(r, 1, code).map_err(io_err)?;
+        ws.write_string(r, 2, label).map_err(io_err)?;
+    }
+    wb.save(path).map_err(io_err)
+}
+
+/// Writes a DTSEN snapshot into `dir`: the family and member files (pipe
+/// separated, every field quoted, coded values as numbers) and their code
+/// books as XLSX ([`DTSEN_FILES`]); returns the paths written.
+pub fn write_dtsen(data: &DemoData, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let paths: Vec<PathBuf> = DTSEN_FILES.iter().map(|n| dir.join(n)).collect();
+    let writer = |path: &Path| -> io::Result<csv::Writer<BufWriter<File>>> {
+        Ok(csv::WriterBuilder::new()
+            .delimiter(b'|')
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(BufWriter::with_capacity(1 << 20, File::create(path)?)))
+    };
+    let mut fam = writer(&paths[0])?;
+    let mut mem = writer(&paths[1])?;
+    fam.write_record(dtsen::FAMILY_HEADERS)?;
+    mem.write_record(dtsen::MEMBER_HEADERS)?;
+    for (i, f) in data.families().enumerate() {
+        fam.write_record(dtsen_family_cells(data, i, &f))?;
+        for m in 0..f.members.len() {
+            mem.write_record(dtsen_member_cells(data, i, &f, m))?;
+        }
+    }
+    fam.flush()?;
+    mem.flush()?;
+    write_code_book(&paths[2], dtsen::FAMILY_HEADERS)?;
+    write_code_book(&paths[3], dtsen::MEMBER_HEADERS)?;
+    Ok(paths)
 }
 
 #[cfg(test)]
@@ -961,6 +1314,60 @@ mod tests {
         assert!((500..700).contains(&poor), "{poor}");
         assert!((1300..1500).contains(&dtks), "{dtks}");
         assert!(niks.len() as f64 > members as f64 * 0.999);
+    }
+
+    #[test]
+    fn a_dtsen_snapshot_reads_back_whole_through_the_dtsen_reader() {
+        use crate::import::dtsen::{parse_dtsen, resolve_desa, RegionMatch};
+        let regions = kukar();
+        let data = generate(150, 5, &regions);
+        let dir = std::env::temp_dir().join(format!("registry-dtsen-{}", std::process::id()));
+        let paths = write_format(&data, &dir, DemoFormat::Dtsen).unwrap();
+        let read = |i: usize| std::fs::read(&paths[i]).unwrap();
+        assert!(read(0).starts_with(b"\"kode_provinsi\"|\"provinsi\"|"));
+        let family_book = CodeBook::read(&read(2)).unwrap();
+        let member_book = CodeBook::read(&read(3)).unwrap();
+        assert!(family_book.rejected.is_empty() && member_book.rejected.is_empty());
+        let book = CodeBook::builtin()
+            .overridden_by(&family_book.book)
+            .overridden_by(&member_book.book);
+        let families = parse_dtsen(&read(0), &book, reference_date()).unwrap();
+        let members = parse_dtsen(&read(1), &book, reference_date()).unwrap();
+        assert!(families.rejected.is_empty(), "{:?}", families.rejected);
+        assert!(members.rejected.is_empty(), "{:?}", members.rejected);
+        let want: Vec<DemoFamily> = data.families().collect();
+        assert_eq!(families.families.len(), want.len());
+        assert_eq!(
+            members.members.len(),
+            want.iter().map(|f| f.members.len()).sum::<usize>()
+        );
+        for (got, f) in families.families.iter().zip(&want) {
+            let (got, h) = (&got.record, &f.household);
+            assert!(got.flags.is_empty(), "{:?}", got.flags);
+            assert_eq!(Some(&got.kk_number), h.kk_number.as_ref());
+            assert_eq!(got.desil_national, h.desil);
+            assert_eq!(got.housing.roof_material, h.housing.roof_material);
+            assert_eq!(got.housing.lighting_source, h.housing.lighting_source);
+            assert_eq!(
+                resolve_desa(&got.region, &regions),
+                Ok((h.region_code.clone(), RegionMatch::Code))
+            );
+        }
+        let want_members = want.iter().flat_map(|f| &f.members);
+        for (got, m) in members.members.iter().zip(want_members) {
+            let (got, m) = (&got.record, &m.record);
+            assert!(got.flags.is_empty(), "{:?}", got.flags);
+            assert_eq!(
+                (&got.nik, got.sex, got.birth_date),
+                (&m.nik, m.sex, m.birth_date)
+            );
+            assert_eq!(
+                (&got.relation, &got.education, &got.occupation),
+                (&m.relation, &m.education, &m.occupation)
+            );
+            assert_eq!(got.employment_status, m.employment_status);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

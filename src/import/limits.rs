@@ -45,7 +45,7 @@ pub const MAX_CELL_CHARS: usize = 32_767;
 pub const MAX_ROW_BYTES: usize = 64 << 10;
 
 /// Columns of a sheet (the highest column a cell may name). P3KE has 41,
-/// DTKS 17; re-saved files may add a few.
+/// DTKS 17, a DTSEN family file about 60; re-saved files may add a few.
 pub const MAX_COLUMNS: usize = 256;
 
 /// Highest row number a cell may name: Excel's own last row.
@@ -54,6 +54,11 @@ pub const MAX_ROW_NUMBER: usize = 1_048_576;
 /// Cells read from one file, all sheets together (~20 million for the largest
 /// regency's P3KE export). Bounds the time an import may take.
 pub const MAX_CELLS: u64 = 50_000_000;
+
+/// Rows of a DTSEN code book (`kolom | kode | keterangan`). A real one has a
+/// few hundred; the book is held in memory while the data files are read,
+/// so it is the one import file whose rows are all kept.
+pub const MAX_CODE_BOOK_ROWS: usize = 10_000;
 
 /// Characters of a cell quoted back in a rejection reason or flag.
 pub const ECHO_CHARS: usize = 40;

@@ -1,7 +1,10 @@
 //! Reading the ministries' files: P3KE (Kemenko PMK) and DTKS (Kemensos
-//! SIKS-NG) exports, as CSV or XLSX, into typed records. No database here.
+//! SIKS-NG) exports and DTSEN (BPS) snapshots, as CSV or XLSX, into typed
+//! records. No database here.
 
 pub mod dtks;
+pub mod dtsen;
+pub mod dtsen_codes;
 pub mod job;
 pub mod limits;
 pub mod p3ke;

@@ -129,23 +129,26 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `;` when the header line has more semicolons than commas (outside quotes).
+/// The separator of the header line (outside quotes): the most frequent of
+/// `,`, `;` and `|` (DTSEN writes pipes), `,` when none is more frequent.
 fn sniff_delimiter(text: &[u8]) -> u8 {
-    let (mut commas, mut semis, mut quoted) = (0usize, 0usize, false);
+    let (mut counts, mut quoted) = ([0usize; 3], false);
+    const CANDIDATES: [u8; 3] = [b',', b';', b'|'];
     for &b in text {
         match b {
             b'"' => quoted = !quoted,
             b'\n' if !quoted => break,
-            b',' if !quoted => commas += 1,
-            b';' if !quoted => semis += 1,
+            _ if !quoted => {
+                if let Some(i) = CANDIDATES.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
             _ => {}
         }
     }
-    if semis > commas {
-        b';'
-    } else {
-        b','
-    }
+    // The first of equals wins, so a tie keeps the comma.
+    let best = (1..CANDIDATES.len()).fold(0, |b, i| if counts[i] > counts[b] { i } else { b });
+    CANDIDATES[best]
 }
 
 /// Reads one CSV record within the caps; `false` at the end of the file.
@@ -194,7 +197,7 @@ fn fill(buf: &mut Vec<String>, cells: impl Iterator<Item = String>) {
 }
 
 impl<'a> SheetReader<'a> {
-    /// Opens CSV bytes (UTF-8 with or without BOM; `,` or `;`).
+    /// Opens CSV bytes (UTF-8 with or without BOM; `,`, `;` or `|`).
     pub fn csv(bytes: &'a [u8], name: &str) -> Result<SheetReader<'a>, FileError> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         if body.iter().all(|b| b.is_ascii_whitespace()) {
@@ -338,6 +341,19 @@ mod tests {
             )
         );
         assert_eq!(rows[1].0, 5);
+    }
+
+    #[test]
+    fn sniffs_pipes_commas_and_semicolons_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"\"a,b\"|\"c;d\"|\"e\"\nx,y,z,w"), b'|');
+        assert_eq!(sniff_delimiter(b"a;b;c\n"), b';');
+        assert_eq!(sniff_delimiter(b"a,b|c,d\n"), b',');
+        assert_eq!(sniff_delimiter(b"nama\n"), b',');
+        let rows = SheetReader::csv(b"\"a\"|\"b\"\n\"1|2\"|\"3\"\n", "x")
+            .unwrap()
+            .into_rows()
+            .unwrap();
+        assert_eq!(rows[0].1, vec!["1|2".to_string(), "3".into()]);
     }
 
     #[test]
