@@ -64,6 +64,7 @@ where
             .configure(api::cycles::configure)
             .configure(api::datasets::configure)
             .configure(api::households::configure)
+            .configure(api::household_history::configure)
             .configure(api::imports::configure)
             .configure(api::programs::configure)
             .configure(api::targets::configure)

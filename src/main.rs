@@ -42,7 +42,9 @@ enum Command {
     /// Create the first admin account; the password comes from
     /// RBPK_ADMIN_PASSWORD or the first line of standard input.
     CreateAdmin { username: String },
-    /// Import P3KE or DTKS files through the same code as the endpoint.
+    /// Import P3KE or DTKS files (each its own import), or the files of one
+    /// DTSEN snapshot (families, members, code books: one import), through
+    /// the same code as the endpoint.
     Import {
         #[arg(long, value_parser = import_format())]
         format: ImportFormat,
@@ -134,7 +136,7 @@ fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let created = seed::demo_accounts(&mut conn, &password).map_err(|e| e.to_string())?;
     if created {
-        let (families, members) = rbpk::demo::seed_registry(&mut conn, rbpk::demo::DEMO_FAMILIES)
+        let seeded = rbpk::demo::seed_registry(&mut conn, rbpk::demo::DEMO_FAMILIES)
             .map_err(|e| e.to_string())?;
         let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         let shown = if generated {
@@ -149,7 +151,10 @@ fn seed_demo(config: &Config, pool: &db::Pool) -> Result<(), String> {
         } else {
             println!("Their password: the value of DEMO_PASSWORD");
         }
-        println!("Synthetic registry: {families} families, {members} members (P3KE demo data, no real person)");
+        println!(
+            "Synthetic registry: {} families, {} members (a P3KE dataset and a DTSEN snapshot not to be shared onward; demo data, no real person)",
+            seeded.families, seeded.members
+        );
         println!("Get a token:");
         println!(
             "  curl -s -X POST http://{}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"username\":\"bappeda\",\"password\":\"{shown}\"}}'",
@@ -257,12 +262,28 @@ fn import_files(
     let today = regency_today();
     let dataset = rbpk::db::datasets::for_import(&mut conn, &actor, format.into(), dataset, today)
         .map_err(|e| e.to_string())?;
-    for path in files {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A DTSEN snapshot (families, members, code books) is one import; a P3KE
+    // or DTKS file is an import of its own.
+    let uploads: Vec<&[PathBuf]> = match format {
+        ImportFormat::Dtsen => vec![files],
+        _ => files.chunks(1).collect(),
+    };
+    for upload in uploads {
+        let name = upload
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let contents = upload
+            .iter()
+            .map(|path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())))
+            .collect::<Result<Vec<Vec<u8>>, String>>()?;
+        let bytes: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
         let started = std::time::Instant::now();
-        let rows_total =
-            job::precheck(format, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        let media = if bytes.starts_with(b"PK") {
+        let rows_total = job::precheck(format, &bytes).map_err(|e| format!("{name}: {e}"))?;
+        let media = if bytes.len() > 1 {
+            "multipart/form-data"
+        } else if bytes[0].starts_with(b"PK") {
             "xlsx"
         } else {
             "text/csv"
@@ -274,7 +295,7 @@ fn import_files(
             .map_err(|e| e.to_string())?;
         println!(
             "{}: {} in {:.1} s: {} rows, {} created, {} updated, {} unchanged, {} rejected{}",
-            path.display(),
+            name,
             done.status,
             started.elapsed().as_secs_f64(),
             done.rows_total,

@@ -913,6 +913,10 @@ fn describe_binary(
     if media_type.contains("json") {
         return false;
     }
+    if media_type == "multipart/form-data" {
+        describe_parts(content, max_bytes);
+        return true;
+    }
     content.schema = Some(
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
@@ -924,6 +928,36 @@ fn describe_binary(
             .into(),
     );
     true
+}
+
+/// A multipart upload (a DTSEN snapshot): its files as parts, each a binary
+/// string, together at most `max_bytes`.
+fn describe_parts(content: &mut utoipa::openapi::Content, max_bytes: usize) {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let file = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Binary,
+        )))
+        .max_length(Some(max_bytes))
+        .description(Some(
+            "A DTSEN file: the family file, the member file or a code book (CSV or XLSX)",
+        ));
+    content.schema = Some(
+        ObjectBuilder::new()
+            .property(
+                "files",
+                ArrayBuilder::new()
+                    .items(file)
+                    .min_items(Some(1))
+                    .max_items(Some(crate::api::imports::MAX_SNAPSHOT_FILES)),
+            )
+            .required("files")
+            .description(Some(
+                "The snapshot's files as parts (any part name; `files` in generated clients), each recognised by its headers; at most the import limit in all",
+            ))
+            .into(),
+    );
 }
 
 /// Largest file a client may send with `media_type`: a scanned letter

@@ -56,6 +56,7 @@ declare! {
     GET_HOUSEHOLD = "get_household": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     CREATE_HOUSEHOLD = "create_household": Roles(&[Admin, Bappeda]);
     UPDATE_HOUSEHOLD = "update_household": Roles(&[Admin, Bappeda]);
+    HOUSEHOLD_HISTORY = "household_history": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier]);
     LIST_MEMBERS = "list_members": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     CREATE_MEMBER = "create_member": Roles(&[Admin, Bappeda]);
     UPDATE_MEMBER = "update_member": Roles(&[Admin, Bappeda]);

@@ -19,8 +19,9 @@ use crate::db::households::{
 use crate::db::{self, exposure, regions, DbConnection, Pool};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::household::{
-    apply_household_change, apply_member_change, is_name_prefix, Assets, Assistance,
-    HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput, MemberRecord,
+    apply_household_change, apply_member_change, is_name_prefix, AssetCounts, Assistance,
+    Disability, HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput,
+    MemberRecord,
 };
 use crate::domain::nik::{mask_digits, Sex};
 use crate::domain::region::{is_kukar_code, normalize_code};
@@ -77,7 +78,18 @@ impl From<crate::db::datasets::DatasetRef> for DatasetRef {
     }
 }
 
-/// A family of the registry (P3KE fields, typed).
+/// What the family owns: P3KE's answers and, from a DTSEN snapshot, counts.
+#[derive(Serialize, ToSchema)]
+pub struct HouseholdAssets {
+    #[schema(schema_with = crate::openapi::codes::outputs::house_ownership)]
+    pub house_ownership: Option<String>,
+    /// Savings, jewellery, livestock or other assets.
+    pub has_savings: Option<bool>,
+    /// Asset and livestock counts (DTSEN); `null` when no snapshot gave them.
+    pub counts: Option<AssetCounts>,
+}
+
+/// A family of the registry (P3KE, DTKS and DTSEN fields, typed).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_family_id": "P3KE-6402061001-000123",
@@ -89,7 +101,10 @@ impl From<crate::db::datasets::DatasetRef> for DatasetRef {
         "floor_material": "wood", "floor_quality": "poor", "lighting_source": "pln_metered", "power_capacity": "le_900w",
         "cooking_fuel": "gas_electric", "drinking_water": "unprotected_well", "toilet_facility": "shared"},
     "assistance": {"bpnt": true, "bpum": false, "bst": false, "pkh": true, "sembako": true, "prakerja": false, "kur": false},
-    "assets": {"house_ownership": "own", "has_savings": false}, "stunting_risk": "at_risk",
+    "assets": {"house_ownership": "own", "has_savings": false, "counts": null}, "stunting_risk": "at_risk",
+    "desil_national": 1, "desil_province": 1, "desil_regency": 2, "latitude": null, "longitude": null,
+    "families_in_house": 1, "pln_customer_id": null, "pbi_national": true, "pbi_regional": false,
+    "not_in_latest_snapshot": false,
     "members_count": 4, "flags": [], "needs_update": false,
     "datasets": [{"id": "00000000-0000-4000-8000-00000000da01", "source": "p3ke", "version": "before datasets"}],
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
@@ -132,7 +147,34 @@ pub struct Household {
     pub dukcapil_match: Option<bool>,
     pub housing: Housing,
     pub assistance: Assistance,
-    pub assets: Assets,
+    pub assets: HouseholdAssets,
+    /// DTSEN's national desil (the one `desil` takes for a DTSEN family).
+    #[schema(minimum = 1, maximum = 10)]
+    pub desil_national: Option<i32>,
+    /// DTSEN's provincial desil.
+    #[schema(minimum = 1, maximum = 10)]
+    pub desil_province: Option<i32>,
+    /// DTSEN's regency desil.
+    #[schema(minimum = 1, maximum = 10)]
+    pub desil_regency: Option<i32>,
+    /// The house's geotag (DTSEN); hidden from companies.
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: Option<f64>,
+    /// Hidden from companies.
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: Option<f64>,
+    /// Families living in the same house (DTSEN).
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub families_in_house: Option<i32>,
+    /// PLN customer id (DTSEN); hidden from companies.
+    pub pln_customer_id: Option<String>,
+    /// Health insurance (PBI JKN) paid by the state.
+    pub pbi_national: Option<bool>,
+    /// Health insurance (PBI JKN) paid by the regency.
+    pub pbi_regional: Option<bool>,
+    /// A newer full snapshot of a source that held this family no longer
+    /// holds it: to be checked in the field, never deleted.
+    pub not_in_latest_snapshot: bool,
     /// `at_risk`, `not_at_risk`, `not_target`.
     #[schema(schema_with = crate::openapi::codes::outputs::stunting_risk)]
     pub stunting_risk: Option<String>,
@@ -163,7 +205,28 @@ impl Household {
                 v
             }
         };
+        let snapshot = r.snapshot;
+        let hidden = |v| if masked { None } else { v };
         Household {
+            assets: HouseholdAssets {
+                house_ownership: r.assets.house_ownership,
+                has_savings: r.assets.has_savings,
+                counts: snapshot.asset_counts(),
+            },
+            desil_national: snapshot.desil_national,
+            desil_province: snapshot.desil_province,
+            desil_regency: snapshot.desil_regency,
+            latitude: hidden(snapshot.latitude),
+            longitude: hidden(snapshot.longitude),
+            families_in_house: snapshot.families_in_house,
+            pln_customer_id: if masked {
+                None
+            } else {
+                snapshot.pln_customer_id
+            },
+            pbi_national: snapshot.pbi_national,
+            pbi_regional: snapshot.pbi_regional,
+            not_in_latest_snapshot: r.not_in_latest_snapshot,
             extreme_poor: r.desil == Some(1),
             kk_number: mask(r.kk_number),
             head_nik: mask(r.head_nik),
@@ -171,7 +234,6 @@ impl Household {
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
             housing: r.housing,
             assistance: r.assistance,
-            assets: r.assets,
             id: r.id,
             p3ke_family_id: r.p3ke_family_id,
             dtks_id: r.dtks_id,
@@ -268,6 +330,17 @@ pub struct HouseholdQuery {
     pub duplicates: Option<bool>,
     /// Only families flagged for a data update.
     pub needs_update: Option<bool>,
+    /// Families with this DTSEN national desil (1–10).
+    #[param(minimum = 1, maximum = 10)]
+    pub desil_national: Option<i32>,
+    /// Only families with a member with a disability (a lot of difficulty,
+    /// or cannot do at all, in a Washington Group item), or only the others.
+    pub disability: Option<bool>,
+    /// Only families with health insurance paid by the state or the regency
+    /// (PBI JKN), or only the others.
+    pub pbi: Option<bool>,
+    /// Only families a newer full snapshot no longer holds, or only the others.
+    pub not_in_latest_snapshot: Option<bool>,
     /// Only families that are no active target of any program of this cycle
     /// (the coverage report's "unreached" link).
     pub not_targeted_in: Option<i32>,
@@ -319,9 +392,12 @@ async fn list_households(
     user.require(access::LIST_HOUSEHOLDS)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let q = q.into_inner();
-    if let Some(d) = q.desil_max {
-        if !(1..=10).contains(&d) {
-            return Err(bad_param("desil_max", "must be between 1 and 10"));
+    for (name, value) in [
+        ("desil_max", q.desil_max),
+        ("desil_national", q.desil_national),
+    ] {
+        if value.is_some_and(|d| !(1..=10).contains(&d)) {
+            return Err(bad_param(name, "must be between 1 and 10"));
         }
     }
     let region = match &q.region {
@@ -347,6 +423,10 @@ async fn list_households(
             .transpose()?,
         duplicates: q.duplicates,
         needs_update: q.needs_update,
+        desil_national: q.desil_national,
+        disability: q.disability,
+        pbi: q.pbi,
+        not_in_latest_snapshot: q.not_in_latest_snapshot,
         not_targeted_in: q.not_targeted_in,
         sort: match q.sort {
             None | Some(SortKey::Desil) => Sort::Desil,
@@ -521,7 +601,8 @@ async fn update_household(
 #[schema(example = json!({"id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_individual_id": "IND-000123-02",
     "nik": "6402065507120001", "nik_valid": true, "name": "Nur Aini", "sex": "female", "birth_date": "2012-07-15",
     "relation": "child", "marital_status": "single", "education": "in_junior_high", "occupation": "not_working",
-    "employment_status": null, "dukcapil_match": true, "flags": []}))]
+    "employment_status": null, "dukcapil_match": true, "flags": [],
+    "disability": null, "has_disability": false, "chronic_illness": null, "in_school": true, "working": false}))]
 pub struct Member {
     #[schema(format = Uuid)]
     pub id: String,
@@ -548,10 +629,22 @@ pub struct Member {
     pub employment_status: Option<String>,
     pub dukcapil_match: Option<bool>,
     pub flags: Vec<String>,
+    /// The Washington Group items (DTSEN); hidden from companies (health data).
+    pub disability: Option<Disability>,
+    /// A lot of difficulty, or cannot do at all, in any item.
+    pub has_disability: bool,
+    /// Hidden from companies (health data).
+    #[schema(schema_with = crate::openapi::codes::chronic_illness)]
+    pub chronic_illness: Option<String>,
+    /// Attending school now (DTSEN).
+    pub in_school: Option<bool>,
+    /// Working (DTSEN).
+    pub working: Option<bool>,
 }
 
 impl Member {
     pub fn from_row(r: MemberRow, masked: bool) -> Member {
+        let disability = if masked { None } else { r.disability() };
         Member {
             nik: if masked {
                 r.nik.map(|n| mask_digits(&n))
@@ -560,6 +653,11 @@ impl Member {
             },
             birth_date: if masked { None } else { r.birth_date },
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            disability,
+            has_disability: r.has_disability,
+            chronic_illness: if masked { None } else { r.chronic_illness },
+            in_school: r.in_school,
+            working: r.working,
             id: r.id,
             household_id: r.household_id,
             p3ke_individual_id: r.p3ke_individual_id,

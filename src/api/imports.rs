@@ -33,7 +33,8 @@ pub struct Rejected {
     /// Line (CSV) or row (XLSX) in the file, the header being 1.
     #[schema(value_type = i32, minimum = 2, maximum = 2_147_483_647)]
     pub line: usize,
-    /// `KEPALA-KELUARGA`, `INDIVIDU` or `DTKS`.
+    /// `KEPALA-KELUARGA`, `INDIVIDU`, `DTKS`, or for DTSEN `KELUARGA`,
+    /// `ANGGOTA`, `KODE`.
     pub sheet: String,
     pub reason: String,
 }
@@ -46,7 +47,7 @@ pub struct Rejected {
     "dataset_id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a"}))]
 pub struct Import {
     pub id: String,
-    /// `p3ke` or `dtks`.
+    /// `p3ke`, `dtks` or `dtsen`.
     pub format: ImportFormat,
     /// `queued` (waiting for the instance's import lane), `running`, `done`, `failed`.
     pub status: ImportStatus,
@@ -107,7 +108,8 @@ impl From<ImportRow> for Import {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets) or `dtks` (SIKS-NG export).
+    /// `p3ke` (KEPALA-KELUARGA and/or INDIVIDU sheets), `dtks` (SIKS-NG
+    /// export) or `dtsen` (a BPS snapshot: family, member and code book files).
     #[param(inline)]
     pub format: ImportFormat,
     /// The dataset (snapshot) the file belongs to, of the same source; without
@@ -131,23 +133,81 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     Ok(body.freeze())
 }
 
-/// Upload a P3KE or DTKS file. The body is the raw file: `text/csv` (one P3KE
-/// sheet, recognised by its headers — import KEPALA-KELUARGA before INDIVIDU —
-/// or the DTKS export) or XLSX (a P3KE workbook may hold both sheets). The file
-/// is checked (media, the XLSX zip directory, the sheets' headers — not its
-/// rows) and answered with 202 and the import's id at once. Imports run one
-/// at a time per instance: the rest wait as `queued`. Rows are then read
-/// once and written in batches; a file that goes past a cap while it is read
-/// (cells, columns, cell length) ends the import `failed` with the reason. Re-importing the same file changes nothing
-/// (`unchanged`); each row that cannot be taken is reported with its line and
-/// reason, and never costs its neighbours.
+/// Most files one DTSEN upload holds: a family file, a member file and
+/// their code books, with room for a snapshot split in parts.
+pub const MAX_SNAPSHOT_FILES: usize = 8;
+
+/// The media type of the request, lower-cased, without parameters.
+fn media_type_of(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// The files of a `multipart/form-data` body, each a part (any name), up
+/// to `limit` bytes in all: 413 above it, 422 past [`MAX_SNAPSHOT_FILES`].
+async fn read_parts(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<web::Bytes>, ApiError> {
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let (mut files, mut total) = (Vec::new(), 0usize);
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+        if files.len() == MAX_SNAPSHOT_FILES {
+            return Err(ApiError::unprocessable(
+                "unreadable_file",
+                format!("a DTSEN upload holds at most {MAX_SNAPSHOT_FILES} files"),
+            ));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+            total += chunk.len();
+            if total > limit {
+                return Err(ApiError::PayloadTooLarge {
+                    detail: format!("the files are larger than the limit of {limit} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        files.push(body.freeze());
+    }
+    Ok(files)
+}
+
+/// Upload a P3KE or DTKS file, or a DTSEN snapshot. The body is the raw
+/// file: `text/csv` (one P3KE sheet, recognised by its headers — import
+/// KEPALA-KELUARGA before INDIVIDU — or the DTKS export) or XLSX (a P3KE
+/// workbook may hold both sheets). A DTSEN snapshot (`format=dtsen`) is
+/// `multipart/form-data` with its files as parts of any name: the family
+/// file, the member file and their code books (`kolom | kode | keterangan`),
+/// each CSV (`|`, `,` or `;`) or XLSX and recognised by its headers; one
+/// raw CSV or XLSX file is taken too. Codes are read through the snapshot's
+/// code books, else the built-in ones; labels are taken as well. A family
+/// is matched by its No. KK, then its head's NIK, then its members' NIKs,
+/// so a family whose No. KK changed keeps its household; its desa by
+/// Kemendagri code, then 2019 code, then names. The files are checked
+/// (media, the XLSX zip directory, the sheets' headers — not their rows)
+/// and answered with 202 and the import's id at once. Imports run one at a
+/// time per instance: the rest wait as `queued`. Rows are then read once
+/// and written in batches; a file that goes past a cap while it is read
+/// (cells, columns, cell length) ends the import `failed` with the reason.
+/// Re-importing the same file changes nothing (`unchanged`); what a newer
+/// file changes is kept in each household's history; each row that cannot
+/// be taken is reported with its line and reason, and never costs its
+/// neighbours.
 #[utoipa::path(tag = "households", params(ImportQuery),
     request_body(content(
         (Vec<u8> = "text/csv", example = "ID Keluarga P3KE,Kode Kemdagri,Desil Kesejahteraan,Nama Kepala Keluarga,NIK Kepala Keluarga\nP3KE-1,6402061001,1,SITI AMINAH,6402064506800001\n"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "multipart/form-data"),
     )),
     responses((status = 202, body = Import, headers(("Location" = String))),
-        (status = 422, description = "`unreadable_file`: not CSV/XLSX, a damaged zip, no header, missing required columns; `file_too_complex`: past a cap of the importer (zip entries, uncompressed size, compression ratio, columns, cell or row length)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`unreadable_file`: not CSV/XLSX, a damaged zip, no header, missing required columns, a DTSEN file that is neither families, members nor a code book, more than one file for P3KE or DTKS; `file_too_complex`: past a cap of the importer (zip entries, uncompressed size, compression ratio, columns, cell or row length)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_requests`: this instance already holds its maximum of queued and running imports; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/household-imports")]
 async fn create_import(
@@ -159,29 +219,33 @@ async fn create_import(
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::CREATE_IMPORT)?;
-    let media_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_lowercase())
-        .unwrap_or_default();
+    let media_type = media_type_of(&req);
     let expected_media = match media_type.as_str() {
-        "text/csv" | "application/csv" => Media::Csv,
-        XLSX => Media::Xlsx,
+        "text/csv" | "application/csv" => Some(Media::Csv),
+        XLSX => Some(Media::Xlsx),
+        "multipart/form-data" if q.format == ImportFormat::Dtsen => None,
         _ => {
             return Err(ApiError::UnsupportedMediaType {
-                detail: format!("the body must be text/csv or {XLSX}"),
+                detail: format!(
+                    "the body must be text/csv or {XLSX} (multipart/form-data for format=dtsen)"
+                ),
             })
         }
     };
     // Taken before the body is read: a full queue costs no buffering.
     let ticket = job::Ticket::take().ok_or(ApiError::TooManyRequests { retry_after: 30 })?;
-    let bytes = read_body(payload, config.import_limit).await?;
-    if !bytes.is_empty() && detect_media(&bytes) != expected_media {
-        return Err(ApiError::UnsupportedMediaType {
-            detail: format!("the file's content is not {media_type}"),
-        });
-    }
+    let files = match expected_media {
+        Some(expected) => {
+            let bytes = read_body(payload, config.import_limit).await?;
+            if !bytes.is_empty() && detect_media(&bytes) != expected {
+                return Err(ApiError::UnsupportedMediaType {
+                    detail: format!("the file's content is not {media_type}"),
+                });
+            }
+            vec![bytes]
+        }
+        None => read_parts(&req, payload, config.import_limit).await?,
+    };
     let dataset = q.dataset_id.map(|id| id.to_string());
     let row = imports::start(
         &pool,
@@ -190,7 +254,7 @@ async fn create_import(
         q.format,
         media_type,
         dataset,
-        bytes,
+        files,
     )
     .await?;
     Ok(HttpResponse::Accepted()

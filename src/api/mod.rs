@@ -9,6 +9,7 @@ pub mod cycles;
 pub mod datasets;
 pub mod exemption_letters;
 pub mod health;
+pub mod household_history;
 pub mod households;
 pub mod imports;
 pub mod middleware;

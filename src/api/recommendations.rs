@@ -121,7 +121,7 @@ async fn recommendations(
         let candidates: Vec<Candidate<'_>> = rows
             .iter()
             .map(|r| {
-                let (members, school, work) = needs.get(&r.id).copied().unwrap_or_default();
+                let n = needs.get(&r.id).copied().unwrap_or_default();
                 Candidate {
                     id: &r.id,
                     desil: r.desil.and_then(|d| i16::try_from(d).ok()),
@@ -129,13 +129,19 @@ async fn recommendations(
                     roof_quality: r.roof_quality.as_deref(),
                     wall_quality: r.wall_quality.as_deref(),
                     floor_quality: r.floor_quality.as_deref(),
+                    roof_material: r.roof_material.as_deref(),
+                    wall_material: r.wall_material.as_deref(),
+                    floor_material: r.floor_material.as_deref(),
+                    cooking_fuel: r.cooking_fuel.as_deref(),
                     toilet_facility: r.toilet_facility.as_deref(),
                     drinking_water: r.drinking_water.as_deref(),
                     lighting_source: r.lighting_source.as_deref(),
                     stunting_risk: r.stunting_risk.as_deref(),
-                    school_age_not_in_school: school,
-                    working_age_without_work: work,
-                    members_count: members,
+                    school_age_not_in_school: n.out_of_school,
+                    working_age_without_work: n.without_work,
+                    members_count: n.members,
+                    with_disability: n.with_disability,
+                    chronically_ill: n.chronically_ill,
                 }
             })
             .collect();

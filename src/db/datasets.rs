@@ -187,25 +187,34 @@ pub fn households_counts(
     Ok(rows.into_iter().collect())
 }
 
-/// Records that the snapshot holds these households (again is a no-op).
-pub fn link(conn: &mut DbConnection, dataset: &str, households: &[String]) -> Result<(), DbError> {
+/// Records that the snapshot holds these households, each with the No. KK
+/// the snapshot gave it (again is a no-op).
+pub fn link(
+    conn: &mut DbConnection,
+    dataset: &str,
+    households: &[(String, Option<String>)],
+) -> Result<(), DbError> {
     if households.is_empty() {
         return Ok(());
     }
-    let already: Vec<String> = hd::table
+    let ids: Vec<&str> = households.iter().map(|(id, _)| id.as_str()).collect();
+    let already: std::collections::HashSet<String> = hd::table
         .filter(hd::dataset_id.eq(dataset))
-        .filter(hd::household_id.eq_any(households))
+        .filter(hd::household_id.eq_any(&ids))
         .select(hd::household_id)
-        .load(conn)?;
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
     let t = now();
     let rows: Vec<_> = households
         .iter()
-        .filter(|h| !already.contains(h))
-        .map(|h| {
+        .filter(|(h, _)| !already.contains(h))
+        .map(|(h, kk)| {
             (
                 hd::household_id.eq(h.as_str()),
                 hd::dataset_id.eq(dataset),
                 hd::linked_at.eq(t),
+                hd::kk_number.eq(kk.as_deref()),
             )
         })
         .collect();
@@ -284,4 +293,86 @@ pub fn for_import(
         });
     }
     Ok(row)
+}
+
+/// After a full snapshot (`dataset`, a DTSEN family file) was imported: the
+/// families an older snapshot of its source held and this one does not are
+/// flagged `not_in_latest_snapshot` (never deleted), and the ones it holds
+/// lose the flag; each flip is in their history. A snapshot older than
+/// another of its source changes no flag. Returns the families flagged.
+pub fn mark_missing(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import_id: &str,
+    dataset: &str,
+) -> Result<usize, DbError> {
+    use super::household_changes::{record, ChangeKind, Origin};
+    use super::schema::households as h;
+    use crate::domain::history::FieldChange;
+    let this = get(conn, dataset)?;
+    let taken_on = |r: &DatasetRow| {
+        r.condition_date
+            .or(r.received_on)
+            .unwrap_or(r.created_at.date())
+    };
+    let newer = d::table
+        .filter(d::source.eq(this.source))
+        .filter(d::id.ne(dataset))
+        .select(DatasetRow::as_select())
+        .load::<DatasetRow>(conn)?
+        .iter()
+        .any(|r| (taken_on(r), r.created_at) > (taken_on(&this), this.created_at));
+    if newer {
+        return Ok(0);
+    }
+    let held = hd::table
+        .filter(hd::dataset_id.eq(dataset))
+        .select(hd::household_id);
+    let older = hd::table
+        .inner_join(d::table)
+        .filter(d::source.eq(this.source))
+        .filter(d::id.ne(dataset))
+        .select(hd::household_id);
+    let missing: Vec<String> = h::table
+        .filter(h::id.eq_any(older))
+        .filter(diesel::dsl::not(h::id.eq_any(held)))
+        .filter(h::not_in_latest_snapshot.eq(false))
+        .select(h::id)
+        .load(conn)?;
+    let back: Vec<String> = h::table
+        .filter(h::id.eq_any(held))
+        .filter(h::not_in_latest_snapshot.eq(true))
+        .select(h::id)
+        .load(conn)?;
+    let t = now();
+    let origin = Origin {
+        kind: ChangeKind::Snapshot,
+        actor,
+        dataset: Some(dataset),
+        import: Some(import_id),
+    };
+    for (ids, flag) in [(&missing, true), (&back, false)] {
+        for chunk in ids.chunks(1000) {
+            diesel::update(h::table.filter(h::id.eq_any(chunk)))
+                .set((
+                    h::not_in_latest_snapshot.eq(flag),
+                    h::version.eq(h::version + 1),
+                    h::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+            let flipped: Vec<(String, Vec<FieldChange>)> = chunk
+                .iter()
+                .map(|id| {
+                    let change = FieldChange {
+                        field: "not_in_latest_snapshot".into(),
+                        from: json!(!flag),
+                        to: json!(flag),
+                    };
+                    (id.clone(), vec![change])
+                })
+                .collect();
+            record(conn, &origin, &flipped)?;
+        }
+    }
+    Ok(missing.len())
 }

@@ -66,7 +66,7 @@ macro_rules! text_column {
 text_column!(
     HouseholdStatus => HouseholdStatusColumn [Active, Graduated, Moved, Deceased, Duplicate],
     Sex => SexColumn [Male, Female],
-    ImportFormat => ImportFormatColumn [P3ke, Dtks],
+    ImportFormat => ImportFormatColumn [P3ke, Dtks, Dtsen],
     ImportStatus => ImportStatusColumn [Queued, Running, Done, Failed],
     RegionLevel => RegionLevelColumn,
     DatasetSource => DatasetSourceColumn,

@@ -6,11 +6,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::audit::{self, Actor};
+use super::household_changes as history;
 use super::schema::{households as h, members as m};
 use super::{check_version, exposure, like_prefix, lower, new_id, now, DbConnection, LIKE_ESCAPE};
 use super::{taken, DbError};
+use crate::domain::history::changes;
 use crate::domain::household::{
-    Assets, Assistance, HouseholdRecord, HouseholdStatus, Housing, MemberRecord,
+    AssetCounts, Assets, Assistance, Disability, HouseholdRecord, HouseholdStatus, Housing,
+    MemberRecord,
 };
 use crate::domain::nik::Sex;
 
@@ -58,6 +61,65 @@ pub struct HouseholdRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub snapshot: SnapshotValues,
+    pub not_in_latest_snapshot: bool,
+}
+
+/// What only a DTSEN snapshot sets on a family, as stored: its columns in
+/// a row and in an insert or update.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    serde::Serialize,
+)]
+#[diesel(table_name = h, treat_none_as_null = true)]
+pub struct SnapshotValues {
+    pub desil_national: Option<i32>,
+    pub desil_province: Option<i32>,
+    pub desil_regency: Option<i32>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub families_in_house: Option<i32>,
+    pub pln_customer_id: Option<String>,
+    pub pbi_national: Option<bool>,
+    pub pbi_regional: Option<bool>,
+    /// `domain::household::AssetCounts` as JSON.
+    pub asset_counts: Option<String>,
+}
+
+impl SnapshotValues {
+    fn of(r: &HouseholdRecord) -> SnapshotValues {
+        SnapshotValues {
+            desil_national: r.desil_national.map(i32::from),
+            desil_province: r.desil_province.map(i32::from),
+            desil_regency: r.desil_regency.map(i32::from),
+            latitude: r.latitude,
+            longitude: r.longitude,
+            families_in_house: r.families_in_house,
+            pln_customer_id: r.pln_customer_id.clone(),
+            pbi_national: r.pbi_national,
+            pbi_regional: r.pbi_regional,
+            asset_counts: r
+                .asset_counts
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
+        }
+    }
+
+    /// The asset counts, when a snapshot gave them.
+    pub fn asset_counts(&self) -> Option<AssetCounts> {
+        self.asset_counts
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+    }
 }
 
 impl HouseholdRow {
@@ -201,18 +263,33 @@ impl HouseholdRow {
             head_education: self.head_education.clone(),
             region_code: self.region_code.clone(),
             address: self.address.clone(),
-            desil: self.desil.and_then(|d| i16::try_from(d).ok()),
-            percentile: self.percentile.and_then(|d| i16::try_from(d).ok()),
+            desil: small(self.desil),
+            percentile: small(self.percentile),
             verification_priority: self.verification_priority.clone(),
             dukcapil_match: self.dukcapil_match,
             assets: self.assets.clone(),
             housing: self.housing.clone(),
             stunting_risk: self.stunting_risk.clone(),
             assistance: self.assistance.clone(),
-            data_year: self.data_year.and_then(|d| i16::try_from(d).ok()),
+            data_year: small(self.data_year),
             flags: serde_json::from_str(&self.flags).unwrap_or_default(),
+            desil_national: small(self.snapshot.desil_national),
+            desil_province: small(self.snapshot.desil_province),
+            desil_regency: small(self.snapshot.desil_regency),
+            latitude: self.snapshot.latitude,
+            longitude: self.snapshot.longitude,
+            families_in_house: self.snapshot.families_in_house,
+            pln_customer_id: self.snapshot.pln_customer_id.clone(),
+            pbi_national: self.snapshot.pbi_national,
+            pbi_regional: self.snapshot.pbi_regional,
+            asset_counts: self.snapshot.asset_counts(),
+            member_niks: Vec::new(),
         }
     }
+}
+
+fn small(v: Option<i32>) -> Option<i16> {
+    v.and_then(|d| i16::try_from(d).ok())
 }
 
 /// The insertable form of a household record.
@@ -247,6 +324,8 @@ pub struct HouseholdValues {
     pub data_year: Option<i32>,
     pub flags: String,
     pub content_hash: String,
+    #[diesel(embed)]
+    pub snapshot: SnapshotValues,
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -288,6 +367,7 @@ impl From<&HouseholdRecord> for HouseholdValues {
             data_year: r.data_year.map(i32::from),
             flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
             content_hash: content_hash(r),
+            snapshot: SnapshotValues::of(r),
         }
     }
 }
@@ -314,9 +394,22 @@ pub struct MemberRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `domain::household::Disability` as JSON.
+    pub disability: Option<String>,
+    pub has_disability: bool,
+    pub chronic_illness: Option<String>,
+    pub in_school: Option<bool>,
+    pub working: Option<bool>,
 }
 
 impl MemberRow {
+    /// The Washington Group items, when a snapshot gave them.
+    pub fn disability(&self) -> Option<Disability> {
+        self.disability
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+    }
+
     pub fn audit_value(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
@@ -345,6 +438,10 @@ impl MemberRow {
             employment_status: self.employment_status.clone(),
             dukcapil_match: self.dukcapil_match,
             flags: serde_json::from_str(&self.flags).unwrap_or_default(),
+            disability: self.disability(),
+            chronic_illness: self.chronic_illness.clone(),
+            in_school: self.in_school,
+            working: self.working,
         }
     }
 }
@@ -367,6 +464,11 @@ pub struct MemberValues {
     pub dukcapil_match: Option<bool>,
     pub flags: String,
     pub content_hash: String,
+    pub disability: Option<String>,
+    pub has_disability: bool,
+    pub chronic_illness: Option<String>,
+    pub in_school: Option<bool>,
+    pub working: Option<bool>,
 }
 
 impl From<&MemberRecord> for MemberValues {
@@ -393,6 +495,17 @@ impl From<&MemberRecord> for MemberValues {
             dukcapil_match: r.dukcapil_match,
             flags: serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()),
             content_hash: content_hash(&keyless),
+            disability: r
+                .disability
+                .as_ref()
+                .and_then(|d| serde_json::to_string(d).ok()),
+            has_disability: r
+                .disability
+                .as_ref()
+                .is_some_and(Disability::has_disability),
+            chronic_illness: r.chronic_illness.clone(),
+            in_school: r.in_school,
+            working: r.working,
         }
     }
 }
@@ -440,6 +553,13 @@ pub struct HouseholdFilter {
     pub duplicates: Option<bool>,
     /// Only families flagged for a data update (moved/deceased at verification).
     pub needs_update: Option<bool>,
+    /// Families with this DTSEN national desil.
+    pub desil_national: Option<i32>,
+    /// Families with (or without) a member with a disability.
+    pub disability: Option<bool>,
+    /// Families with (or without) PBI JKN, national or regional.
+    pub pbi: Option<bool>,
+    pub not_in_latest_snapshot: Option<bool>,
     /// Only families that are no active target of any program of this cycle.
     pub not_targeted_in: Option<i32>,
     pub sort: Sort,
@@ -504,6 +624,34 @@ fn filtered<'a>(
     }
     if f.needs_update == Some(true) {
         q = q.filter(h::needs_update.eq(true));
+    }
+    if let Some(d) = f.desil_national {
+        q = q.filter(h::desil_national.eq(d));
+    }
+    if let Some(with) = f.disability {
+        let disabled = m::table
+            .filter(m::has_disability.eq(true))
+            .select(m::household_id);
+        q = if with {
+            q.filter(h::id.eq_any(disabled))
+        } else {
+            q.filter(diesel::dsl::not(h::id.eq_any(disabled)))
+        };
+    }
+    match f.pbi {
+        Some(true) => q = q.filter(h::pbi_national.eq(true).or(h::pbi_regional.eq(true))),
+        Some(false) => {
+            q = q.filter(
+                h::pbi_national
+                    .eq(false)
+                    .or(h::pbi_national.is_null())
+                    .and(h::pbi_regional.eq(false).or(h::pbi_regional.is_null())),
+            )
+        }
+        None => {}
+    }
+    if let Some(flag) = f.not_in_latest_snapshot {
+        q = q.filter(h::not_in_latest_snapshot.eq(flag));
     }
     if let Some(year) = f.not_targeted_in {
         let targeted = super::schema::program_targets::table
@@ -707,14 +855,16 @@ pub fn update(
         "another household already has this P3KE or DTKS id",
     ))?
     .ok_or(DbError::Stale)?;
+    let (before, after) = (before.audit_value(), row.audit_value());
+    history::manual(conn, actor, id, changes(&before, &after, ""))?;
     audit::record(
         conn,
         actor,
         "update",
         "household",
         id,
-        Some(&before.audit_value()),
-        Some(&row.audit_value()),
+        Some(&before),
+        Some(&after),
     )?;
     Ok(row)
 }
@@ -811,6 +961,8 @@ pub fn add_member(
             "a member with this P3KE individual id already exists",
         ))?;
     touch(conn, household_id)?;
+    let joined = history::member_moved(row.nik.as_deref(), &row.name, true);
+    history::manual(conn, actor, household_id, vec![joined])?;
     audit::record(
         conn,
         actor,
@@ -852,14 +1004,17 @@ pub fn update_member(
     ))?
     .ok_or(DbError::Stale)?;
     touch(conn, household_id)?;
+    let (old, new) = (before.audit_value(), row.audit_value());
+    let prefix = history::member_prefix(row.nik.as_deref(), &row.name);
+    history::manual(conn, actor, household_id, changes(&old, &new, &prefix))?;
     audit::record(
         conn,
         actor,
         "update",
         "member",
         member_id,
-        Some(&before.audit_value()),
-        Some(&row.audit_value()),
+        Some(&old),
+        Some(&new),
     )?;
     Ok(row)
 }
@@ -875,6 +1030,8 @@ pub fn delete_member(
     check_version(&expected, before.version)?;
     diesel::delete(m::table.filter(m::id.eq(member_id))).execute(conn)?;
     touch(conn, household_id)?;
+    let left = history::member_moved(before.nik.as_deref(), &before.name, false);
+    history::manual(conn, actor, household_id, vec![left])?;
     audit::record(
         conn,
         actor,
@@ -942,8 +1099,14 @@ mod tests {
             version: 1,
             created_at: t,
             updated_at: t,
+            snapshot: SnapshotValues {
+                desil_national: Some(1),
+                ..SnapshotValues::default()
+            },
+            not_in_latest_snapshot: false,
         };
         let v = row.audit_value();
+        assert_eq!(v["desil_national"], 1);
         assert_eq!(v["house_ownership"], "own");
         assert_eq!(v["roof_quality"], "poor");
         assert_eq!(v["toilet_facility"], serde_json::Value::Null);
@@ -952,7 +1115,7 @@ mod tests {
         for group in ["housing", "assistance", "assets", "pkh", "content_hash"] {
             assert!(v.get(group).is_none(), "{group} in {v}");
         }
-        // The 48 columns but content_hash, version, created_at and updated_at.
-        assert_eq!(v.as_object().map(|o| o.len()), Some(44));
+        // The 59 columns but content_hash, version, created_at and updated_at.
+        assert_eq!(v.as_object().map(|o| o.len()), Some(55));
     }
 }

@@ -17,6 +17,7 @@ pub mod enum_columns;
 pub mod error;
 pub mod exemption_letters;
 pub mod exposure;
+pub mod household_changes;
 pub mod household_imports;
 pub mod households;
 pub mod idempotency;

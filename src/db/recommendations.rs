@@ -22,6 +22,10 @@ pub struct CandidateRow {
     pub roof_quality: Option<String>,
     pub wall_quality: Option<String>,
     pub floor_quality: Option<String>,
+    pub roof_material: Option<String>,
+    pub wall_material: Option<String>,
+    pub floor_material: Option<String>,
+    pub cooking_fuel: Option<String>,
     pub toilet_facility: Option<String>,
     pub drinking_water: Option<String>,
     pub lighting_source: Option<String>,
@@ -68,6 +72,10 @@ pub fn candidates(
         h::roof_quality,
         h::wall_quality,
         h::floor_quality,
+        h::roof_material,
+        h::wall_material,
+        h::floor_material,
+        h::cooking_fuel,
         h::toilet_facility,
         h::drinking_water,
         h::lighting_source,
@@ -94,16 +102,28 @@ fn in_regions(regions: &[String]) -> Option<RegionCondition> {
 type RegionCondition =
     Box<dyn BoxableExpression<h::table, super::DbBackend, SqlType = diesel::sql_types::Bool>>;
 
+/// What ranking counts among a household's members.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberNeeds {
+    pub members: u32,
+    /// School-age members not in school.
+    pub out_of_school: u32,
+    /// Working-age members without work.
+    pub without_work: u32,
+    pub with_disability: u32,
+    pub chronically_ill: u32,
+}
+
 /// Per household of `households`: members, school-age members not in
-/// school, working-age members without work — for the types whose need lies
-/// with members. The database counts them from the covering index
-/// `members_household` alone; the age rules arrive as birth-date ranges
-/// (`domain::ranking::born_within`).
+/// school (DTSEN's `in_school`, else P3KE's education), working-age members
+/// without work, members with a disability or a chronic illness — for the
+/// types whose need lies with members. The age rules arrive as birth-date
+/// ranges (`domain::ranking::born_within`).
 pub fn member_needs(
     conn: &mut DbConnection,
     households: &[String],
     today: NaiveDate,
-) -> Result<HashMap<String, (u32, u32, u32)>, DbError> {
+) -> Result<HashMap<String, MemberNeeds>, DbError> {
     use diesel::dsl::{case_when, count, count_star};
     use diesel::sql_types::Integer;
     /// Ids per query: under both backends' bound-parameter limits.
@@ -116,7 +136,18 @@ pub fn member_needs(
             m::birth_date
                 .gt(school_after)
                 .and(m::birth_date.le(school_until))
-                .and(m::education.is_null().or(m::education.ne_all(IN_SCHOOL))),
+                .and(
+                    m::in_school.eq(false).or(m::in_school
+                        .is_null()
+                        .and(m::education.is_null().or(m::education.ne_all(IN_SCHOOL)))),
+                ),
+            1.into_sql::<Integer>(),
+        );
+        let disabled = case_when(m::has_disability.eq(true), 1.into_sql::<Integer>());
+        let ill = case_when(
+            m::chronic_illness
+                .is_not_null()
+                .and(m::chronic_illness.ne("none")),
             1.into_sql::<Integer>(),
         );
         let without_work = case_when(
@@ -134,13 +165,23 @@ pub fn member_needs(
                 count_star(),
                 count(out_of_school),
                 count(without_work),
+                count(disabled),
+                count(ill),
             ))
-            .load::<(String, i64, i64, i64)>(conn)?;
+            .load::<(String, i64, i64, i64, i64, i64)>(conn)?;
         let small = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         out.extend(
-            rows.into_iter().map(|(id, members, school, work)| {
-                (id, (small(members), small(school), small(work)))
-            }),
+            rows.into_iter()
+                .map(|(id, members, school, work, disabled, ill)| {
+                    let needs = MemberNeeds {
+                        members: small(members),
+                        out_of_school: small(school),
+                        without_work: small(work),
+                        with_disability: small(disabled),
+                        chronically_ill: small(ill),
+                    };
+                    (id, needs)
+                }),
         );
     }
     Ok(out)

@@ -1,17 +1,21 @@
 //! Writing imported families and members in batches: match each record to the
-//! registry (P3KE id, then DTKS id, then head NIK + name; members by P3KE
+//! registry (P3KE id, then DTKS id, then head NIK + name; a DTSEN family by
+//! No. KK, then its head's NIK, then any of its members' NIKs; members by P3KE
 //! individual id, then NIK, then name within the family), then insert, update
-//! or leave it. Each batch runs in its caller's transaction.
+//! or leave it, and say what moved. Each batch runs in its caller's transaction.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::exposure::HouseholdCondition;
+use super::household_changes as history;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
 use super::DbError;
 use super::{new_id, now, DbConnection};
+use crate::domain::history::{changes, FieldChange};
 use crate::domain::household::{
     merge_imported_household, merge_imported_member, name_key, HouseholdRecord, HouseholdStatus,
     ImportFormat, MemberRecord,
@@ -25,9 +29,12 @@ pub struct BatchOutcome {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub unchanged: usize,
-    /// Every household a family batch holds (created, updated or unchanged):
-    /// the ones its dataset now names. Empty for members.
-    pub households: Vec<String>,
+    /// Every household a family batch holds (created, updated or unchanged)
+    /// with the No. KK the file gives it: the ones its dataset now names.
+    /// Empty for members.
+    pub households: Vec<(String, Option<String>)>,
+    /// What moved in each household that was there before the batch.
+    pub changes: Vec<(String, Vec<FieldChange>)>,
     pub rejected: Vec<RejectedRow>,
 }
 
@@ -78,76 +85,176 @@ fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> QueryResult<us
     }
 }
 
+/// The flat form of a record, as history compares them.
+fn flat<T: serde::Serialize>(record: &T) -> serde_json::Value {
+    serde_json::to_value(record).unwrap_or_default()
+}
+
+/// A member's flat form without its family keys, as history compares it.
+fn member_flat(r: &MemberRecord) -> serde_json::Value {
+    flat(&MemberRecord {
+        p3ke_family_id: None,
+        kk_number: None,
+        ..r.clone()
+    })
+}
+
+/// The households a batch of families may match, with an index per key.
+#[derive(Default)]
+struct Candidates {
+    rows: Vec<HouseholdRow>,
+    by_p3ke: HashMap<String, usize>,
+    by_dtks: HashMap<String, usize>,
+    by_nik_name: HashMap<(String, String), usize>,
+    by_kk: HashMap<String, usize>,
+    by_head_nik: HashMap<String, usize>,
+    by_member_nik: HashMap<String, usize>,
+}
+
+impl Candidates {
+    /// Loads them one key at a time, each query on its own index: an OR
+    /// across the columns would scan the whole table for every batch.
+    fn load(
+        conn: &mut DbConnection,
+        batch: &[Parsed<HouseholdRecord>],
+        source: ImportFormat,
+    ) -> Result<Candidates, DbError> {
+        let keys = |f: fn(&HouseholdRecord) -> Option<&String>| -> Vec<String> {
+            batch.iter().filter_map(|p| f(&p.record).cloned()).collect()
+        };
+        let p3ke_ids = keys(|r| r.p3ke_family_id.as_ref());
+        let dtks_ids = keys(|r| r.dtks_id.as_ref());
+        let niks = keys(|r| (!r.head_nik.is_empty()).then_some(&r.head_nik));
+        let snapshot = source == ImportFormat::Dtsen;
+        let mut rows = Vec::new();
+        let mut load = |conn: &mut DbConnection, ids: &[String], cond: HouseholdCondition| {
+            if !ids.is_empty() {
+                rows.extend(
+                    h::table
+                        .filter(cond)
+                        .select(HouseholdRow::as_select())
+                        .load(conn)?,
+                );
+            }
+            Ok::<(), DbError>(())
+        };
+        load(
+            conn,
+            &p3ke_ids,
+            Box::new(h::p3ke_family_id.assume_not_null().eq_any(p3ke_ids.clone())),
+        )?;
+        load(
+            conn,
+            &dtks_ids,
+            Box::new(h::dtks_id.assume_not_null().eq_any(dtks_ids.clone())),
+        )?;
+        load(
+            conn,
+            &niks,
+            Box::new(h::head_nik.assume_not_null().eq_any(niks.clone())),
+        )?;
+        let mut member_homes: Vec<(String, String)> = Vec::new();
+        if snapshot {
+            let kks = keys(|r| r.kk_number.as_ref());
+            load(
+                conn,
+                &kks,
+                Box::new(h::kk_number.assume_not_null().eq_any(kks.clone())),
+            )?;
+            let member_niks: Vec<String> = batch
+                .iter()
+                .flat_map(|p| p.record.member_niks.iter().cloned())
+                .collect();
+            if !member_niks.is_empty() {
+                member_homes = m::table
+                    .filter(m::nik.assume_not_null().eq_any(&member_niks))
+                    .select((m::nik.assume_not_null(), m::household_id))
+                    .load(conn)?;
+                let homes: Vec<String> = member_homes.iter().map(|(_, h)| h.clone()).collect();
+                load(conn, &homes, Box::new(h::id.eq_any(homes.clone())))?;
+            }
+        }
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.dedup_by(|a, b| a.id == b.id);
+        let mut c = Candidates {
+            rows,
+            ..Candidates::default()
+        };
+        for (i, row) in c.rows.iter().enumerate() {
+            if let Some(id) = &row.p3ke_family_id {
+                c.by_p3ke.insert(id.clone(), i);
+            }
+            if let Some(id) = &row.dtks_id {
+                c.by_dtks.insert(id.clone(), i);
+            }
+            if let Some(nik) = &row.head_nik {
+                c.by_nik_name
+                    .insert((nik.clone(), name_key(&row.head_name)), i);
+                c.by_head_nik.insert(nik.clone(), i);
+            }
+            if let Some(kk) = &row.kk_number {
+                c.by_kk.insert(kk.clone(), i);
+            }
+        }
+        let index: HashMap<&str, usize> = c
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        for (nik, home) in member_homes {
+            if let Some(&i) = index.get(home.as_str()) {
+                c.by_member_nik.insert(nik, i);
+            }
+        }
+        Ok(c)
+    }
+
+    /// The household a record matches: a P3KE or DTKS family by its ids, then
+    /// its head's NIK and name; a snapshot's family by its No. KK, then its
+    /// head's NIK, then its members' NIKs in the snapshot's order.
+    fn find(&self, r: &HouseholdRecord, source: ImportFormat) -> Option<usize> {
+        if source == ImportFormat::Dtsen {
+            return r
+                .kk_number
+                .as_ref()
+                .and_then(|kk| self.by_kk.get(kk))
+                .or_else(|| self.by_head_nik.get(&r.head_nik))
+                .or_else(|| r.member_niks.iter().find_map(|n| self.by_member_nik.get(n)))
+                .copied();
+        }
+        r.p3ke_family_id
+            .as_ref()
+            .and_then(|id| self.by_p3ke.get(id))
+            .or_else(|| r.dtks_id.as_ref().and_then(|id| self.by_dtks.get(id)))
+            .or_else(|| {
+                self.by_nik_name
+                    .get(&(r.head_nik.clone(), name_key(&r.head_name)))
+            })
+            .copied()
+    }
+}
+
 /// Writes one batch of families.
 pub fn upsert_families(
     conn: &mut DbConnection,
     batch: &[Parsed<HouseholdRecord>],
     source: ImportFormat,
 ) -> Result<BatchOutcome, DbError> {
-    let p3ke_ids: Vec<String> = batch
-        .iter()
-        .filter_map(|p| p.record.p3ke_family_id.clone())
-        .collect();
-    let dtks_ids: Vec<String> = batch
-        .iter()
-        .filter_map(|p| p.record.dtks_id.clone())
-        .collect();
-    let niks: Vec<String> = batch
-        .iter()
-        .filter(|p| !p.record.head_nik.is_empty())
-        .map(|p| p.record.head_nik.clone())
-        .collect();
-    // One query per key, each on its own index: an OR across the three
-    // columns would scan the whole table for every batch.
-    let mut existing = h::table
-        .filter(h::p3ke_family_id.assume_not_null().eq_any(&p3ke_ids))
-        .select(HouseholdRow::as_select())
-        .load(conn)?;
-    if !dtks_ids.is_empty() {
-        existing.extend(
-            h::table
-                .filter(h::dtks_id.assume_not_null().eq_any(&dtks_ids))
-                .select(HouseholdRow::as_select())
-                .load(conn)?,
-        );
-    }
-    if !niks.is_empty() {
-        existing.extend(
-            h::table
-                .filter(h::head_nik.assume_not_null().eq_any(&niks))
-                .select(HouseholdRow::as_select())
-                .load(conn)?,
-        );
-    }
-    existing.sort_by(|a, b| a.id.cmp(&b.id));
-    existing.dedup_by(|a, b| a.id == b.id);
-    let mut by_p3ke = HashMap::new();
-    let mut by_dtks = HashMap::new();
-    let mut by_nik_name = HashMap::new();
-    for (i, row) in existing.iter().enumerate() {
-        if let Some(id) = &row.p3ke_family_id {
-            by_p3ke.insert(id.clone(), i);
-        }
-        if let Some(id) = &row.dtks_id {
-            by_dtks.insert(id.clone(), i);
-        }
-        if let Some(nik) = &row.head_nik {
-            by_nik_name.insert((nik.clone(), name_key(&row.head_name)), i);
-        }
-    }
-
+    let existing = Candidates::load(conn, batch, source)?;
+    // A household matched once in a batch is not matched again: when a
+    // family splits, the first new family keeps the household, the others
+    // become households of their own.
+    let mut matched = std::collections::HashSet::new();
     let mut out = BatchOutcome::default();
     let mut new_values: Vec<(String, HouseholdValues)> = Vec::new();
     let t = now();
     for item in batch {
         let r = &item.record;
-        let found = r
-            .p3ke_family_id
-            .as_ref()
-            .and_then(|id| by_p3ke.get(id))
-            .or_else(|| r.dtks_id.as_ref().and_then(|id| by_dtks.get(id)))
-            .or_else(|| by_nik_name.get(&(r.head_nik.clone(), name_key(&r.head_name))))
-            .map(|&i| &existing[i]);
+        let found = existing
+            .find(r, source)
+            .filter(|i| matched.insert(*i))
+            .map(|i| &existing.rows[i]);
         match found {
             Some(row) => {
                 // A P3KE id already taken by another family means two files disagree.
@@ -165,16 +272,25 @@ pub fn upsert_families(
                         continue;
                     }
                 }
-                let merged = merge_imported_household(&row.to_record(), r, source);
+                let before = row.to_record();
+                let merged = merge_imported_household(&before, r, source);
                 let values = HouseholdValues::from(&merged);
-                out.households.push(row.id.clone());
+                out.households
+                    .push((row.id.clone(), merged.kk_number.clone()));
                 if values.content_hash == row.content_hash {
                     out.unchanged += 1;
                     continue;
                 }
                 diesel::update(h::table.filter(h::id.eq(&row.id)))
-                    .set((&values, h::version.eq(row.version + 1), h::updated_at.eq(t)))
+                    .set((
+                        &values,
+                        h::not_in_latest_snapshot.eq(false),
+                        h::version.eq(row.version + 1),
+                        h::updated_at.eq(t),
+                    ))
                     .execute(conn)?;
+                out.changes
+                    .push((row.id.clone(), changes(&flat(&before), &flat(&merged), "")));
                 out.updated.push(row.id.clone());
             }
             None => new_values.push((new_id(), HouseholdValues::from(r))),
@@ -182,8 +298,11 @@ pub fn upsert_families(
     }
     out.created
         .extend(new_values.iter().map(|(id, _)| id.clone()));
-    out.households
-        .extend(new_values.iter().map(|(id, _)| id.clone()));
+    out.households.extend(
+        new_values
+            .iter()
+            .map(|(id, v)| (id.clone(), v.kk_number.clone())),
+    );
     let rows: Vec<NewHousehold> = new_values
         .into_iter()
         .map(|(id, values)| NewHousehold {
@@ -268,6 +387,9 @@ pub fn upsert_members(
         by_name.insert((row.household_id.clone(), name_key(&row.name)), i);
     }
 
+    let has_members: std::collections::HashSet<&str> =
+        existing.iter().map(|r| r.household_id.as_str()).collect();
+    let mut moved: HashMap<String, Vec<FieldChange>> = HashMap::new();
     let mut out = BatchOutcome::default();
     let mut new_values: Vec<(String, String, MemberValues)> = Vec::new();
     let t = now();
@@ -305,10 +427,27 @@ pub fn upsert_members(
                 .or_else(|| by_name.get(&(household.clone(), name_key(&r.name)))),
         }
         .map(|&i| &existing[i]);
-        let values = match found {
-            Some(row) => MemberValues::from(&merge_imported_member(&row.to_record(), r, source)),
-            None => MemberValues::from(r),
-        };
+        let before = found.map(MemberRow::to_record);
+        let merged = before.as_ref().map(|b| merge_imported_member(b, r, source));
+        let values = MemberValues::from(merged.as_ref().unwrap_or(r));
+        match (&before, &merged) {
+            (Some(b), Some(after)) if found.is_some_and(|row| row.household_id == *household) => {
+                moved.entry(household.clone()).or_default().extend(changes(
+                    &member_flat(b),
+                    &member_flat(after),
+                    &history::member_prefix(Some(&r.nik), &r.name),
+                ));
+            }
+            (None, _) if has_members.contains(household.as_str()) => {
+                // A member joining a family already held; members of a family
+                // new to the registry are not news.
+                moved
+                    .entry(household.clone())
+                    .or_default()
+                    .push(history::member_moved(Some(&r.nik), &r.name, true));
+            }
+            _ => {}
+        }
         match found {
             Some(row) if row.household_id != *household => {
                 out.rejected.push(RejectedRow {
@@ -341,5 +480,6 @@ pub fn upsert_members(
         })
         .collect();
     insert_members(conn, &rows)?;
+    out.changes = moved.into_iter().collect();
     Ok(out)
 }

@@ -122,6 +122,17 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        desil_national -> Nullable<Integer>,
+        desil_province -> Nullable<Integer>,
+        desil_regency -> Nullable<Integer>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        families_in_house -> Nullable<Integer>,
+        pln_customer_id -> Nullable<Text>,
+        pbi_national -> Nullable<Bool>,
+        pbi_regional -> Nullable<Bool>,
+        asset_counts -> Nullable<Text>,
+        not_in_latest_snapshot -> Bool,
     }
 }
 
@@ -146,6 +157,11 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disability -> Nullable<Text>,
+        has_disability -> Bool,
+        chronic_illness -> Nullable<Text>,
+        in_school -> Nullable<Bool>,
+        working -> Nullable<Bool>,
     }
 }
 
@@ -196,10 +212,27 @@ diesel::table! {
         household_id -> Text,
         dataset_id -> Text,
         linked_at -> Timestamp,
+        kk_number -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// What moved in a family per snapshot and per manual change (`db::household_changes`).
+    household_changes (id) {
+        id -> Text,
+        household_id -> Text,
+        kind -> Text,
+        dataset_id -> Nullable<Text>,
+        import_id -> Nullable<Text>,
+        actor -> Text,
+        changes -> Text,
+        created_at -> Timestamp,
     }
 }
 
 diesel::joinable!(household_datasets -> datasets (dataset_id));
+diesel::joinable!(household_changes -> households (household_id));
+diesel::joinable!(household_changes -> datasets (dataset_id));
 
 diesel::table! {
     companies (id) {
@@ -261,6 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     households,
     members,
     household_imports,
+    household_changes,
     programs,
     program_targets,
     exposures,

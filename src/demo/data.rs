@@ -417,6 +417,7 @@ impl DemoData {
                         _ => None,
                     },
                     flags: Vec::new(),
+                    ..Default::default()
                 },
                 birth_place: if rng.gen_bool(0.6) {
                     v.kecamatan.to_uppercase()
@@ -586,6 +587,7 @@ impl DemoData {
             },
             data_year: Some(if rng.gen_bool(0.7) { 2023 } else { 2022 }),
             flags: Vec::new(),
+            ..Default::default()
         };
         let street = format!(
             "Jl. {} No. {}",

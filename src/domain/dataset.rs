@@ -35,6 +35,7 @@ impl From<ImportFormat> for DatasetSource {
         match format {
             ImportFormat::P3ke => DatasetSource::P3ke,
             ImportFormat::Dtks => DatasetSource::Dtks,
+            ImportFormat::Dtsen => DatasetSource::Dtsen,
         }
     }
 }

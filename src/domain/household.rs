@@ -20,7 +20,7 @@ use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::FieldError;
 use crate::import::values;
 
-// The registry file an import reads, P3KE or DTKS; it also decides which
+// The registry file an import reads, P3KE, DTKS or a DTSEN snapshot; it also decides which
 // fields a matched family may change (docs/DECISIONS.md, "Matching on
 // import"). The `format` query parameter, the import record and `rbpk
 // import --format` all name it by `as_str`. (A plain comment: a doc line
@@ -30,17 +30,20 @@ use crate::import::values;
 pub enum ImportFormat {
     P3ke,
     Dtks,
+    Dtsen,
 }
 
 impl ImportFormat {
     /// Every format, in the order the CLI lists them.
-    pub const ALL: [ImportFormat; 2] = [ImportFormat::P3ke, ImportFormat::Dtks];
+    pub const ALL: [ImportFormat; 3] =
+        [ImportFormat::P3ke, ImportFormat::Dtks, ImportFormat::Dtsen];
 
-    /// The wire name: `p3ke` or `dtks`.
+    /// The wire name: `p3ke`, `dtks` or `dtsen`.
     pub fn as_str(self) -> &'static str {
         match self {
             ImportFormat::P3ke => "p3ke",
             ImportFormat::Dtks => "dtks",
+            ImportFormat::Dtsen => "dtsen",
         }
     }
 }
@@ -149,7 +152,89 @@ pub struct Assets {
     pub has_savings: Option<bool>,
 }
 
-/// One family as read from P3KE (`KEPALA-KELUARGA`) or assembled from DTKS rows.
+// A DTSEN family's assets and livestock as counts or quantities (stored
+// whole, as one JSON object: they are read and written together).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+pub struct AssetCounts {
+    pub gas_cylinders: Option<u32>,
+    pub refrigerators: Option<u32>,
+    pub air_conditioners: Option<u32>,
+    pub water_heaters: Option<u32>,
+    pub landlines: Option<u32>,
+    pub televisions: Option<u32>,
+    /// Gold and jewellery, grams.
+    #[schema(minimum = 0, maximum = 1e9)]
+    pub gold_grams: Option<f64>,
+    pub computers: Option<u32>,
+    pub motorcycles: Option<u32>,
+    pub bicycles: Option<u32>,
+    pub cars: Option<u32>,
+    pub boats: Option<u32>,
+    pub motor_boats: Option<u32>,
+    pub smartphones: Option<u32>,
+    /// Other land, hectares.
+    #[schema(minimum = 0, maximum = 1e9)]
+    pub other_land_ha: Option<f64>,
+    pub other_houses: Option<u32>,
+    pub cattle: Option<u32>,
+    pub buffalo: Option<u32>,
+    pub horses: Option<u32>,
+    pub pigs: Option<u32>,
+    pub goats_sheep: Option<u32>,
+}
+
+// The Washington Group items of a member, each `no_difficulty`,
+// `some_difficulty`, `a_lot_of_difficulty` or `cannot_do_at_all`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Disability {
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub seeing: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub hearing: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub walking: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub using_hands: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub remembering: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub behaviour: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub communicating: Option<String>,
+    #[schema(schema_with = crate::openapi::codes::difficulty)]
+    pub self_care: Option<String>,
+}
+
+impl Disability {
+    fn items(&self) -> [&Option<String>; 8] {
+        [
+            &self.seeing,
+            &self.hearing,
+            &self.walking,
+            &self.using_hands,
+            &self.remembering,
+            &self.behaviour,
+            &self.communicating,
+            &self.self_care,
+        ]
+    }
+
+    /// The Washington Group cut-off: a lot of difficulty, or cannot do at
+    /// all, in any item.
+    pub fn has_disability(&self) -> bool {
+        self.items().iter().any(|i| {
+            matches!(
+                i.as_deref(),
+                Some("a_lot_of_difficulty" | "cannot_do_at_all")
+            )
+        })
+    }
+}
+
+/// One family as read from P3KE (`KEPALA-KELUARGA`), assembled from DTKS rows
+/// or from a DTSEN snapshot. The fields only DTSEN carries are left out of
+/// the serialised record while empty, so the content hashes of families
+/// stored before them stay as they were.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HouseholdRecord {
     /// `ID Keluarga P3KE`; `None` for a family known only from DTKS.
@@ -201,6 +286,35 @@ pub struct HouseholdRecord {
     /// Data-quality flags, e.g. `nik_invalid`, `nik_sex_mismatch`,
     /// `unknown_value:Jenis Atap=XYZ`.
     pub flags: Vec<String>,
+    /// DTSEN's desil: national (the one `desil` takes), provincial, regency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desil_national: Option<i16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desil_province: Option<i16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desil_regency: Option<i16>,
+    /// The house's geotag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    /// Families living in the same house.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub families_in_house: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pln_customer_id: Option<String>,
+    /// PBI JKN (health insurance contributions paid by the state or the regency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pbi_national: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pbi_regional: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_counts: Option<AssetCounts>,
+    /// The NIKs of the family's members as a snapshot lists them, the
+    /// head's first: how a family whose No. KK changed is found (DTSEN).
+    /// Only carried from the file to the matching, never stored.
+    #[serde(skip)]
+    pub member_niks: Vec<String>,
 }
 
 impl HouseholdRecord {
@@ -235,6 +349,17 @@ pub struct MemberRecord {
     pub employment_status: Option<String>,
     pub dukcapil_match: Option<bool>,
     pub flags: Vec<String>,
+    /// DTSEN's Washington Group items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disability: Option<Disability>,
+    /// `none`, `hypertension`, … (DTSEN `penyakit_kronis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chronic_illness: Option<String>,
+    /// Attending school now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_school: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working: Option<bool>,
 }
 
 // Where a family stands in the registry: `active` until it graduates,
@@ -285,18 +410,30 @@ impl FromStr for HouseholdStatus {
 /// The record to store when an imported family `incoming` matches `existing`
 /// (docs/DECISIONS.md, "Matching on import"). P3KE carries the whole family
 /// and replaces it, keeping the DTKS id and No. KK it lacks; DTKS carries
-/// identity and address only, so desil, housing and assistance stay.
+/// identity and address only, so desil, housing and assistance stay. A DTSEN
+/// snapshot replaces identity, region, desil, housing and its own fields,
+/// and keeps what only P3KE and DTKS carry (their ids, percentile, priority,
+/// assistance, the housing qualities). Once a DTSEN snapshot has set the
+/// desil, only a snapshot changes it: only BPS ranks families.
 pub fn merge_imported_household(
     existing: &HouseholdRecord,
     incoming: &HouseholdRecord,
     format: ImportFormat,
 ) -> HouseholdRecord {
     match format {
-        ImportFormat::P3ke => HouseholdRecord {
-            dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
-            kk_number: incoming.kk_number.clone().or(existing.kk_number.clone()),
-            ..incoming.clone()
-        },
+        ImportFormat::P3ke => {
+            let from_snapshot = existing.desil_national.is_some();
+            HouseholdRecord {
+                dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
+                kk_number: incoming.kk_number.clone().or(existing.kk_number.clone()),
+                desil: if from_snapshot {
+                    existing.desil
+                } else {
+                    incoming.desil
+                },
+                ..with_snapshot_fields(incoming, existing)
+            }
+        }
         ImportFormat::Dtks => HouseholdRecord {
             dtks_id: incoming.dtks_id.clone().or(existing.dtks_id.clone()),
             kk_number: incoming.kk_number.clone(),
@@ -314,6 +451,71 @@ pub fn merge_imported_household(
             flags: incoming.flags.clone(),
             ..existing.clone()
         },
+        ImportFormat::Dtsen => {
+            let or = |new: &Option<String>, old: &Option<String>| new.clone().or(old.clone());
+            let (head_nik, head_nik_valid) = if incoming.head_nik.is_empty() {
+                (existing.head_nik.clone(), existing.head_nik_valid)
+            } else {
+                (incoming.head_nik.clone(), incoming.head_nik_valid)
+            };
+            HouseholdRecord {
+                p3ke_family_id: existing.p3ke_family_id.clone(),
+                dtks_id: existing.dtks_id.clone(),
+                head_nik,
+                head_nik_valid,
+                head_sex: incoming.head_sex.or(existing.head_sex),
+                head_birth_date: incoming.head_birth_date.or(existing.head_birth_date),
+                head_marital_status: or(
+                    &incoming.head_marital_status,
+                    &existing.head_marital_status,
+                ),
+                head_occupation: or(&incoming.head_occupation, &existing.head_occupation),
+                head_employment_status: or(
+                    &incoming.head_employment_status,
+                    &existing.head_employment_status,
+                ),
+                head_education: or(&incoming.head_education, &existing.head_education),
+                address: or(&incoming.address, &existing.address),
+                percentile: existing.percentile,
+                verification_priority: existing.verification_priority.clone(),
+                dukcapil_match: existing.dukcapil_match,
+                stunting_risk: existing.stunting_risk.clone(),
+                assistance: existing.assistance.clone(),
+                data_year: incoming.data_year.or(existing.data_year),
+                assets: Assets {
+                    house_ownership: or(
+                        &incoming.assets.house_ownership,
+                        &existing.assets.house_ownership,
+                    ),
+                    has_savings: incoming.assets.has_savings.or(existing.assets.has_savings),
+                },
+                housing: Housing {
+                    roof_quality: existing.housing.roof_quality.clone(),
+                    wall_quality: existing.housing.wall_quality.clone(),
+                    floor_quality: existing.housing.floor_quality.clone(),
+                    ..incoming.housing.clone()
+                },
+                ..incoming.clone()
+            }
+        }
+    }
+}
+
+/// `incoming` with the fields only a DTSEN snapshot sets taken from
+/// `existing`: a P3KE file does not carry them and must not erase them.
+fn with_snapshot_fields(incoming: &HouseholdRecord, existing: &HouseholdRecord) -> HouseholdRecord {
+    HouseholdRecord {
+        desil_national: existing.desil_national,
+        desil_province: existing.desil_province,
+        desil_regency: existing.desil_regency,
+        latitude: existing.latitude,
+        longitude: existing.longitude,
+        families_in_house: existing.families_in_house,
+        pln_customer_id: existing.pln_customer_id.clone(),
+        pbi_national: existing.pbi_national,
+        pbi_regional: existing.pbi_regional,
+        asset_counts: existing.asset_counts.clone(),
+        ..incoming.clone()
     }
 }
 
@@ -326,8 +528,29 @@ pub fn merge_imported_member(
     incoming: &MemberRecord,
     format: ImportFormat,
 ) -> MemberRecord {
-    if format == ImportFormat::P3ke {
-        return incoming.clone();
+    match format {
+        ImportFormat::P3ke => {
+            return MemberRecord {
+                disability: existing.disability.clone(),
+                chronic_illness: existing.chronic_illness.clone(),
+                in_school: existing.in_school,
+                working: existing.working,
+                ..incoming.clone()
+            }
+        }
+        // A snapshot names the person whole but not their P3KE id or
+        // Dukcapil check.
+        ImportFormat::Dtsen => {
+            return MemberRecord {
+                p3ke_individual_id: existing.p3ke_individual_id.clone(),
+                dtks_id: existing.dtks_id.clone(),
+                occupation: incoming.occupation.clone().or(existing.occupation.clone()),
+                education: incoming.education.clone().or(existing.education.clone()),
+                dukcapil_match: existing.dukcapil_match,
+                ..incoming.clone()
+            }
+        }
+        ImportFormat::Dtks => {}
     }
     MemberRecord {
         nik: if incoming.nik.is_empty() {

@@ -6,6 +6,7 @@ pub mod compliance;
 pub mod cycle;
 pub mod dataset;
 pub mod exposure;
+pub mod history;
 pub mod household;
 pub mod kk;
 pub mod nik;

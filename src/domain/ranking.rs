@@ -20,14 +20,16 @@
 //!
 //! | type | points |
 //! |---|---|
-//! | housing | poor roof +1, poor wall +1, poor floor +1 |
+//! | housing | poor roof +1, poor wall +1, poor floor +1 (P3KE's quality; where only the material is known, as from DTSEN: thatch or bamboo roof, bamboo wall, earth or bamboo floor) |
 //! | sanitation | no toilet +2; shared or other toilet +1 |
-//! | water | unprotected well or surface water +2; other source +1 |
+//! | water | unprotected well or surface water +2; rain water or other source +1 |
 //! | electricity | no electricity +3; non-PLN +2; PLN without own meter +1 |
-//! | nutrition, health | stunting risk +2 |
+//! | nutrition | stunting risk +2 |
+//! | health | stunting risk +2; cooking with wood, charcoal or kerosene +1; +1 per member with a disability and +1 per member with a chronic illness (at most 5 each) |
 //! | education | +1 per school-age child not in school (at most 5) |
 //! | economic | +1 per working-age member without work (at most 5) |
-//! | food, social_security, other | desil 2 +2, desil 3 +1; 5–6 members +1, 7+ members +2 |
+//! | social_security | as food, and +1 per member with a disability (at most 5) |
+//! | food, other | desil 2 +2, desil 3 +1; 5–6 members +1, 7+ members +2 |
 //!
 //! A household without desil or percentile (e.g. DTKS-only) is not treated as
 //! extreme poor and gets no welfare points: it ranks after every equally
@@ -75,6 +77,7 @@ pub fn ranks_by_members(program_type: ProgramType) -> bool {
         program_type,
         ProgramType::Education
             | ProgramType::Economic
+            | ProgramType::Health
             | ProgramType::Food
             | ProgramType::SocialSecurity
             | ProgramType::Other
@@ -109,6 +112,12 @@ pub struct Candidate<'a> {
     pub percentile: Option<i16>,
     /// `good`, `poor` or `unknown`.
     pub roof_quality: Option<&'a str>,
+    /// `values::ROOF_MATERIAL_CODES`: what decides when the quality is unknown.
+    pub roof_material: Option<&'a str>,
+    pub wall_material: Option<&'a str>,
+    pub floor_material: Option<&'a str>,
+    /// `electricity_gas`, `kerosene`, `charcoal_wood` or `other`.
+    pub cooking_fuel: Option<&'a str>,
     /// `good`, `poor` or `unknown`.
     pub wall_quality: Option<&'a str>,
     /// `good`, `poor` or `unknown`.
@@ -128,6 +137,21 @@ pub struct Candidate<'a> {
     pub working_age_without_work: u32,
     /// Number of family members.
     pub members_count: u32,
+    /// Members with a disability (Washington Group cut-off).
+    pub with_disability: u32,
+    /// Members with a chronic illness.
+    pub chronically_ill: u32,
+}
+
+/// Materials that make a part of the house poor when no quality was
+/// assessed (DTSEN gives materials only).
+fn poor_material(part: &str, material: Option<&str>) -> bool {
+    matches!(
+        (part, material),
+        ("roof", Some("thatch" | "bamboo"))
+            | ("wall", Some("bamboo"))
+            | ("floor", Some("earth" | "bamboo"))
+    )
 }
 
 /// A household's score and the reasons behind it, in order of weight.
@@ -157,13 +181,16 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
     };
     match program_type {
         ProgramType::Housing => {
-            for (quality, part) in [
-                (c.roof_quality, "roof"),
-                (c.wall_quality, "wall"),
-                (c.floor_quality, "floor"),
+            for (quality, material, part) in [
+                (c.roof_quality, c.roof_material, "roof"),
+                (c.wall_quality, c.wall_material, "wall"),
+                (c.floor_quality, c.floor_material, "floor"),
             ] {
                 if quality == Some("poor") {
                     add(1, format!("poor {part} quality"));
+                } else if quality.is_none() && poor_material(part, material) {
+                    let material = material.unwrap_or_default();
+                    add(1, format!("poor {part} ({material})"));
                 }
             }
         }
@@ -182,6 +209,7 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
                 2,
                 "unprotected drinking water source (surface water)".to_owned(),
             ),
+            Some("rain_water") => add(1, "rain water as drinking water".to_owned()),
             Some("other") => add(1, "other drinking water source".to_owned()),
             _ => {}
         },
@@ -194,6 +222,27 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
         ProgramType::Nutrition | ProgramType::Health => {
             if c.stunting_risk == Some("at_risk") {
                 add(2, "stunting risk".to_owned());
+            }
+            if program_type == ProgramType::Health {
+                if let Some(fuel @ ("charcoal_wood" | "kerosene")) = c.cooking_fuel {
+                    add(1, format!("cooking with {}", fuel.replace('_', " or ")));
+                }
+                for (n, one, many) in [
+                    (
+                        c.with_disability,
+                        "member with a disability",
+                        "members with a disability",
+                    ),
+                    (
+                        c.chronically_ill,
+                        "member with a chronic illness",
+                        "members with a chronic illness",
+                    ),
+                ] {
+                    if n > 0 {
+                        add(counted(n), format!("{n} {}", plural(n, one, many)));
+                    }
+                }
             }
         }
         ProgramType::Education => {
@@ -222,6 +271,11 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
                 n @ 7.. => add(2, format!("large family ({n} members)")),
                 n @ 5..=6 => add(1, format!("large family ({n} members)")),
                 _ => {}
+            }
+            let n = c.with_disability;
+            if program_type == ProgramType::SocialSecurity && n > 0 {
+                let what = plural(n, "member with a disability", "members with a disability");
+                add(counted(n), format!("{n} {what}"));
             }
         }
     }
@@ -323,6 +377,7 @@ mod tests {
         assert_eq!(
             by_members,
             [
+                ProgramType::Health,
                 ProgramType::Education,
                 ProgramType::Economic,
                 ProgramType::Food,
@@ -405,6 +460,53 @@ mod tests {
         assert_eq!(ids(&ranked), ["n", "s", "o"]);
         assert_eq!(ranked[0].1.reasons, ["no own toilet (none at all)"]);
         assert_eq!(ranked[1].1.reasons, ["no own toilet (shared facility)"]);
+    }
+
+    #[test]
+    fn dtsen_needs_materials_fuel_disability_and_illness() {
+        // DTSEN gives materials, no quality: thatch roof and earth floor are poor.
+        let snapshot = Candidate {
+            roof_quality: None,
+            wall_quality: None,
+            floor_quality: None,
+            roof_material: Some("thatch"),
+            wall_material: Some("wood"),
+            floor_material: Some("earth"),
+            cooking_fuel: Some("charcoal_wood"),
+            with_disability: 1,
+            chronically_ill: 2,
+            ..family("s", 4)
+        };
+        let (points, reasons) = need(ProgramType::Housing, &snapshot);
+        assert_eq!(points, 2);
+        assert_eq!(reasons, ["poor roof (thatch)", "poor floor (earth)"]);
+        // An assessed quality wins over the material.
+        let assessed = Candidate {
+            roof_quality: Some("good"),
+            ..snapshot
+        };
+        assert_eq!(need(ProgramType::Housing, &assessed).0, 1);
+        let (points, reasons) = need(ProgramType::Health, &snapshot);
+        assert_eq!(points, 4);
+        assert_eq!(
+            reasons,
+            [
+                "cooking with charcoal or wood",
+                "1 member with a disability",
+                "2 members with a chronic illness"
+            ]
+        );
+        let (points, reasons) = need(ProgramType::SocialSecurity, &snapshot);
+        assert_eq!(
+            (points, reasons),
+            (1, vec!["1 member with a disability".to_string()])
+        );
+        // Rain water is a need of its own.
+        let rain = Candidate {
+            drinking_water: Some("rain_water"),
+            ..family("r", 4)
+        };
+        assert_eq!(need(ProgramType::Water, &rain).0, 1);
     }
 
     #[test]

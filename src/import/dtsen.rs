@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::household::Housing;
+use crate::domain::household::{AssetCounts, Disability, Housing};
 use crate::domain::kk::KkNumber;
 use crate::domain::nik::{clean_digits, Sex};
 use crate::domain::region_lookup::RegionLookup;
@@ -255,39 +255,6 @@ pub struct DtsenRegion {
     pub desa: String,
 }
 
-/// Movable and immovable assets, as counts or quantities.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DtsenAssets {
-    pub gas_cylinders: Option<u32>,
-    pub refrigerators: Option<u32>,
-    pub air_conditioners: Option<u32>,
-    pub water_heaters: Option<u32>,
-    pub landlines: Option<u32>,
-    pub televisions: Option<u32>,
-    /// Gold and jewellery, grams.
-    pub gold_grams: Option<f64>,
-    pub computers: Option<u32>,
-    pub motorcycles: Option<u32>,
-    pub bicycles: Option<u32>,
-    pub cars: Option<u32>,
-    pub boats: Option<u32>,
-    pub motor_boats: Option<u32>,
-    pub smartphones: Option<u32>,
-    /// Other land, hectares.
-    pub other_land_ha: Option<f64>,
-    pub other_houses: Option<u32>,
-}
-
-/// Livestock counts.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Livestock {
-    pub cattle: Option<u32>,
-    pub buffalo: Option<u32>,
-    pub horses: Option<u32>,
-    pub pigs: Option<u32>,
-    pub goats_sheep: Option<u32>,
-}
-
 /// One family row of a DTSEN snapshot.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DtsenFamily {
@@ -321,51 +288,11 @@ pub struct DtsenFamily {
     /// `dtsen_codes::SEWAGE_DISPOSAL` codes.
     pub sewage_disposal: Option<String>,
     pub owns_assets: Option<bool>,
-    pub assets: DtsenAssets,
-    pub livestock: Livestock,
+    /// Assets and livestock.
+    pub assets: AssetCounts,
     /// As the P3KE records: `kk_invalid`, `unknown_value:<column>=<value>`,
     /// `invalid_value:<column>=<value>`.
     pub flags: Vec<String>,
-}
-
-/// The Washington Group items of a member, each a `dtsen_codes::DIFFICULTY`
-/// code (`no_difficulty` … `cannot_do_at_all`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Disability {
-    pub seeing: Option<String>,
-    pub hearing: Option<String>,
-    pub walking: Option<String>,
-    pub using_hands: Option<String>,
-    pub remembering: Option<String>,
-    pub behaviour: Option<String>,
-    pub communicating: Option<String>,
-    pub self_care: Option<String>,
-}
-
-impl Disability {
-    fn items(&self) -> [&Option<String>; 8] {
-        [
-            &self.seeing,
-            &self.hearing,
-            &self.walking,
-            &self.using_hands,
-            &self.remembering,
-            &self.behaviour,
-            &self.communicating,
-            &self.self_care,
-        ]
-    }
-
-    /// The Washington Group cut-off: a lot of difficulty, or cannot do at
-    /// all, in any item.
-    pub fn has_disability(&self) -> bool {
-        self.items().iter().any(|i| {
-            matches!(
-                i.as_deref(),
-                Some("a_lot_of_difficulty" | "cannot_do_at_all")
-            )
-        })
-    }
 }
 
 /// One member row of a DTSEN snapshot.
@@ -800,14 +727,12 @@ fn family_from_row(cols: &Cols, row: &[String], book: &CodeBook) -> Result<Dtsen
     let mut n = |header: &str| count(header, g(header), &mut flags);
     let members_count = n(col::MEMBERS_COUNT);
     let families_in_house = n(col::FAMILIES_IN_HOUSE);
-    let livestock = Livestock {
+    let mut assets = AssetCounts {
         cattle: n(col::CATTLE),
         buffalo: n(col::BUFFALO),
         horses: n(col::HORSES),
         pigs: n(col::PIGS),
         goats_sheep: n(col::GOATS_SHEEP),
-    };
-    let mut assets = DtsenAssets {
         gas_cylinders: n(col::GAS_CYLINDERS),
         refrigerators: n(col::REFRIGERATORS),
         air_conditioners: n(col::AIR_CONDITIONERS),
@@ -822,7 +747,7 @@ fn family_from_row(cols: &Cols, row: &[String], book: &CodeBook) -> Result<Dtsen
         motor_boats: n(col::MOTOR_BOATS),
         smartphones: n(col::SMARTPHONES),
         other_houses: n(col::OTHER_HOUSES),
-        ..DtsenAssets::default()
+        ..AssetCounts::default()
     };
     assets.gold_grams = quantity(col::GOLD_GRAMS, g(col::GOLD_GRAMS), &mut flags);
     assets.other_land_ha = quantity(col::OTHER_LAND_HA, g(col::OTHER_LAND_HA), &mut flags);
@@ -868,7 +793,6 @@ fn family_from_row(cols: &Cols, row: &[String], book: &CodeBook) -> Result<Dtsen
         sewage_disposal,
         owns_assets,
         assets,
-        livestock,
         flags,
     })
 }

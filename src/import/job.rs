@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::db::audit::{self, Actor};
+use crate::db::household_changes::{self, ChangeKind, Origin};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
 use crate::db::{regions, DbConnection, DbError};
@@ -13,6 +14,7 @@ use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::parse_dtks;
 use crate::import::p3ke::{stream_p3ke, FileError, ImportSink, Parsed, RejectedRow};
 use crate::import::sheet::{detect_media, Media};
+use crate::import::snapshot::stream_snapshot;
 
 /// Families per transaction: large enough for few commits, small enough that
 /// PostgreSQL's 65,535 bound parameters hold a batch in one INSERT
@@ -26,25 +28,42 @@ pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, DbError> {
     Ok(RegionTable::from_rows(regions::all(conn)?))
 }
 
-/// Checks a file before it is queued, reading only what is cheap and bounded:
-/// the media, the zip directory and sheet list of an XLSX, the header rows.
-/// A file that cannot be read at all, or that goes past a cap, is refused at
+/// Checks an upload's files before it is queued, reading only what is cheap
+/// and bounded: the media, the zip directory and sheet list of an XLSX, the
+/// header rows. A P3KE or DTKS upload is one file; a DTSEN upload is its
+/// family, member and code book files, each recognised by its headers. A
+/// file that cannot be read at all, or that goes past a cap, is refused at
 /// once; the rows are read once, by the import itself. Returns an estimate of
 /// the data rows for progress (CSV: its lines; XLSX: 0, counted as it runs).
-pub fn precheck(format: ImportFormat, bytes: &[u8]) -> Result<usize, FileError> {
-    use crate::import::{dtks, p3ke};
-    match format {
-        ImportFormat::P3ke => p3ke::open_p3ke(bytes).map(drop)?,
-        ImportFormat::Dtks => dtks::open_dtks(bytes).map(drop)?,
-    }
-    Ok(match detect_media(bytes) {
-        // Blank lines and quoted line breaks make this an upper bound.
+pub fn precheck(format: ImportFormat, files: &[&[u8]]) -> Result<usize, FileError> {
+    use crate::import::{dtks, p3ke, snapshot};
+    let data: Vec<&[u8]> = match format {
+        ImportFormat::P3ke | ImportFormat::Dtks if files.len() != 1 => {
+            return Err(FileError::UnrecognisedSheet(format!(
+                "a {format} import is one file; {} were given",
+                files.len()
+            )))
+        }
+        ImportFormat::P3ke => p3ke::open_p3ke(files[0]).map(|_| files.to_vec())?,
+        ImportFormat::Dtks => dtks::open_dtks(files[0]).map(|_| files.to_vec())?,
+        ImportFormat::Dtsen => {
+            let sorted = snapshot::sort_files(files)?;
+            sorted.families.into_iter().chain(sorted.members).collect()
+        }
+    };
+    Ok(data.iter().map(|bytes| estimate_rows(bytes)).sum())
+}
+
+/// The data rows of a file for progress: a CSV's lines (blank lines and
+/// quoted line breaks make this an upper bound); 0 for an XLSX.
+fn estimate_rows(bytes: &[u8]) -> usize {
+    match detect_media(bytes) {
         Media::Csv => {
             let breaks = bytes.iter().filter(|&&b| b == b'\n').count();
             (breaks + usize::from(!bytes.ends_with(b"\n"))).saturating_sub(1)
         }
         Media::Xlsx => 0,
-    })
+    }
 }
 
 /// Imports in this process, queued or running: each waiting one holds its
@@ -108,6 +127,9 @@ struct BatchWriter<'c> {
     members: Vec<Parsed<MemberRecord>>,
     rejected: Vec<RejectedRow>,
     rows_read: usize,
+    /// Households this import created: their members are not news to
+    /// their history.
+    created_here: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 /// Whether a failed batch may be retried row by row: constraint conflicts and
@@ -139,13 +161,31 @@ impl BatchWriter<'_> {
             self.rows_read,
             self.dataset,
         );
+        let created_here = &self.created_here;
         let commit = |conn: &mut DbConnection, items: &[Parsed<T>], rejected: Vec<RejectedRow>| {
             crate::db::transaction(conn, |conn| {
                 let mut outcome = upsert(conn, items, source)?;
                 outcome.rejected.extend(rejected);
+                let mut fresh = created_here.borrow_mut();
+                if !outcome.households.is_empty() {
+                    fresh.extend(outcome.created.iter().cloned());
+                }
+                outcome
+                    .changes
+                    .retain(|(household, _)| !fresh.contains(household));
                 if let Some(dataset) = dataset {
                     crate::db::datasets::link(conn, dataset, &outcome.households)?;
                 }
+                household_changes::record(
+                    conn,
+                    &Origin {
+                        kind: ChangeKind::Snapshot,
+                        actor,
+                        dataset,
+                        import: Some(import_id),
+                    },
+                    &outcome.changes,
+                )?;
                 if !outcome.created.is_empty() || !outcome.updated.is_empty() {
                     audit::record(
                         conn,
@@ -257,7 +297,7 @@ pub fn run(
     actor: &Actor,
     import_id: &str,
     format: ImportFormat,
-    bytes: &[u8],
+    files: &[&[u8]],
     today: NaiveDate,
 ) -> Result<records::ImportRow, DbError> {
     records::set_status(conn, import_id, ImportStatus::Running)?;
@@ -269,16 +309,34 @@ pub fn run(
         import_id,
         dataset.as_deref(),
         format,
-        bytes,
+        files,
         today,
     );
     crate::db::end_bulk_session(conn)?;
+    let outcome = match (outcome, dataset.as_deref()) {
+        (Ok(rows), Some(dataset)) if is_full_snapshot(format, files) => {
+            crate::db::transaction(conn, |c| {
+                crate::db::datasets::mark_missing(c, actor, import_id, dataset)
+            })
+            .map(|_| rows)
+            .map_err(|e| e.to_string())
+        }
+        (outcome, _) => outcome,
+    };
     let error = match &outcome {
         Ok(_) => None,
         Err(e) => Some(e.clone()),
     };
     let rows_total = outcome.ok();
     records::finish(conn, actor, import_id, error.as_deref(), rows_total)
+}
+
+/// Whether an upload is a full snapshot of its source, after which families
+/// it lacks are flagged: a DTSEN family file holds the regency's families
+/// whole; P3KE and DTKS files often hold one kecamatan.
+fn is_full_snapshot(format: ImportFormat, files: &[&[u8]]) -> bool {
+    format == ImportFormat::Dtsen
+        && crate::import::snapshot::sort_files(files).is_ok_and(|f| !f.families.is_empty())
 }
 
 /// Reads and writes everything; returns the rows read or why it stopped.
@@ -292,7 +350,7 @@ fn write_all(
     import_id: &str,
     dataset: Option<&str>,
     format: ImportFormat,
-    bytes: &[u8],
+    files: &[&[u8]],
     today: NaiveDate,
 ) -> Result<usize, String> {
     let regions = region_table(conn).map_err(|e| e.to_string())?;
@@ -306,6 +364,7 @@ fn write_all(
         members: Vec::new(),
         rejected: Vec::new(),
         rows_read: 0,
+        created_here: Default::default(),
     };
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
     let regions = &regions;
@@ -315,7 +374,7 @@ fn write_all(
                 to_writer,
                 chunk: Vec::with_capacity(RELAY_CHUNK),
             };
-            read(format, bytes, regions, today, &mut relay)?;
+            read(format, files, regions, today, &mut relay)?;
             relay.send()
         });
         let mut written = Ok(());
@@ -341,17 +400,19 @@ fn write_all(
     Ok(sink.rows_read)
 }
 
-/// Reads a whole file into `out`, in file order.
+/// Reads a whole upload into `out`, in file order (a DTSEN snapshot: its
+/// families, then its members).
 fn read(
     format: ImportFormat,
-    bytes: &[u8],
+    files: &[&[u8]],
     regions: &RegionTable,
     today: NaiveDate,
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
-    match format {
-        ImportFormat::P3ke => stream_p3ke(bytes, regions, today, out),
-        ImportFormat::Dtks => {
+    match (format, files) {
+        (ImportFormat::Dtsen, _) => stream_snapshot(files, regions, today, out),
+        (ImportFormat::P3ke, [bytes]) => stream_p3ke(bytes, regions, today, out),
+        (ImportFormat::Dtks, [bytes]) => {
             // DTKS rows of one family may be anywhere in the file: it is read
             // whole and grouped before anything is written.
             let parsed = parse_dtks(bytes, regions, today)?;
@@ -369,6 +430,9 @@ fn read(
             }
             Ok(())
         }
+        _ => Err(FileError::UnrecognisedSheet(format!(
+            "a {format} import is one file"
+        ))),
     }
 }
 

@@ -9,5 +9,6 @@ pub mod job;
 pub mod limits;
 pub mod p3ke;
 pub mod sheet;
+pub mod snapshot;
 pub mod values;
 pub mod xlsx;

@@ -625,6 +625,7 @@ fn family_from_row(
         },
         data_year,
         flags,
+        ..Default::default()
     })
 }
 
@@ -719,6 +720,7 @@ fn member_from_row(cols: &Cols, row: &[String], today: NaiveDate) -> Result<Memb
         employment_status,
         dukcapil_match,
         flags,
+        ..Default::default()
     })
 }
 

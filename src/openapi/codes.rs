@@ -87,3 +87,24 @@ code_schemas!(
 pub fn sex() -> Object {
     input(&[Sex::Male.as_str(), Sex::Female.as_str()])
 }
+
+/// Our codes of a DTSEN concept (`import::dtsen_codes`), each once, in order.
+fn concept_codes(concept: &crate::import::dtsen_codes::Concept) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = Vec::new();
+    for &(_, _, ours) in concept.entries {
+        if !codes.contains(&ours) {
+            codes.push(ours);
+        }
+    }
+    codes
+}
+
+/// A Washington Group item's answer (DTSEN).
+pub fn difficulty() -> Object {
+    output(&concept_codes(&crate::import::dtsen_codes::DIFFICULTY))
+}
+
+/// A member's chronic illness (DTSEN `penyakit_kronis`).
+pub fn chronic_illness() -> Object {
+    output(&concept_codes(&crate::import::dtsen_codes::CHRONIC_ILLNESS))
+}

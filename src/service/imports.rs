@@ -1,4 +1,4 @@
-//! Starting an import of a P3KE or DTKS file: the file's precheck (its
+//! Starting an import of a P3KE or DTKS file or a DTSEN snapshot: the file's precheck (its
 //! sheets' headers, on a blocking thread), its record (`queued`, in one
 //! transaction), and the background job, which waits its turn in the
 //! instance's import lane (`import::job::Ticket`) before it takes a pooled
@@ -25,7 +25,7 @@ fn refused(e: FileError) -> ApiError {
     ApiError::unprocessable(code, e.to_string())
 }
 
-/// Checks `bytes` (a file of `media_type`, in `format`), finds its dataset
+/// Checks `files` (one file of `media_type`, or a snapshot's files, in `format`), finds its dataset
 /// (the one named, of the same source, or one made for it), records the import
 /// as queued and starts it in the background in its turn (`ticket`, taken
 /// before the body was read); returns the record.
@@ -36,10 +36,10 @@ pub async fn start(
     format: ImportFormat,
     media_type: String,
     dataset: Option<String>,
-    bytes: Bytes,
+    files: Vec<Bytes>,
 ) -> Result<ImportRow, ApiError> {
-    let checked = bytes.clone();
-    let rows_total = web::block(move || job::precheck(format, &checked))
+    let checked = files.clone();
+    let rows_total = web::block(move || job::precheck(format, &slices(&checked)))
         .await?
         .map_err(refused)?;
     let record_actor = actor.clone();
@@ -57,8 +57,12 @@ pub async fn start(
         )
     })
     .await?;
-    spawn(ticket, pool.clone(), actor, row.id.clone(), format, bytes);
+    spawn(ticket, pool.clone(), actor, row.id.clone(), format, files);
     Ok(row)
+}
+
+fn slices(files: &[Bytes]) -> Vec<&[u8]> {
+    files.iter().map(|b| b.as_ref()).collect()
 }
 
 /// Runs an import on its own thread once its turn in the import lane comes.
@@ -68,13 +72,14 @@ fn spawn(
     actor: Actor,
     import_id: String,
     format: ImportFormat,
-    bytes: Bytes,
+    files: Vec<Bytes>,
 ) {
     std::thread::spawn(move || {
         ticket.run_in_turn(|| {
             let today = regency_today();
-            let outcome = db::conn(&pool)
-                .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &bytes, today));
+            let outcome = db::conn(&pool).and_then(|mut c| {
+                job::run(&mut c, &actor, &import_id, format, &slices(&files), today)
+            });
             if let Err(e) = outcome {
                 log::error!("import {import_id} could not finish: {e}");
             }

@@ -53,6 +53,7 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/households", false),
     ("GET", "/api/v1/households/{id}", true),
     ("PATCH", "/api/v1/households/{id}", false),
+    ("GET", "/api/v1/households/{id}/history", true),
     ("GET", "/api/v1/households/{id}/members", true),
     ("POST", "/api/v1/households/{id}/members", false),
     (
@@ -246,6 +247,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("/api/v1/cycles/{year}", "year", YEAR.to_string()),
         ("/api/v1/households/{id}", "id", household.clone()),
         ("/api/v1/households/{id}/members", "id", household.clone()),
+        ("/api/v1/households/{id}/history", "id", household.clone()),
         (
             "/api/v1/households/{id}/members/{member_id}",
             "id",

@@ -14,6 +14,7 @@ mod companies;
 mod contract;
 mod cycle;
 mod datasets;
+mod dtsen;
 mod exemption_letters;
 mod exposure;
 mod foundation;
