@@ -10,7 +10,10 @@
 //! do not read verifications at all, and every read by a company is audited
 //! like its reads of households. Coordinates are those of a house already
 //! named in the registry by address, so they add nothing a reader of the
-//! target does not know; they are returned to every reader.
+//! target does not know; they are returned to every reader who sees that
+//! address. A company reads neither the notes nor the coordinates of a
+//! visit to a household it sees pseudonymised (the consent gate), whose
+//! address it does not see either.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -54,10 +57,13 @@ pub struct Verification {
     pub visited_on: NaiveDate,
     pub result: VerificationResult,
     /// What the verifier saw; may describe the family (personal data).
+    /// Null for a company when the household is pseudonymised for it
+    /// (`Household.pseudonymised`): the text may name the family.
     pub notes: Option<String>,
-    /// WGS 84 degrees, -90..90; present together with `longitude` or not at all.
+    /// WGS 84 degrees, -90..90; present together with `longitude` or not at
+    /// all. Null for a company when the household is pseudonymised for it.
     pub latitude: Option<f64>,
-    /// WGS 84 degrees, -180..180.
+    /// WGS 84 degrees, -180..180; null with `latitude`.
     pub longitude: Option<f64>,
     /// The username that recorded the visit.
     pub verifier: String,
@@ -192,7 +198,8 @@ fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
 /// List field visits, newest visit first; every visit stays in the history.
 ///
 /// Verifier, bappeda, admin and bupati see every visit; an opd those of the
-/// programs it leads; a company those of its own programs (each read is audited).
+/// programs it leads; a company those of its own programs (each read is audited;
+/// `notes` and coordinates null where the household is pseudonymised for it).
 #[utoipa::path(tag = "verifications", params(VerificationQuery),
     responses((status = 200, body = super::Page<Verification>)))]
 #[get("/verifications")]

@@ -315,7 +315,8 @@ async fn consent_at_a_visit_of_the_companys_program_opens_the_household_to_that_
     let target = &g.program.targets[0];
     let visit = |consent: Option<bool>, day: i64| {
         let mut body = json!({"target_id": target, "visited_on": common::day(day),
-            "result": "eligible"});
+            "result": "eligible", "notes": "Rumah papan, atap bocor.",
+            "latitude": -0.4312, "longitude": 116.9876});
         if let Some(c) = consent {
             body["consent_to_share"] = json!(c);
         }
@@ -325,6 +326,29 @@ async fn consent_at_a_visit_of_the_companys_program_opens_the_household_to_that_
     assert_eq!(silent.status, 201, "{}", silent.body);
     assert!(silent.body["consent_to_share"].is_null(), "{}", silent.body);
     assert_pseudonymised(&household(app, &g.gated, Role::Company).await.body);
+    // Nor does the company read the visit's notes, which may name the family.
+    let silent_path = format!(
+        "/api/v1/verifications/{}",
+        silent.body["id"].as_str().unwrap()
+    );
+    let read = app.get(&silent_path, Role::Company).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    for k in ["notes", "latitude", "longitude"] {
+        assert!(read.body[k].is_null(), "{k}: {}", read.body);
+    }
+    let listed = app
+        .get(
+            &format!("/api/v1/verifications?household_id={}", g.gated),
+            Role::Company,
+        )
+        .await;
+    assert!(
+        listed.body["items"][0]["notes"].is_null(),
+        "{}",
+        listed.body
+    );
+    let government = app.get(&silent_path, Role::Bappeda).await;
+    assert_eq!(government.body["notes"], "Rumah papan, atap bocor.");
 
     // Consent opens it to the demo company, masked as before.
     let agreed = visit(Some(true), -1).await;
@@ -360,6 +384,8 @@ async fn consent_at_a_visit_of_the_companys_program_opens_the_household_to_that_
         )
         .await;
     assert_eq!(recorded.body["consent_to_share"], true, "{}", recorded.body);
+    assert_eq!(recorded.body["notes"], "Rumah papan, atap bocor.");
+    assert_eq!(recorded.body["latitude"], -0.4312);
 
     // ... but not to the other company.
     assert_pseudonymised(
