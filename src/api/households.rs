@@ -1,6 +1,7 @@
 //! The household registry over HTTP: families and their members. Government
 //! roles see full records; a company sees only households exposed to it
-//! (`db::exposure`), with NIK, No. KK and birth dates masked, and each such
+//! (`db::exposure`), with NIK, No. KK and birth dates masked — or
+//! pseudonymised behind the consent gate (`domain::consent`) — and each such
 //! read is audited; a viewer sees none.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
@@ -17,13 +18,14 @@ use crate::db::households::{
     Sort,
 };
 use crate::db::{self, exposure, regions, DbConnection, Pool};
+use crate::domain::consent::{AgeBand, Disclosure};
 use crate::domain::exposure::first_live_cycle;
 use crate::domain::household::{
     apply_household_change, apply_member_change, is_name_prefix, AssetCounts, Assistance,
     Disability, HouseholdInput, HouseholdRecord, HouseholdStatus, Housing, MemberInput,
     MemberRecord,
 };
-use crate::domain::nik::{mask_digits, Sex};
+use crate::domain::nik::Sex;
 use crate::domain::region::{is_kukar_code, normalize_code};
 use crate::error::{ApiError, FieldError};
 
@@ -93,8 +95,9 @@ pub struct HouseholdAssets {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_family_id": "P3KE-6402061001-000123",
-    "dtks_id": "DTKS-000123", "kk_number": "640206******0001", "head_name": "Siti Rahmawati",
-    "head_nik": "640206******0002", "head_nik_valid": true, "head_sex": "female", "head_birth_date": null,
+    "pseudonymised": false, "dtks_id": "DTKS-000123", "kk_number": "640206********01", "head_name": "Siti Rahmawati",
+    "head_nik": "640206********02", "head_nik_valid": true, "head_sex": "female", "head_birth_date": null,
+    "head_age_band": "18-59",
     "region_code": "64.02.06.1001", "address": "Jl. Mangkurawang RT 05", "desil": 1, "percentile": 4,
     "extreme_poor": true, "status": "active",
     "housing": {"roof_material": "asbestos_zinc", "roof_quality": "poor", "wall_material": "wood", "wall_quality": "poor",
@@ -109,20 +112,36 @@ pub struct HouseholdAssets {
     "datasets": [{"id": "00000000-0000-4000-8000-00000000da01", "source": "p3ke", "version": "before datasets"}],
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct Household {
+    /// Also the reference of a pseudonymised household: a random id that
+    /// says nothing of the family.
     #[schema(format = Uuid)]
     pub id: String,
+    /// Whether this household is shown to the calling company without
+    /// anything that names or locates the family: every dataset behind it
+    /// forbids onward sharing and the family has not agreed, at a field
+    /// visit of one of the company's programs, to share with the company.
+    /// Then `head_name`, `head_nik`, `kk_number`, `head_birth_date`,
+    /// `address`, `p3ke_family_id` and `dtks_id` are null. Always false for
+    /// government roles.
+    pub pseudonymised: bool,
+    /// Null when pseudonymised.
     pub p3ke_family_id: Option<String>,
+    /// Null when pseudonymised.
     pub dtks_id: Option<String>,
-    /// No. KK; masked for companies.
+    /// No. KK; masked for companies, null when pseudonymised.
     pub kk_number: Option<String>,
-    pub head_name: String,
-    /// Masked for companies (first 6 and last 2 digits).
+    /// Null only when pseudonymised.
+    pub head_name: Option<String>,
+    /// Masked for companies (first 6 and last 2 digits), null when pseudonymised.
     pub head_nik: Option<String>,
     /// Whether the head's NIK is a well-formed NIK.
     pub head_nik_valid: bool,
     pub head_sex: Option<Sex>,
     /// Hidden from companies.
     pub head_birth_date: Option<NaiveDate>,
+    /// The head's age band on today's date (regency time), for every role;
+    /// null without a birth date.
+    pub head_age_band: Option<AgeBand>,
     #[schema(schema_with = crate::openapi::codes::outputs::marital_status)]
     pub head_marital_status: Option<String>,
     #[schema(schema_with = crate::openapi::codes::outputs::occupation)]
@@ -133,6 +152,7 @@ pub struct Household {
     pub head_education: Option<String>,
     /// Desa/kelurahan code (2025).
     pub region_code: String,
+    /// Null when pseudonymised.
     pub address: Option<String>,
     /// Welfare decile 1–10; 1 is extreme poverty.
     pub desil: Option<i32>,
@@ -196,17 +216,9 @@ impl Household {
         r: HouseholdRow,
         members_count: i64,
         datasets: Vec<DatasetRef>,
-        masked: bool,
+        view: Disclosure,
     ) -> Household {
-        let mask = |v: Option<String>| {
-            if masked {
-                v.map(|s| mask_digits(&s))
-            } else {
-                v
-            }
-        };
         let snapshot = r.snapshot;
-        let hidden = |v| if masked { None } else { v };
         Household {
             assets: HouseholdAssets {
                 house_ownership: r.assets.house_ownership,
@@ -216,28 +228,28 @@ impl Household {
             desil_national: snapshot.desil_national,
             desil_province: snapshot.desil_province,
             desil_regency: snapshot.desil_regency,
-            latitude: hidden(snapshot.latitude),
-            longitude: hidden(snapshot.longitude),
+            latitude: view.government_only(snapshot.latitude),
+            longitude: view.government_only(snapshot.longitude),
             families_in_house: snapshot.families_in_house,
-            pln_customer_id: if masked {
-                None
-            } else {
-                snapshot.pln_customer_id
-            },
+            pln_customer_id: view.government_only(snapshot.pln_customer_id),
             pbi_national: snapshot.pbi_national,
             pbi_regional: snapshot.pbi_regional,
             not_in_latest_snapshot: r.not_in_latest_snapshot,
             extreme_poor: r.desil == Some(1),
-            kk_number: mask(r.kk_number),
-            head_nik: mask(r.head_nik),
-            head_birth_date: if masked { None } else { r.head_birth_date },
+            pseudonymised: view.is_pseudonymised(),
+            kk_number: view.identifier(r.kk_number),
+            head_nik: view.identifier(r.head_nik),
+            head_age_band: r
+                .head_birth_date
+                .and_then(|b| AgeBand::of(b, regency_today())),
+            head_birth_date: view.birth_date(r.head_birth_date),
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
             housing: r.housing,
             assistance: r.assistance,
             id: r.id,
-            p3ke_family_id: r.p3ke_family_id,
-            dtks_id: r.dtks_id,
-            head_name: r.head_name,
+            p3ke_family_id: view.naming(r.p3ke_family_id),
+            dtks_id: view.naming(r.dtks_id),
+            head_name: view.naming(Some(r.head_name)),
             head_nik_valid: r.head_nik_valid,
             head_sex: r.head_sex,
             head_marital_status: r.head_marital_status,
@@ -245,7 +257,7 @@ impl Household {
             head_employment_status: r.head_employment_status,
             head_education: r.head_education,
             region_code: r.region_code,
-            address: r.address,
+            address: view.naming(r.address),
             desil: r.desil,
             percentile: r.percentile,
             status: r.status,
@@ -262,8 +274,23 @@ impl Household {
     }
 }
 
-/// Renders households for a caller: counts members, masks for a company and
-/// audits the company's read, all on one connection.
+/// How a caller sees each of these households (`domain::consent`): one
+/// query for the page decides which are pseudonymised for a company.
+fn views(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    ids: &[String],
+) -> Result<impl Fn(&str) -> Disclosure, ApiError> {
+    let gated = match user.company_id() {
+        Some(company) => exposure::pseudonymised(conn, company, ids)?,
+        None => Default::default(),
+    };
+    let company = user.reads_are_audited();
+    Ok(move |id: &str| Disclosure::of(company, gated.contains(id)))
+}
+
+/// Renders households for a caller: counts members, masks or pseudonymises
+/// for a company and audits the company's read, all on one connection.
 pub fn render(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -272,8 +299,8 @@ pub fn render(
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = store::member_counts(conn, &ids)?;
     let mut datasets = crate::db::datasets::of_households(conn, &ids)?;
-    let masked = user.reads_are_audited();
-    if masked && !ids.is_empty() {
+    let view = views(conn, user, &ids)?;
+    if user.reads_are_audited() && !ids.is_empty() {
         store::audit_company_read(conn, &user.actor(), &ids)?;
     }
     Ok(rows
@@ -286,7 +313,8 @@ pub fn render(
                 .into_iter()
                 .map(DatasetRef::from)
                 .collect();
-            Household::from_row(r, n, behind, masked)
+            let v = view(&r.id);
+            Household::from_row(r, n, behind, v)
         })
         .collect())
 }
@@ -371,12 +399,17 @@ fn village(conn: &mut DbConnection, code: &str) -> Result<String, ApiError> {
 /// The government roles get full records; a company only households exposed to it
 /// (shown by a recommendation in a cycle that has not ended — a cycle ends on 31
 /// December of its year — or an active target of its programs; NIK and No. KK
-/// masked, birth dates hidden; each read is audited). Viewers get aggregates from
-/// the coverage report instead.
+/// masked, birth dates hidden; each read is audited). A household whose every
+/// dataset forbids onward sharing is `pseudonymised` for a company (no name,
+/// NIK, No. KK, source ids, address or birth date) until a field visit of one
+/// of its programs records the family's `consent_to_share: true`. Viewers get
+/// aggregates from the coverage report instead.
 ///
 /// For a company `q` is a name prefix only: a term with digits or other
 /// characters that cannot start a name is a 422 `name_prefix_only`, so a
-/// masked NIK can never be confirmed by guessing. Every company search term
+/// masked NIK can never be confirmed by guessing; nor does `q` find a
+/// household pseudonymised for the company, so a name cannot be confirmed
+/// either. Every company search term
 /// is audited (`action=search`, `entity=household_search`), with the number
 /// of matches, refused terms included.
 #[utoipa::path(tag = "households", params(HouseholdQuery),
@@ -481,8 +514,8 @@ async fn list_households(
 /// Read a household.
 ///
 /// A company reads only within its reach (exposed to it in a live cycle, or its
-/// target; masked, audited) — outside it the answer is 404 exactly as for a
-/// missing one.
+/// target; masked or `pseudonymised`, audited) — outside it the answer is 404
+/// exactly as for a missing one.
 #[utoipa::path(tag = "households", params(("id" = String, Path)),
     responses((status = 200, body = Household, headers(("ETag" = String)))))]
 #[get("/households/{id}")]
@@ -599,7 +632,8 @@ async fn update_household(
 /// A member of a family.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "p3ke_individual_id": "IND-000123-02",
-    "nik": "6402065507120001", "nik_valid": true, "name": "Nur Aini", "sex": "female", "birth_date": "2012-07-15",
+    "pseudonymised": false, "nik": "6402065507120001", "nik_valid": true, "name": "Nur Aini", "sex": "female", "birth_date": "2012-07-15",
+    "age_band": "13-17",
     "relation": "child", "marital_status": "single", "education": "in_junior_high", "occupation": "not_working",
     "employment_status": null, "dukcapil_match": true, "flags": [],
     "disability": null, "has_disability": false, "chronic_illness": null, "in_school": true, "working": false}))]
@@ -608,14 +642,24 @@ pub struct Member {
     pub id: String,
     #[schema(format = Uuid)]
     pub household_id: String,
+    /// Whether the member's household is pseudonymised for the calling
+    /// company (see `Household.pseudonymised`): then `p3ke_individual_id`,
+    /// `nik`, `name` and `birth_date` are null, and `age_band`, `sex` and
+    /// `education` describe the member.
+    pub pseudonymised: bool,
+    /// Null when pseudonymised.
     pub p3ke_individual_id: Option<String>,
-    /// Masked for companies.
+    /// Masked for companies, null when pseudonymised.
     pub nik: Option<String>,
     pub nik_valid: bool,
-    pub name: String,
+    /// Null only when pseudonymised.
+    pub name: Option<String>,
     pub sex: Option<Sex>,
     /// Hidden from companies.
     pub birth_date: Option<NaiveDate>,
+    /// The age band on today's date (regency time), for every role; null
+    /// without a birth date.
+    pub age_band: Option<AgeBand>,
     /// `head`, `spouse`, `child`, `other`.
     #[schema(schema_with = crate::openapi::codes::outputs::relation)]
     pub relation: Option<String>,
@@ -643,26 +687,24 @@ pub struct Member {
 }
 
 impl Member {
-    pub fn from_row(r: MemberRow, masked: bool) -> Member {
-        let disability = if masked { None } else { r.disability() };
+    pub fn from_row(r: MemberRow, view: Disclosure) -> Member {
+        let disability = view.government_only(r.disability());
         Member {
-            nik: if masked {
-                r.nik.map(|n| mask_digits(&n))
-            } else {
-                r.nik
-            },
-            birth_date: if masked { None } else { r.birth_date },
+            pseudonymised: view.is_pseudonymised(),
+            nik: view.identifier(r.nik),
+            age_band: r.birth_date.and_then(|b| AgeBand::of(b, regency_today())),
+            birth_date: view.birth_date(r.birth_date),
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
             disability,
             has_disability: r.has_disability,
-            chronic_illness: if masked { None } else { r.chronic_illness },
+            chronic_illness: view.government_only(r.chronic_illness),
             in_school: r.in_school,
             working: r.working,
             id: r.id,
             household_id: r.household_id,
-            p3ke_individual_id: r.p3ke_individual_id,
+            p3ke_individual_id: view.naming(r.p3ke_individual_id),
             nik_valid: r.nik_valid,
-            name: r.name,
+            name: view.naming(Some(r.name)),
             sex: r.sex,
             relation: r.relation,
             marital_status: r.marital_status,
@@ -681,7 +723,8 @@ pub struct MemberQuery {}
 
 /// The members of a household.
 ///
-/// As reading the household: a company only within its reach, masked, audited.
+/// As reading the household: a company only within its reach, masked (or
+/// pseudonymised, as the household is), audited.
 #[utoipa::path(tag = "households", params(("id" = String, Path), MemberQuery),
     responses((status = 200, body = Vec<Member>)))]
 #[get("/households/{id}/members")]
@@ -694,19 +737,21 @@ async fn list_members(
     user.require(access::LIST_MEMBERS)?;
     let id = id.into_inner();
     let reach = reach(&user);
-    let masked = user.reads_are_audited();
-    let members = db::read(&pool, masked, move |c| -> Result<_, ApiError> {
+    let audited = user.reads_are_audited();
+    let (members, view) = db::read(&pool, audited, move |c| -> Result<_, ApiError> {
         store::get(c, &id, &reach)?;
-        if masked {
-            store::audit_company_read(c, &user.actor(), std::slice::from_ref(&id))?;
-            company_read(c, &user, std::slice::from_ref(&id))?;
+        let ids = std::slice::from_ref(&id);
+        if audited {
+            store::audit_company_read(c, &user.actor(), ids)?;
+            company_read(c, &user, ids)?;
         }
-        Ok(store::members_of(c, &id)?)
+        let view = views(c, &user, ids)?(&id);
+        Ok((store::members_of(c, &id)?, view))
     })
     .await?;
     let items: Vec<Member> = members
         .into_iter()
-        .map(|m| Member::from_row(m, masked))
+        .map(|m| Member::from_row(m, view))
         .collect();
     Ok(HttpResponse::Ok().json(items))
 }
@@ -737,7 +782,11 @@ async fn create_member(
         "Location",
         format!("/api/v1/households/{}/members/{}", row.household_id, row.id),
     ));
-    Ok(with_etag(res, row.version, &Member::from_row(row, false)))
+    Ok(with_etag(
+        res,
+        row.version,
+        &Member::from_row(row, Disclosure::Full),
+    ))
 }
 
 /// Change a member.
@@ -776,7 +825,7 @@ async fn update_member(
     Ok(with_etag(
         HttpResponse::Ok(),
         row.version,
-        &Member::from_row(row, false),
+        &Member::from_row(row, Disclosure::Full),
     ))
 }
 

@@ -10,7 +10,10 @@
 //! do not read verifications at all, and every read by a company is audited
 //! like its reads of households. Coordinates are those of a house already
 //! named in the registry by address, so they add nothing a reader of the
-//! target does not know; they are returned to every reader.
+//! target does not know; they are returned to every reader who sees that
+//! address. A company reads neither the notes nor the coordinates of a
+//! visit to a household it sees pseudonymised (the consent gate), whose
+//! address it does not see either.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[schema(example = json!({"id": "5b1f2a3c-4d5e-4f6a-8b7c-9d0e1f2a3b4c", "program_id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "target_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f",
     "visited_on": "2026-12-04", "result": "eligible", "notes": "Atap bocor, dinding papan lapuk.",
     "latitude": -0.4312, "longitude": 116.9876, "verifier": "verifikator.tenggarong",
-    "override_reason": null, "target_status": "eligible", "program_status": "verified",
+    "override_reason": null, "consent_to_share": true, "target_status": "eligible", "program_status": "verified",
     "created_at": "2026-12-04T05:10:00Z"}))]
 pub struct Verification {
     #[schema(format = Uuid)]
@@ -54,15 +57,23 @@ pub struct Verification {
     pub visited_on: NaiveDate,
     pub result: VerificationResult,
     /// What the verifier saw; may describe the family (personal data).
+    /// Null for a company when the household is pseudonymised for it
+    /// (`Household.pseudonymised`): the text may name the family.
     pub notes: Option<String>,
-    /// WGS 84 degrees, -90..90; present together with `longitude` or not at all.
+    /// WGS 84 degrees, -90..90; present together with `longitude` or not at
+    /// all. Null for a company when the household is pseudonymised for it.
     pub latitude: Option<f64>,
-    /// WGS 84 degrees, -180..180.
+    /// WGS 84 degrees, -180..180; null with `latitude`.
     pub longitude: Option<f64>,
     /// The username that recorded the visit.
     pub verifier: String,
     /// Set when an admin recorded the visit outside the verification window.
     pub override_reason: Option<String>,
+    /// The family's answer to sharing its by-name data with the program's
+    /// company: `true` agreed, `false` refused, `null` not asked. The latest
+    /// answer (by visit date) opens a household behind the consent gate to
+    /// that company, or closes it again (docs/SECURITY.md, "What a company sees").
+    pub consent_to_share: Option<bool>,
     /// Only in the answer to `POST`: the target's status after this visit
     /// (an earlier-dated visit does not change it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +99,7 @@ impl TryFrom<VerificationRow> for Verification {
             longitude: r.longitude,
             verifier: r.verifier,
             override_reason: r.override_reason,
+            consent_to_share: r.consent_to_share,
             target_status: None,
             program_status: None,
             created_at: utc(r.created_at),
@@ -112,7 +124,8 @@ pub struct VerificationQuery {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"target_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "visited_on": "2026-12-04", "result": "eligible",
-    "notes": "Atap bocor, dinding papan lapuk.", "latitude": -0.4312, "longitude": 116.9876}))]
+    "notes": "Atap bocor, dinding papan lapuk.", "latitude": -0.4312, "longitude": 116.9876,
+    "consent_to_share": true}))]
 pub struct NewVisit {
     /// The target visited; its program is found from it.
     #[schema(format = Uuid)]
@@ -135,6 +148,12 @@ pub struct NewVisit {
     /// Admin only: record the visit outside the verification window, with
     /// the reason (audited).
     pub override_reason: Option<String>,
+    /// Whether the family agreed that the program's company sees its by-name
+    /// data (`true`), refused (`false`); leave it out when not asked. For a
+    /// household whose every dataset forbids onward sharing, the latest
+    /// answer decides whether that company sees it masked or pseudonymised;
+    /// other companies are not affected. Audited with the visit.
+    pub consent_to_share: Option<bool>,
 }
 
 fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
@@ -179,7 +198,8 @@ fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
 /// List field visits, newest visit first; every visit stays in the history.
 ///
 /// Verifier, bappeda, admin and bupati see every visit; an opd those of the
-/// programs it leads; a company those of its own programs (each read is audited).
+/// programs it leads; a company those of its own programs (each read is audited;
+/// `notes` and coordinates null where the household is pseudonymised for it).
 #[utoipa::path(tag = "verifications", params(VerificationQuery),
     responses((status = 200, body = super::Page<Verification>)))]
 #[get("/verifications")]
@@ -241,6 +261,12 @@ async fn get_verification(
 /// result the program becomes `verified`, and `agreed` when both parties
 /// have signed and one target is eligible.
 ///
+/// `consent_to_share` records the family's answer on sharing its by-name
+/// data with the program's company (the consent gate: a household whose
+/// every dataset forbids onward sharing is pseudonymised for companies until
+/// the latest answer at a visit of the company's program is `true`; it opens
+/// to that company only). It is audited with the visit.
+///
 /// An opd only for the programs it leads.
 #[utoipa::path(tag = "verifications", request_body = NewVisit,
     responses((status = 201, body = Verification, headers(("Location" = String))),
@@ -264,6 +290,7 @@ async fn record_verification(
             notes: b.notes.filter(|n| !n.trim().is_empty()),
             coordinates,
             override_reason: None,
+            consent_to_share: b.consent_to_share,
         },
         override_reason: b.override_reason,
     };

@@ -5,6 +5,9 @@
 //! cycle is live (`domain::exposure`) or while it is an active target of one
 //! of the company's programs. [`readable_by`] is the one place that decides
 //! what a company may read; household lists, reads and targets all use it.
+//! Of what it may read, [`pseudonymised_for`] is the one place that decides
+//! what a company sees without names (the consent gate); what each view shows
+//! is `domain::consent`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +16,8 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::schema::{
-    companies as co, exposures as e, households as h, program_targets as pt, programs as p,
+    companies as co, datasets as d, exposures as e, household_datasets as hd, households as h,
+    program_targets as pt, programs as p, verifications as v,
 };
 use super::DbError;
 use super::{lock_row, now, DbBackend, DbConnection};
@@ -38,6 +42,61 @@ pub fn readable_by(company_id: &str, live_from: i32) -> HouseholdCondition {
         .filter(pt::program_id.eq_any(programs))
         .select(pt::household_id);
     Box::new(h::id.eq_any(exposed).or(h::id.eq_any(targeted)))
+}
+
+/// "The company sees the household pseudonymised" (the consent gate,
+/// docs/SECURITY.md): every dataset behind it forbids onward sharing (it is
+/// linked to one at least — a household no snapshot holds, entered by hand,
+/// is not gated — and to none that allows it), and the family's latest
+/// answer at a visit of one of the company's programs is not consent. The
+/// latest answer by visit date wins, so a later refusal closes the household
+/// again; on the same day a refusal wins. A visit that did not ask
+/// (`consent_to_share` null) changes nothing. Consent opens the household to
+/// that company only, and only what exposure lets it read
+/// ([`readable_by`]).
+pub fn pseudonymised_for(company_id: &str) -> HouseholdCondition {
+    use diesel::dsl::{case_when, max};
+    let linked = hd::table.select(hd::household_id);
+    let shared = hd::table
+        .inner_join(d::table)
+        .filter(d::onward_sharing.eq(true))
+        .select(hd::household_id);
+    let programs = p::table
+        .filter(p::company_id.eq(company_id.to_string()))
+        .select(p::id);
+    let agreed = || max(case_when(v::consent_to_share.eq(true), v::visited_on));
+    let refused = || max(case_when(v::consent_to_share.eq(false), v::visited_on));
+    let consented = v::table
+        .filter(v::consent_to_share.is_not_null())
+        .filter(v::program_id.eq_any(programs))
+        .group_by(v::household_id)
+        .having(refused().is_null().or(agreed().gt(refused())))
+        .select(v::household_id);
+    Box::new(
+        h::id
+            .eq_any(linked)
+            .and(h::id.ne_all(shared))
+            .and(h::id.ne_all(consented)),
+    )
+}
+
+/// Which of these households the company sees pseudonymised: one query for
+/// a page ([`pseudonymised_for`]).
+pub fn pseudonymised(
+    conn: &mut DbConnection,
+    company_id: &str,
+    household_ids: &[String],
+) -> Result<HashSet<String>, DbError> {
+    if household_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(h::table
+        .filter(h::id.eq_any(household_ids))
+        .filter(pseudonymised_for(company_id))
+        .select(h::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Whether the company may read this household now.

@@ -665,10 +665,13 @@ fn filtered<'a>(
         let name_prefix = lower(h::head_name)
             .like(like_prefix(&term.to_lowercase()))
             .escape(LIKE_ESCAPE);
-        if matches!(reach, Reach::Company { .. }) {
+        if let Reach::Company { company_id, .. } = reach {
             // Companies never search by NIK, No. KK or ids (docs/SECURITY.md): a
-            // masked NIK must not be confirmable by guessing.
-            q = q.filter(name_prefix);
+            // masked NIK must not be confirmable by guessing. Nor does a name
+            // find a household the company sees pseudonymised: the hit would
+            // confirm the name it does not see.
+            q = q
+                .filter(name_prefix.and(diesel::dsl::not(exposure::pseudonymised_for(company_id))));
         } else if term.len() == 16 && term.chars().all(|c| c.is_ascii_digit()) {
             let member_households = m::table
                 .filter(m::nik.eq(term.clone()))

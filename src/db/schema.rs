@@ -377,6 +377,9 @@ diesel::table! {
         verifier -> Text,
         override_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        /// The family's answer to sharing its by-name data with the
+        /// program's company: NULL not asked (`db::exposure`, the consent gate).
+        consent_to_share -> Nullable<Bool>,
     }
 }
 

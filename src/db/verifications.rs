@@ -28,6 +28,9 @@ pub struct VerificationRow {
     pub verifier: String,
     pub override_reason: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The family's answer on sharing with the program's company; `None`:
+    /// not asked (`db::exposure::pseudonymised_for`).
+    pub consent_to_share: Option<bool>,
 }
 
 /// A validated visit to record.
@@ -39,6 +42,9 @@ pub struct NewVerification {
     /// Both or neither (checked at the edge).
     pub coordinates: Option<(f64, f64)>,
     pub override_reason: Option<String>,
+    /// Whether the family agreed that the program's company sees its
+    /// by-name data; `None` when the visit did not ask.
+    pub consent_to_share: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -142,6 +148,7 @@ pub fn record(
             v::verifier.eq(&actor.name),
             v::override_reason.eq(visit.override_reason.as_deref()),
             v::created_at.eq(now()),
+            v::consent_to_share.eq(visit.consent_to_share),
         ))
         .returning(v::all_columns)
         .get_result::<VerificationRow>(conn)?;

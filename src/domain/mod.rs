@@ -3,6 +3,7 @@
 pub mod account;
 pub mod company;
 pub mod compliance;
+pub mod consent;
 pub mod cycle;
 pub mod dataset;
 pub mod exposure;

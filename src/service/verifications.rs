@@ -3,7 +3,9 @@
 //! `deceased` (`db::verifications::record`), and the program's automatic
 //! steps ([`settle`]), in one transaction; inside the cycle's verification
 //! window unless an admin overrides it. Also the reads of visits, which a
-//! company's reads audit (their notes may be personal data).
+//! company's reads audit (their notes may be personal data), and whose notes
+//! and coordinates a company does not read for a household it sees
+//! pseudonymised.
 
 use chrono::NaiveDate;
 use serde_json::json;
@@ -14,7 +16,7 @@ use crate::db::programs::{self as programs_store, ProgramReach};
 use crate::db::verifications::{
     self as store, NewVerification, VerificationFilter, VerificationRow,
 };
-use crate::db::{self, audit, cycles, DbConnection, Pool};
+use crate::db::{self, audit, cycles, exposure, DbConnection, Pool};
 use crate::domain::cycle::Window;
 use crate::domain::program::{ProgramStatus, TargetStatus, TransitionError};
 use crate::domain::role::Role;
@@ -63,6 +65,29 @@ fn audit_company_read(
     Ok(())
 }
 
+/// A company reads neither the notes nor the coordinates of a visit to a
+/// household it sees pseudonymised (the consent gate,
+/// `db::exposure::pseudonymised_for`): free text written in the field may
+/// name the family, and the coordinates locate the house whose address it
+/// does not see. One query for the page.
+fn withhold_for_gate(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    rows: &mut [VerificationRow],
+) -> Result<(), ApiError> {
+    let Some(company) = caller.company_id.as_deref() else {
+        return Ok(());
+    };
+    let households: Vec<String> = rows.iter().map(|r| r.household_id.clone()).collect();
+    let gated = exposure::pseudonymised(conn, company, &households)?;
+    for r in rows.iter_mut().filter(|r| gated.contains(&r.household_id)) {
+        r.notes = None;
+        r.latitude = None;
+        r.longitude = None;
+    }
+    Ok(())
+}
+
 /// A page of the visits the caller reaches, and how many there are.
 pub async fn list(
     pool: &Pool,
@@ -72,8 +97,9 @@ pub async fn list(
     limit: i64,
 ) -> Result<(Vec<VerificationRow>, i64), ApiError> {
     db::read(pool, caller.reads_are_audited, move |c| {
-        let (rows, total) = store::list(c, &filter, &caller.reach(), offset, limit)?;
+        let (mut rows, total) = store::list(c, &filter, &caller.reach(), offset, limit)?;
         audit_company_read(c, &caller, &rows)?;
+        withhold_for_gate(c, &caller, &mut rows)?;
         Ok((rows, total))
     })
     .await
@@ -82,8 +108,9 @@ pub async fn list(
 /// One visit the caller reaches.
 pub async fn get(pool: &Pool, caller: Caller, id: String) -> Result<VerificationRow, ApiError> {
     db::read(pool, caller.reads_are_audited, move |c| {
-        let row = store::get(c, &id, &caller.reach())?;
+        let mut row = store::get(c, &id, &caller.reach())?;
         audit_company_read(c, &caller, std::slice::from_ref(&row))?;
+        withhold_for_gate(c, &caller, std::slice::from_mut(&mut row))?;
         Ok(row)
     })
     .await

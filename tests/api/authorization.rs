@@ -6,7 +6,9 @@
 //! with and its OpenAPI security names — so the test cannot drift from the
 //! code; whether another company gets a 404 comes from the table below. An
 //! operation missing from the table fails the test, so no endpoint ships
-//! unreviewed. Company responses are scanned for unmasked personal data.
+//! unreviewed. Company responses are scanned for unmasked personal data
+//! (`common::assert_masked`), and the fixture's registry is half behind the
+//! consent gate, so the scan meets pseudonymised households too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use common::{demo_files, Resp, TestApp};
+use common::{assert_masked, demo_files, Resp, TestApp};
 use rbpk::api::access;
 use rbpk::domain::role::Role;
 use serde_json::{json, Value};
@@ -135,7 +137,24 @@ fn leak(s: String) -> &'static str {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let files = demo_files(150, 9);
-    let import = app.import("p3ke", "text/csv", &files.families_csv).await;
+    // Every other family comes from a snapshot that forbids onward sharing,
+    // so company answers hold pseudonymised households beside masked ones.
+    let gated = app
+        .post(
+            "/api/v1/datasets",
+            Role::Bappeda,
+            json!({"source": "p3ke", "version": "gated", "onward_sharing": false}),
+        )
+        .await;
+    assert_eq!(gated.status, 201, "{}", gated.body);
+    let (even, odd) = common::split_rows(&files.families_csv);
+    app.import(
+        &format!("p3ke&dataset_id={}", gated.body["id"].as_str().unwrap()),
+        "text/csv",
+        &even,
+    )
+    .await;
+    let import = app.import("p3ke", "text/csv", &odd).await;
     app.import("p3ke", "text/csv", &files.members_csv).await;
     app.cycle(YEAR, 5, 6, 10, 20).await;
     let mut ids: HashMap<&'static str, String> = HashMap::new();
@@ -165,6 +184,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await;
     assert_eq!(recs.status, 200, "{}", recs.body);
+    let pseudonymised = |flag: bool| {
+        recs.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["household"]["pseudonymised"] == flag)
+    };
+    assert!(pseudonymised(true) && pseudonymised(false), "{}", recs.body);
     let household = recs.body[0]["household"]["id"]
         .as_str()
         .unwrap()
@@ -378,30 +405,6 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
 
 fn with_token(req: TestRequest, token: &str) -> TestRequest {
     req.insert_header(("Authorization", format!("Bearer {token}")))
-}
-
-/// Personal identifiers in a company's response must be masked.
-fn assert_masked(v: &Value, context: &str) {
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map {
-                if matches!(k.as_str(), "nik" | "head_nik" | "kk_number") {
-                    if let Some(s) = val.as_str() {
-                        assert!(
-                            s.contains('*'),
-                            "{context}: {k} unmasked for a company: {s}"
-                        );
-                    }
-                }
-                if matches!(k.as_str(), "birth_date" | "head_birth_date") {
-                    assert!(val.is_null(), "{context}: {k} shown to a company");
-                }
-                assert_masked(val, context);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| assert_masked(i, context)),
-        _ => {}
-    }
 }
 
 fn expired_token(app: &TestApp) -> String {

@@ -11,6 +11,7 @@ mod hostile_files;
 mod authorization;
 mod bounds;
 mod companies;
+mod consent;
 mod contract;
 mod cycle;
 mod datasets;

@@ -289,6 +289,70 @@ pub fn demo_files(families: usize, seed: u64) -> DemoFiles {
     files
 }
 
+/// A CSV file's rows in two files, each with the header: even rows, odd rows.
+pub fn split_rows(csv: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let text = String::from_utf8(csv.to_vec()).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut even, mut odd) = (vec![header], vec![header]);
+    for (i, line) in lines.enumerate() {
+        if i % 2 == 0 {
+            even.push(line);
+        } else {
+            odd.push(line);
+        }
+    }
+    let join = |rows: Vec<&str>| format!("{}\n", rows.join("\n")).into_bytes();
+    (join(even), join(odd))
+}
+
+/// The masking scan of every company answer (docs/SECURITY.md, "What a
+/// company sees"): NIK and No. KK masked, birth dates hidden; and where an
+/// object says it is `pseudonymised`, nothing that names or locates the
+/// family (name, NIK, No. KK, address, birth date, source ids).
+pub fn assert_masked(v: &Value, context: &str) {
+    match v {
+        Value::Object(map) => {
+            let pseudonymised = map.get("pseudonymised") == Some(&Value::Bool(true));
+            for (k, val) in map {
+                if matches!(k.as_str(), "nik" | "head_nik" | "kk_number") {
+                    if let Some(s) = val.as_str() {
+                        assert!(
+                            s.contains('*'),
+                            "{context}: {k} unmasked for a company: {s}"
+                        );
+                    }
+                }
+                if matches!(k.as_str(), "birth_date" | "head_birth_date") {
+                    assert!(val.is_null(), "{context}: {k} shown to a company");
+                }
+                if pseudonymised
+                    && matches!(
+                        k.as_str(),
+                        "name"
+                            | "head_name"
+                            | "nik"
+                            | "head_nik"
+                            | "kk_number"
+                            | "address"
+                            | "p3ke_family_id"
+                            | "dtks_id"
+                            | "p3ke_individual_id"
+                    )
+                {
+                    assert!(
+                        val.is_null(),
+                        "{context}: {k} shown in a pseudonymised household: {val}"
+                    );
+                }
+                assert_masked(val, context);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| assert_masked(i, context)),
+        _ => {}
+    }
+}
+
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 impl TestApp {
