@@ -182,8 +182,10 @@ async fn read_parts(
 /// Upload a P3KE or DTKS file, or a DTSEN snapshot. The body is the raw
 /// file: `text/csv` (one P3KE sheet, recognised by its headers — import
 /// KEPALA-KELUARGA before INDIVIDU — or the DTKS export) or XLSX (a P3KE
-/// workbook may hold both sheets). A DTSEN snapshot (`format=dtsen`) is
-/// `multipart/form-data` with its files as parts of any name: the family
+/// workbook may hold both sheets), or that file as the one part of a
+/// `multipart/form-data` body (as a browser's form sends it). A DTSEN
+/// snapshot (`format=dtsen`) is `multipart/form-data` with its files as
+/// parts of any name: the family
 /// file, the member file and their code books (`kolom | kode | keterangan`),
 /// each CSV (`|`, `,` or `;`) or XLSX and recognised by its headers; one
 /// raw CSV or XLSX file is taken too. Codes are read through the snapshot's
@@ -223,12 +225,10 @@ async fn create_import(
     let expected_media = match media_type.as_str() {
         "text/csv" | "application/csv" => Some(Media::Csv),
         XLSX => Some(Media::Xlsx),
-        "multipart/form-data" if q.format == ImportFormat::Dtsen => None,
+        "multipart/form-data" => None,
         _ => {
             return Err(ApiError::UnsupportedMediaType {
-                detail: format!(
-                    "the body must be text/csv or {XLSX} (multipart/form-data for format=dtsen)"
-                ),
+                detail: format!("the body must be text/csv, {XLSX} or multipart/form-data"),
             })
         }
     };

@@ -490,7 +490,7 @@ async fn a_dtsen_upload_that_is_no_snapshot_is_refused_with_the_reason() {
         )
         .await;
     assert_problem(&unknown, 422, "unreadable_file");
-    // Multipart is a DTSEN snapshot's; a P3KE file is one raw body.
+    // A P3KE upload is one file, raw or as the one part of a form.
     let p3ke = app
         .send(
             app.req(
@@ -502,10 +502,46 @@ async fn a_dtsen_upload_that_is_no_snapshot_is_refused_with_the_reason() {
                 "content-type",
                 format!("multipart/form-data; boundary={BOUNDARY}"),
             ))
-            .set_payload(multipart(&[("keluarga.csv", FAMILIES_1.as_bytes())])),
+            .set_payload(multipart(&[
+                ("keluarga.csv", FAMILIES_1.as_bytes()),
+                ("anggota.csv", MEMBERS_1.as_bytes()),
+            ])),
         )
         .await;
-    assert_problem(&p3ke, 415, "unsupported_media_type");
+    assert_problem(&p3ke, 422, "unreadable_file");
+    assert!(
+        p3ke.body["detail"].as_str().unwrap().contains("one file"),
+        "{}",
+        p3ke.body
+    );
+    let demo = crate::common::demo_files(5, 1);
+    let one_part = app
+        .send(
+            app.req(
+                Method::POST,
+                "/api/v1/household-imports?format=p3ke",
+                Role::Bappeda,
+            )
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .set_payload(multipart(&[("p3ke_keluarga.csv", &demo.families_csv)])),
+        )
+        .await;
+    assert_eq!(one_part.status, 202, "{}", one_part.body);
+    let plain = app
+        .send(
+            app.req(
+                Method::POST,
+                "/api/v1/household-imports?format=p3ke",
+                Role::Bappeda,
+            )
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("x"),
+        )
+        .await;
+    assert_problem(&plain, 415, "unsupported_media_type");
     // A snapshot named into a P3KE dataset is refused.
     let p3ke_dataset = app
         .post(
