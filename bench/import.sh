@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Import benchmark (issue 3): FAMILIES synthetic families (~4 members each) from
-# `rbpk demo-data` CSV files, imported with `rbpk import` (the endpoint's code)
-# into a fresh SQLite file and a fresh PostgreSQL database; wall time and peak
-# memory from /usr/bin/time. Reference: psql \copy of the same rows into the
-# same tables. Then a paged, kecamatan-filtered household list over the
-# registry, timed through HTTP. Rerun: bash bench/import.sh  (FAMILIES=... to resize)
+# Import benchmark (issues 3, 13): FAMILIES synthetic families (~4 members
+# each) from `rbpk demo-data` files — P3KE CSV files, or with FORMAT=dtsen a
+# DTSEN snapshot (pipe-separated family and member files, XLSX code books) —
+# imported with `rbpk import` (the endpoint's code) into a fresh SQLite file
+# and a fresh PostgreSQL database; wall time and peak memory from
+# /usr/bin/time. Reference: psql \copy of the same rows into the same tables.
+# Then a paged, kecamatan-filtered household list over the registry, timed
+# through HTTP.
+# Rerun: bash bench/import.sh   (FAMILIES=... to resize; FORMAT=dtsen FAMILIES=270000 for a Kukar snapshot)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FAMILIES="${FAMILIES:-100000}"
+FORMAT="${FORMAT:-p3ke}"
 PG="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 OUT=bench/out
-DATA="$OUT/data-$FAMILIES"
+DATA="$OUT/data-$FORMAT-$FAMILIES"
 BIN=target/release/rbpk
 PORT="${BENCH_PORT:-18080}"
 export RUST_LOG=warn
@@ -21,18 +25,22 @@ export DEMO_PASSWORD="bench-password-1"
 mkdir -p "$OUT"
 echo "== build (release)"
 cargo build --release -q
-if [ ! -f "$DATA/p3ke_individu.csv" ]; then
-  echo "== demo-data: $FAMILIES families"
-  "$BIN" demo-data --families "$FAMILIES" --out "$DATA" >/dev/null
+if [ ! -f "$DATA/done" ]; then
+  echo "== demo-data: $FAMILIES families ($FORMAT)"
+  "$BIN" demo-data --format "$FORMAT" --families "$FAMILIES" --out "$DATA" >/dev/null
+  touch "$DATA/done"
 fi
-FAM="$DATA/p3ke_keluarga.csv"
-IND="$DATA/p3ke_individu.csv"
-echo "files: $(du -h "$FAM" | cut -f1) families, $(du -h "$IND" | cut -f1) members"
+case "$FORMAT" in
+  p3ke) FILES=("$DATA/p3ke_keluarga.csv" "$DATA/p3ke_individu.csv") ;;
+  dtsen) FILES=("$DATA"/keluarga_*.csv "$DATA"/anggota_*.csv "$DATA"/Kode_*.xlsx) ;;
+  *) echo "FORMAT must be p3ke or dtsen" >&2; exit 2 ;;
+esac
+echo "files: $(du -ch "${FILES[@]}" | tail -1 | cut -f1) in ${#FILES[@]} files"
 
 # Runs `rbpk import` under /usr/bin/time; prints "seconds peak_mb".
 timed_import() {
   local log="$OUT/time.log"
-  /usr/bin/time -v "$BIN" import --format p3ke "$FAM" "$IND" > "$OUT/import.out" 2> "$log"
+  /usr/bin/time -v "$BIN" import --format "$FORMAT" "${FILES[@]}" > "$OUT/import.out" 2> "$log"
   cat "$OUT/import.out" >&2
   local wall peak
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
@@ -96,6 +104,7 @@ cat <<REPORT
 | PostgreSQL | $HOUSEHOLDS | $MEMBERS | $PG_S | $PG_MB | $PG_LIST_MED | $PG_LIST_P95 |
 | psql \\copy (reference) | $HOUSEHOLDS | $MEMBERS | $COPY_S | – | – | – |
 
+format: $FORMAT
 import / \\copy on PostgreSQL: $(python3 -c "print(f'{$PG_S / $COPY_S:.1f}x')")
 machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
 REPORT

@@ -953,6 +953,7 @@ fn describe_parts(content: &mut utoipa::openapi::Content, max_bytes: usize) {
                     .max_items(Some(crate::api::imports::MAX_SNAPSHOT_FILES)),
             )
             .required("files")
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
             .description(Some(
                 "The snapshot's files as parts (any part name; `files` in generated clients), each recognised by its headers; at most the import limit in all",
             ))

@@ -612,3 +612,57 @@ async fn the_demo_snapshot_imports_through_the_endpoint_as_a_raw_family_file_too
         listed.body
     );
 }
+
+#[actix_rt::test]
+async fn a_company_reads_a_snapshot_family_without_its_geotag_pln_id_or_health() {
+    let app = TestApp::spawn().await;
+    let dataset = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
+    let import = app
+        .import_snapshot(
+            &dataset,
+            &[
+                ("k.csv", FAMILIES_1.as_bytes()),
+                ("a.csv", MEMBERS_1.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(import.body["status"], "done", "{}", import.body);
+    app.demo_company_works_in("64.02.06").await;
+    // A (Tenggarong, desil 1) is the one family there: recommended, then targeted.
+    let program = app.consolidated_program("64.02.06", 1).await;
+    let a = program.households[0].clone();
+    let read = app
+        .get(&format!("/api/v1/households/{a}"), Role::Company)
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    crate::common::assert_masked(&read.body, "a DTSEN household read by a company");
+    assert_eq!(read.body["desil_national"], 1);
+    assert_eq!(read.body["pbi_national"], true);
+    assert_eq!(read.body["assets"]["counts"]["motorcycles"], 1);
+    for hidden in ["latitude", "longitude", "pln_customer_id"] {
+        assert!(read.body[hidden].is_null(), "{hidden}: {}", read.body);
+    }
+    let members = app
+        .get(&format!("/api/v1/households/{a}/members"), Role::Company)
+        .await;
+    assert_eq!(members.status, 200, "{}", members.body);
+    crate::common::assert_masked(&members.body, "DTSEN members read by a company");
+    let rina = members
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Rina Marlina")
+        .unwrap()
+        .clone();
+    assert_eq!(rina["has_disability"], true);
+    assert!(
+        rina["disability"].is_null() && rina["chronic_illness"].is_null(),
+        "{rina}"
+    );
+    // Government roles see it all.
+    let full = app
+        .get(&format!("/api/v1/households/{a}"), Role::Bappeda)
+        .await;
+    assert_eq!(full.body["pln_customer_id"], "512345678901");
+}

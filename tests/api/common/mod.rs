@@ -323,8 +323,22 @@ pub fn assert_masked(v: &Value, context: &str) {
                         );
                     }
                 }
-                if matches!(k.as_str(), "birth_date" | "head_birth_date") {
+                if matches!(
+                    k.as_str(),
+                    "birth_date"
+                        | "head_birth_date"
+                        | "pln_customer_id"
+                        | "disability"
+                        | "chronic_illness"
+                ) {
                     assert!(val.is_null(), "{context}: {k} shown to a company");
+                }
+                // A household's geotag (a visit's own coordinates are the company's).
+                if map.contains_key("head_name") && matches!(k.as_str(), "latitude" | "longitude") {
+                    assert!(
+                        val.is_null(),
+                        "{context}: a household's {k} shown to a company"
+                    );
                 }
                 if pseudonymised
                     && matches!(
