@@ -52,7 +52,9 @@ timed_import() {
 # running server; prints "median_ms p95_ms".
 time_list() {
   local base="http://127.0.0.1:$PORT"
-  for _ in $(seq 1 100); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.2; done
+  # The first start seeds the demo accounts and data on top of the registry:
+  # on a large one that takes a while.
+  for _ in $(seq 1 1500); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.2; done
   local token
   token=$(curl -sf -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
     -d "{\"username\":\"bappeda\",\"password\":\"$DEMO_PASSWORD\"}" | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
