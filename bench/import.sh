@@ -68,6 +68,9 @@ t = sorted(float(x) * 1000 for x in sys.stdin)
 print(f"{statistics.median(t):.1f} {t[int(len(t) * 0.95) - 1]:.1f}")'
 }
 
+# A run that stops halfway must not leave its server holding the port.
+trap 'pkill -f "$BIN serve" 2>/dev/null || true' EXIT
+
 serve() {
   RBPK_BIND="127.0.0.1:$PORT" "$BIN" serve > "$OUT/serve.log" 2>&1 &
   echo $!

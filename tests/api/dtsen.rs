@@ -32,34 +32,29 @@ fn multipart(files: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 impl TestApp {
+    /// Posts files as a multipart form to `household-imports?{query}`.
+    async fn upload_form(&self, query: &str, files: &[(&str, &[u8])]) -> Resp {
+        self.send(
+            self.req(
+                Method::POST,
+                &format!("/api/v1/household-imports?{query}"),
+                Role::Bappeda,
+            )
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .set_payload(multipart(files)),
+        )
+        .await
+    }
+
     /// Uploads a snapshot's files into `dataset` and waits until the import ends.
     async fn import_snapshot(&self, dataset: &str, files: &[(&str, &[u8])]) -> Resp {
         let started = self
-            .send(
-                self.req(
-                    Method::POST,
-                    &format!("/api/v1/household-imports?format=dtsen&dataset_id={dataset}"),
-                    Role::Bappeda,
-                )
-                .insert_header((
-                    "content-type",
-                    format!("multipart/form-data; boundary={BOUNDARY}"),
-                ))
-                .set_payload(multipart(files)),
-            )
+            .upload_form(&format!("format=dtsen&dataset_id={dataset}"), files)
             .await;
-        assert_eq!(started.status, 202, "import refused: {}", started.body);
-        let id = started.body["id"].as_str().unwrap().to_string();
-        for _ in 0..1200 {
-            let r = self
-                .get(&format!("/api/v1/household-imports/{id}"), Role::Bappeda)
-                .await;
-            if r.body["status"] == "done" || r.body["status"] == "failed" {
-                return r;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!("import {id} did not finish within 30 s");
+        self.finished(&started).await
     }
 
     async fn dtsen_dataset(&self, version: &str, condition_date: &str) -> String {
@@ -457,55 +452,29 @@ async fn a_newer_snapshot_updates_what_changed_keeps_it_in_history_and_flags_who
 async fn a_dtsen_upload_that_is_no_snapshot_is_refused_with_the_reason() {
     let app = TestApp::spawn().await;
     let dataset = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
+    let into = format!("format=dtsen&dataset_id={dataset}");
     let only_book = app
-        .send(
-            app.req(
-                Method::POST,
-                &format!("/api/v1/household-imports?format=dtsen&dataset_id={dataset}"),
-                Role::Bappeda,
-            )
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .set_payload(multipart(&[("kode.csv", CODE_BOOK.as_bytes())])),
-        )
+        .upload_form(&into, &[("kode.csv", CODE_BOOK.as_bytes())])
         .await;
     assert_problem(&only_book, 422, "unreadable_file");
     let unknown = app
-        .send(
-            app.req(
-                Method::POST,
-                &format!("/api/v1/household-imports?format=dtsen&dataset_id={dataset}"),
-                Role::Bappeda,
-            )
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .set_payload(multipart(&[
+        .upload_form(
+            &into,
+            &[
                 ("keluarga.csv", FAMILIES_1.as_bytes()),
                 ("other.csv", b"a,b\n1,2\n"),
-            ])),
+            ],
         )
         .await;
     assert_problem(&unknown, 422, "unreadable_file");
     // A P3KE upload is one file, raw or as the one part of a form.
     let p3ke = app
-        .send(
-            app.req(
-                Method::POST,
-                "/api/v1/household-imports?format=p3ke",
-                Role::Bappeda,
-            )
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .set_payload(multipart(&[
+        .upload_form(
+            "format=p3ke",
+            &[
                 ("keluarga.csv", FAMILIES_1.as_bytes()),
                 ("anggota.csv", MEMBERS_1.as_bytes()),
-            ])),
+            ],
         )
         .await;
     assert_problem(&p3ke, 422, "unreadable_file");
@@ -516,18 +485,7 @@ async fn a_dtsen_upload_that_is_no_snapshot_is_refused_with_the_reason() {
     );
     let demo = crate::common::demo_files(5, 1);
     let one_part = app
-        .send(
-            app.req(
-                Method::POST,
-                "/api/v1/household-imports?format=p3ke",
-                Role::Bappeda,
-            )
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .set_payload(multipart(&[("p3ke_keluarga.csv", &demo.families_csv)])),
-        )
+        .upload_form("format=p3ke", &[("p3ke_keluarga.csv", &demo.families_csv)])
         .await;
     assert_eq!(one_part.status, 202, "{}", one_part.body);
     let plain = app
@@ -551,20 +509,12 @@ async fn a_dtsen_upload_that_is_no_snapshot_is_refused_with_the_reason() {
         )
         .await;
     let wrong = app
-        .send(
-            app.req(
-                Method::POST,
-                &format!(
-                    "/api/v1/household-imports?format=dtsen&dataset_id={}",
-                    p3ke_dataset.body["id"].as_str().unwrap()
-                ),
-                Role::Bappeda,
-            )
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            ))
-            .set_payload(multipart(&[("keluarga.csv", FAMILIES_1.as_bytes())])),
+        .upload_form(
+            &format!(
+                "format=dtsen&dataset_id={}",
+                p3ke_dataset.body["id"].as_str().unwrap()
+            ),
+            &[("keluarga.csv", FAMILIES_1.as_bytes())],
         )
         .await;
     assert_problem(&wrong, 422, "validation_failed");

@@ -383,6 +383,11 @@ impl TestApp {
                 .set_payload(bytes.to_vec()),
             )
             .await;
+        self.finished(&started).await
+    }
+
+    /// Waits (bounded) until the import an upload started is done or failed.
+    pub async fn finished(&self, started: &Resp) -> Resp {
         assert_eq!(started.status, 202, "import refused: {}", started.body);
         let id = started.body["id"].as_str().unwrap().to_string();
         for _ in 0..1200 {
