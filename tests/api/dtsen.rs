@@ -70,6 +70,23 @@ impl TestApp {
         r.body["id"].as_str().unwrap().to_string()
     }
 
+    /// A 2025-Q3 snapshot of the families and members of [`FAMILIES_1`] and
+    /// [`MEMBERS_1`], imported; returns its dataset.
+    async fn first_snapshot(&self) -> String {
+        let dataset = self.dtsen_dataset("2025-Q3", "2025-09-30").await;
+        let import = self
+            .import_snapshot(
+                &dataset,
+                &[
+                    ("k.csv", FAMILIES_1.as_bytes()),
+                    ("a.csv", MEMBERS_1.as_bytes()),
+                ],
+            )
+            .await;
+        assert_eq!(import.body["status"], "done", "{}", import.body);
+        dataset
+    }
+
     /// The one household with this No. KK (the search of government roles).
     async fn by_kk(&self, kk: &str) -> Value {
         let r = self
@@ -285,17 +302,7 @@ async fn a_snapshot_with_the_quirks_of_real_files_is_read_whole_and_again_change
 #[actix_rt::test]
 async fn a_newer_snapshot_updates_what_changed_keeps_it_in_history_and_flags_who_is_gone() {
     let app = TestApp::spawn().await;
-    let first = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
-    let import = app
-        .import_snapshot(
-            &first,
-            &[
-                ("k.csv", FAMILIES_1.as_bytes()),
-                ("a.csv", MEMBERS_1.as_bytes()),
-            ],
-        )
-        .await;
-    assert_eq!(import.body["status"], "done", "{}", import.body);
+    let first = app.first_snapshot().await;
     let a = app.by_kk("6402060101200001").await;
     let b = app.by_kk("6402020202200002").await;
     let c = app.by_kk("6402190404200003").await;
@@ -566,17 +573,7 @@ async fn the_demo_snapshot_imports_through_the_endpoint_as_a_raw_family_file_too
 #[actix_rt::test]
 async fn a_company_reads_a_snapshot_family_without_its_geotag_pln_id_or_health() {
     let app = TestApp::spawn().await;
-    let dataset = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
-    let import = app
-        .import_snapshot(
-            &dataset,
-            &[
-                ("k.csv", FAMILIES_1.as_bytes()),
-                ("a.csv", MEMBERS_1.as_bytes()),
-            ],
-        )
-        .await;
-    assert_eq!(import.body["status"], "done", "{}", import.body);
+    app.first_snapshot().await;
     app.demo_company_works_in("64.02.06").await;
     // A (Tenggarong, desil 1) is the one family there: recommended, then targeted.
     let program = app.consolidated_program("64.02.06", 1).await;
