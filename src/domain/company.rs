@@ -61,12 +61,14 @@ impl fmt::Display for Nib {
 pub const MAX_NAME: usize = 200;
 pub const MAX_ADDRESS: usize = 500;
 
-/// A required free-text field: trimmed, not empty, at most `max` characters.
+/// A required free-text field: not blank, at most `max` characters as sent
+/// (the contract's `maxLength` counts what the client sends, spaces and
+/// all), stored trimmed.
 pub fn check_text(value: &str, max: usize) -> Result<String, String> {
     let t = value.trim();
     if t.is_empty() {
         Err("must not be empty".into())
-    } else if t.chars().count() > max {
+    } else if value.chars().count() > max {
         Err(format!("must have at most {max} characters"))
     } else {
         Ok(t.to_string())
@@ -100,6 +102,7 @@ pub fn check_email(value: &str) -> Result<String, &'static str> {
 pub fn check_phone(value: &str) -> Result<String, &'static str> {
     let t = value.trim();
     let shape = (8..=20).contains(&t.chars().count())
+        && value.chars().count() <= 20
         && t.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'));
     let digits = t.chars().filter(char::is_ascii_digit).count();
@@ -218,7 +221,9 @@ mod tests {
 
     #[test]
     fn texts_are_trimmed_and_bounded() {
-        assert_eq!(check_text("  PT Mitra ", 10).unwrap(), "PT Mitra");
+        assert_eq!(check_text("  PT Mitra ", 11).unwrap(), "PT Mitra");
+        // Counted as sent: the padding counts towards the bound.
+        assert!(check_text("  PT Mitra ", 10).is_err());
         assert!(check_text("   ", 10).is_err());
         assert!(check_text("abcdefghijk", 10).is_err());
     }

@@ -64,8 +64,8 @@ pub struct DatasetFields {
 /// lives: its condition, then its receipt, then its expiry.
 pub fn check(fields: &DatasetFields) -> Result<(), Vec<FieldError>> {
     let mut e = Vec::new();
-    let version = fields.version.trim();
-    if version.is_empty() || version.chars().count() > MAX_LABEL {
+    // Counted as sent, like the contract's maxLength; stored trimmed.
+    if fields.version.trim().is_empty() || fields.version.chars().count() > MAX_LABEL {
         e.push(FieldError::new("version", "must be 1–100 characters"));
     }
     if fields
@@ -147,5 +147,16 @@ mod tests {
             fields,
             ["version", "bast_number", "received_on", "expires_on"]
         );
+    }
+
+    #[test]
+    fn lengths_count_what_was_sent_spaces_included() {
+        let padded = format!("\n{}", "*".repeat(MAX_LABEL));
+        let f = DatasetFields {
+            version: padded,
+            ..fields()
+        };
+        let errors = check(&f).unwrap_err();
+        assert_eq!(errors[0].field, "version");
     }
 }

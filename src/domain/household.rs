@@ -1151,8 +1151,10 @@ pub const MAX_NAME_PREFIX: usize = 100;
 /// anything else are not: a company's `q` is a name prefix only, so it can
 /// never probe NIK, No. KK or ids (docs/SECURITY.md, "No NIK oracle").
 pub fn is_name_prefix(term: &str) -> bool {
+    // Counted as sent, like the parameter's maxLength.
+    let sent = term.chars().count();
     let term = term.trim();
-    term.chars().count() <= MAX_NAME_PREFIX
+    sent <= MAX_NAME_PREFIX
         && term.chars().any(char::is_alphabetic)
         && term
             .chars()

@@ -25,7 +25,7 @@ pub async fn sign(
     today: NaiveDate,
 ) -> Result<ProgramView, ApiError> {
     let number = agreement_number.trim().to_string();
-    if number.is_empty() || number.chars().count() > 100 {
+    if number.is_empty() || agreement_number.chars().count() > 100 {
         return Err(ApiError::invalid_field(
             "agreement_number",
             "must be 1–100 characters",
