@@ -73,7 +73,9 @@ where
             .configure(api::exemption_letters::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
-            .configure(api::audit::configure),
+            .configure(api::audit::configure)
+            .configure(api::events::configure)
+            .configure(api::webhooks::configure),
     )
     .configure(api::health::configure)
 }

@@ -82,6 +82,53 @@ pub struct Config {
     /// Distinct households recommendations may show one company per cycle,
     /// unless the company has its own `exposure_cap` (docs/SECURITY.md).
     pub exposure_cap: u32,
+    /// Delivering events to webhooks (`src/webhooks.rs`, docs/EVENTS.md).
+    pub webhooks: WebhookSettings,
+}
+
+/// How this instance delivers events to webhooks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    /// Whether `serve` runs the delivery worker (`RBPK_WEBHOOK_WORKER`,
+    /// default on; every instance may run one).
+    pub worker: bool,
+    /// Hosts (`host` or `host:port`) a webhook may name although they are
+    /// private or loopback, and reach over plain http
+    /// (`RBPK_WEBHOOK_ALLOW_HOSTS`; for receivers inside the regency's
+    /// network and for tests).
+    pub allow_hosts: Vec<String>,
+    /// How long one delivery may take, milliseconds (`RBPK_WEBHOOK_TIMEOUT_MS`).
+    pub timeout_ms: u64,
+    /// How often an idle worker looks for due deliveries, milliseconds
+    /// (`RBPK_WEBHOOK_POLL_MS`).
+    pub poll_ms: u64,
+    /// Multiplies the retry schedule (`RBPK_WEBHOOK_RETRY_SCALE`; 1 in
+    /// production, smaller in fault scripts so a day of retries takes seconds).
+    pub retry_scale: f64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            worker: true,
+            allow_hosts: Vec::new(),
+            timeout_ms: 10_000,
+            poll_ms: 500,
+            retry_scale: 1.0,
+        }
+    }
+}
+
+/// A comma-separated list, trimmed, without empty items.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,14 +257,8 @@ impl Config {
             })?),
             None => None,
         };
-        let cors_origins = env("RBPK_CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let cors_origins = list(env("RBPK_CORS_ORIGINS"));
+        let hooks = WebhookSettings::default();
         let token_ttl = parse("RBPK_TOKEN_TTL", env("RBPK_TOKEN_TTL"), 3600i64)?;
         let secret_generated = secret.is_none();
         let config = Config {
@@ -260,6 +301,29 @@ impl Config {
                 "RBPK_COMPANY_EXPOSURE_CAP",
                 crate::domain::exposure::DEFAULT_CAP,
             )?,
+            webhooks: WebhookSettings {
+                worker: parse(
+                    "RBPK_WEBHOOK_WORKER",
+                    env("RBPK_WEBHOOK_WORKER"),
+                    hooks.worker,
+                )?,
+                allow_hosts: list(env("RBPK_WEBHOOK_ALLOW_HOSTS")),
+                timeout_ms: parse(
+                    "RBPK_WEBHOOK_TIMEOUT_MS",
+                    env("RBPK_WEBHOOK_TIMEOUT_MS"),
+                    hooks.timeout_ms,
+                )?,
+                poll_ms: parse(
+                    "RBPK_WEBHOOK_POLL_MS",
+                    env("RBPK_WEBHOOK_POLL_MS"),
+                    hooks.poll_ms,
+                )?,
+                retry_scale: parse(
+                    "RBPK_WEBHOOK_RETRY_SCALE",
+                    env("RBPK_WEBHOOK_RETRY_SCALE"),
+                    hooks.retry_scale,
+                )?,
+            },
         };
         config.check()?;
         Ok(config)
@@ -290,6 +354,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             account_cache_ms: 2000,
             exposure_cap: crate::domain::exposure::DEFAULT_CAP,
+            webhooks: WebhookSettings::default(),
         }
     }
 
@@ -328,6 +393,17 @@ impl Config {
         }
         if self.body_limit < 1024 {
             return Err(ConfigError("RBPK_BODY_LIMIT must be at least 1024".into()));
+        }
+        let hooks = &self.webhooks;
+        if !(hooks.retry_scale.is_finite() && hooks.retry_scale > 0.0 && hooks.retry_scale <= 1.0)
+            || hooks.poll_ms == 0
+            || !(100..=60_000).contains(&hooks.timeout_ms)
+        {
+            return Err(ConfigError(
+                "RBPK_WEBHOOK_RETRY_SCALE must be in (0, 1], RBPK_WEBHOOK_POLL_MS positive and \
+                 RBPK_WEBHOOK_TIMEOUT_MS 100–60000"
+                    .into(),
+            ));
         }
         Ok(())
     }

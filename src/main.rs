@@ -175,6 +175,11 @@ fn serve() -> Result<(), String> {
              tokens end when the service stops (set RBPK_JWT_SECRET to keep them)"
         );
     }
+    if config.webhooks.worker {
+        rbpk::webhooks::Worker::new(config.webhooks.clone())
+            .spawn(pool.clone())
+            .map_err(|e| format!("cannot start the webhook worker: {e}"))?;
+    }
     let state = AppState::new(config.clone(), pool)?;
     log::info!("serving on http://{} ({:?})", config.bind, config.backend);
     actix_web::rt::System::new().block_on(async move {

@@ -48,6 +48,8 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "verifications", description = "Field visits of program targets in the verification window"),
         (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
         (name = "audit", description = "Audit trail"),
+        (name = "events", description = "What happened, in order, for systems that poll (docs/EVENTS.md)"),
+        (name = "webhooks", description = "Events pushed to a company's or agency's system, signed the Standard Webhooks way"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

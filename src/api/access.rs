@@ -109,6 +109,15 @@ declare! {
     EXPOSURE_REPORT = "exposure_report": Roles(&[Admin, Bappeda]);
     // audit
     LIST_AUDIT_EVENTS = "list_audit_events": Roles(&[Admin, Bappeda]);
+    // events and webhooks (docs/EVENTS.md): which events each role hears
+    // of is `domain::event::EventScope`
+    LIST_EVENTS = "list_events": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
+    LIST_WEBHOOKS = "list_webhooks": Roles(&[Admin, Company]);
+    CREATE_WEBHOOK = "create_webhook": Roles(&[Admin, Company]);
+    GET_WEBHOOK = "get_webhook": Roles(&[Admin, Company]);
+    UPDATE_WEBHOOK = "update_webhook": Roles(&[Admin, Company]);
+    DELETE_WEBHOOK = "delete_webhook": Roles(&[Admin, Company]);
+    LIST_WEBHOOK_DELIVERIES = "list_webhook_deliveries": Roles(&[Admin, Company]);
     // health
     LIVE = "live": Public;
     READY = "ready": Public;

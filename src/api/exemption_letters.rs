@@ -367,14 +367,12 @@ async fn step(
         db::check_version(&expected, before.version)?;
         let status: ExemptionStatus = before.status;
         let to = decide_exemption(Some(status), action, caller.role()).map_err(flow_error)?;
-        Ok(store::apply_step(
-            c,
-            &actor,
-            &before,
-            action.as_str(),
-            to,
-            fields,
-        )?)
+        let decided = matches!(fields, Step::Decide { .. });
+        let row = store::apply_step(c, &actor, &before, action.as_str(), to, fields)?;
+        if decided {
+            crate::service::events::letter_decided(c, &row)?;
+        }
+        Ok(row)
     })
     .await?;
     respond(HttpResponse::Ok(), row)

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod companies;
 pub mod cycles;
 pub mod datasets;
+pub mod events;
 pub mod exemption_letters;
 pub mod health;
 pub mod household_history;
@@ -20,6 +21,7 @@ pub mod reports;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+pub mod webhooks;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header;

@@ -83,3 +83,10 @@ text_column!(
     Sector => SectorColumn,
     Role => RoleColumn,
 );
+
+// Events and webhooks (db::events, db::webhooks).
+use crate::domain::event::{DeliveryStatus, EventType};
+text_column!(
+    EventType => EventTypeColumn,
+    DeliveryStatus => DeliveryStatusColumn,
+);

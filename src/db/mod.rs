@@ -15,6 +15,7 @@ pub mod cycles;
 pub mod datasets;
 pub mod enum_columns;
 pub mod error;
+pub mod events;
 pub mod exemption_letters;
 pub mod exposure;
 pub mod household_changes;
@@ -31,6 +32,7 @@ pub mod seed;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+pub mod webhooks;
 
 pub use error::{taken, DbError};
 

@@ -387,3 +387,55 @@ diesel::joinable!(verifications -> programs (program_id));
 diesel::joinable!(verifications -> program_targets (target_id));
 diesel::joinable!(program_targets -> households (household_id));
 diesel::joinable!(programs -> companies (company_id));
+
+// Events and webhooks (migration 000014_events; db::events, db::webhooks).
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        company_id -> Nullable<Text>,
+        opd_code -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        company_id -> Nullable<Text>,
+        created_by -> Text,
+        failure_count -> Integer,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_seq -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> events (event_seq));
+diesel::allow_tables_to_appear_in_same_query!(events, webhooks, webhook_deliveries);

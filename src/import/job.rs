@@ -328,7 +328,13 @@ pub fn run(
         Err(e) => Some(e.clone()),
     };
     let rows_total = outcome.ok();
-    records::finish(conn, actor, import_id, error.as_deref(), rows_total)
+    crate::db::transaction(conn, |c| {
+        let row = records::finish(c, actor, import_id, error.as_deref(), rows_total)?;
+        let counts = serde_json::json!({"created": row.created, "updated": row.updated,
+            "unchanged": row.unchanged, "rejected": row.rejected_count});
+        crate::service::events::import_finished(c, &row.id, row.status, counts)?;
+        Ok(row)
+    })
 }
 
 /// Whether an upload is a full snapshot of its source, after which families

@@ -6,6 +6,7 @@
 //! rows or domain values for the handler to render.
 
 pub mod coverage;
+pub mod events;
 pub mod imports;
 pub mod programs;
 pub mod signatures;

@@ -106,6 +106,7 @@ pub fn settle(
         "mark_verified"
     };
     let moved = store::set_status(conn, actor, action, &row, IfMatch::ANY, next, None)?;
+    super::events::program_moved(conn, status, &moved)?;
     // Verified can lead on to agreed in the same change.
     settle(conn, actor, moved)
 }
@@ -162,6 +163,7 @@ pub async fn transition(
             next,
             status_note.as_deref(),
         )?;
+        super::events::program_moved(c, status, &row)?;
         let row = settle(c, &caller.actor, row)?;
         view(c, &caller, row, today)
     })

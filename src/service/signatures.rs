@@ -74,6 +74,7 @@ pub async fn sign(
             &number,
             signed_on,
         )?;
+        super::events::program_signed(c, &before, &row)?;
         let row = settle(c, &caller.actor, row)?;
         view(c, &caller, row, today)
     })

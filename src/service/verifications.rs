@@ -161,6 +161,7 @@ pub async fn record(
         }
         let (row, target) = store::record(c, &caller.actor, &target, &new)?;
         let program = programs_store::get(c, &target.program_id, &ProgramReach::All)?;
+        super::events::target_verified(c, &program, &row, target.status)?;
         let program = settle(c, &caller.actor, program)?;
         Ok(Recorded {
             row,

@@ -102,6 +102,13 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
     ("GET", "/api/v1/audit-events", false),
+    ("GET", "/api/v1/events", false),
+    ("GET", "/api/v1/webhooks", false),
+    ("POST", "/api/v1/webhooks", false),
+    ("GET", "/api/v1/webhooks/{id}", true),
+    ("PATCH", "/api/v1/webhooks/{id}", true),
+    ("DELETE", "/api/v1/webhooks/{id}", true),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", true),
     ("GET", "/health/live", false),
     ("GET", "/health/ready", false),
 ];
@@ -268,7 +275,19 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await;
     assert!(pdf.status.is_success(), "{}", pdf.body);
 
+    let webhook = || async {
+        let r = app
+            .post("/api/v1/webhooks", Role::Company, webhook_body())
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    };
+    let w = webhook().await;
+    let w_delete = webhook().await;
+
     for (template, param, value) in [
+        ("/api/v1/webhooks/{id}", "id", w.clone()),
+        ("/api/v1/webhooks/{id}/deliveries", "id", w.clone()),
         ("/api/v1/users/{id}", "id", u.clone()),
         ("/api/v1/regions/{code}", "code", "64.02.06".to_string()),
         ("/api/v1/cycles/{year}", "year", YEAR.to_string()),
@@ -324,6 +343,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         set(&format!("{template} {param}"), &value);
     }
     set("DELETE /api/v1/users/{id} id", &u_delete);
+    set("DELETE /api/v1/webhooks/{id} id", &w_delete);
     set("DELETE /api/v1/programs/{id} id", &p_delete);
     set(
         "DELETE /api/v1/programs/{id}/targets/{target_id} target_id",
@@ -334,6 +354,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         &m_delete,
     );
     Fixture { ids }
+}
+
+fn webhook_body() -> Value {
+    json!({"url": "https://erp.example.co.id/hooks/rbpk", "events": ["program.signed"],
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 }
 
 /// A body the operation accepts, so an allowed role passes extraction and a
@@ -371,6 +396,7 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
         ("POST", "/api/v1/exemption-letters") => {
             json!({"cycle_year": YEAR, "letter_number": "002/X", "letter_date": common::day(0), "reason_category": "other", "reason": "x"})
         }
+        ("POST", "/api/v1/webhooks") => webhook_body(),
         ("POST", "/api/v1/verifications") => {
             json!({"target_id": "none", "visited_on": common::day(0), "result": "eligible"})
         }

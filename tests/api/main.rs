@@ -16,6 +16,7 @@ mod contract;
 mod cycle;
 mod datasets;
 mod dtsen;
+mod events;
 mod exemption_letters;
 mod exposure;
 mod foundation;
