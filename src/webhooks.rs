@@ -18,7 +18,7 @@ use crate::db::{self, Pool};
 use crate::domain::event::{is_public, retry_after, secret_key, sign, webhook_body, WebhookUrl};
 
 /// Deliveries one webhook gets in one round, in order.
-const PER_WEBHOOK: i64 = 50;
+const PER_WEBHOOK: i64 = 10;
 /// Deliveries claimed in one round, over all webhooks.
 const PER_ROUND: i64 = 200;
 
