@@ -47,6 +47,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "verifications", description = "Field visits of program targets in the verification window"),
         (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
+        (name = "change-requests", description = "Requests to change the registry from the field, their decision, and the monthly SIKS-NG export"),
         (name = "audit", description = "Audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
