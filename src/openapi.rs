@@ -381,6 +381,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     }
     let links = creation_links(&api.paths);
     let components = api.components.get_or_insert_with(Default::default);
+    close_tagged_bodies(components);
     refer_pages_to_items(components);
     for c in CREATE_SCHEMAS {
         derive_create_schema(components, c.change, c.required, c.refused, c.name);
@@ -929,6 +930,24 @@ fn describe_binary(
             .into(),
     );
     true
+}
+
+/// Request bodies that are internally tagged enums (one object per `type`)
+/// and refuse unknown members (`deny_unknown_fields`): utoipa leaves each
+/// variant's object open, so each is closed here, as the server reads it.
+const TAGGED_BODIES: &[&str] = &["NewChangeRequestBody"];
+
+fn close_tagged_bodies(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    for name in TAGGED_BODIES {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(o)) = item {
+                    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
 }
 
 /// A multipart upload (a DTSEN snapshot): its files as parts, each a binary

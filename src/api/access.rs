@@ -13,9 +13,7 @@
 
 use crate::auth::Access;
 use crate::auth::Callers::{Authenticated, Public, Roles};
-use crate::domain::role::Role::{
-    Admin, Bappeda, Bupati, Company, Operator, Opd, Verifier, Viewer,
-};
+use crate::domain::role::Role::{Admin, Bappeda, Bupati, Company, Opd, Operator, Verifier, Viewer};
 
 /// Declares one `pub const` per operation and [`ALL`], so no declaration can
 /// be left out of the table the document and the tests read.

@@ -135,14 +135,22 @@ pub enum NewChangeRequestBody {
         household_id: String,
         payload: MovedPayload,
         /// 1–2000 characters.
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
     Deceased {
         #[schema(format = Uuid)]
         household_id: String,
         payload: DeceasedPayload,
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
     MemberAdded {
@@ -150,14 +158,22 @@ pub enum NewChangeRequestBody {
         household_id: String,
         /// The member (`name` required).
         payload: MemberInput,
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
     MemberLeft {
         #[schema(format = Uuid)]
         household_id: String,
         payload: MemberLeftPayload,
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
     Correction {
@@ -165,14 +181,22 @@ pub enum NewChangeRequestBody {
         household_id: String,
         /// The household fields to correct (at least one; not `status`).
         payload: HouseholdInput,
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
     KkSplit {
         #[schema(format = Uuid)]
         household_id: String,
         payload: KkSplitPayload,
-        #[schema(min_length = 1, max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+        #[schema(
+            min_length = 1,
+            max_length = 2000,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         reason: String,
     },
 }

@@ -11,7 +11,7 @@ use super::utc;
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::household_changes::{self as store, ChangeKind, ChangeRow, SnapshotLink};
-use crate::db::households as households;
+use crate::db::households;
 use crate::db::{self, Pool};
 use crate::domain::dataset::DatasetSource;
 use crate::domain::history::FieldChange;

@@ -200,7 +200,9 @@ pub fn open_of(
 /// What a step writes besides the status.
 pub enum Step {
     /// A decision and its note.
-    Decide { note: Option<String> },
+    Decide {
+        note: Option<String>,
+    },
     Withdraw,
 }
 

@@ -213,18 +213,20 @@ pub fn of_household(
         ))
         .load::<Row>(conn)?
         .into_iter()
-        .map(|(kind, snapshot, actor, changes, created_at, change_request_id)| ChangeRow {
-            kind: if kind == "manual" {
-                ChangeKind::Manual
-            } else {
-                ChangeKind::Snapshot
+        .map(
+            |(kind, snapshot, actor, changes, created_at, change_request_id)| ChangeRow {
+                kind: if kind == "manual" {
+                    ChangeKind::Manual
+                } else {
+                    ChangeKind::Snapshot
+                },
+                snapshot,
+                actor,
+                changes: serde_json::from_str(&changes).unwrap_or_default(),
+                created_at,
+                change_request_id,
             },
-            snapshot,
-            actor,
-            changes: serde_json::from_str(&changes).unwrap_or_default(),
-            created_at,
-            change_request_id,
-        })
+        )
         .collect();
     Ok((links, changes))
 }

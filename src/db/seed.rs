@@ -51,8 +51,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Db
                     company_id: (role == Role::Company).then(|| DEMO_COMPANY_ID.to_string()),
                     opd_code: (role == Role::Opd).then(|| DEMO_OPD_CODE.to_string()),
                     active: true,
-                    region_code: (role == Role::Operator)
-                        .then(|| DEMO_OPERATOR_REGION.to_string()),
+                    region_code: (role == Role::Operator).then(|| DEMO_OPERATOR_REGION.to_string()),
                 },
             )?;
         }

@@ -416,6 +416,9 @@ pub fn may_decide(role: Role, opd_code: Option<&str>) -> bool {
 /// | approve  | submitted   | admin, bappeda, opd DINSOS   | approved  |
 /// | reject   | submitted   | admin, bappeda, opd DINSOS   | rejected  |
 /// | withdraw | submitted   | its submitter                | withdrawn |
+///
+/// A step on a closed request is refused as closed (409) before who asks
+/// is weighed for a withdrawal.
 pub fn decide(
     status: Option<ChangeStatus>,
     action: ChangeAction,
@@ -463,19 +466,16 @@ pub fn decide(
                 }),
             }
         }
-        ChangeAction::Withdraw => {
-            if !who.is_submitter {
-                return Err(ChangeError::NotSubmitter);
-            }
-            match status {
-                Some(ChangeStatus::Submitted) => Ok(ChangeStatus::Withdrawn),
-                Some(s) => Err(ChangeError::Closed {
-                    status: s,
-                    done: "withdrawn",
-                }),
-                None => Err(ChangeError::NotSubmitter),
-            }
-        }
+        // A closed request is closed for everyone; an open one is its
+        // submitter's to withdraw.
+        ChangeAction::Withdraw => match status {
+            Some(ChangeStatus::Submitted) if who.is_submitter => Ok(ChangeStatus::Withdrawn),
+            Some(ChangeStatus::Submitted) | None => Err(ChangeError::NotSubmitter),
+            Some(s) => Err(ChangeError::Closed {
+                status: s,
+                done: "withdrawn",
+            }),
+        },
     }
 }
 
@@ -536,7 +536,11 @@ mod tests {
             ChangeStatus::Withdrawn,
         ] {
             assert!(matches!(
-                decide(Some(done), ChangeAction::Approve, who(Role::Bappeda, None, false)),
+                decide(
+                    Some(done),
+                    ChangeAction::Approve,
+                    who(Role::Bappeda, None, false)
+                ),
                 Err(ChangeError::Closed { .. })
             ));
         }
@@ -621,9 +625,7 @@ mod tests {
         );
         assert_eq!(
             p.fields(),
-            ["address", "housing.roof_quality"]
-                .map(String::from)
-                .into()
+            ["address", "housing.roof_quality"].map(String::from).into()
         );
     }
 

@@ -136,10 +136,7 @@ mod tests {
         let wire: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             wire,
-            [
-                "admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer",
-                "operator"
-            ]
+            ["admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer", "operator"]
         );
         for role in Role::ALL {
             let json = serde_json::to_string(&role).unwrap();

@@ -15,7 +15,9 @@ use super::Caller;
 use crate::db::change_requests::{
     self as store, ChangeRequestFilter, ChangeRequestRow, NewChangeRequest, Step,
 };
-use crate::db::households::{self as registry, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach};
+use crate::db::households::{
+    self as registry, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach,
+};
 use crate::db::verifications::VerificationRow;
 use crate::db::{self, household_changes, regions, DbConnection, IfMatch, Pool};
 use crate::domain::change_request::{
@@ -304,7 +306,10 @@ fn plan(
     ) {
         return Err(vec![FieldError::new(
             "household_id",
-            format!("the family is {}; no change applies", household.status.as_str()),
+            format!(
+                "the family is {}; no change applies",
+                household.status.as_str()
+            ),
         )]);
     }
     let head_nik = household.head_nik.clone();
@@ -373,12 +378,15 @@ fn plan(
             }
         }
         ChangePayload::MemberAdded(input) => {
-            let record = apply_member_change(MemberRecord::default(), input.clone())
-                .map_err(prefixed)?;
+            let record =
+                apply_member_change(MemberRecord::default(), input.clone()).map_err(prefixed)?;
             if !record.nik.is_empty() {
                 let members = registry::members_of(conn, &household.id)
                     .map_err(|e| field("nik", e.to_string()))?;
-                if members.iter().any(|m| m.nik.as_deref() == Some(&record.nik)) {
+                if members
+                    .iter()
+                    .any(|m| m.nik.as_deref() == Some(&record.nik))
+                {
                     return Err(field("nik", "is already a member of this family"));
                 }
             }
