@@ -38,11 +38,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(withdraw_change_request);
 }
 
-/// The payload of a change: its schema by `type`.
+/// The payload of a change: its schema by `type` (any of them: a `moved`
+/// payload may read as a correction too).
 fn payload_schema() -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::OneOfBuilder;
+    use utoipa::openapi::schema::AnyOfBuilder;
     use utoipa::PartialSchema;
-    OneOfBuilder::new()
+    AnyOfBuilder::new()
         .item(MovedPayload::schema())
         .item(DeceasedPayload::schema())
         .item(MemberInput::schema())
@@ -180,7 +181,7 @@ pub enum NewChangeRequestBody {
         #[schema(format = Uuid)]
         household_id: String,
         /// The household fields to correct (at least one; not `status`).
-        payload: HouseholdInput,
+        payload: Box<HouseholdInput>,
         #[schema(
             min_length = 1,
             max_length = 2000,

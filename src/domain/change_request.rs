@@ -139,7 +139,7 @@ pub enum ChangePayload {
     MemberLeft(MemberLeftPayload),
     /// The household's fields, as `PATCH /households/{id}` takes them
     /// (but `status`, which moves with `moved` and `deceased`).
-    Correction(HouseholdInput),
+    Correction(Box<HouseholdInput>),
     KkSplit(KkSplitPayload),
 }
 
@@ -570,14 +570,14 @@ mod tests {
     #[test]
     fn conflicts_are_other_open_requests_sharing_a_field() {
         let moved = ChangePayload::Moved(MovedPayload::default());
-        let address = ChangePayload::Correction(HouseholdInput {
+        let address = ChangePayload::Correction(Box::new(HouseholdInput {
             address: Some("Jl. B".into()),
             ..HouseholdInput::default()
-        });
-        let desil = ChangePayload::Correction(HouseholdInput {
+        }));
+        let desil = ChangePayload::Correction(Box::new(HouseholdInput {
             desil: Some(3),
             ..HouseholdInput::default()
-        });
+        }));
         let open = vec![
             ("a".to_string(), moved.clone()),
             ("b".to_string(), address.clone()),
@@ -606,14 +606,14 @@ mod tests {
 
     #[test]
     fn a_payload_round_trips_through_its_stored_parts_without_nulls() {
-        let p = ChangePayload::Correction(HouseholdInput {
+        let p = ChangePayload::Correction(Box::new(HouseholdInput {
             address: Some("Jl. B".into()),
             housing: Some(crate::domain::household::HousingInput {
                 roof_quality: Some("poor".into()),
                 ..Default::default()
             }),
             ..HouseholdInput::default()
-        });
+        }));
         let json = p.payload_json();
         assert_eq!(
             json,
@@ -631,12 +631,12 @@ mod tests {
 
     #[test]
     fn shapes_no_household_can_fix_are_refused() {
-        let status = ChangePayload::Correction(HouseholdInput {
+        let status = ChangePayload::Correction(Box::new(HouseholdInput {
             status: Some(crate::domain::household::HouseholdStatus::Moved),
             ..HouseholdInput::default()
-        });
+        }));
         assert_eq!(status.check().unwrap_err().field, "status");
-        let empty = ChangePayload::Correction(HouseholdInput::default());
+        let empty = ChangePayload::Correction(Box::default());
         assert!(empty.check().is_err());
         let split = |ids: &[&str], kk: &str| {
             ChangePayload::KkSplit(KkSplitPayload {

@@ -396,7 +396,7 @@ fn plan(
             }
         }
         ChangePayload::Correction(input) => {
-            let mut input = input.clone();
+            let mut input = input.as_ref().clone();
             let region = input.region_code.take();
             let mut record =
                 apply_household_change(household.to_record(), input).map_err(prefixed)?;
