@@ -473,7 +473,8 @@ pub struct ChangeExport {
 ///
 /// NIKs are personal data: government roles only; an operator gets its
 /// area's desa. JSON, CSV or XLSX by `format`, else by `Accept` (`text/csv`,
-/// the XLSX media type); any other `Accept` is a 406.
+/// the XLSX media type); an `Accept` naming none of the three is a 406
+/// either way.
 #[utoipa::path(tag = "change-requests",
     params(ExportQuery,
         ("Accept" = Option<String>, Header, description = "`application/json` (default), `text/csv` or the XLSX media type")),
@@ -492,11 +493,13 @@ async fn export_change_requests(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::EXPORT_CHANGE_REQUESTS)?;
     let q = q.into_inner();
+    // `Accept` is honoured (an unacceptable one is a 406) unless `format` names one.
+    let negotiated = negotiate(&req)?;
     let format = match q.format {
         Some(ExportFormat::Json) => Format::Json,
         Some(ExportFormat::Csv) => Format::Csv,
         Some(ExportFormat::Xlsx) => Format::Xlsx,
-        None => negotiate(&req)?,
+        None => negotiated,
     };
     let (year, month) = service::parse_month(&q.month)
         .ok_or_else(|| ApiError::invalid_parameter("month", "must be a month, YYYY-MM"))?;

@@ -749,6 +749,17 @@ async fn the_month_export_lists_approved_changes_as_csv_and_xlsx() {
         )
         .await;
     assert_eq!(not_acceptable.status, 406);
+    let format_with_bad_accept = app
+        .send(
+            app.req(
+                Method::GET,
+                &format!("/api/v1/change-requests/export?month={month}&format=csv"),
+                Role::Bappeda,
+            )
+            .insert_header(("Accept", "application/pdf")),
+        )
+        .await;
+    assert_eq!(format_with_bad_accept.status, 406);
     // A verifier files requests but does not export NIKs.
     let verifier = app
         .get(
@@ -757,4 +768,35 @@ async fn the_month_export_lists_approved_changes_as_csv_and_xlsx() {
         )
         .await;
     assert_problem(&verifier, 403, "forbidden");
+}
+
+#[actix_web::test]
+async fn a_retried_decision_with_another_precondition_is_not_a_replay() {
+    let app = TestApp::spawn().await;
+    let (h, _) = family(&app, OWN_DESA, 12).await;
+    let r = file(
+        &app,
+        Role::Bappeda,
+        json!({"type": "correction", "household_id": h, "reason": "x", "payload": {"desil": 5}}),
+    )
+    .await;
+    let path = format!("/api/v1/change-requests/{}/decision", id(&r));
+    let send = |tag: &'static str| {
+        app.send(
+            app.req(Method::POST, &path, Role::Bappeda)
+                .insert_header(("Idempotency-Key", "decide-once"))
+                .insert_header(("If-Match", tag))
+                .set_json(json!({"decision": "approve"})),
+        )
+    };
+    let first = send("\"1\"").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let replay = send("\"1\"").await;
+    assert_eq!(replay.status, 200);
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    let other = send("\"9\"").await;
+    assert_problem(&other, 422, "idempotency_key_reused");
 }
