@@ -73,6 +73,8 @@ where
             .configure(api::exemption_letters::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
+            // change requests (issue 14)
+            .configure(api::change_requests::configure)
             .configure(api::audit::configure)
             .configure(api::events::configure)
             .configure(api::webhooks::configure),

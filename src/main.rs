@@ -243,6 +243,7 @@ fn create_admin(username: &str) -> Result<(), String> {
             company_id: None,
             opd_code: None,
             active: true,
+            region_code: None,
         },
     )
     .map_err(|e| e.to_string())?;

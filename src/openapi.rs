@@ -47,6 +47,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "verifications", description = "Field visits of program targets in the verification window"),
         (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
+        (name = "change-requests", description = "Requests to change the registry from the field, their decision, and the monthly SIKS-NG export"),
         (name = "audit", description = "Audit trail"),
         (name = "events", description = "What happened, in order, for systems that poll (docs/EVENTS.md)"),
         (name = "webhooks", description = "Events pushed to a company's or agency's system, signed the Standard Webhooks way"),
@@ -382,6 +383,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     }
     let links = creation_links(&api.paths);
     let components = api.components.get_or_insert_with(Default::default);
+    close_tagged_bodies(components);
     refer_pages_to_items(components);
     for c in CREATE_SCHEMAS {
         derive_create_schema(components, c.change, c.required, c.refused, c.name);
@@ -930,6 +932,24 @@ fn describe_binary(
             .into(),
     );
     true
+}
+
+/// Request bodies that are internally tagged enums (one object per `type`)
+/// and refuse unknown members (`deny_unknown_fields`): utoipa leaves each
+/// variant's object open, so each is closed here, as the server reads it.
+const TAGGED_BODIES: &[&str] = &["NewChangeRequestBody"];
+
+fn close_tagged_bodies(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    for name in TAGGED_BODIES {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(o)) = item {
+                    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
 }
 
 /// A multipart upload (a DTSEN snapshot): its files as parts, each a binary

@@ -13,7 +13,7 @@
 
 use crate::auth::Access;
 use crate::auth::Callers::{Authenticated, Public, Roles};
-use crate::domain::role::Role::{Admin, Bappeda, Bupati, Company, Opd, Verifier, Viewer};
+use crate::domain::role::Role::{Admin, Bappeda, Bupati, Company, Opd, Operator, Verifier, Viewer};
 
 /// Declares one `pub const` per operation and [`ALL`], so no declaration can
 /// be left out of the table the document and the tests read.
@@ -52,12 +52,15 @@ declare! {
     GET_DATASET = "get_dataset": Roles(&[Admin, Bappeda]);
     UPDATE_DATASET = "update_dataset": Roles(&[Admin, Bappeda]);
     // households
-    LIST_HOUSEHOLDS = "list_households": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
-    GET_HOUSEHOLD = "get_household": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    LIST_HOUSEHOLDS = "list_households":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Operator]);
+    GET_HOUSEHOLD = "get_household":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Operator]);
     CREATE_HOUSEHOLD = "create_household": Roles(&[Admin, Bappeda]);
     UPDATE_HOUSEHOLD = "update_household": Roles(&[Admin, Bappeda]);
-    HOUSEHOLD_HISTORY = "household_history": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier]);
-    LIST_MEMBERS = "list_members": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    HOUSEHOLD_HISTORY = "household_history": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Operator]);
+    LIST_MEMBERS = "list_members":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Operator]);
     CREATE_MEMBER = "create_member": Roles(&[Admin, Bappeda]);
     UPDATE_MEMBER = "update_member": Roles(&[Admin, Bappeda]);
     DELETE_MEMBER = "delete_member": Roles(&[Admin, Bappeda]);
@@ -84,9 +87,11 @@ declare! {
     // recommendations
     RECOMMENDATIONS = "recommendations": Roles(&[Admin, Bappeda, Opd, Company]);
     // companies
-    LIST_COMPANIES = "list_companies": Authenticated;
+    // Every role but the operator, whose work is its area's families (issue 14).
+    LIST_COMPANIES = "list_companies":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
     CREATE_COMPANY = "create_company": Roles(&[Admin, Bappeda]);
-    GET_COMPANY = "get_company": Authenticated;
+    GET_COMPANY = "get_company": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
     UPDATE_COMPANY = "update_company": Roles(&[Admin, Bappeda, Company]);
     // exemption letters: the acting roles are those of the action's rows in
     // `domain::compliance::EXEMPTION_TRANSITIONS` (a test checks it)
@@ -107,6 +112,18 @@ declare! {
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);
     EXPOSURE_REPORT = "exposure_report": Roles(&[Admin, Bappeda]);
+    // change requests (issue 14): filed by the field roles, decided by
+    // bappeda, the DINSOS opd (`domain::change_request::may_decide`) and admin
+    LIST_CHANGE_REQUESTS = "list_change_requests":
+        Roles(&[Admin, Bappeda, Opd, Verifier, Operator]);
+    FILE_CHANGE_REQUEST = "file_change_request":
+        Roles(&[Admin, Bappeda, Opd, Verifier, Operator]);
+    EXPORT_CHANGE_REQUESTS = "export_change_requests": Roles(&[Admin, Bappeda, Opd, Operator]);
+    GET_CHANGE_REQUEST = "get_change_request":
+        Roles(&[Admin, Bappeda, Opd, Verifier, Operator]);
+    DECIDE_CHANGE_REQUEST = "decide_change_request": Roles(&[Admin, Bappeda, Opd]);
+    WITHDRAW_CHANGE_REQUEST = "withdraw_change_request":
+        Roles(&[Admin, Bappeda, Opd, Verifier, Operator]);
     // audit
     LIST_AUDIT_EVENTS = "list_audit_events": Roles(&[Admin, Bappeda]);
     // events and webhooks (docs/EVENTS.md): which events each role hears

@@ -11,7 +11,7 @@ use super::utc;
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::household_changes::{self as store, ChangeKind, ChangeRow, SnapshotLink};
-use crate::db::households::{self as households, Reach};
+use crate::db::households;
 use crate::db::{self, Pool};
 use crate::domain::dataset::DatasetSource;
 use crate::domain::history::FieldChange;
@@ -56,16 +56,21 @@ pub struct HistoryEntry {
     /// What moved; empty when the snapshot changed nothing (or first
     /// brought the family).
     pub changes: Vec<FieldChange>,
+    /// The change request whose approval made this manual change
+    /// (`/change-requests/{id}`); null otherwise.
+    #[schema(format = Uuid)]
+    pub change_request_id: Option<String>,
 }
 
 /// A family's history, oldest first.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f", "entries": [
     {"at": "2026-03-01T08:00:00Z", "kind": "snapshot", "dataset": {"id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a", "source": "dtsen", "version": "2025-Q4", "condition_date": "2025-12-31"},
-     "kk_number": "6402061234567890", "actor": "bappeda", "changes": []},
+     "kk_number": "6402061234567890", "actor": "bappeda", "changes": [], "change_request_id": null},
     {"at": "2026-09-01T08:00:00Z", "kind": "snapshot", "dataset": {"id": "2d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a", "source": "dtsen", "version": "2026-Q2", "condition_date": "2026-06-30"},
-     "kk_number": "6402061234567899", "actor": "bappeda", "changes": [{"field": "desil", "from": 1, "to": 3}, {"field": "kk_number", "from": "6402061234567890", "to": "6402061234567899"}]},
-    {"at": "2026-10-02T03:00:00Z", "kind": "manual", "dataset": null, "kk_number": null, "actor": "bappeda", "changes": [{"field": "address", "from": "Jl. A", "to": "Jl. B"}]}]}))]
+     "kk_number": "6402061234567899", "actor": "bappeda", "changes": [{"field": "desil", "from": 1, "to": 3}, {"field": "kk_number", "from": "6402061234567890", "to": "6402061234567899"}], "change_request_id": null},
+    {"at": "2026-10-02T03:00:00Z", "kind": "manual", "dataset": null, "kk_number": null, "actor": "bappeda", "changes": [{"field": "address", "from": "Jl. A", "to": "Jl. B"}],
+     "change_request_id": "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"}]}))]
 pub struct HouseholdHistory {
     #[schema(format = Uuid)]
     pub household_id: String,
@@ -83,6 +88,7 @@ fn entries(links: Vec<SnapshotLink>, changes: Vec<ChangeRow>) -> Vec<HistoryEntr
             kk_number: l.kk_number,
             actor: None,
             changes: Vec::new(),
+            change_request_id: None,
             dataset: Some(HistorySnapshot {
                 id: l.dataset_id,
                 source: l.source,
@@ -120,6 +126,7 @@ fn entries(links: Vec<SnapshotLink>, changes: Vec<ChangeRow>) -> Vec<HistoryEntr
                 kk_number: None,
                 actor: Some(c.actor),
                 changes: c.changes,
+                change_request_id: c.change_request_id,
             }),
         }
     }
@@ -143,8 +150,10 @@ async fn household_history(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::HOUSEHOLD_HISTORY)?;
     let id = id.into_inner();
+    // An operator reads the history of its area's households only.
+    let reach = super::households::reach(&user);
     let history = db::read(&pool, false, move |c| -> Result<_, ApiError> {
-        households::get(c, &id, &Reach::All)?;
+        households::get(c, &id, &reach)?;
         let (links, changes) = store::of_household(c, &id)?;
         Ok(HouseholdHistory {
             household_id: id,

@@ -41,14 +41,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The reach and view of a caller: a company reads what is exposed to it
-/// in cycles still live today (`db::exposure`).
-fn reach(user: &AuthUser) -> Reach {
-    match user.company_id() {
-        Some(c) => Reach::Company {
+/// in cycles still live today (`db::exposure`); an operator the households
+/// of its area.
+pub(crate) fn reach(user: &AuthUser) -> Reach {
+    match (user.company_id(), user.region_code()) {
+        (Some(c), _) => Reach::Company {
             company_id: c.to_string(),
             live_from: first_live_cycle(regency_today()),
         },
-        None => Reach::All,
+        (None, Some(area)) => Reach::Area(area.to_string()),
+        (None, None) => Reach::All,
     }
 }
 

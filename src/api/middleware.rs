@@ -304,8 +304,9 @@ fn problem(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
 }
 
 /// `Idempotency-Key` on POST: the first response to a key is stored with a hash
-/// of the request; a retry with the same key and body gets it again
-/// (`Idempotent-Replayed: true`), the same key with another body is a 422, and a
+/// of the request (body, content type, `If-Match`); a retry with the same key
+/// and request gets it again (`Idempotent-Replayed: true`), the same key with
+/// another body or precondition is a 422, and a
 /// retry while the first is still running is a 409. Keys are per caller.
 pub async fn idempotency(
     mut req: ServiceRequest,
@@ -351,8 +352,21 @@ pub async fn idempotency(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // The precondition is part of the request: the same key with another
+    // `If-Match` is another request (a 422), never a replay of a decision
+    // the new precondition would have refused.
+    let if_match: Vec<&[u8]> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .map(|v| v.as_bytes())
+        .collect();
     let mut hasher = Sha256::new();
     hasher.update(content_type.as_bytes());
+    hasher.update([0]);
+    for v in if_match {
+        hasher.update(v);
+        hasher.update([1]);
+    }
     hasher.update([0]);
     hasher.update(&body);
     let body_hash = hex::encode(hasher.finalize());

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod change_requests;
 pub mod companies;
 pub mod cycles;
 pub mod datasets;

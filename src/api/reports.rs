@@ -85,10 +85,10 @@ pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
 }
 
 /// A named sheet: its title, column headers and rows.
-type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<Cell>]);
+pub(crate) type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<Cell>]);
 
 /// A table as CSV or XLSX, for download.
-fn table_response(
+pub(crate) fn table_response(
     format: Format,
     name: &str,
     headers: &[&str],
@@ -159,7 +159,7 @@ fn table_response(
 }
 
 /// One cell of a downloaded table.
-enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Int(i64),
     Empty,

@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "7f0c2a4e-5b1d-4c1e-9a53-0d2f1b7c9e11", "username": "csr.mitra", "role": "company",
-    "company_id": "00000000-0000-4000-8000-000000000001", "opd_code": null, "active": true,
+    "company_id": "00000000-0000-4000-8000-000000000001", "opd_code": null, "region_code": null, "active": true,
     "created_at": "2026-11-28T08:00:00Z", "updated_at": "2026-11-28T08:00:00Z"}))]
 pub struct User {
     #[schema(format = Uuid)]
@@ -35,6 +35,8 @@ pub struct User {
     pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
+    /// The kecamatan or desa/kelurahan of an `operator` account.
+    pub region_code: Option<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -49,6 +51,7 @@ impl TryFrom<UserRow> for User {
             username: r.username,
             company_id: r.company_id,
             opd_code: r.opd_code,
+            region_code: r.region_code,
             active: r.active,
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
@@ -74,6 +77,11 @@ pub struct NewUserBody {
     /// Required for `opd` accounts (e.g. `DINSOS`), forbidden otherwise.
     #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
+    /// Required for `operator` accounts, forbidden otherwise: the kecamatan
+    /// (`64.02.06`) or desa/kelurahan (`64.02.06.1001`) it works for, dotted
+    /// or not; it must exist (422 otherwise).
+    #[schema(pattern = "^64\\.?02\\.?[0-9]{2}(\\.?[0-9]{4})?$")]
+    pub region_code: Option<String>,
     /// Defaults to `true`.
     pub active: Option<bool>,
 }
@@ -92,6 +100,8 @@ pub struct UserPatch {
     pub company_id: Option<String>,
     #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
+    #[schema(pattern = "^64\\.?02\\.?[0-9]{2}(\\.?[0-9]{4})?$")]
+    pub region_code: Option<String>,
     pub active: Option<bool>,
 }
 
@@ -148,7 +158,8 @@ async fn list_users(
 
 /// Create an account.
 ///
-/// A `company` account names its company, an `opd` account its agency; the
+/// A `company` account names its company, an `opd` account its agency, an
+/// `operator` account its kecamatan or desa/kelurahan (`region_code`); the
 /// username must be free (409 `username_taken`).
 #[utoipa::path(tag = "users", request_body = NewUserBody,
     responses((status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
@@ -175,7 +186,12 @@ async fn create_user(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    check_binding(b.role, b.company_id.as_deref(), b.opd_code.as_deref())?;
+    check_binding(
+        b.role,
+        b.company_id.as_deref(),
+        b.opd_code.as_deref(),
+        b.region_code.as_deref(),
+    )?;
     let actor = user.actor();
     let row = db::tx(&pool, move |c| -> Result<_, ApiError> {
         let new = NewUser {
@@ -184,6 +200,7 @@ async fn create_user(
             role: b.role,
             company_id: b.company_id,
             opd_code: b.opd_code,
+            region_code: b.region_code,
             active: b.active.unwrap_or(true),
         };
         Ok(store::create(c, &actor, new)?)
@@ -253,6 +270,11 @@ async fn update_user(
                 Some(p.opd_code)
             } else {
                 p.opd_code.map(Some)
+            },
+            region_code: if p.role.is_some() {
+                Some(p.region_code)
+            } else {
+                p.region_code.map(Some)
             },
             active: p.active,
         };

@@ -25,6 +25,7 @@ pub struct AccountState {
     pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
+    pub region_code: Option<String>,
     pub active: bool,
     pub token_version: i32,
 }
@@ -36,6 +37,7 @@ impl From<UserRow> for AccountState {
             role: u.role,
             company_id: u.company_id,
             opd_code: u.opd_code,
+            region_code: u.region_code,
             active: u.active,
             token_version: u.token_version,
         }
@@ -71,6 +73,7 @@ pub fn check(
     if account.role != claims.role
         || account.company_id != claims.company_id
         || account.opd_code != claims.opd_code
+        || account.region_code != claims.region_code
     {
         return Err(stale(
             "the token's role or binding no longer matches the account; log in again",
@@ -149,6 +152,7 @@ mod tests {
             aud: "rbpk-api".into(),
             company_id: None,
             opd_code: None,
+            region_code: None,
             aid: Some("id".into()),
             ver,
         }
@@ -160,6 +164,7 @@ mod tests {
             role: role.parse().unwrap(),
             company_id: None,
             opd_code: None,
+            region_code: None,
             active,
             token_version: version,
         }
@@ -179,6 +184,13 @@ mod tests {
             Signer::Us
         )
         .is_err());
+        let mut operator = claims(Role::Operator, Some(1));
+        operator.region_code = Some("64.02.06.1001".into());
+        let mut moved = account("operator", true, 1);
+        moved.region_code = Some("64.02.06.1002".into());
+        assert!(check(&operator, Some(&moved), Signer::Us).is_err());
+        moved.region_code = operator.region_code.clone();
+        assert!(check(&operator, Some(&moved), Signer::Us).is_ok());
         let mut recreated = account("admin", true, 1);
         recreated.id = "another-id".into();
         assert!(check(&c, Some(&recreated), Signer::Us).is_err());

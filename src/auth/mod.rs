@@ -42,6 +42,9 @@ pub struct Claims {
     /// For `opd` tokens: the agency code, e.g. `DINSOS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opd_code: Option<String>,
+    /// For `operator` tokens: the kecamatan or desa/kelurahan code it works for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_code: Option<String>,
     /// The account's id (our tokens only): a token outlives no deleted
     /// account, even when its username is taken again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +105,7 @@ impl Authenticator {
             aud: self.audience.clone(),
             company_id: account.company_id.clone(),
             opd_code: account.opd_code.clone(),
+            region_code: account.region_code.clone(),
             aid: Some(account.id.clone()),
             ver: Some(account.token_version),
         };
@@ -162,6 +166,9 @@ impl Authenticator {
                 Err(bad("a company token must carry company_id"))
             }
             Role::Opd if claims.opd_code.is_none() => Err(bad("an opd token must carry opd_code")),
+            Role::Operator if claims.region_code.is_none() => {
+                Err(bad("an operator token must carry region_code"))
+            }
             _ => Ok((claims, signer)),
         }
     }
@@ -294,17 +301,26 @@ impl AuthUser {
         }
     }
 
+    /// The kecamatan or desa/kelurahan an `operator` caller works for.
+    pub fn region_code(&self) -> Option<&str> {
+        match self.claims.role {
+            Role::Operator => self.claims.region_code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whose stored answers an `Idempotency-Key` may replay: the issuer, the
     /// account (a recreated username is another account) and the tenant.
     pub fn idempotency_scope(&self) -> String {
         let c = &self.claims;
         format!(
-            "{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}",
             c.iss,
             self.account_id.as_deref().unwrap_or(&c.sub),
             c.role.as_str(),
             c.company_id.as_deref().unwrap_or(""),
-            c.opd_code.as_deref().unwrap_or("")
+            c.opd_code.as_deref().unwrap_or(""),
+            c.region_code.as_deref().unwrap_or("")
         )
     }
 

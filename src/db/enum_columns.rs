@@ -13,6 +13,7 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
+use crate::domain::change_request::{ChangeStatus, ChangeType};
 use crate::domain::company::LegalForm;
 use crate::domain::compliance::{ExemptionStatus, ReasonCategory, ReviewRecommendation, Sector};
 use crate::domain::dataset::{BastType, DatasetSource};
@@ -82,6 +83,8 @@ text_column!(
     LegalForm => LegalFormColumn,
     Sector => SectorColumn,
     Role => RoleColumn,
+    ChangeType => ChangeTypeColumn,
+    ChangeStatus => ChangeStatusColumn,
 );
 
 // Events and webhooks (db::events, db::webhooks).

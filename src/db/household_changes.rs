@@ -91,6 +91,38 @@ pub fn manual(
     record(conn, &origin, &[(household.to_string(), changes)])
 }
 
+/// The manual changes recorded so far for these households: what
+/// [`tag_request`] leaves alone.
+pub fn manual_ids(conn: &mut DbConnection, households: &[String]) -> Result<Vec<String>, DbError> {
+    Ok(hc::table
+        .filter(hc::household_id.eq_any(households))
+        .filter(hc::kind.eq(ChangeKind::Manual.as_str()))
+        .select(hc::id)
+        .load(conn)?)
+}
+
+/// Names `request` on the manual changes of these households recorded since
+/// `before` (their ids from [`manual_ids`]): the changes approving the
+/// request made through the registry's own writes. The caller holds the
+/// households' row locks, so no other writer's change is among them.
+pub fn tag_request(
+    conn: &mut DbConnection,
+    households: &[String],
+    before: &[String],
+    request: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        hc::table
+            .filter(hc::household_id.eq_any(households))
+            .filter(hc::kind.eq(ChangeKind::Manual.as_str()))
+            .filter(hc::change_request_id.is_null())
+            .filter(hc::id.ne_all(before)),
+    )
+    .set(hc::change_request_id.eq(request))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// A member joining (`to`) or leaving (`from`) a family, as history shows it.
 pub fn member_moved(nik: Option<&str>, name: &str, joined: bool) -> FieldChange {
     let who = serde_json::json!({"nik": nik, "name": name});
@@ -136,6 +168,8 @@ pub struct ChangeRow {
     pub actor: String,
     pub changes: Vec<FieldChange>,
     pub created_at: NaiveDateTime,
+    /// The change request whose approval made it.
+    pub change_request_id: Option<String>,
 }
 
 /// The snapshots that hold the household and every change recorded for it,
@@ -163,6 +197,7 @@ pub fn of_household(
         String,
         String,
         NaiveDateTime,
+        Option<String>,
     );
     let changes = hc::table
         .left_join(d::table)
@@ -174,20 +209,24 @@ pub fn of_household(
             hc::actor,
             hc::changes,
             hc::created_at,
+            hc::change_request_id,
         ))
         .load::<Row>(conn)?
         .into_iter()
-        .map(|(kind, snapshot, actor, changes, created_at)| ChangeRow {
-            kind: if kind == "manual" {
-                ChangeKind::Manual
-            } else {
-                ChangeKind::Snapshot
+        .map(
+            |(kind, snapshot, actor, changes, created_at, change_request_id)| ChangeRow {
+                kind: if kind == "manual" {
+                    ChangeKind::Manual
+                } else {
+                    ChangeKind::Snapshot
+                },
+                snapshot,
+                actor,
+                changes: serde_json::from_str(&changes).unwrap_or_default(),
+                created_at,
+                change_request_id,
             },
-            snapshot,
-            actor,
-            changes: serde_json::from_str(&changes).unwrap_or_default(),
-            created_at,
-        })
+        )
         .collect();
     Ok((links, changes))
 }

@@ -523,6 +523,9 @@ pub enum Reach {
         /// (`domain::exposure::first_live_cycle`).
         live_from: i32,
     },
+    /// An `operator`: the households of its kecamatan or desa/kelurahan
+    /// (a dotted code); any other is "not found".
+    Area(String),
 }
 
 /// How to order a household list.
@@ -603,6 +606,11 @@ fn filtered<'a>(
     } = reach
     {
         q = q.filter(exposure::readable_by(company_id, *live_from));
+    }
+    if let Reach::Area(area) = reach {
+        // Whatever region the operator filters by, within its own area.
+        let (lo, hi) = super::regions::within(area);
+        q = q.filter(h::region_code.ge(lo).and(h::region_code.lt(hi)));
     }
     if let Some(code) = &f.region {
         let (lo, hi) = super::regions::within(code);
@@ -766,10 +774,16 @@ pub fn get(conn: &mut DbConnection, id: &str, reach: &Reach) -> Result<Household
             return Err(DbError::NotFound);
         }
     }
-    Ok(h::table
+    let row: HouseholdRow = h::table
         .find(id)
         .select(HouseholdRow::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    match reach {
+        Reach::Area(area) if !crate::domain::region::regions_overlap(&row.region_code, area) => {
+            Err(DbError::NotFound)
+        }
+        _ => Ok(row),
+    }
 }
 
 /// Member counts of the given households.

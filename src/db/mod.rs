@@ -10,6 +10,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub mod audit;
+pub mod change_requests;
 pub mod companies;
 pub mod cycles;
 pub mod datasets;

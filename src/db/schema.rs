@@ -15,6 +15,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         token_version -> Integer,
+        /// The region of an `operator` account (issue 14).
+        region_code -> Nullable<Text>,
     }
 }
 
@@ -227,6 +229,8 @@ diesel::table! {
         actor -> Text,
         changes -> Text,
         created_at -> Timestamp,
+        /// The change request whose approval made this manual change.
+        change_request_id -> Nullable<Text>,
     }
 }
 
@@ -303,6 +307,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     verifications,
     datasets,
     household_datasets,
+    change_requests,
 );
 
 diesel::table! {
@@ -439,3 +444,31 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> events (event_seq));
 diesel::allow_tables_to_appear_in_same_query!(events, webhooks, webhook_deliveries);
+
+// ------------------------------------------------ change requests (issue 14)
+
+diesel::table! {
+    /// Requests to change the registry from the field (`db::change_requests`).
+    change_requests (id) {
+        id -> Text,
+        household_id -> Text,
+        change_type -> Text,
+        payload -> Text,
+        reason -> Text,
+        status -> Text,
+        submitted_by -> Text,
+        submitted_role -> Text,
+        verification_id -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        applied_region_code -> Nullable<Text>,
+        applied_kk_number -> Nullable<Text>,
+        applied_nik -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(change_requests -> households (household_id));

@@ -19,6 +19,10 @@ pub const DEMO_COMPANY_ID: &str = "00000000-0000-4000-8000-000000000001";
 /// The agency of the `opd` demo account.
 pub const DEMO_OPD_CODE: &str = "DINSOS";
 
+/// The desa of the `operator` demo account: Kelurahan Jahab, Kecamatan
+/// Tenggarong (inside the demo company's working area).
+pub const DEMO_OPERATOR_REGION: &str = "64.02.06.1001";
+
 /// Seeds the regions of Kukar if the table is empty.
 pub fn regions(conn: &mut DbConnection) -> Result<usize, DbError> {
     regions::seed(conn)
@@ -31,7 +35,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Db
         if users::count(conn)? > 0 {
             return Ok(false);
         }
-        // One hash for all seven: they share the password, and argon2 is slow
+        // One hash for all eight: they share the password, and argon2 is slow
         // by design.
         let hash = password::hash(password).map_err(|e| DbError::internal(e.to_string()))?;
         let actor = Actor::system("seed");
@@ -47,6 +51,7 @@ pub fn demo_accounts(conn: &mut DbConnection, password: &str) -> Result<bool, Db
                     company_id: (role == Role::Company).then(|| DEMO_COMPANY_ID.to_string()),
                     opd_code: (role == Role::Opd).then(|| DEMO_OPD_CODE.to_string()),
                     active: true,
+                    region_code: (role == Role::Operator).then(|| DEMO_OPERATOR_REGION.to_string()),
                 },
             )?;
         }

@@ -26,6 +26,8 @@ pub struct UserRow {
     /// Named by every token issued for the account; bumped by a change that
     /// must end the account's sessions (see [`update`]).
     pub token_version: i32,
+    /// The desa/kelurahan or kecamatan of an `operator` account.
+    pub region_code: Option<String>,
 }
 
 impl UserRow {
@@ -34,6 +36,7 @@ impl UserRow {
         json!({
             "id": self.id, "username": self.username, "role": self.role,
             "company_id": self.company_id, "opd_code": self.opd_code, "active": self.active,
+            "region_code": self.region_code,
         })
     }
 }
@@ -46,6 +49,8 @@ pub struct NewUser {
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
     pub active: bool,
+    /// An operator's region, dotted or not (stored dotted, see [`check_region`]).
+    pub region_code: Option<String>,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -56,6 +61,7 @@ pub struct UserChanges {
     pub company_id: Option<Option<String>>,
     pub opd_code: Option<Option<String>>,
     pub active: Option<bool>,
+    pub region_code: Option<Option<String>>,
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
@@ -73,8 +79,30 @@ fn check_company(conn: &mut DbConnection, company_id: Option<&str>) -> Result<()
     }
 }
 
+/// An operator's region as stored: 422 on `region_code` unless it names a
+/// kecamatan or desa/kelurahan of the regions table (a 2019 code maps to its
+/// 2025 one); the dotted current code.
+fn check_region(conn: &mut DbConnection, code: Option<&str>) -> Result<Option<String>, DbError> {
+    use crate::domain::region_lookup::RegionLevel;
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    match super::regions::resolve(conn, code)? {
+        Some(r) if r.level != RegionLevel::Kabupaten => Ok(Some(r.code)),
+        Some(_) => Err(DbError::invalid_field(
+            "region_code",
+            "an operator works for a kecamatan or a desa/kelurahan, not the kabupaten",
+        )),
+        None => Err(DbError::invalid_field(
+            "region_code",
+            format!("no region has code `{code}`"),
+        )),
+    }
+}
+
 pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<UserRow, DbError> {
     check_company(conn, new.company_id.as_deref())?;
+    let region_code = check_region(conn, new.region_code.as_deref())?;
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(users::table)
@@ -90,6 +118,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewUser) -> Result<Us
             users::created_at.eq(t),
             users::updated_at.eq(t),
             users::token_version.eq(1),
+            users::region_code.eq(&region_code),
         ))
         .returning(users::all_columns)
         .get_result::<UserRow>(conn)
@@ -168,10 +197,17 @@ pub fn update(
     let role = changes.role.unwrap_or(before.role);
     let company_id = changes.company_id.unwrap_or(before.company_id.clone());
     let opd_code = changes.opd_code.unwrap_or(before.opd_code.clone());
-    crate::domain::account::check_binding(role, company_id.as_deref(), opd_code.as_deref())?;
+    let region_code = changes.region_code.unwrap_or(before.region_code.clone());
+    crate::domain::account::check_binding(
+        role,
+        company_id.as_deref(),
+        opd_code.as_deref(),
+        region_code.as_deref(),
+    )?;
     if company_id != before.company_id {
         check_company(conn, company_id.as_deref())?;
     }
+    let region_code = check_region(conn, region_code.as_deref())?;
     let active = changes.active.unwrap_or(before.active);
     // A new password, role, binding or active flag ends every session of the
     // account: tokens name the version they were issued under.
@@ -179,6 +215,7 @@ pub fn update(
         || role != before.role
         || company_id != before.company_id
         || opd_code != before.opd_code
+        || region_code != before.region_code
         || active != before.active;
     let token_version = before.token_version + i32::from(ends_sessions);
     let updated = diesel::update(
@@ -195,6 +232,7 @@ pub fn update(
         users::opd_code.eq(&opd_code),
         users::active.eq(active),
         users::token_version.eq(token_version),
+        users::region_code.eq(&region_code),
         users::version.eq(before.version + 1),
         users::updated_at.eq(now()),
     ))

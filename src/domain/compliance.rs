@@ -399,7 +399,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 5 * 7);
+        assert_eq!(checked, 6 * 5 * Role::ALL.len());
     }
 
     #[test]

@@ -585,7 +585,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// Housing fields of a change; absent fields stay as they are.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HousingInput {
     #[schema(schema_with = crate::openapi::codes::inputs::roof_material)]
@@ -612,7 +612,7 @@ pub struct HousingInput {
     pub toilet_facility: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AssistanceInput {
     pub bpnt: Option<bool>,
@@ -624,7 +624,7 @@ pub struct AssistanceInput {
     pub kur: Option<bool>,
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AssetsInput {
     #[schema(schema_with = crate::openapi::codes::inputs::house_ownership)]
@@ -634,7 +634,7 @@ pub struct AssetsInput {
 
 /// A family to create (`head_name` and `region_code` required) or the fields
 /// of one to change. Categorical values take the codes the registry shows.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"head_name": "Rudi Hartono", "head_nik": "6402061203850003", "region_code": "64.02.06.1001",
     "desil": 2, "housing": {"roof_quality": "poor", "toilet_facility": "shared"}}))]
@@ -1047,7 +1047,7 @@ pub fn apply_household_change(
 }
 
 /// A member to add (`name` required) or the fields of one to change.
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Nur Aini", "nik": "6402065507120001", "sex": "female", "birth_date": "2012-07-15", "relation": "child"}))]
 pub struct MemberInput {

@@ -1,6 +1,7 @@
 //! Pure rules of the domain: no HTTP, no SQL.
 
 pub mod account;
+pub mod change_request;
 pub mod company;
 pub mod compliance;
 pub mod consent;

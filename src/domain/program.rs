@@ -802,7 +802,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 10 * 10 * 7);
+        assert_eq!(checked, 10 * 10 * Role::ALL.len());
     }
 
     #[test]

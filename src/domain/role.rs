@@ -102,6 +102,9 @@ wire_enum! {
         Company = "company",
         /// Other government systems and dashboards: aggregates only.
         Viewer = "viewer",
+        /// Data operator of one desa/kelurahan or kecamatan (`region_code`):
+        /// reads the households of its area in full, files change requests.
+        Operator = "operator",
     }
 }
 
@@ -109,9 +112,16 @@ impl Role {
     /// Government roles, which may see full personal data (NIK, No. KK
     /// unmasked). `viewer` is a government *system* too, but it is given
     /// aggregates only, so it is not included; `company` sees masked data.
+    /// An `operator` is staff of a desa or kecamatan office: government, within
+    /// its area.
     pub const fn is_government(self) -> bool {
         match self {
-            Role::Admin | Role::Bappeda | Role::Bupati | Role::Opd | Role::Verifier => true,
+            Role::Admin
+            | Role::Bappeda
+            | Role::Bupati
+            | Role::Opd
+            | Role::Verifier
+            | Role::Operator => true,
             Role::Company | Role::Viewer => false,
         }
     }
@@ -126,7 +136,7 @@ mod tests {
         let wire: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             wire,
-            ["admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer"]
+            ["admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer", "operator"]
         );
         for role in Role::ALL {
             let json = serde_json::to_string(&role).unwrap();
@@ -158,7 +168,8 @@ mod tests {
                 Role::Bappeda,
                 Role::Bupati,
                 Role::Opd,
-                Role::Verifier
+                Role::Verifier,
+                Role::Operator
             ]
         );
     }

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::db::change_requests::ChangeRequestRow;
 use crate::db::events::emit;
 use crate::db::exemption_letters::LetterRow;
 use crate::db::programs::ProgramRow;
@@ -112,6 +113,28 @@ pub fn letter_decided(conn: &mut DbConnection, letter: &LetterRow) -> Result<(),
         NewEvent {
             event_type: EventType::ExemptionLetterDecided,
             company_id: Some(letter.company_id.clone()),
+            opd_code: None,
+            data,
+        },
+    )?;
+    Ok(())
+}
+
+/// `change_request.decided` (for the regency only: the request is about a
+/// family's registry entry, no company's program).
+pub fn change_request_decided(
+    conn: &mut DbConnection,
+    request: &ChangeRequestRow,
+) -> Result<(), DbError> {
+    let data = json!({
+        "change_request_id": request.id, "household_id": request.household_id,
+        "type": request.change_type, "status": request.status, "decided_at": request.decided_at,
+    });
+    emit(
+        conn,
+        NewEvent {
+            event_type: EventType::ChangeRequestDecided,
+            company_id: None,
             opd_code: None,
             data,
         },

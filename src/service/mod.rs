@@ -5,6 +5,7 @@
 //! one transaction (`db::tx`) or one read (`db::run`, `db::read`), and returns
 //! rows or domain values for the handler to render.
 
+pub mod change_requests;
 pub mod coverage;
 pub mod events;
 pub mod imports;
@@ -28,6 +29,8 @@ pub struct Caller {
     pub role: Role,
     pub company_id: Option<String>,
     pub opd_code: Option<String>,
+    /// The kecamatan or desa/kelurahan an `operator` caller works for.
+    pub region_code: Option<String>,
     /// Whether this caller's reads of personal data are audited, so that a
     /// read by it also writes.
     pub reads_are_audited: bool,
@@ -40,6 +43,7 @@ impl From<&AuthUser> for Caller {
             role: user.role(),
             company_id: user.company_id().map(str::to_string),
             opd_code: user.opd_code().map(str::to_string),
+            region_code: user.region_code().map(str::to_string),
             reads_are_audited: user.reads_are_audited(),
         }
     }

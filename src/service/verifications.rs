@@ -160,6 +160,8 @@ pub async fn record(
             }
         }
         let (row, target) = store::record(c, &caller.actor, &target, &new)?;
+        // A `moved` or `deceased` visit files its change request (issue 14).
+        super::change_requests::on_visit(c, &caller, &row, target.member_id.as_deref())?;
         let program = programs_store::get(c, &target.program_id, &ProgramReach::All)?;
         super::events::target_verified(c, &program, &row, target.status)?;
         let program = settle(c, &caller.actor, program)?;

@@ -27,7 +27,8 @@ const YEAR: i32 = 2031;
 const DEMO_COMPANY: &str = "00000000-0000-4000-8000-000000000001";
 
 use Role::{
-    Admin as A, Bappeda as B, Bupati as U, Company as C, Opd as O, Verifier as V, Viewer as W,
+    Admin as A, Bappeda as B, Bupati as U, Company as C, Opd as O, Operator as P, Verifier as V,
+    Viewer as W,
 };
 
 /// (method, path template, company-scoped: another company gets 404 where a
@@ -101,6 +102,13 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
+    // change requests (issue 14)
+    ("GET", "/api/v1/change-requests", false),
+    ("POST", "/api/v1/change-requests", false),
+    ("GET", "/api/v1/change-requests/export", false),
+    ("GET", "/api/v1/change-requests/{id}", false),
+    ("POST", "/api/v1/change-requests/{id}/decision", false),
+    ("POST", "/api/v1/change-requests/{id}/withdraw", false),
     ("GET", "/api/v1/audit-events", false),
     ("GET", "/api/v1/events", false),
     ("GET", "/api/v1/webhooks", false),
@@ -285,7 +293,40 @@ async fn fixture(app: &TestApp) -> Fixture {
     let w = webhook().await;
     let w_delete = webhook().await;
 
+    // A submitted change request to decide, and one its submitter withdrew
+    // (closed for every caller alike).
+    let change_request = || {
+        app.post(
+            "/api/v1/change-requests",
+            Role::Bappeda,
+            json!({"type": "correction", "household_id": household, "payload": {"address": "Jl. Matriks"},
+            "reason": "matrix"}),
+        )
+    };
+    let cr = change_request().await;
+    assert_eq!(cr.status, 201, "{}", cr.body);
+    let cr = cr.body["id"].as_str().unwrap().to_string();
+    let cr_closed = change_request().await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/change-requests/{cr_closed}/withdraw"),
+            Role::Bappeda,
+            json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+
     for (template, param, value) in [
+        ("/api/v1/change-requests/{id}", "id", cr.clone()),
+        ("/api/v1/change-requests/{id}/decision", "id", cr.clone()),
+        (
+            "/api/v1/change-requests/{id}/withdraw",
+            "id",
+            cr_closed.clone(),
+        ),
         ("/api/v1/webhooks/{id}", "id", w.clone()),
         ("/api/v1/webhooks/{id}/deliveries", "id", w.clone()),
         ("/api/v1/users/{id}", "id", u.clone()),
@@ -407,6 +448,15 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
             json!({"decision": "accepted", "note": "ok"})
         }
         ("POST", "/api/v1/exemption-letters/{id}/withdraw") => json!({}),
+        ("POST", "/api/v1/change-requests") => {
+            json!({"type": "correction", "household_id": "none", "payload": {"address": "x"}, "reason": "matrix"})
+        }
+        ("POST", "/api/v1/change-requests/{id}/decision") => {
+            json!({"decision": "approve", "note": "ok"})
+        }
+        ("GET", "/api/v1/change-requests/export") => {
+            return req.uri(&format!("{path}?month=2031-01"));
+        }
         ("PUT", "/api/v1/exemption-letters/{id}/document") => {
             return req
                 .insert_header(("content-type", "application/pdf"))
@@ -496,7 +546,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
     let expired = expired_token(&app);
     let foreign = foreign_token();
     // Forbidden roles first, so an allowed DELETE runs after them.
-    let order = [W, C, V, O, U, B, A];
+    let order = [P, W, C, V, O, U, B, A];
     let mut calls = 0;
     for (method, template, scoped) in MATRIX {
         let path = fx.path(method, template);

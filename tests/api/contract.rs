@@ -92,7 +92,9 @@ fn documented_enumerations_are_the_wire_strings() {
     let role = &api["components"]["schemas"]["Role"]["enum"];
     assert_eq!(
         role,
-        &serde_json::json!(["admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer"])
+        &serde_json::json!([
+            "admin", "bappeda", "bupati", "opd", "verifier", "company", "viewer", "operator"
+        ])
     );
     let t = &api["components"]["schemas"]["ProgramType"]["enum"];
     assert!(

@@ -185,13 +185,14 @@ async fn only_admins_manage_users() {
         Role::Verifier,
         Role::Company,
         Role::Viewer,
+        Role::Operator,
     ] {
         let resp = app.get("/api/v1/users", role).await;
         assert_problem(&resp, 403, "forbidden");
     }
     let resp = app.get("/api/v1/users", Role::Admin).await;
     assert_eq!(resp.status, 200);
-    assert_eq!(resp.body["total"], 7);
+    assert_eq!(resp.body["total"], 8);
 }
 
 #[actix_web::test]

@@ -10,6 +10,7 @@ mod hostile_files;
 
 mod authorization;
 mod bounds;
+mod change_requests;
 mod companies;
 mod consent;
 mod contract;

@@ -158,6 +158,7 @@ impl TestApp {
                     company_id: company_id.map(str::to_string),
                     opd_code: opd_code.map(str::to_string),
                     active: true,
+                    region_code: None,
                 },
             )
             .expect("account for the token"),
