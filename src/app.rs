@@ -71,6 +71,8 @@ where
             .configure(api::recommendations::configure)
             .configure(api::companies::configure)
             .configure(api::exemption_letters::configure)
+            // issue 14: the batch before `/verifications/{id}`
+            .configure(api::verification_batch::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
             .configure(api::audit::configure),
@@ -158,6 +160,13 @@ pub fn build(
             "/api/v1/exemption-letters/{id}/document",
             api::exemption_letters::MAX_DOCUMENT,
             api::access::PUT_DOCUMENT,
+        )
+        // issue 14: field work as it happens
+        .upload(
+            Method::POST,
+            "/api/v1/verifications/batch",
+            api::verification_batch::MAX_BATCH_BODY,
+            api::access::RECORD_VERIFICATION_BATCH,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())

@@ -103,6 +103,10 @@ declare! {
         Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     GET_VERIFICATION = "get_verification": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     RECORD_VERIFICATION = "record_verification": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    // --- issue 14: field work as it happens (batch, photos, XLSForm) ---
+    /// Whoever may record one visit, with the same reach.
+    RECORD_VERIFICATION_BATCH = "record_verification_batch": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    // --- end issue 14 ---
     // reports
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);

@@ -20,6 +20,8 @@ pub mod reports;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+// issue 14: field work as it happens
+pub mod verification_batch;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header;

@@ -98,6 +98,9 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("GET", "/api/v1/verifications", false),
     ("POST", "/api/v1/verifications", false),
     ("GET", "/api/v1/verifications/{id}", true),
+    // --- issue 14: field work as it happens ---
+    ("POST", "/api/v1/verifications/batch", false),
+    // --- end issue 14 ---
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
@@ -374,6 +377,12 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
         ("POST", "/api/v1/verifications") => {
             json!({"target_id": "none", "visited_on": common::day(0), "result": "eligible"})
         }
+        // --- issue 14: field work as it happens ---
+        ("POST", "/api/v1/verifications/batch") => {
+            json!({"items": [{"client_id": "matrix-1", "target_id": "00000000-0000-4000-8000-00000000dead",
+                "visited_on": common::day(0), "result": "eligible", "recorded_at": "2026-12-04T05:10:00Z"}]})
+        }
+        // --- end issue 14 ---
         ("POST", "/api/v1/exemption-letters/{id}/review") => {
             json!({"recommendation": "accept", "note": "ok"})
         }

@@ -24,4 +24,5 @@ mod import_safety;
 mod programs;
 mod reports;
 mod security;
+mod verification_batch;
 mod verifications;
