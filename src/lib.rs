@@ -12,3 +12,4 @@ pub mod error;
 pub mod import;
 pub mod openapi;
 pub mod service;
+pub mod storage;

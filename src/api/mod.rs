@@ -22,6 +22,7 @@ pub mod users;
 pub mod verifications;
 // issue 14: field work as it happens
 pub mod verification_batch;
+pub mod verification_photos;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header;

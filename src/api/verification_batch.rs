@@ -320,7 +320,7 @@ fn check_batch(items: &[SyncedVisit]) -> Result<(), ApiError> {
         let n = item.client_id.chars().count();
         if n == 0 || n > MAX_CLIENT_ID {
             errors.push(FieldError::new(
-                &format!("items[{i}].client_id"),
+                format!("items[{i}].client_id"),
                 format!("must be 1 to {MAX_CLIENT_ID} characters"),
             ));
         }

@@ -31,6 +31,8 @@ pub mod seed;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+// issue 14: photos of visits
+pub mod verification_photos;
 
 pub use error::{taken, DbError};
 

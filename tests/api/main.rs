@@ -25,4 +25,5 @@ mod programs;
 mod reports;
 mod security;
 mod verification_batch;
+mod verification_photos;
 mod verifications;
