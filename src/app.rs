@@ -28,6 +28,8 @@ pub struct AppState {
     pub throttle: web::Data<LoginThrottle>,
     pub accounts: web::Data<AccountCache>,
     pub routes: web::Data<middleware::RouteTable>,
+    /// Where files are kept (issue 14: photos of visits).
+    pub objects: web::Data<crate::storage::Objects>,
     pub api: OpenApi,
 }
 
@@ -45,6 +47,7 @@ impl AppState {
             ))),
             routes: web::Data::new(middleware::RouteTable::from_openapi(&api)),
             pool: web::Data::new(pool),
+            objects: web::Data::new(crate::storage::Objects::open(&config.object_store)?),
             api,
             config,
         })
@@ -71,6 +74,9 @@ where
             .configure(api::recommendations::configure)
             .configure(api::companies::configure)
             .configure(api::exemption_letters::configure)
+            // issue 14: the batch before `/verifications/{id}`
+            .configure(api::verification_batch::configure)
+            .configure(api::verification_photos::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
             // change requests (issue 14)
@@ -162,6 +168,19 @@ pub fn build(
             "/api/v1/exemption-letters/{id}/document",
             api::exemption_letters::MAX_DOCUMENT,
             api::access::PUT_DOCUMENT,
+        )
+        // issue 14: field work as it happens
+        .upload(
+            Method::POST,
+            "/api/v1/verifications/batch",
+            api::verification_batch::MAX_BATCH_BODY,
+            api::access::RECORD_VERIFICATION_BATCH,
+        )
+        .upload(
+            Method::POST,
+            "/api/v1/verifications/{id}/photos",
+            crate::domain::photo::MAX_PHOTO_BYTES,
+            api::access::ADD_VERIFICATION_PHOTO,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())
@@ -170,6 +189,7 @@ pub fn build(
         .app_data(state.throttle.clone())
         .app_data(state.accounts.clone())
         .app_data(state.routes.clone())
+        .app_data(state.objects.clone())
         .app_data(web::Data::new(body_limits))
         .app_data(
             web::JsonConfig::default()

@@ -82,6 +82,9 @@ pub struct Config {
     /// Distinct households recommendations may show one company per cycle,
     /// unless the company has its own `exposure_cap` (docs/SECURITY.md).
     pub exposure_cap: u32,
+    /// Where files (photos of visits) are kept: `RBPK_OBJECT_STORE`
+    /// (`storage`; issue 14).
+    pub object_store: crate::storage::Location,
     /// Delivering events to webhooks (`src/webhooks.rs`, docs/EVENTS.md).
     pub webhooks: WebhookSettings,
 }
@@ -248,6 +251,12 @@ impl Config {
         let env_parse = |name: &str, default| parse(name, env(name), default);
         let database_url = env("DATABASE_URL").unwrap_or_else(|| "rbpk.sqlite3".to_string());
         let backend = Backend::from_url(&database_url);
+        let object_store = crate::storage::Location::parse(
+            env("RBPK_OBJECT_STORE").as_deref(),
+            &database_url,
+            backend,
+        )
+        .map_err(ConfigError)?;
         let secret = env("RBPK_JWT_SECRET");
         let public_key_pem = match env("RBPK_JWT_PUBLIC_KEY") {
             // Accept the PEM itself or a path to a file holding it.
@@ -324,6 +333,7 @@ impl Config {
                     hooks.retry_scale,
                 )?,
             },
+            object_store,
         };
         config.check()?;
         Ok(config)
@@ -355,6 +365,10 @@ impl Config {
             account_cache_ms: 2000,
             exposure_cap: crate::domain::exposure::DEFAULT_CAP,
             webhooks: WebhookSettings::default(),
+            // Tests' files in the temporary directory, never the working one.
+            object_store: crate::storage::Location::Directory(
+                std::env::temp_dir().join("rbpk-test-objects"),
+            ),
         }
     }
 

@@ -12,4 +12,5 @@ pub mod error;
 pub mod import;
 pub mod openapi;
 pub mod service;
+pub mod storage;
 pub mod webhooks;

@@ -989,6 +989,9 @@ fn describe_parts(content: &mut utoipa::openapi::Content, max_bytes: usize) {
 fn upload_limit(media_type: &str) -> usize {
     if media_type == "application/pdf" {
         crate::api::exemption_letters::MAX_DOCUMENT
+    } else if media_type.starts_with("image/") {
+        // issue 14: a photo of a visit
+        crate::domain::photo::MAX_PHOTO_BYTES
     } else {
         crate::config::DEFAULT_IMPORT_LIMIT
     }

@@ -7,3 +7,8 @@ application/octet-stream.
 import schemathesis
 
 schemathesis.serializer.alias("application/pdf", "application/octet-stream")
+
+# Issue 14: photos of visits are raw image/jpeg or image/png bodies, and
+# the XLSForm submissions a raw text/csv body.
+schemathesis.serializer.alias("image/jpeg", "application/octet-stream")
+schemathesis.serializer.alias("image/png", "application/octet-stream")

@@ -108,6 +108,17 @@ declare! {
         Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     GET_VERIFICATION = "get_verification": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     RECORD_VERIFICATION = "record_verification": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    // --- issue 14: field work as it happens (batch, photos, XLSForm) ---
+    /// Whoever may record one visit, with the same reach.
+    RECORD_VERIFICATION_BATCH = "record_verification_batch": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    /// Who records visits adds photos to those it reaches.
+    ADD_VERIFICATION_PHOTO = "add_verification_photo": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    /// The readers of a visit (a company behind the consent gate gets none).
+    LIST_VERIFICATION_PHOTOS = "list_verification_photos":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    GET_VERIFICATION_PHOTO = "get_verification_photo":
+        Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    // --- end issue 14 ---
     // reports
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);

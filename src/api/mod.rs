@@ -22,6 +22,9 @@ pub mod reports;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+// issue 14: field work as it happens
+pub mod verification_batch;
+pub mod verification_photos;
 pub mod webhooks;
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};

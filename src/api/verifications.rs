@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[schema(example = json!({"id": "5b1f2a3c-4d5e-4f6a-8b7c-9d0e1f2a3b4c", "program_id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "target_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", "household_id": "3f6c1d8e-0b7a-4a51-9d1e-2c3b4a5d6e7f",
     "visited_on": "2026-12-04", "result": "eligible", "notes": "Atap bocor, dinding papan lapuk.",
     "latitude": -0.4312, "longitude": 116.9876, "verifier": "verifikator.tenggarong",
-    "override_reason": null, "consent_to_share": true, "target_status": "eligible", "program_status": "verified",
+    "override_reason": null, "consent_to_share": true, "client_id": null, "recorded_at": null, "target_status": "eligible", "program_status": "verified",
     "created_at": "2026-12-04T05:10:00Z"}))]
 pub struct Verification {
     #[schema(format = Uuid)]
@@ -74,6 +74,12 @@ pub struct Verification {
     /// answer (by visit date) opens a household behind the consent gate to
     /// that company, or closes it again (docs/SECURITY.md, "What a company sees").
     pub consent_to_share: Option<bool>,
+    /// The device's own id of a visit synced in a batch
+    /// (`POST /verifications/batch`, `/verification-submissions`); null for
+    /// a visit recorded on its own.
+    pub client_id: Option<String>,
+    /// When the device recorded a synced visit; null for a visit recorded on its own.
+    pub recorded_at: Option<DateTime<Utc>>,
     /// Only in the answer to `POST`: the target's status after this visit
     /// (an earlier-dated visit does not change it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +106,8 @@ impl TryFrom<VerificationRow> for Verification {
             verifier: r.verifier,
             override_reason: r.override_reason,
             consent_to_share: r.consent_to_share,
+            client_id: r.client_id,
+            recorded_at: r.recorded_at.map(utc),
             target_status: None,
             program_status: None,
             created_at: utc(r.created_at),
@@ -156,21 +164,40 @@ pub struct NewVisit {
     pub consent_to_share: Option<bool>,
 }
 
-fn check_visit(b: &NewVisit) -> Result<Option<(f64, f64)>, ApiError> {
+/// The bounds the contract states on a visit's fields (notes' length,
+/// coordinate ranges): a batch breaking them is refused whole.
+pub(super) fn check_bounds(
+    notes: Option<&str>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Vec<FieldError> {
     let mut e = Vec::new();
-    if b.visited_on > regency_today() {
-        e.push(FieldError::new("visited_on", "must not be in the future"));
-    }
-    if b.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+    if notes.is_some_and(|n| n.chars().count() > 2000) {
         e.push(FieldError::new("notes", "must be at most 2000 characters"));
     }
-    if b.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+    if latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
         e.push(FieldError::new("latitude", "must be between -90 and 90"));
     }
-    if b.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+    if longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
         e.push(FieldError::new("longitude", "must be between -180 and 180"));
     }
-    let coordinates = match (b.latitude, b.longitude) {
+    e
+}
+
+/// Checks a visit's fields (the same for one visit and for each item of a
+/// batch); returns its coordinates.
+pub(super) fn check_visit(
+    visited_on: NaiveDate,
+    notes: Option<&str>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Result<Option<(f64, f64)>, ApiError> {
+    let mut e = Vec::new();
+    if visited_on > regency_today() {
+        e.push(FieldError::new("visited_on", "must not be in the future"));
+    }
+    e.extend(check_bounds(notes, latitude, longitude));
+    let coordinates = match (latitude, longitude) {
         (Some(la), Some(lo)) => Some((la, lo)),
         (None, None) => None,
         (Some(_), None) => {
@@ -280,7 +307,7 @@ async fn record_verification(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::RECORD_VERIFICATION)?;
     let b = body.into_inner();
-    let coordinates = check_visit(&b)?;
+    let coordinates = check_visit(b.visited_on, b.notes.as_deref(), b.latitude, b.longitude)?;
     let visit = Visit {
         target_id: b.target_id,
         program_id: b.program_id,
@@ -291,6 +318,7 @@ async fn record_verification(
             coordinates,
             override_reason: None,
             consent_to_share: b.consent_to_share,
+            device: None,
         },
         override_reason: b.override_reason,
     };

@@ -33,6 +33,8 @@ pub mod seed;
 pub mod targets;
 pub mod users;
 pub mod verifications;
+// issue 14: photos of visits
+pub mod verification_photos;
 pub mod webhooks;
 
 pub use error::{taken, DbError};

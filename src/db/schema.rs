@@ -308,6 +308,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     datasets,
     household_datasets,
     change_requests,
+    verification_photos,
 );
 
 diesel::table! {
@@ -385,8 +386,31 @@ diesel::table! {
         /// The family's answer to sharing its by-name data with the
         /// program's company: NULL not asked (`db::exposure`, the consent gate).
         consent_to_share -> Nullable<Bool>,
+        // --- issue 14, field batch (migration 000012) ---
+        /// The device's own id of the visit, sent with a batch: a resend by
+        /// the same account is recognised by it (unique with `verifier`).
+        client_id -> Nullable<Text>,
+        /// When the device recorded the visit (batch items only).
+        recorded_at -> Nullable<Timestamp>,
     }
 }
+
+// --- issue 14, photos of visits (migration 000012) ---
+diesel::table! {
+    /// Metadata of a visit's photo; the bytes are in the object store under `object_key`.
+    verification_photos (id) {
+        id -> Text,
+        verification_id -> Text,
+        content_type -> Text,
+        size_bytes -> Integer,
+        sha256 -> Text,
+        object_key -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(verification_photos -> verifications (verification_id));
 
 diesel::joinable!(verifications -> programs (program_id));
 diesel::joinable!(verifications -> program_targets (target_id));

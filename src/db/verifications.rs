@@ -31,6 +31,19 @@ pub struct VerificationRow {
     /// The family's answer on sharing with the program's company; `None`:
     /// not asked (`db::exposure::pseudonymised_for`).
     pub consent_to_share: Option<bool>,
+    /// The device's own id of a visit synced in a batch; `None` for a visit
+    /// recorded on its own.
+    pub client_id: Option<String>,
+    /// When the device recorded it (batch items only).
+    pub recorded_at: Option<NaiveDateTime>,
+}
+
+/// A visit as a device recorded it offline: its own id, unique per account
+/// (a resend is recognised by it), and when it was recorded there.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub client_id: String,
+    pub recorded_at: NaiveDateTime,
 }
 
 /// A validated visit to record.
@@ -45,6 +58,8 @@ pub struct NewVerification {
     /// Whether the family agreed that the program's company sees its
     /// by-name data; `None` when the visit did not ask.
     pub consent_to_share: Option<bool>,
+    /// Set when the visit was synced from a device (a batch item).
+    pub device: Option<DeviceRecord>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -115,7 +130,10 @@ pub fn get(
 /// The latest visit of a target already recorded, by visit date then by
 /// recording time: a visit dated earlier than the latest one is history and
 /// does not change the target's status.
-fn latest(conn: &mut DbConnection, target_id: &str) -> Result<Option<VerificationRow>, DbError> {
+pub fn latest(
+    conn: &mut DbConnection,
+    target_id: &str,
+) -> Result<Option<VerificationRow>, DbError> {
     Ok(v::table
         .filter(v::target_id.eq(target_id))
         .order((v::visited_on.desc(), v::created_at.desc()))
@@ -149,6 +167,8 @@ pub fn record(
             v::override_reason.eq(visit.override_reason.as_deref()),
             v::created_at.eq(now()),
             v::consent_to_share.eq(visit.consent_to_share),
+            v::client_id.eq(visit.device.as_ref().map(|d| d.client_id.as_str())),
+            v::recorded_at.eq(visit.device.as_ref().map(|d| d.recorded_at)),
         ))
         .returning(v::all_columns)
         .get_result::<VerificationRow>(conn)?;
@@ -183,6 +203,20 @@ pub fn record(
         flag_household(conn, actor, &target.household_id, visit.result)?;
     }
     Ok((row, target))
+}
+
+/// The visit `verifier` (an account's username) already synced with this
+/// `client_id`, if any: what a resent batch item made the first time.
+pub fn by_client(
+    conn: &mut DbConnection,
+    verifier: &str,
+    client_id: &str,
+) -> Result<Option<VerificationRow>, DbError> {
+    Ok(v::table
+        .filter(v::verifier.eq(verifier))
+        .filter(v::client_id.eq(client_id))
+        .first::<VerificationRow>(conn)
+        .optional()?)
 }
 
 /// Marks a family for a data update; the record itself stays as it is.

@@ -18,6 +18,8 @@ pub mod ranking;
 pub mod region;
 pub mod region_lookup;
 pub mod role;
+// issue 14: photos of visits
+pub mod photo;
 
 use serde::Serialize;
 use utoipa::ToSchema;

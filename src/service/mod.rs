@@ -13,6 +13,8 @@ pub mod programs;
 pub mod signatures;
 pub mod targets;
 pub mod verifications;
+// issue 14: photos of visits
+pub mod verification_photos;
 
 use crate::auth::AuthUser;
 use crate::db::audit::Actor;

@@ -99,6 +99,12 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("GET", "/api/v1/verifications", false),
     ("POST", "/api/v1/verifications", false),
     ("GET", "/api/v1/verifications/{id}", true),
+    // --- issue 14: field work as it happens ---
+    ("POST", "/api/v1/verifications/batch", false),
+    ("POST", "/api/v1/verifications/{id}/photos", true),
+    ("GET", "/api/v1/verifications/{id}/photos", true),
+    ("GET", "/api/v1/verification-photos/{id}", true),
+    // --- end issue 14 ---
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
@@ -377,6 +383,17 @@ async fn fixture(app: &TestApp) -> Fixture {
             "id",
             "no-such-verification".to_string(),
         ),
+        // issue 14: photos of visits
+        (
+            "/api/v1/verifications/{id}/photos",
+            "id",
+            "no-such-verification".to_string(),
+        ),
+        (
+            "/api/v1/verification-photos/{id}",
+            "id",
+            "no-such-photo".to_string(),
+        ),
         ("/api/v1/cycles/{year}/compliance", "year", YEAR.to_string()),
         ("/api/v1/cycles/{year}/coverage", "year", YEAR.to_string()),
         ("/api/v1/cycles/{year}/exposure", "year", YEAR.to_string()),
@@ -441,6 +458,17 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
         ("POST", "/api/v1/verifications") => {
             json!({"target_id": "none", "visited_on": common::day(0), "result": "eligible"})
         }
+        // --- issue 14: field work as it happens ---
+        ("POST", "/api/v1/verifications/batch") => {
+            json!({"items": [{"client_id": "matrix-1", "target_id": "00000000-0000-4000-8000-00000000dead",
+                "visited_on": common::day(0), "result": "eligible", "recorded_at": "2026-12-04T05:10:00Z"}]})
+        }
+        ("POST", "/api/v1/verifications/{id}/photos") => {
+            return req
+                .insert_header(("content-type", "image/png"))
+                .set_payload(b"\x89PNG\r\n\x1a\n".to_vec());
+        }
+        // --- end issue 14 ---
         ("POST", "/api/v1/exemption-letters/{id}/review") => {
             json!({"recommendation": "accept", "note": "ok"})
         }

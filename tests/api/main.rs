@@ -26,4 +26,6 @@ mod import_safety;
 mod programs;
 mod reports;
 mod security;
+mod verification_batch;
+mod verification_photos;
 mod verifications;
