@@ -69,6 +69,20 @@ if st in (200, 201):
         print(f"POST /programs/{{id}}/targets (admin): {st}")
         if st in (200, 201):
             ids["target"] = tgt["id"]
+    if len(households) > 1:
+        # One for DELETE …/targets/{target_id}, so the seeded one stays.
+        st, tgt = call("POST", f"/api/v1/programs/{prog['id']}/targets", admin,
+                       {"household_id": households[-2]["id"], "planned_value": 30000000})
+        if st in (200, 201):
+            ids["target_to_delete"] = tgt["id"]
+# A program of its own for DELETE /programs/{id}: deleting the seeded one
+# would leave every later request (and the stateful phase's links from
+# POST /programs, which the overrides below also fill) without it.
+st, prog2 = call("POST", "/api/v1/programs", company, {
+    "budget": 1000000, "cycle_year": 2027, "opd_code": "DINSOS", "strategy": "reduce_burden",
+    "target_regions": ["64.02.06"], "title": "To delete (fuzz seed)", "type": "water"})
+if st in (200, 201):
+    ids["program_to_delete"] = prog2["id"]
 st, letter = call("POST", "/api/v1/exemption-letters", company, {
     "cycle_year": 2027, "letter_date": "2026-11-20", "letter_number": "045/FUZZ/XI/2026",
     "reason": "Seed for contract fuzzing.", "reason_category": "financial_hardship"})
@@ -81,7 +95,12 @@ print("seeded ids:", json.dumps(ids))
 ops = [
     (r"^/api/v1/companies/\{id\}", {"id": ids.get("company")}),
     (r"^/api/v1/exemption-letters/\{id\}", {"id": ids.get("letter")}),
-    (r"^/api/v1/programs/\{id\}", {"id": ids.get("program"), "target_id": ids.get("target")}),
+    (r"^/api/v1/programs/\{id\}$", {"id": ids.get("program_to_delete")}, {"include-method": "DELETE"}),
+    (r"^/api/v1/programs/\{id\}$", {"id": ids.get("program")}, {"exclude-method": "DELETE"}),
+    (r"^/api/v1/programs/\{id\}/targets/\{target_id\}$",
+     {"id": ids.get("program"), "target_id": ids.get("target_to_delete")}, {"include-method": "DELETE"}),
+    (r"^/api/v1/programs/\{id\}/", {"id": ids.get("program"), "target_id": ids.get("target")},
+     {"exclude-method": "DELETE"}),
     (r"^/api/v1/households/\{id\}", {"id": ids.get("household"), "member_id": ids.get("member")}),
     (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}),
     (r"^/api/v1/cycles/\{year\}", {"year": 2027}),
@@ -102,12 +121,14 @@ lines = [
     'expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]',
     "",
 ]
-for regex, params in ops:
+for regex, params, *methods in ops:
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         continue
     lines.append("[[operations]]")
     lines.append(f"include-path-regex = {json.dumps(regex)}")
+    for key, method in (methods[0] if methods else {}).items():
+        lines.append(f"{key} = {json.dumps(method)}")
     lines.append("parameters = { " + ", ".join(f'"path.{k}" = {json.dumps(v)}' for k, v in params.items()) + " }")
     lines.append("")
 open(out, "w").write("\n".join(lines))

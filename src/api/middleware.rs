@@ -528,15 +528,23 @@ impl RouteTable {
         RouteTable(routes)
     }
 
-    /// The methods a concrete path answers, if any route template matches it.
+    /// The methods a concrete path answers, if any route template matches
+    /// it: those of the most specific templates (fewest parameters), so
+    /// `/verifications/batch` is that resource, not a verification `{id}`.
     fn methods_for(&self, path: &str) -> Vec<String> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut found: Vec<String> = Vec::new();
-        for (template, methods) in &self.0 {
-            if template_matches(template, &parts) {
-                found.extend(methods.iter().cloned());
-            }
-        }
+        let params = |t: &[String]| t.iter().filter(|s| s.starts_with('{')).count();
+        let matching: Vec<&(Vec<String>, Vec<String>)> = self
+            .0
+            .iter()
+            .filter(|(template, _)| template_matches(template, &parts))
+            .collect();
+        let fewest = matching.iter().map(|(t, _)| params(t)).min();
+        let mut found: Vec<String> = matching
+            .iter()
+            .filter(|(t, _)| Some(params(t)) == fewest)
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
         found.sort();
         found.dedup();
         found
@@ -561,6 +569,23 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_literal_route_answers_for_itself_not_for_a_sibling_id() {
+        let route = |path: &str, methods: &[&str]| {
+            (
+                path.split('/').map(str::to_string).collect(),
+                methods.iter().map(|m| m.to_string()).collect(),
+            )
+        };
+        let table = RouteTable(vec![
+            route("/api/v1/verifications/{id}", &["GET"]),
+            route("/api/v1/verifications/batch", &["POST"]),
+        ]);
+        assert_eq!(table.methods_for("/api/v1/verifications/batch"), ["POST"]);
+        assert_eq!(table.methods_for("/api/v1/verifications/abc"), ["GET"]);
+        assert!(table.methods_for("/api/v1/nothing").is_empty());
+    }
 
     #[test]
     fn an_upload_route_has_its_own_limit_and_holds_bodies_only_for_its_roles() {

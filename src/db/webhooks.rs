@@ -313,13 +313,15 @@ pub struct Claimed {
     pub data: String,
 }
 
-/// The due deliveries that are next in line: for at most `per_round`
-/// webhooks, the first pending delivery (the head: the webhook active, the
-/// attempt due, not held by a live claim) and up to `per_webhook` − 1
-/// deliveries after it, in order. All are held until `lease_until`; another
-/// instance finds no head to take while they are held (heads being claimed
-/// right now it skips: `SKIP LOCKED`), so each webhook receives its events
-/// in order and no delivery goes out twice at once. Run it in a transaction.
+/// The due deliveries that are next in line: for each active webhook with
+/// pending deliveries, its first pending delivery (the head) if it is due
+/// and held by no live claim, and up to `per_webhook` − 1 deliveries after
+/// it, in order; at most `per_round` in all. All are held until
+/// `lease_until`. On PostgreSQL the webhooks are taken `FOR UPDATE SKIP
+/// LOCKED`: an instance claiming at the same moment skips the webhooks
+/// another is claiming, and afterwards finds their heads held. So each
+/// webhook receives its events in order and no delivery goes out twice at
+/// once. Run it in a transaction.
 pub fn claim(
     conn: &mut DbConnection,
     per_round: i64,
@@ -327,43 +329,47 @@ pub fn claim(
     lease_until: NaiveDateTime,
 ) -> Result<Vec<Claimed>, DbError> {
     let t = now();
-    let earlier = diesel::alias!(wd as earlier);
-    macro_rules! heads {
+    macro_rules! with_work {
         () => {
-            wd::table
-                .inner_join(wh::table)
-                .filter(wd::status.eq(DeliveryStatus::Pending))
+            wh::table
                 .filter(wh::active.eq(true))
-                .filter(wd::next_attempt_at.le(t))
-                .filter(wd::claimed_until.is_null().or(wd::claimed_until.lt(t)))
-                .filter(diesel::dsl::not(diesel::dsl::exists(
-                    earlier
-                        .filter(earlier.field(wd::webhook_id).eq(wd::webhook_id))
-                        .filter(earlier.field(wd::status).eq(DeliveryStatus::Pending))
-                        .filter(earlier.field(wd::event_seq).lt(wd::event_seq)),
-                )))
-                .order(wd::event_seq.asc())
-                .limit(per_round)
-                .select((wd::id, wd::webhook_id, wd::event_seq))
+                .filter(diesel::dsl::exists(
+                    wd::table
+                        .filter(wd::webhook_id.eq(wh::id))
+                        .filter(wd::status.eq(DeliveryStatus::Pending)),
+                ))
+                .order(wh::id.asc())
+                .select(wh::id)
         };
     }
-    let heads: Vec<(String, String, i64)> = match conn {
-        DbConnection::Postgresql(c) => heads!().for_update().skip_locked().load(c)?,
+    let hooks: Vec<String> = match conn {
+        DbConnection::Postgresql(c) => with_work!().for_update().skip_locked().load(c)?,
         // SQLite's writers take turns for the whole database: nothing to skip.
-        DbConnection::Sqlite(c) => heads!().load(c)?,
+        DbConnection::Sqlite(c) => with_work!().load(c)?,
     };
-    let mut ids = Vec::new();
-    for (head, webhook, seq) in heads {
-        ids.push(head);
-        let next: Vec<String> = wd::table
-            .filter(wd::webhook_id.eq(&webhook))
+    let mut ids: Vec<String> = Vec::new();
+    for hook in hooks {
+        let room = per_round - i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        if room <= 0 {
+            break;
+        }
+        let line: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = wd::table
+            .filter(wd::webhook_id.eq(&hook))
             .filter(wd::status.eq(DeliveryStatus::Pending))
-            .filter(wd::event_seq.gt(seq))
             .order(wd::event_seq.asc())
-            .limit(per_webhook - 1)
-            .select(wd::id)
+            .limit(per_webhook.min(room))
+            .select((wd::id, wd::next_attempt_at, wd::claimed_until))
             .load(conn)?;
-        ids.extend(next);
+        let head_ready = line
+            .first()
+            .is_some_and(|(_, due, held)| *due <= t && held.is_none_or(|h| h < t));
+        if head_ready {
+            ids.extend(
+                line.into_iter()
+                    .take_while(|(_, _, held)| held.is_none_or(|h| h < t))
+                    .map(|(id, _, _)| id),
+            );
+        }
     }
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -386,7 +392,7 @@ pub fn claim(
             ev::occurred_at,
             ev::data,
         ))
-        .order(wd::event_seq.asc())
+        .order((wd::webhook_id.asc(), wd::event_seq.asc()))
         .load(conn)?)
 }
 

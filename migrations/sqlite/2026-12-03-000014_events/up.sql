@@ -54,5 +54,6 @@ CREATE TABLE webhook_deliveries (
     created_at TIMESTAMP NOT NULL,
     UNIQUE (webhook_id, event_seq)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, webhook_id, event_seq)
+-- Each webhook's line of pending deliveries, in order (its head first).
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, event_seq)
     WHERE status = 'pending';
