@@ -85,7 +85,11 @@ impl From<WebhookRow> for Webhook {
 pub struct NewWebhook {
     /// `https://` to a public host; a private or loopback host (and plain
     /// `http://`) only where the service's `RBPK_WEBHOOK_ALLOW_HOSTS` names it.
-    #[schema(min_length = 10, max_length = 2048, pattern = "^https?://[^\\s@]+$")]
+    #[schema(
+        min_length = 10,
+        max_length = 2048,
+        pattern = "^https?://[^\\s@\\u0000]+$"
+    )]
     pub url: String,
     /// The event types to receive (at least one; a repeated one counts once).
     #[schema(min_items = 1, max_items = 10)]
@@ -112,7 +116,11 @@ pub struct NewWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": true}))]
 pub struct WebhookPatch {
-    #[schema(min_length = 10, max_length = 2048, pattern = "^https?://[^\\s@]+$")]
+    #[schema(
+        min_length = 10,
+        max_length = 2048,
+        pattern = "^https?://[^\\s@\\u0000]+$"
+    )]
     pub url: Option<String>,
     #[schema(min_items = 1, max_items = 10)]
     pub events: Option<Vec<EventType>>,
