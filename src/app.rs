@@ -77,6 +77,7 @@ where
             // issue 14: the batch before `/verifications/{id}`
             .configure(api::verification_batch::configure)
             .configure(api::verification_photos::configure)
+            .configure(api::verification_forms::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
             // change requests (issue 14)
@@ -181,6 +182,12 @@ pub fn build(
             "/api/v1/verifications/{id}/photos",
             crate::domain::photo::MAX_PHOTO_BYTES,
             api::access::ADD_VERIFICATION_PHOTO,
+        )
+        .upload(
+            Method::POST,
+            "/api/v1/verification-submissions",
+            api::verification_batch::MAX_BATCH_BODY,
+            api::access::SUBMIT_VERIFICATIONS,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())

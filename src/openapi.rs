@@ -439,7 +439,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             }
             if let Some(body) = op.request_body.as_mut() {
                 for (media_type, content) in body.content.iter_mut() {
-                    let limit = upload_limit(media_type);
+                    let limit = upload_limit(op.operation_id.as_deref(), media_type);
                     describe_binary(media_type, content, limit);
                 }
             }
@@ -983,11 +983,14 @@ fn describe_parts(content: &mut utoipa::openapi::Content, max_bytes: usize) {
     );
 }
 
-/// Largest file a client may send with `media_type`: a scanned letter
-/// (`api::exemption_letters::MAX_DOCUMENT`) or an import (the default of
-/// `RBPK_IMPORT_LIMIT`).
-fn upload_limit(media_type: &str) -> usize {
-    if media_type == "application/pdf" {
+/// Largest file a client may send with `media_type` to `operation`: a
+/// form's export (`api::verification_batch::MAX_BATCH_BODY`), a scanned
+/// letter (`api::exemption_letters::MAX_DOCUMENT`), a photo, or an import
+/// (the default of `RBPK_IMPORT_LIMIT`).
+fn upload_limit(operation: Option<&str>, media_type: &str) -> usize {
+    if operation == Some("submit_verifications") {
+        crate::api::verification_batch::MAX_BATCH_BODY
+    } else if media_type == "application/pdf" {
         crate::api::exemption_letters::MAX_DOCUMENT
     } else if media_type.starts_with("image/") {
         // issue 14: a photo of a visit

@@ -118,6 +118,10 @@ declare! {
         Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
     GET_VERIFICATION_PHOTO = "get_verification_photo":
         Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company]);
+    /// Who records visits takes the form of the programs it reaches onto phones.
+    GET_VERIFICATION_FORM = "get_verification_form": Roles(&[Admin, Bappeda, Opd, Verifier]);
+    /// The form's export is a batch of visits: the batch's roles.
+    SUBMIT_VERIFICATIONS = "submit_verifications": Roles(&[Admin, Bappeda, Opd, Verifier]);
     // --- end issue 14 ---
     // reports
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);

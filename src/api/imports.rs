@@ -138,7 +138,7 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
 pub const MAX_SNAPSHOT_FILES: usize = 8;
 
 /// The media type of the request, lower-cased, without parameters.
-fn media_type_of(req: &HttpRequest) -> String {
+pub(crate) fn media_type_of(req: &HttpRequest) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -24,6 +24,7 @@ pub mod users;
 pub mod verifications;
 // issue 14: field work as it happens
 pub mod verification_batch;
+pub mod verification_forms;
 pub mod verification_photos;
 pub mod webhooks;
 

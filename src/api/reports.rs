@@ -107,55 +107,60 @@ pub(crate) fn table_response(
             let bytes = w
                 .into_inner()
                 .map_err(|e| ApiError::internal(format!("csv: {e}")))?;
-            Ok(HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ))
-                .body(bytes))
+            Ok(download(
+                "text/csv; charset=utf-8",
+                &format!("{name}.csv"),
+                bytes,
+            ))
         }
         Format::Xlsx => {
-            let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
             let mut sheets: Vec<Sheet<'_>> = vec![(name, headers, rows)];
-            if let Some(extra) = extra_sheet {
-                sheets.push(extra);
-            }
-            for (title, headers, rows) in sheets {
-                let sheet = book.add_worksheet();
-                let title: String = title.chars().take(31).collect();
-                sheet.set_name(title).map_err(fail)?;
-                for (c, h) in headers.iter().enumerate() {
-                    sheet
-                        .write_string_with_format(0, c as u16, *h, &bold)
-                        .map_err(fail)?;
-                }
-                for (r, row) in rows.iter().enumerate() {
-                    let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-                    for (c, cell) in row.iter().enumerate() {
-                        let c = c as u16;
-                        match cell {
-                            Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
-                            Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
-                            Cell::Empty => Ok(()),
-                        }
-                        .map_err(fail)?;
-                    }
-                }
-                sheet.autofit();
-            }
-            let bytes = book.save_to_buffer().map_err(fail)?;
-            Ok(HttpResponse::Ok()
-                .content_type(XLSX)
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ))
-                .body(bytes))
+            sheets.extend(extra_sheet);
+            Ok(download(XLSX, &format!("{name}.xlsx"), workbook(&sheets)?))
         }
     }
+}
+
+/// A file to download, as `name`.
+pub(crate) fn download(content_type: &str, name: &str, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes)
+}
+
+/// Sheets as one XLSX workbook, each with its headers in bold.
+pub(crate) fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ApiError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (title, headers, rows) in sheets {
+        let sheet = book.add_worksheet();
+        let title: String = title.chars().take(31).collect();
+        sheet.set_name(title).map_err(fail)?;
+        for (c, h) in headers.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(fail)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
+                    Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                    Cell::Empty => Ok(()),
+                }
+                .map_err(fail)?;
+            }
+        }
+        sheet.autofit();
+    }
+    book.save_to_buffer().map_err(fail)
 }
 
 /// One cell of a downloaded table.

@@ -328,6 +328,21 @@ where
     })
 }
 
+/// Lets the open transaction commit without waiting for its WAL to reach
+/// the disk (PostgreSQL's `synchronous_commit = off` for this transaction
+/// only; SQLite in WAL mode with `synchronous = NORMAL` already commits
+/// without a sync). Only for work that ends, before it answers anyone, with
+/// a transaction committed the ordinary way: that commit flushes the WAL up
+/// to its own record, so every earlier commit is durable by then too. A
+/// device's batch uses it: 500 commits each waiting for a flush took most of
+/// its time (docs/PERFORMANCE.md, "Offline visits in one batch").
+pub fn defer_flush(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(c) = conn {
+        c.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
+    }
+    Ok(())
+}
+
 /// The queue of this process's SQLite writers. SQLite's busy handler lets a
 /// waiting writer sleep and poll (up to 100 ms at a time), so under sixteen
 /// concurrent writers some waited over a second while others went first;

@@ -20,6 +20,8 @@ pub mod region_lookup;
 pub mod role;
 // issue 14: photos of visits
 pub mod photo;
+// issue 14: the XLSForm of a program's verification
+pub mod xlsform;
 
 use serde::Serialize;
 use utoipa::ToSchema;

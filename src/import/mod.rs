@@ -7,6 +7,7 @@ pub mod dtsen;
 pub mod dtsen_codes;
 pub mod job;
 pub mod limits;
+pub mod odk_export;
 pub mod p3ke;
 pub mod sheet;
 pub mod snapshot;

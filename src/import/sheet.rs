@@ -112,6 +112,8 @@ enum Source<'a> {
         reader: csv::Reader<&'a [u8]>,
         record: csv::ByteRecord,
         cells: u64,
+        /// The text, to place records on their lines (see [`csv_line`]).
+        body: &'a [u8],
     },
     Xlsx(Box<SheetStream<'a>>),
 }
@@ -191,6 +193,23 @@ fn read_csv_record(
     Ok(true)
 }
 
+/// The line a record starts on, as an editor numbers it. The csv reader
+/// may place a record on line ends it has not consumed yet (the `\n` of a
+/// `\r\n`, blank lines before it), on a line above its first cell: a file
+/// saved by Excel on Windows had its lines reported one short. Those line
+/// ends are counted here.
+fn csv_line(body: &[u8], p: &csv::Position) -> usize {
+    let start = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+    let skipped = body
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|b| **b == b'\n')
+        .count();
+    p.line() as usize + skipped
+}
+
 fn fill(buf: &mut Vec<String>, cells: impl Iterator<Item = String>) {
     buf.clear();
     buf.extend(cells);
@@ -224,6 +243,7 @@ impl<'a> SheetReader<'a> {
                 reader,
                 record,
                 cells,
+                body,
             },
         })
     }
@@ -252,11 +272,12 @@ impl<'a> SheetReader<'a> {
                     reader,
                     record,
                     cells,
+                    body,
                 } => {
                     if !read_csv_record(reader, record, cells)? {
                         return Ok(None);
                     }
-                    let line = record.position().map_or(0, |p| p.line() as usize);
+                    let line = record.position().map_or(0, |p| csv_line(body, p));
                     fill(buf, record.iter().map(lossy));
                     line
                 }
@@ -361,6 +382,13 @@ mod tests {
         let bytes = b"a,b\n\"x\ny\",1\nz,2\n";
         let rows = SheetReader::csv(bytes, "x").unwrap().into_rows().unwrap();
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 4]);
+    }
+
+    #[test]
+    fn line_numbers_hold_for_windows_line_ends() {
+        let bytes = b"a,b\r\n\"x\r\ny\",1\r\n\r\nz,2\r\nw,3";
+        let rows = SheetReader::csv(bytes, "x").unwrap().into_rows().unwrap();
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 5, 6]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::import::sheet::FileError;
 
 /// The answer to a file refused at upload: `file_too_complex` when it goes
 /// past a cap of `import::limits`, else `unreadable_file`.
-fn refused(e: FileError) -> ApiError {
+pub fn refused(e: FileError) -> ApiError {
     let code = match e {
         FileError::TooComplex(_) => "file_too_complex",
         _ => "unreadable_file",

@@ -15,6 +15,8 @@ pub mod targets;
 pub mod verifications;
 // issue 14: photos of visits
 pub mod verification_photos;
+// issue 14: the ODK/KoBo form of a program
+pub mod verification_forms;
 
 use crate::auth::AuthUser;
 use crate::db::audit::Actor;

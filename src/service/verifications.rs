@@ -273,6 +273,11 @@ pub type BatchItem = Result<Visit, ApiError>;
 /// caller, same `client_id`) is answered with the visit it made the first
 /// time. Fails as a whole only when the database fails (earlier items stay
 /// recorded, and a resend finds them as duplicates).
+///
+/// The items' transactions commit without waiting for the disk
+/// ([`db::defer_flush`]); the batch ends with its audit record committed the
+/// ordinary way, which makes every item durable before the device is told
+/// `created`.
 pub async fn record_batch(
     pool: &Pool,
     caller: Caller,
@@ -287,9 +292,33 @@ pub async fn record_batch(
                 Ok(visit) => sync_one(c, &caller, visit, today)?,
             });
         }
+        db::transaction(c, |c| audit_batch(c, &caller, &out))?;
         Ok(out)
     })
     .await
+}
+
+/// The batch as one audit record: how many items had each outcome (each
+/// visit made has its own record already).
+fn audit_batch(c: &mut DbConnection, caller: &Caller, out: &[Outcome]) -> Result<(), ApiError> {
+    let count = |f: fn(&Outcome) -> bool| out.iter().filter(|o| f(o)).count();
+    let summary = json!({
+        "items": out.len(),
+        "created": count(|o| matches!(o, Outcome::Created(_))),
+        "duplicate": count(|o| matches!(o, Outcome::Duplicate(_))),
+        "conflict": count(|o| matches!(o, Outcome::Conflict { .. })),
+        "rejected": count(|o| matches!(o, Outcome::Rejected(_))),
+    });
+    audit::record(
+        c,
+        &caller.actor,
+        "sync_visits",
+        "verification_batch",
+        &crate::db::new_id(),
+        None,
+        Some(&summary),
+    )?;
+    Ok(())
 }
 
 /// Whether a failure is the service's own (the database), not the item's.
@@ -314,6 +343,7 @@ fn sync_one(
     let target_id = visit.target_id.clone();
     let verifier = caller.actor.name.clone();
     let done = db::transaction(c, |c| -> Result<Outcome, ApiError> {
+        db::defer_flush(c)?;
         if let Some(row) = store::by_client(c, &verifier, &client_id)? {
             return Ok(Outcome::Duplicate(row));
         }

@@ -104,6 +104,8 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/verifications/{id}/photos", true),
     ("GET", "/api/v1/verifications/{id}/photos", true),
     ("GET", "/api/v1/verification-photos/{id}", true),
+    ("GET", "/api/v1/programs/{id}/verification-form", false),
+    ("POST", "/api/v1/verification-submissions", false),
     // --- end issue 14 ---
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
@@ -373,6 +375,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             "target_id",
             t.clone(),
         ),
+        ("/api/v1/programs/{id}/verification-form", "id", p.clone()),
         ("/api/v1/exemption-letters/{id}", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/review", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/decision", "id", l.clone()),
@@ -467,6 +470,13 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
             return req
                 .insert_header(("content-type", "image/png"))
                 .set_payload(b"\x89PNG\r\n\x1a\n".to_vec());
+        }
+        ("POST", "/api/v1/verification-submissions") => {
+            return req.insert_header(("content-type", "text/csv")).set_payload(
+                "target_id,visited_on,result,meta-instanceID\nnone,2026-12-04,eligible,uuid:matrix\n"
+                    .as_bytes()
+                    .to_vec(),
+            );
         }
         // --- end issue 14 ---
         ("POST", "/api/v1/exemption-letters/{id}/review") => {

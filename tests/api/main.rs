@@ -27,5 +27,6 @@ mod programs;
 mod reports;
 mod security;
 mod verification_batch;
+mod verification_forms;
 mod verification_photos;
 mod verifications;
