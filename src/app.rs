@@ -78,6 +78,7 @@ where
             .configure(api::verification_batch::configure)
             .configure(api::verification_photos::configure)
             .configure(api::verification_forms::configure)
+            .configure(api::deliveries::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
             // change requests (issue 14)
@@ -188,6 +189,13 @@ pub fn build(
             "/api/v1/verification-submissions",
             api::verification_batch::MAX_BATCH_BODY,
             api::access::SUBMIT_VERIFICATIONS,
+        )
+        // issue 15: evidence of deliveries
+        .upload(
+            Method::POST,
+            "/api/v1/deliveries/{id}/evidence",
+            crate::domain::delivery::MAX_EVIDENCE_BYTES,
+            api::access::ADD_DELIVERY_EVIDENCE,
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())

@@ -46,6 +46,7 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "companies", description = "Companies with a CSR (TJSP) duty, their contacts and working area"),
         (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "verifications", description = "Field visits of program targets in the verification window"),
+        (name = "deliveries", description = "What reached each target of a running program, confirmed by the lead agency, with evidence files"),
         (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
         (name = "change-requests", description = "Requests to change the registry from the field, their decision, and the monthly SIKS-NG export"),
         (name = "audit", description = "Audit trail"),
@@ -990,6 +991,8 @@ fn describe_parts(content: &mut utoipa::openapi::Content, max_bytes: usize) {
 fn upload_limit(operation: Option<&str>, media_type: &str) -> usize {
     if operation == Some("submit_verifications") {
         crate::api::verification_batch::MAX_BATCH_BODY
+    } else if operation == Some("add_delivery_evidence") {
+        crate::domain::delivery::MAX_EVIDENCE_BYTES
     } else if media_type == "application/pdf" {
         crate::api::exemption_letters::MAX_DOCUMENT
     } else if media_type.starts_with("image/") {

@@ -67,7 +67,7 @@ class Api:
         targets = []
         page = 1
         while len(targets) < n:
-            hh = ok(self.call("GET", f"/api/v1/households?status=active&region=64.02.06&per_page=200&page={page}", admin), "households")
+            hh = ok(self.call("GET", f"/api/v1/households?status=active&per_page=200&page={page}", admin), "households")
             if not hh["items"]:
                 sys.exit(f"only {len(targets)} households could be targeted")
             for h in hh["items"]:

@@ -127,6 +127,17 @@ declare! {
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);
     EXPOSURE_REPORT = "exposure_report": Roles(&[Admin, Bappeda]);
+    // --- issue 15: deliveries and their evidence ---
+    /// Readers of the program (a company its own, an opd those it leads).
+    LIST_DELIVERIES = "list_deliveries": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
+    /// The program's company or its lead agency, while it runs.
+    RECORD_DELIVERY = "record_delivery": Roles(&[Admin, Opd, Company]);
+    GET_DELIVERY = "get_delivery": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
+    DELETE_DELIVERY = "delete_delivery": Roles(&[Admin, Opd, Company]);
+    /// The lead agency confirms what reached the family.
+    CONFIRM_DELIVERY = "confirm_delivery": Roles(&[Admin, Opd]);
+    ADD_DELIVERY_EVIDENCE = "add_delivery_evidence": Roles(&[Admin, Opd, Company]);
+    GET_EVIDENCE = "get_evidence": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
     // change requests (issue 14): filed by the field roles, decided by
     // bappeda, the DINSOS opd (`domain::change_request::may_decide`) and admin
     LIST_CHANGE_REQUESTS = "list_change_requests":

@@ -10,7 +10,6 @@
 //! renamed `.jpg`, a cut-off upload) is 422 `invalid_image`: the media type
 //! is one taken, the content is not what it claims.
 
-use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -18,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use super::utc;
+use super::{files, utc};
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::verification_photos::PhotoRow;
@@ -90,10 +89,6 @@ pub struct PhotoList {
     pub items: Vec<Photo>,
 }
 
-fn etag(sha256: &str) -> String {
-    format!("\"{sha256}\"")
-}
-
 /// The raw bytes of a JPEG photo, as a body; only its schema is used.
 pub struct JpegFile;
 impl utoipa::PartialSchema for JpegFile {
@@ -117,12 +112,6 @@ impl utoipa::PartialSchema for PngFile {
     }
 }
 impl ToSchema for PngFile {}
-
-fn too_large() -> ApiError {
-    ApiError::PayloadTooLarge {
-        detail: format!("a photo may have at most {MAX_PHOTO_BYTES} bytes"),
-    }
-}
 
 /// Add a photo to a field visit.
 ///
@@ -152,21 +141,14 @@ async fn add_verification_photo(
     objects: web::Data<Objects>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::ADD_VERIFICATION_PHOTO)?;
-    let kind = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(ImageType::from_media_type)
-        .ok_or_else(|| ApiError::UnsupportedMediaType {
-            detail: "a photo is sent as image/jpeg or image/png".into(),
-        })?;
-    let bytes = body.map_err(|e| match e.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => too_large(),
-        _ => ApiError::bad_request("invalid_body", e.to_string()),
-    })?;
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(too_large());
-    }
+    let (kind, bytes) = files::upload(
+        &req,
+        body,
+        ImageType::from_media_type,
+        "image/jpeg or image/png",
+        MAX_PHOTO_BYTES,
+        "a photo",
+    )?;
     check_image(kind, &bytes)
         .map_err(|e| ApiError::unprocessable("invalid_image", e.to_string()))?;
     let row = service::add(
@@ -181,7 +163,7 @@ async fn add_verification_photo(
     let photo = Photo::from(row);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, photo.href.clone()))
-        .insert_header((header::ETAG, etag(&photo.sha256)))
+        .insert_header((header::ETAG, files::etag(&photo.sha256)))
         .json(photo))
 }
 
@@ -224,8 +206,5 @@ async fn get_verification_photo(
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::GET_VERIFICATION_PHOTO)?;
     let (row, bytes) = service::get(&pool, &objects, Caller::from(&user), id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
-        .insert_header((header::ETAG, etag(&row.sha256)))
-        .body(bytes))
+    Ok(files::download(&row.content_type, &row.sha256, bytes))
 }

@@ -14,6 +14,7 @@ pub mod change_requests;
 pub mod companies;
 pub mod cycles;
 pub mod datasets;
+pub mod deliveries;
 pub mod enum_columns;
 pub mod error;
 pub mod events;

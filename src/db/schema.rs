@@ -496,3 +496,46 @@ diesel::table! {
 }
 
 diesel::joinable!(change_requests -> households (household_id));
+
+// ------------------------------------------------------ deliveries (issue 15)
+
+diesel::table! {
+    /// What reached a target of a running program (`db::deliveries`).
+    deliveries (id) {
+        id -> Text,
+        program_id -> Text,
+        target_id -> Text,
+        delivered_on -> Date,
+        item -> Text,
+        quantity -> Double,
+        unit -> Text,
+        value -> BigInt,
+        handover_number -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        recorded_by -> Text,
+        confirmed_on -> Nullable<Date>,
+        confirmed_by -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Metadata of a delivery's evidence; the bytes are in the object store under `object_key`.
+    delivery_evidence (id) {
+        id -> Text,
+        delivery_id -> Text,
+        content_type -> Text,
+        size_bytes -> Integer,
+        sha256 -> Text,
+        object_key -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(delivery_evidence -> deliveries (delivery_id));
+diesel::allow_tables_to_appear_in_same_query!(deliveries, delivery_evidence);

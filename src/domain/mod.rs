@@ -7,6 +7,7 @@ pub mod compliance;
 pub mod consent;
 pub mod cycle;
 pub mod dataset;
+pub mod delivery;
 pub mod event;
 pub mod exposure;
 pub mod history;

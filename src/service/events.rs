@@ -6,9 +6,11 @@
 use serde_json::json;
 
 use crate::db::change_requests::ChangeRequestRow;
+use crate::db::deliveries::DeliveryRow;
 use crate::db::events::emit;
 use crate::db::exemption_letters::LetterRow;
 use crate::db::programs::ProgramRow;
+use crate::db::targets::TargetRow;
 use crate::db::verifications::VerificationRow;
 use crate::db::{DbConnection, DbError};
 use crate::domain::event::{EventType, NewEvent};
@@ -99,6 +101,37 @@ pub fn target_verified(
             },
         )?;
     }
+    Ok(())
+}
+
+/// `delivery.confirmed`: what reached the target, worth how much.
+pub fn delivery_confirmed(
+    conn: &mut DbConnection,
+    program: &ProgramRow,
+    delivery: &DeliveryRow,
+) -> Result<(), DbError> {
+    let data = json!({
+        "program_id": program.id, "target_id": delivery.target_id, "delivery_id": delivery.id,
+        "delivered_on": delivery.delivered_on, "value": delivery.value,
+        "confirmed_on": delivery.confirmed_on,
+    });
+    emit(
+        conn,
+        about_program(EventType::DeliveryConfirmed, program, data),
+    )?;
+    Ok(())
+}
+
+/// `target.served`, when a target is served for the first time.
+pub fn target_served(
+    conn: &mut DbConnection,
+    program: &ProgramRow,
+    target: &TargetRow,
+) -> Result<(), DbError> {
+    let data = json!({
+        "program_id": program.id, "target_id": target.id, "realized_value": target.realized_value,
+    });
+    emit(conn, about_program(EventType::TargetServed, program, data))?;
     Ok(())
 }
 

@@ -7,7 +7,9 @@
 
 pub mod change_requests;
 pub mod coverage;
+pub mod deliveries;
 pub mod events;
+pub mod files;
 pub mod imports;
 pub mod programs;
 pub mod signatures;

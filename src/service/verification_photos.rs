@@ -8,24 +8,15 @@
 //! does not read such a visit's notes or coordinates either.
 
 use actix_web::web::Bytes;
-use sha2::{Digest, Sha256};
 
-use super::Caller;
+use super::{files, Caller};
 use crate::db::verification_photos::{self as store, NewPhoto, PhotoRow};
 use crate::db::verifications::{self as visits, VerificationRow};
 use crate::db::{self, audit, exposure, new_id, DbConnection, Pool};
 use crate::domain::photo::{ImageType, MAX_PHOTOS};
 use crate::domain::role::Role;
 use crate::error::ApiError;
-use crate::storage::{Objects, StorageError};
-
-/// The answer when the object store fails: 503, the cause logged.
-fn store_failed(e: StorageError) -> ApiError {
-    log::error!("{e}");
-    ApiError::Unavailable {
-        detail: "the file store is unavailable; try again later".into(),
-    }
-}
+use crate::storage::Objects;
 
 fn limit_reached() -> ApiError {
     ApiError::conflict_with(
@@ -79,15 +70,11 @@ pub async fn add(
         id,
         verification_id,
         content_type: kind.media_type(),
-        size_bytes: i32::try_from(bytes.len()).map_err(|_| ApiError::internal("photo size"))?,
-        sha256: hex::encode(Sha256::digest(&bytes)),
+        size_bytes: files::size_of(&bytes)?,
+        sha256: files::sha256_hex(&bytes),
         object_key: object_key.clone(),
     };
-    objects
-        .put(&object_key, bytes)
-        .await
-        .map_err(store_failed)?;
-    let recorded = db::tx(pool, move |c| -> Result<PhotoRow, ApiError> {
+    files::put_then_record(pool, objects, object_key, bytes, move |c| {
         // Two uploads to one visit at once queue here, so the count holds.
         db::lock_row(c, "verifications", &new.verification_id)?;
         if store::count(c, &new.verification_id)? >= MAX_PHOTOS {
@@ -95,13 +82,7 @@ pub async fn add(
         }
         Ok(store::insert(c, &caller.actor, &new)?)
     })
-    .await;
-    if recorded.is_err() {
-        if let Err(e) = objects.delete(&object_key).await {
-            log::error!("a photo without its row stays in the store at {object_key}: {e}");
-        }
-    }
-    recorded
+    .await
 }
 
 /// Audits a company's read of photos: they show the family's house.
@@ -166,6 +147,6 @@ pub async fn get(
         Ok(row)
     })
     .await?;
-    let bytes = objects.get(&row.object_key).await.map_err(store_failed)?;
+    let bytes = files::read(objects, &row.object_key).await?;
     Ok((row, bytes))
 }

@@ -107,6 +107,22 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("GET", "/api/v1/programs/{id}/verification-form", false),
     ("POST", "/api/v1/verification-submissions", false),
     // --- end issue 14 ---
+    // issue 15: deliveries and their evidence
+    (
+        "GET",
+        "/api/v1/programs/{id}/targets/{target_id}/deliveries",
+        true,
+    ),
+    (
+        "POST",
+        "/api/v1/programs/{id}/targets/{target_id}/deliveries",
+        true,
+    ),
+    ("GET", "/api/v1/deliveries/{id}", true),
+    ("DELETE", "/api/v1/deliveries/{id}", true),
+    ("POST", "/api/v1/deliveries/{id}/confirm", true),
+    ("POST", "/api/v1/deliveries/{id}/evidence", true),
+    ("GET", "/api/v1/evidence/{id}", true),
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
@@ -376,6 +392,36 @@ async fn fixture(app: &TestApp) -> Fixture {
             t.clone(),
         ),
         ("/api/v1/programs/{id}/verification-form", "id", p.clone()),
+        (
+            "/api/v1/programs/{id}/targets/{target_id}/deliveries",
+            "id",
+            p.clone(),
+        ),
+        (
+            "/api/v1/programs/{id}/targets/{target_id}/deliveries",
+            "target_id",
+            t.clone(),
+        ),
+        (
+            "/api/v1/deliveries/{id}",
+            "id",
+            "no-such-delivery".to_string(),
+        ),
+        (
+            "/api/v1/deliveries/{id}/confirm",
+            "id",
+            "no-such-delivery".to_string(),
+        ),
+        (
+            "/api/v1/deliveries/{id}/evidence",
+            "id",
+            "no-such-delivery".to_string(),
+        ),
+        (
+            "/api/v1/evidence/{id}",
+            "id",
+            "no-such-evidence".to_string(),
+        ),
         ("/api/v1/exemption-letters/{id}", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/review", "id", l.clone()),
         ("/api/v1/exemption-letters/{id}/decision", "id", l.clone()),
@@ -479,6 +525,14 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
             );
         }
         // --- end issue 14 ---
+        ("POST", "/api/v1/programs/{id}/targets/{target_id}/deliveries") => {
+            json!({"delivered_on": common::day(0), "item": "Semen", "quantity": 1, "unit": "sak", "value": 1})
+        }
+        ("POST", "/api/v1/deliveries/{id}/evidence") => {
+            return req
+                .insert_header(("content-type", "image/png"))
+                .set_payload(common::png());
+        }
         ("POST", "/api/v1/exemption-letters/{id}/review") => {
             json!({"recommendation": "accept", "note": "ok"})
         }

@@ -16,6 +16,7 @@ mod consent;
 mod contract;
 mod cycle;
 mod datasets;
+mod deliveries;
 mod dtsen;
 mod events;
 mod exemption_letters;

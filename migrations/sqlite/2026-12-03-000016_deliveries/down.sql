@@ -1,0 +1,2 @@
+DROP TABLE delivery_evidence;
+DROP TABLE deliveries;
