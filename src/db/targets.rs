@@ -70,6 +70,19 @@ pub fn target(
         .first::<TargetRow>(conn)?)
 }
 
+/// The household of each of the given targets, in one query.
+pub fn households_of(
+    conn: &mut DbConnection,
+    target_ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    Ok(pt::table
+        .filter(pt::id.eq_any(target_ids))
+        .select((pt::id, pt::household_id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Adds a household as a target, which exposes it to the program's company
 /// (`db::exposure`). A household already an active target of another program
 /// of the same type in the cycle is a 409 naming that program — to a company

@@ -61,23 +61,18 @@ fn withhold_for_gate(
     let Some(company) = caller.company_id.as_deref() else {
         return Ok(());
     };
-    let mut households = Vec::with_capacity(rows.len());
-    for r in rows.iter() {
-        if let Some(t) = crate::db::verifications::target(c, &r.target_id)? {
-            households.push((r.id.clone(), t.household_id));
-        }
-    }
-    let ids: Vec<String> = households.iter().map(|(_, h)| h.clone()).collect();
+    let target_ids: Vec<String> = rows.iter().map(|r| r.target_id.clone()).collect();
+    let households = targets::households_of(c, &target_ids)?;
+    let ids: Vec<String> = households.values().cloned().collect();
     let gated = exposure::pseudonymised(c, company, &ids)?;
-    for r in rows.iter_mut() {
-        let hidden = households
-            .iter()
-            .any(|(d, h)| *d == r.id && gated.contains(h));
-        if hidden {
-            r.notes = None;
-            r.latitude = None;
-            r.longitude = None;
-        }
+    for r in rows.iter_mut().filter(|r| {
+        households
+            .get(&r.target_id)
+            .is_some_and(|h| gated.contains(h))
+    }) {
+        r.notes = None;
+        r.latitude = None;
+        r.longitude = None;
     }
     Ok(())
 }
