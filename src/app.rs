@@ -79,8 +79,11 @@ where
             .configure(api::verification_photos::configure)
             .configure(api::verification_forms::configure)
             .configure(api::deliveries::configure)
+            // issue 15: realisation reports, the realisation of a cycle
+            .configure(api::realisation::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
+            .configure(api::public::configure)
             // change requests (issue 14)
             .configure(api::change_requests::configure)
             .configure(api::audit::configure)

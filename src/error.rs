@@ -454,3 +454,18 @@ impl From<crate::auth::password::HashError> for ApiError {
         ApiError::Internal(e.to_string())
     }
 }
+
+impl From<crate::domain::realisation::ReportError> for ApiError {
+    fn from(e: crate::domain::realisation::ReportError) -> Self {
+        use crate::domain::realisation::ReportError;
+        match &e {
+            ReportError::Role { .. } => ApiError::Forbidden {
+                detail: e.to_string(),
+            },
+            ReportError::WrongStatus { .. } => {
+                ApiError::conflict("invalid_report_status", e.to_string())
+            }
+            ReportError::NoteRequired => ApiError::unprocessable("note_required", e.to_string()),
+        }
+    }
+}

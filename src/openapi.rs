@@ -47,6 +47,8 @@ Records carry an `ETag`; send it back in `If-Match` to update (412 when stale). 
         (name = "exemption-letters", description = "A company's letter asking to be exempt from a cycle: review, decision, scanned letter"),
         (name = "verifications", description = "Field visits of program targets in the verification window"),
         (name = "deliveries", description = "What reached each target of a running program, confirmed by the lead agency, with evidence files"),
+        (name = "realisation", description = "Companies' periodic TJSL realisation reports and the realisation of a cycle, plan against delivery"),
+        (name = "public", description = "What anyone may read without a token: the summary of a cycle, small counts suppressed"),
         (name = "reports", description = "Compliance of companies and coverage of families per cycle, as JSON, CSV or XLSX"),
         (name = "change-requests", description = "Requests to change the registry from the field, their decision, and the monthly SIKS-NG export"),
         (name = "audit", description = "Audit trail"),

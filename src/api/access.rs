@@ -70,10 +70,10 @@ declare! {
     // programs
     LIST_PROGRAMS = "list_programs":
         Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
-    CREATE_PROGRAM = "create_program": Roles(&[Admin, Bappeda, Company]);
+    CREATE_PROGRAM = "create_program": Roles(&[Admin, Bappeda, Opd, Company]);
     GET_PROGRAM = "get_program": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Company, Viewer]);
-    UPDATE_PROGRAM = "update_program": Roles(&[Admin, Bappeda, Company]);
-    DELETE_PROGRAM = "delete_program": Roles(&[Admin, Bappeda, Company]);
+    UPDATE_PROGRAM = "update_program": Roles(&[Admin, Bappeda, Opd, Company]);
+    DELETE_PROGRAM = "delete_program": Roles(&[Admin, Bappeda, Opd, Company]);
     /// Every role that may request some action; each action's own roles are
     /// checked by `domain::program::decide`.
     TRANSITION = "transition": Roles(&[Admin, Bappeda, Opd, Company]);
@@ -127,6 +127,8 @@ declare! {
     COMPLIANCE = "compliance": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     COVERAGE = "coverage": Roles(&[Admin, Bappeda, Bupati, Opd, Verifier, Viewer]);
     EXPOSURE_REPORT = "exposure_report": Roles(&[Admin, Bappeda]);
+    // the public summary (issue 15): no token
+    PUBLIC_SUMMARY = "public_summary": Public;
     // --- issue 15: deliveries and their evidence ---
     /// Readers of the program (a company its own, an opd those it leads).
     LIST_DELIVERIES = "list_deliveries": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
@@ -138,6 +140,15 @@ declare! {
     CONFIRM_DELIVERY = "confirm_delivery": Roles(&[Admin, Opd]);
     ADD_DELIVERY_EVIDENCE = "add_delivery_evidence": Roles(&[Admin, Opd, Company]);
     GET_EVIDENCE = "get_evidence": Roles(&[Admin, Bappeda, Bupati, Opd, Company]);
+    // --- issue 15: realisation reports (a company its own) ---
+    LIST_REALISATION_REPORTS = "list_realisation_reports":
+        Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
+    CREATE_REALISATION_REPORT = "create_realisation_report": Roles(&[Admin, Company]);
+    GET_REALISATION_REPORT = "get_realisation_report":
+        Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
+    SUBMIT_REALISATION_REPORT = "submit_realisation_report": Roles(&[Admin, Company]);
+    REVIEW_REALISATION_REPORT = "review_realisation_report": Roles(&[Admin, Bappeda]);
+    REALISATION = "realisation": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
     // change requests (issue 14): filed by the field roles, decided by
     // bappeda, the DINSOS opd (`domain::change_request::may_decide`) and admin
     LIST_CHANGE_REQUESTS = "list_change_requests":

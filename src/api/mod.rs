@@ -18,6 +18,8 @@ pub mod households;
 pub mod imports;
 pub mod middleware;
 pub mod programs;
+pub mod public;
+pub mod realisation;
 pub mod recommendations;
 pub mod regions;
 pub mod reports;

@@ -13,7 +13,7 @@ use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::programs::ProgramFilter;
 use crate::db::Pool;
-use crate::domain::program::{Action, ProgramStatus, ProgramType, Strategy};
+use crate::domain::program::{Action, Funding, ProgramStatus, ProgramType, Strategy};
 use crate::domain::region::normalize_code;
 use crate::error::ApiError;
 use crate::service::programs::{self as service, ProgramView};
@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "8d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", "cycle_year": 2027, "company_id": "00000000-0000-4000-8000-000000000001",
-    "opd_code": "PERKIM", "title": "Bedah rumah 40 KK Tenggarong", "description": null, "type": "housing",
+    "funding": "csr", "opd_code": "PERKIM", "title": "Bedah rumah 40 KK Tenggarong", "description": null, "type": "housing",
     "strategy": "reduce_burden", "budget": 1200000000, "target_regions": ["64.02.06"], "status": "consolidated",
     "status_note": null, "agreement_number": null, "signed_by_company_on": null, "signed_by_opd_on": null,
     "targets_count": 40, "available_actions": ["withdraw"],
@@ -42,8 +42,12 @@ pub struct Program {
     #[schema(format = Uuid)]
     pub id: String,
     pub cycle_year: i32,
+    /// The company; null for an APBD program.
     #[schema(format = Uuid)]
-    pub company_id: String,
+    pub company_id: Option<String>,
+    /// `csr`: a company's TJSP program; `apbd`: an agency's own program on
+    /// the regency budget (no company; the lead agency alone signs).
+    pub funding: Funding,
     /// The lead agency (OPD), e.g. `PERKIM`; required before consolidation.
     pub opd_code: Option<String>,
     pub title: String,
@@ -80,6 +84,7 @@ impl TryFrom<ProgramView> for Program {
             cycle_year: r.cycle_year,
             targets_count: v.targets_count,
             company_id: r.company_id,
+            funding: r.funding,
             opd_code: r.opd_code,
             title: r.title,
             description: r.description,
@@ -115,6 +120,8 @@ pub struct ProgramQuery {
     pub cycle: Option<i32>,
     /// Only this company's programs (its id).
     pub company_id: Option<uuid::Uuid>,
+    /// Only CSR or only APBD programs.
+    pub funding: Option<Funding>,
     /// Only programs led by this agency (e.g. `DINSOS`).
     pub opd_code: Option<String>,
     /// Only programs in this status.
@@ -157,6 +164,7 @@ async fn list_programs(
     let filter = ProgramFilter {
         cycle: q.cycle,
         company_id: q.company_id.map(|id| id.to_string()),
+        funding: q.funding,
         opd_code: q.opd_code,
         status: q.status,
         program_type: q.program_type,
@@ -185,10 +193,17 @@ async fn list_programs(
 /// regions must lie in the company's working area (422 naming each region
 /// outside it, field `target_regions`); bappeda and admin may set others with
 /// `region_override_reason`, which is audited (a company sending one: 403).
+///
+/// `funding: apbd` makes an agency's own program on the regency budget, with
+/// no company: an opd creates only these (its own code as lead agency, the
+/// default funding for it), bappeda and admin name `opd_code`; target regions
+/// anywhere in the regency. It goes through the same lifecycle, the lead
+/// agency taking the company's steps and signing alone; its targets count
+/// against CSR programs' in the one-target-per-type rule.
 #[utoipa::path(tag = "programs", request_body = NewProgram,
     responses((status = 201, body = Program, headers(("ETag" = String), ("Location" = String))),
         (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area, `funding` the caller may not create (a company: `apbd`; an opd: `csr`), a `company_id` on an APBD program", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/programs")]
 async fn create_program(
     user: AuthUser,
@@ -231,13 +246,15 @@ async fn get_program(
 /// inside the company's working area (422 naming each region outside it),
 /// others only by bappeda or admin with `region_override_reason` (audited).
 ///
-/// A company only its own. Send `If-Match`; a stale one is a 412.
+/// A company only its own; an opd only its own APBD programs (409
+/// `not_an_apbd_program` on a CSR program it leads) and never hands one to another agency (422). Send
+/// `If-Match`; a stale one is a 412.
 #[utoipa::path(tag = "programs", request_body = ProgramPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, body = Program, headers(("ETag" = String))),
         (status = 403, description = "`forbidden`: the role may not, or a company sent `region_override_reason`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`, e.g. a target region outside the company's working area", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`program_locked` (not draft/proposed) or `targets_exist` (type change)", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`program_locked` (not draft/proposed), `targets_exist` (type change) or `not_an_apbd_program` (an opd on a CSR program)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/programs/{id}")]
 async fn update_program(
     req: HttpRequest,
@@ -262,11 +279,11 @@ async fn update_program(
 
 /// Delete a draft program (a submitted one is withdrawn instead).
 ///
-/// A company only its own.
+/// A company only its own; an opd only its own APBD programs.
 #[utoipa::path(tag = "programs", 
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Deleted"),
-        (status = 409, description = "`not_a_draft`", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`not_a_draft`, or `not_an_apbd_program` (an opd on a CSR program)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[delete("/programs/{id}")]
 async fn delete_program(
     req: HttpRequest,

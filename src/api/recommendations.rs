@@ -103,7 +103,12 @@ async fn recommendations(
         let program_type: ProgramType = program.program_type;
         let mut regions = program.regions();
         if regions.is_empty() {
-            regions = companies::get(c, &program.company_id)?.working_area()?;
+            // A CSR program without regions serves its company's working
+            // area; an APBD program the whole regency.
+            regions = match &program.company_id {
+                Some(company) => companies::get(c, company)?.working_area()?,
+                None => vec![crate::domain::region::KUKAR.to_string()],
+            };
         }
         // The extreme poor outrank every other family whatever their need
         // (domain::ranking), so the others are only read when the extreme
@@ -148,11 +153,11 @@ async fn recommendations(
         let mut ranked = rank(program_type, &candidates, limit);
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.to_string()).collect();
         let mut cap = None;
-        if company_caller {
-            let company_cap = exposure::cap_of(c, &program.company_id, default_cap)?;
+        if let (true, Some(company)) = (company_caller, &program.company_id) {
+            let company_cap = exposure::cap_of(c, company, default_cap)?;
             let admitted = exposure::admit_shown(
                 c,
-                &program.company_id,
+                company,
                 program.cycle_year,
                 &ids,
                 company_cap,

@@ -18,7 +18,7 @@ use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::reports as store;
 use crate::db::{self, cycles, exposure, Pool};
-use crate::domain::compliance::{assess, ComplianceState, ExemptionStatus, Sector};
+use crate::domain::compliance::{ComplianceState, ExemptionStatus, Sector};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::service::coverage::{self as service, Budget, BudgetGroup};
@@ -286,8 +286,7 @@ async fn compliance(
     for s in standings {
         let sector: Sector = s.sector;
         let exemption: Option<ExemptionStatus> = s.exemption_status;
-        let agreed = u32::try_from(s.agreed_programs).unwrap_or(u32::MAX);
-        let a = assess(sector, agreed, exemption, today, deadline);
+        let a = s.assess(today, deadline);
         if q.sector.is_some_and(|f| f != sector) || q.state.is_some_and(|f| f != a.state) {
             continue;
         }

@@ -20,8 +20,9 @@ use crate::domain::dataset::{BastType, DatasetSource};
 use crate::domain::household::{HouseholdStatus, ImportFormat, ImportStatus};
 use crate::domain::nik::Sex;
 use crate::domain::program::{
-    ProgramStatus, ProgramType, Strategy, TargetStatus, VerificationResult,
+    Funding, ProgramStatus, ProgramType, Strategy, TargetStatus, VerificationResult,
 };
+use crate::domain::realisation::ReportStatus;
 use crate::domain::region_lookup::RegionLevel;
 use crate::domain::role::Role;
 
@@ -75,6 +76,8 @@ text_column!(
     ProgramType => ProgramTypeColumn,
     Strategy => StrategyColumn,
     ProgramStatus => ProgramStatusColumn,
+    Funding => FundingColumn,
+    ReportStatus => ReportStatusColumn,
     TargetStatus => TargetStatusColumn,
     VerificationResult => VerificationResultColumn,
     ExemptionStatus => ExemptionStatusColumn,

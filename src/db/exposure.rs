@@ -336,8 +336,10 @@ pub fn report(conn: &mut DbConnection, cycle_year: i32) -> Result<Vec<CompanyExp
         .filter(pt::active.eq(true))
         .group_by(p::company_id)
         .select((p::company_id, count(pt::household_id).aggregate_distinct()))
-        .load::<(String, i64)>(conn)?
+        .load::<(Option<String>, i64)>(conn)?
         .into_iter()
+        // APBD programs (no company) expose nothing to a company.
+        .filter_map(|(c, n)| Some((c?, n)))
         .collect();
     let companies = co::table
         .order((co::name.asc(), co::id.asc()))

@@ -25,6 +25,7 @@ pub mod household_imports;
 pub mod households;
 pub mod idempotency;
 pub mod programs;
+pub mod realisation;
 pub mod recommendations;
 pub mod regions;
 pub mod registry_writer;

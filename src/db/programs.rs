@@ -12,13 +12,17 @@ use super::audit::{self, Actor};
 use super::schema::{program_targets as pt, programs as p};
 use super::DbError;
 use super::{check_version, new_id, now, DbConnection};
-use crate::domain::program::{ProgramFacts, ProgramStatus, ProgramType, Strategy, TargetStatus};
+use crate::domain::program::{
+    Funding, ProgramFacts, ProgramStatus, ProgramType, Strategy, TargetStatus,
+};
 
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct ProgramRow {
     pub id: String,
     pub cycle_year: i32,
-    pub company_id: String,
+    /// None for an APBD program.
+    pub company_id: Option<String>,
+    pub funding: Funding,
     pub opd_code: Option<String>,
     pub title: String,
     pub description: Option<String>,
@@ -47,6 +51,13 @@ impl ProgramRow {
             }
         }
         v
+    }
+
+    /// Every party that signs has signed: the lead agency, and the company
+    /// of a CSR program (an APBD program has none).
+    pub fn fully_signed(&self) -> bool {
+        self.signed_by_opd_on.is_some()
+            && (self.funding == Funding::Apbd || self.signed_by_company_on.is_some())
     }
 
     pub fn regions(&self) -> Vec<String> {
@@ -80,6 +91,7 @@ pub enum ProgramReach {
 pub struct ProgramFilter {
     pub cycle: Option<i32>,
     pub company_id: Option<String>,
+    pub funding: Option<Funding>,
     pub opd_code: Option<String>,
     pub status: Option<ProgramStatus>,
     pub program_type: Option<ProgramType>,
@@ -104,6 +116,9 @@ fn filtered<'a>(f: &'a ProgramFilter, reach: &'a ProgramReach) -> Boxed<'a> {
     }
     if let Some(v) = &f.company_id {
         q = q.filter(p::company_id.eq(v.clone()));
+    }
+    if let Some(v) = f.funding {
+        q = q.filter(p::funding.eq(v));
     }
     if let Some(v) = &f.opd_code {
         q = q.filter(p::opd_code.eq(v.clone()));
@@ -161,9 +176,14 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     cycle_year: i32,
-    company_id: &str,
+    company_id: Option<&str>,
     fields: &ProgramFields,
 ) -> Result<ProgramRow, DbError> {
+    let funding = if company_id.is_some() {
+        Funding::Csr
+    } else {
+        Funding::Apbd
+    };
     let t = now();
     let id = new_id();
     let row = diesel::insert_into(p::table)
@@ -171,6 +191,7 @@ pub fn create(
             p::id.eq(&id),
             p::cycle_year.eq(cycle_year),
             p::company_id.eq(company_id),
+            p::funding.eq(funding),
             fields,
             p::status.eq(ProgramStatus::Draft),
             p::version.eq(1),
@@ -341,6 +362,7 @@ pub fn facts(
     let count =
         |pred: &dyn Fn(TargetStatus) -> bool| statuses.iter().filter(|s| pred(**s)).count() as u32;
     Ok(ProgramFacts {
+        funding: program.funding,
         has_lead_opd: program.opd_code.is_some(),
         targets_total: statuses.len() as u32,
         targets_with_result: count(&|s| s.has_result()),

@@ -30,6 +30,24 @@ pub struct CompanyStanding {
     pub exemption_status: Option<ExemptionStatus>,
 }
 
+impl CompanyStanding {
+    /// Its compliance state on `today` (`domain::compliance::assess`).
+    pub fn assess(
+        &self,
+        today: chrono::NaiveDate,
+        deadline: chrono::NaiveDate,
+    ) -> crate::domain::compliance::Assessment {
+        let agreed = u32::try_from(self.agreed_programs).unwrap_or(u32::MAX);
+        crate::domain::compliance::assess(
+            self.sector,
+            agreed,
+            self.exemption_status,
+            today,
+            deadline,
+        )
+    }
+}
+
 /// The standing of every active company (or only `company_id`), by name.
 pub fn standings(
     conn: &mut DbConnection,
@@ -54,8 +72,10 @@ pub fn standings(
         ]))
         .group_by(p::company_id)
         .select((p::company_id, count_star()))
-        .load::<(String, i64)>(conn)?
+        .load::<(Option<String>, i64)>(conn)?
         .into_iter()
+        // APBD programs (no company) count for no company's duty.
+        .filter_map(|(c, n)| Some((c?, n)))
         .collect();
     let mut letters: HashMap<String, ExemptionStatus> = HashMap::new();
     let rows: Vec<(String, ExemptionStatus)> = el::table

@@ -315,7 +315,8 @@ diesel::table! {
     programs (id) {
         id -> Text,
         cycle_year -> Integer,
-        company_id -> Text,
+        company_id -> Nullable<Text>,
+        funding -> Text,
         opd_code -> Nullable<Text>,
         title -> Text,
         description -> Nullable<Text>,
@@ -539,3 +540,34 @@ diesel::table! {
 
 diesel::joinable!(delivery_evidence -> deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(deliveries, delivery_evidence);
+
+// ------------------------------------------ realisation reports (issue 15)
+
+diesel::table! {
+    /// A company's periodic TJSL report; figures frozen at submission (`db::realisation`).
+    realisation_reports (id) {
+        id -> Text,
+        company_id -> Text,
+        cycle_year -> Integer,
+        period -> Text,
+        status -> Text,
+        notes -> Nullable<Text>,
+        planned_budget -> Nullable<BigInt>,
+        realised_value -> Nullable<BigInt>,
+        households_planned -> Nullable<BigInt>,
+        households_served -> Nullable<BigInt>,
+        desa_reached -> Nullable<BigInt>,
+        programs -> Nullable<Text>,
+        submitted_on -> Nullable<Date>,
+        submitted_by -> Nullable<Text>,
+        reviewed_on -> Nullable<Date>,
+        reviewed_by -> Nullable<Text>,
+        review_note -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(realisation_reports -> companies (company_id));
+diesel::allow_tables_to_appear_in_same_query!(realisation_reports, companies);

@@ -174,7 +174,9 @@ pub fn add_target(
         None,
         Some(&row.audit_value()),
     )?;
-    super::exposure::record_targeted(conn, &program.company_id, program.cycle_year, household_id)?;
+    if let Some(company_id) = &program.company_id {
+        super::exposure::record_targeted(conn, company_id, program.cycle_year, household_id)?;
+    }
     Ok(row)
 }
 
@@ -199,14 +201,15 @@ fn competing_target(
         .optional()?)
 }
 
-/// The id, title and company of the program already holding a household.
-type OtherProgram = (String, String, String);
+/// The id, title and company (none for APBD) of the program already holding
+/// a household.
+type OtherProgram = (String, String, Option<String>);
 
-/// The 409 of double targeting. Another company's program is not named to a
-/// company: its id and title are that company's business (docs/SECURITY.md,
-/// "No naming of others").
+/// The 409 of double targeting. Another program is not named to a company:
+/// another company's is that company's business, an APBD program the
+/// regency's (docs/SECURITY.md, "No naming of others").
 fn double_targeting((id, title, owner): OtherProgram, caller_company: Option<&str>) -> DbError {
-    if caller_company.is_some_and(|c| c != owner) {
+    if caller_company.is_some_and(|c| owner.as_deref() != Some(c)) {
         return DbError::conflict(
             "already_targeted",
             "the household is already a target of another program of the same type in this cycle",

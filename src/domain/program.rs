@@ -51,6 +51,30 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Who pays for a program (DESIGN.md §6.3).
+    #[derive(Default)]
+    pub enum Funding: "program funding" {
+        /// A company's TJSP (CSR) program, agreed with a lead agency.
+        #[default]
+        Csr = "csr",
+        /// An agency's own program on the regency budget (APBD): no company;
+        /// the lead agency proposes, signs and runs it alone.
+        Apbd = "apbd",
+    }
+}
+
+impl Funding {
+    /// Whether `role` may take an action whose table row lists `roles`. On
+    /// an APBD program the lead agency stands where the company stands on a
+    /// CSR one (it proposes and withdraws its own program); on a CSR program
+    /// an agency never acts for the company.
+    pub fn permits(self, roles: &[Role], role: Role) -> bool {
+        roles.contains(&role)
+            || (self == Funding::Apbd && role == Role::Opd && roles.contains(&Role::Company))
+    }
+}
+
+wire_enum! {
     /// Where a program is in its lifecycle.
     pub enum ProgramStatus: "program status" {
         /// Being written by the company; not visible as a proposal yet.
@@ -212,6 +236,8 @@ impl From<VerificationResult> for TargetStatus {
 /// [`after_verification`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProgramFacts {
+    /// Who pays: an APBD program has no company to sign.
+    pub funding: Funding,
     /// A lead OPD is set on the program.
     pub has_lead_opd: bool,
     /// Active targets of the program.
@@ -295,7 +321,7 @@ impl Precondition {
             Precondition::AllTargetsVerified => all_verified(),
             Precondition::ReadyToAgree => {
                 let missing: Vec<&str> = [
-                    (!facts.company_signed).then_some("company"),
+                    (!facts.company_signed && facts.funding == Funding::Csr).then_some("company"),
                     (!facts.opd_signed).then_some("lead OPD"),
                 ]
                 .into_iter()
@@ -334,7 +360,7 @@ impl Precondition {
             Precondition::NoteGiven => "note given",
             Precondition::AllTargetsVerified => "≥ 1 target, every target has a result",
             Precondition::ReadyToAgree => {
-                "company and lead OPD signed, every target has a result, ≥ 1 eligible"
+                "lead OPD (and the company, for CSR) signed, every target has a result, ≥ 1 eligible"
             }
             Precondition::TargetServed => "≥ 1 target served",
         }
@@ -363,6 +389,8 @@ use Role as R;
 
 /// The program lifecycle. Ownership (`company` = own program, `opd` = lead
 /// agency) is implied for those roles on every row and checked by the API.
+/// On an APBD program the lead agency also takes the company's rows
+/// ([`Funding::permits`]) and the agreement needs only its signature.
 pub const TRANSITIONS: &[Transition] = &[
     Transition {
         from: &[S::Draft],
@@ -551,17 +579,15 @@ pub fn decide(
     facts: &ProgramFacts,
     window_override: &Override,
 ) -> Result<ProgramStatus, TransitionError> {
-    if !TRANSITIONS
-        .iter()
-        .any(|t| t.action == action && t.roles.contains(&role))
-    {
+    let permits = |t: &Transition| facts.funding.permits(t.roles, role);
+    if !TRANSITIONS.iter().any(|t| t.action == action && permits(t)) {
         return Err(TransitionError::RoleNotAllowed { role, action });
     }
     let row = TRANSITIONS
         .iter()
         .find(|t| t.action == action && t.from.contains(&status))
         .ok_or(TransitionError::NotAllowedFromState { status, action })?;
-    if !row.roles.contains(&role) {
+    if !permits(row) {
         return Err(TransitionError::RoleNotAllowed { role, action });
     }
     let overridden = window_override.is_admin() && role == Role::Admin;
@@ -706,6 +732,7 @@ mod tests {
     /// Facts under which every precondition holds.
     fn ready() -> ProgramFacts {
         ProgramFacts {
+            funding: Funding::Csr,
             has_lead_opd: true,
             targets_total: 3,
             targets_with_result: 3,
@@ -715,6 +742,58 @@ mod tests {
             served_targets: 1,
             note_given: true,
         }
+    }
+
+    #[test]
+    fn on_an_apbd_program_the_lead_agency_takes_the_company_s_steps_and_signs_alone() {
+        let apbd = ProgramFacts {
+            funding: Funding::Apbd,
+            company_signed: false,
+            ..ready()
+        };
+        let csr = ProgramFacts {
+            company_signed: false,
+            ..ready()
+        };
+        let in_window = cal().proposals_close;
+        let submit_on = |facts: &ProgramFacts, role| {
+            decide(
+                ProgramStatus::Draft,
+                Action::Submit,
+                role,
+                in_window,
+                &cal(),
+                facts,
+                &Override::None,
+            )
+        };
+        assert_eq!(submit_on(&apbd, Role::Opd), Ok(ProgramStatus::Proposed));
+        assert!(matches!(
+            submit_on(&csr, Role::Opd),
+            Err(TransitionError::RoleNotAllowed { .. })
+        ));
+        let withdraw = |facts: &ProgramFacts| {
+            decide(
+                ProgramStatus::Verified,
+                Action::Withdraw,
+                Role::Opd,
+                in_window,
+                &cal(),
+                facts,
+                &Override::None,
+            )
+        };
+        assert_eq!(withdraw(&apbd), Ok(ProgramStatus::Withdrawn));
+        assert!(withdraw(&csr).is_err());
+        // The agreement needs only the agency's signature on an APBD program.
+        assert_eq!(
+            after_verification(ProgramStatus::Verified, &apbd),
+            ProgramStatus::Agreed
+        );
+        assert_eq!(
+            after_verification(ProgramStatus::Verified, &csr),
+            ProgramStatus::Verified
+        );
     }
 
     #[derive(Debug, PartialEq)]

@@ -21,7 +21,7 @@ use crate::domain::program::{ProgramStatus, TargetStatus, VerificationResult};
 fn about_program(event_type: EventType, program: &ProgramRow, data: serde_json::Value) -> NewEvent {
     NewEvent {
         event_type,
-        company_id: Some(program.company_id.clone()),
+        company_id: program.company_id.clone(),
         opd_code: program.opd_code.clone(),
         data,
     }
@@ -54,13 +54,12 @@ pub fn program_signed(
     before: &ProgramRow,
     program: &ProgramRow,
 ) -> Result<(), DbError> {
-    let signed = |p: &ProgramRow| p.signed_by_company_on.is_some() && p.signed_by_opd_on.is_some();
-    if signed(before) || !signed(program) {
+    if before.fully_signed() || !program.fully_signed() {
         return Ok(());
     }
     let data = json!({
-        "program_id": program.id, "company_id": program.company_id, "cycle_year": program.cycle_year,
-        "agreement_number": program.agreement_number,
+        "program_id": program.id, "company_id": program.company_id, "funding": program.funding,
+        "cycle_year": program.cycle_year, "agreement_number": program.agreement_number,
         "signed_by_company_on": program.signed_by_company_on, "signed_by_opd_on": program.signed_by_opd_on,
     });
     emit(conn, about_program(EventType::ProgramSigned, program, data))?;

@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod imports;
 pub mod programs;
+pub mod realisation;
 pub mod signatures;
 pub mod targets;
 pub mod verifications;

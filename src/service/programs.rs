@@ -18,7 +18,8 @@ use crate::db::programs::{self as store, ProgramFields, ProgramFilter, ProgramRo
 use crate::db::{self, companies, cycles, regions, DbConnection, Pool};
 use crate::domain::company::outside_working_area;
 use crate::domain::program::{
-    after_verification, available_actions, decide, Action, ProgramStatus, ProgramType, Strategy,
+    after_verification, available_actions, decide, Action, Funding, ProgramStatus, ProgramType,
+    Strategy,
 };
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
@@ -81,7 +82,7 @@ pub fn view(
 /// Bappeda/admin. Readers such as the Bupati and viewers act on nothing.
 fn owns(caller: &Caller, program: &ProgramRow) -> bool {
     match caller.role {
-        Role::Company => caller.company_id.as_deref() == Some(program.company_id.as_str()),
+        Role::Company => caller.company_id.is_some() && caller.company_id == program.company_id,
         Role::Opd => caller.opd_code.as_deref() == program.opd_code.as_deref(),
         Role::Bappeda | Role::Admin => true,
         _ => false,
@@ -177,7 +178,12 @@ pub async fn transition(
 pub struct NewProgram {
     #[schema(minimum = 2000, maximum = 2100)]
     pub cycle_year: i32,
-    /// Required for bappeda and admin; a company files for itself.
+    /// `csr` (a company's TJSP program) or `apbd` (an agency's own program on
+    /// the regency budget, with no company). Default: `apbd` when an opd
+    /// creates it (an agency creates only its own APBD programs), else `csr`.
+    pub funding: Option<Funding>,
+    /// CSR: required for bappeda and admin; a company files for itself.
+    /// APBD: must be absent.
     #[schema(format = Uuid)]
     pub company_id: Option<String>,
     #[schema(
@@ -193,10 +199,12 @@ pub struct NewProgram {
     /// Whole rupiah, 0 to 10^15.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub budget: i64,
-    /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`.
+    /// Lead agency code, e.g. `DINSOS`, `PERKIM`, `DINKES`. APBD: required
+    /// for bappeda and admin; an opd leads its own (its code, or absent).
     #[schema(pattern = "^[A-Z0-9_]{2,20}$")]
     pub opd_code: Option<String>,
-    /// Region codes (kecamatan or desa); default: the company's working area.
+    /// Region codes (kecamatan or desa); default: the company's working area
+    /// (APBD programs: anywhere in the regency, none by default).
     /// Each must lie in the company's working area (a desa of a working-area
     /// kecamatan does; a kecamatan containing a working-area desa does not),
     /// else 422 naming it — unless bappeda or admin gives `region_override_reason`.
@@ -282,7 +290,7 @@ fn override_reason(caller: &Caller, reason: Option<String>) -> Result<Option<Str
 /// are returned for the audit.
 fn region_json(
     conn: &mut DbConnection,
-    company_id: &str,
+    company_id: Option<&str>,
     codes: &[String],
     reason: Option<&str>,
 ) -> Result<(String, Vec<String>), ApiError> {
@@ -290,6 +298,10 @@ fn region_json(
         .into_iter()
         .map(|r| r.code)
         .collect();
+    // An APBD program serves the whole regency: no working area bounds it.
+    let Some(company_id) = company_id else {
+        return Ok((serde_json::to_string(&resolved)?, Vec::new()));
+    };
     let area = companies::get(conn, company_id)?.working_area()?;
     let outside = outside_working_area(&resolved, &area);
     if !outside.is_empty() && reason.is_none() {
@@ -373,38 +385,30 @@ pub async fn create(
     b: NewProgram,
     today: NaiveDate,
 ) -> Result<ProgramView, ApiError> {
-    let company_id = match (caller.company_id.clone(), b.company_id.clone()) {
-        (Some(own), Some(given)) if own != given => {
-            return Err(ApiError::invalid_field(
-                "company_id",
-                "a company proposes only its own programs",
-            ))
-        }
-        (Some(own), _) => own,
-        (None, Some(given)) => given,
-        (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
-    };
-    check_fields(&b.title, b.budget, b.opd_code.as_deref())?;
+    let (company_id, opd_code) = parties(&caller, &b)?;
+    check_fields(&b.title, b.budget, opd_code.as_deref())?;
     let reason = override_reason(&caller, b.region_override_reason.clone())?;
     db::tx(pool, move |c| {
         cycles::get(c, b.cycle_year)
             .map_err(|_| ApiError::invalid_field("cycle_year", "no such cycle"))?;
-        let company = companies::get(c, &company_id)
-            .map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
-        if !company.active {
-            return Err(ApiError::invalid_field(
-                "company_id",
-                "the company is not active",
-            ));
+        if let Some(company_id) = &company_id {
+            let company = companies::get(c, company_id)
+                .map_err(|_| ApiError::invalid_field("company_id", "no such company"))?;
+            if !company.active {
+                return Err(ApiError::invalid_field(
+                    "company_id",
+                    "the company is not active",
+                ));
+            }
         }
         let (target_regions, outside) = region_json(
             c,
-            &company_id,
+            company_id.as_deref(),
             &b.target_regions.unwrap_or_default(),
             reason.as_deref(),
         )?;
         let fields = ProgramFields {
-            opd_code: b.opd_code,
+            opd_code,
             title: b.title.trim().to_string(),
             description: b.description,
             program_type: b.program_type,
@@ -412,11 +416,95 @@ pub async fn create(
             budget: b.budget,
             target_regions,
         };
-        let row = store::create(c, &caller.actor, b.cycle_year, &company_id, &fields)?;
+        let row = store::create(
+            c,
+            &caller.actor,
+            b.cycle_year,
+            company_id.as_deref(),
+            &fields,
+        )?;
         audit_override(c, &caller.actor, &row.id, &outside, reason.as_deref())?;
         view(c, &caller, row, today)
     })
     .await
+}
+
+/// The company and lead agency of a new program, by its funding and who
+/// creates it: a company files its own CSR programs; an agency its own APBD
+/// programs, which it leads; bappeda and admin either, naming the parties.
+fn parties(caller: &Caller, b: &NewProgram) -> Result<(Option<String>, Option<String>), ApiError> {
+    let funding = b.funding.unwrap_or(if caller.role == Role::Opd {
+        Funding::Apbd
+    } else {
+        Funding::Csr
+    });
+    match funding {
+        Funding::Csr => {
+            if caller.role == Role::Opd {
+                return Err(ApiError::invalid_field(
+                    "funding",
+                    "an agency creates only its own APBD programs; a CSR program is proposed \
+                     by its company or by bappeda",
+                ));
+            }
+            let company_id = match (caller.company_id.clone(), b.company_id.clone()) {
+                (Some(own), Some(given)) if own != given => {
+                    return Err(ApiError::invalid_field(
+                        "company_id",
+                        "a company proposes only its own programs",
+                    ))
+                }
+                (Some(own), _) => own,
+                (None, Some(given)) => given,
+                (None, None) => return Err(ApiError::invalid_field("company_id", "is required")),
+            };
+            Ok((Some(company_id), b.opd_code.clone()))
+        }
+        Funding::Apbd => {
+            if caller.role == Role::Company {
+                return Err(ApiError::invalid_field(
+                    "funding",
+                    "a company's programs are CSR programs; APBD programs are the regency's own",
+                ));
+            }
+            if b.company_id.is_some() {
+                return Err(ApiError::invalid_field(
+                    "company_id",
+                    "an APBD program has no company; leave it out",
+                ));
+            }
+            let opd_code = match (caller.opd_code.clone(), b.opd_code.clone()) {
+                (Some(own), Some(given)) if own != given => {
+                    return Err(ApiError::invalid_field(
+                        "opd_code",
+                        "an agency creates only programs it leads",
+                    ))
+                }
+                (Some(own), _) => own,
+                (None, Some(given)) => given,
+                (None, None) => {
+                    return Err(ApiError::invalid_field(
+                        "opd_code",
+                        "an APBD program needs its lead agency",
+                    ))
+                }
+            };
+            Ok((None, Some(opd_code)))
+        }
+    }
+}
+
+/// An agency edits and deletes only its own APBD programs: a CSR program it
+/// leads is the company's proposal until agreed (409: the program's funding,
+/// not the role, stands in the way).
+fn editor(caller: &Caller, program: &ProgramRow) -> Result<(), ApiError> {
+    if caller.role == Role::Opd && program.funding == Funding::Csr {
+        return Err(ApiError::conflict(
+            "not_an_apbd_program",
+            "an agency edits only its own APBD programs; a CSR program is the company's to edit",
+        ));
+    }
+    Ok(())
 }
 
 /// Edits program `id` while it is `draft` or `proposed` (`expected`: the
@@ -433,6 +521,16 @@ pub async fn update(
     let reason = override_reason(&caller, patch.region_override_reason.clone())?;
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;
+        editor(&caller, &before)?;
+        if caller.opd_code.is_some()
+            && patch.opd_code.is_some()
+            && patch.opd_code != caller.opd_code
+        {
+            return Err(ApiError::invalid_field(
+                "opd_code",
+                "an agency cannot hand its program to another agency; ask bappeda",
+            ));
+        }
         if !matches!(
             before.status,
             ProgramStatus::Draft | ProgramStatus::Proposed
@@ -455,7 +553,7 @@ pub async fn update(
             ));
         }
         let (target_regions, outside) = match &patch.target_regions {
-            Some(codes) => region_json(c, &before.company_id, codes, reason.as_deref())?,
+            Some(codes) => region_json(c, before.company_id.as_deref(), codes, reason.as_deref())?,
             None => (before.target_regions.clone(), Vec::new()),
         };
         let fields = ProgramFields {
@@ -488,6 +586,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     db::tx(pool, move |c| {
         let before = store::get(c, &id, &caller.reach())?;
+        editor(&caller, &before)?;
         if before.status != ProgramStatus::Draft {
             return Err(ApiError::conflict(
                 "not_a_draft",

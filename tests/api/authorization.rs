@@ -123,6 +123,14 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/deliveries/{id}/confirm", true),
     ("POST", "/api/v1/deliveries/{id}/evidence", true),
     ("GET", "/api/v1/evidence/{id}", true),
+    // issue 15: realisation reports, the realisation of a cycle, the public summary
+    ("GET", "/api/v1/realisation-reports", false),
+    ("POST", "/api/v1/realisation-reports", false),
+    ("GET", "/api/v1/realisation-reports/{id}", true),
+    ("POST", "/api/v1/realisation-reports/{id}/submit", true),
+    ("POST", "/api/v1/realisation-reports/{id}/review", true),
+    ("GET", "/api/v1/cycles/{year}/realisation", false),
+    ("GET", "/api/v1/public/summary", false),
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
@@ -294,6 +302,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await;
     assert_eq!(letter.status, 201, "{}", letter.body);
     let l = letter.body["id"].as_str().unwrap().to_string();
+    let report = app
+        .post(
+            "/api/v1/realisation-reports",
+            Role::Company,
+            json!({"period": format!("{YEAR}-Q1")}),
+        )
+        .await;
+    assert_eq!(report.status, 201, "{}", report.body);
+    let r = report.body["id"].as_str().unwrap().to_string();
     let pdf = app
         .send(
             app.req(
@@ -446,6 +463,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("/api/v1/cycles/{year}/compliance", "year", YEAR.to_string()),
         ("/api/v1/cycles/{year}/coverage", "year", YEAR.to_string()),
         ("/api/v1/cycles/{year}/exposure", "year", YEAR.to_string()),
+        (
+            "/api/v1/cycles/{year}/realisation",
+            "year",
+            YEAR.to_string(),
+        ),
+        ("/api/v1/realisation-reports/{id}", "id", r.clone()),
+        ("/api/v1/realisation-reports/{id}/submit", "id", r.clone()),
+        ("/api/v1/realisation-reports/{id}/review", "id", r.clone()),
     ] {
         set(&format!("{template} {param}"), &value);
     }
@@ -548,6 +573,14 @@ fn request(app: &TestApp, method: &str, template: &str, path: &str) -> TestReque
         }
         ("GET", "/api/v1/change-requests/export") => {
             return req.uri(&format!("{path}?month=2031-01"));
+        }
+        ("GET", "/api/v1/public/summary") => {
+            return req.uri(&format!("{path}?cycle={YEAR}"));
+        }
+        ("POST", "/api/v1/realisation-reports") => json!({"period": format!("{YEAR}-Q2")}),
+        ("POST", "/api/v1/realisation-reports/{id}/submit") => json!({}),
+        ("POST", "/api/v1/realisation-reports/{id}/review") => {
+            json!({"decision": "request_revision", "note": "matrix"})
         }
         ("PUT", "/api/v1/exemption-letters/{id}/document") => {
             return req
