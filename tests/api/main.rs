@@ -25,6 +25,7 @@ mod foundation;
 mod households;
 mod import_safety;
 mod programs;
+mod realisation;
 mod reports;
 mod security;
 mod verification_batch;
