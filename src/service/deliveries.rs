@@ -6,8 +6,10 @@
 //! with the events; a confirmed delivery is never deleted. Evidence files
 //! go to the object store (`super::files`). Reach is the program's: a
 //! company its own programs, an agency those it leads (404 otherwise); a
-//! company reads no notes or coordinates of a delivery to a household it
-//! sees pseudonymised.
+//! company reads no notes, coordinates or evidence of a delivery to a
+//! household it sees pseudonymised.
+
+use std::collections::HashSet;
 
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
@@ -51,46 +53,59 @@ fn reached(
     Ok((delivery, program))
 }
 
-/// A company does not read the notes or coordinates of deliveries to a
-/// household it sees pseudonymised (the consent gate, as for visits).
-fn withhold_for_gate(
+/// The deliveries among `rows` whose household the caller, a company, sees
+/// pseudonymised (the consent gate, as for visits); none for other roles.
+fn gated(
     c: &mut DbConnection,
     caller: &Caller,
-    rows: &mut [DeliveryRow],
-) -> Result<(), ApiError> {
+    rows: &[DeliveryRow],
+) -> Result<HashSet<String>, ApiError> {
     let Some(company) = caller.company_id.as_deref() else {
-        return Ok(());
+        return Ok(HashSet::new());
     };
     let target_ids: Vec<String> = rows.iter().map(|r| r.target_id.clone()).collect();
     let households = targets::households_of(c, &target_ids)?;
     let ids: Vec<String> = households.values().cloned().collect();
-    let gated = exposure::pseudonymised(c, company, &ids)?;
-    for r in rows.iter_mut().filter(|r| {
-        households
-            .get(&r.target_id)
-            .is_some_and(|h| gated.contains(h))
-    }) {
+    let pseudonymised = exposure::pseudonymised(c, company, &ids)?;
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            households
+                .get(&r.target_id)
+                .is_some_and(|h| pseudonymised.contains(h))
+        })
+        .map(|r| r.id.clone())
+        .collect())
+}
+
+/// The deliveries with their evidence as the caller may see them: of a
+/// household behind the consent gate a company reads no notes, coordinates
+/// or evidence (photos of the handover show the family).
+fn with_evidence(
+    c: &mut DbConnection,
+    caller: &Caller,
+    mut rows: Vec<DeliveryRow>,
+) -> Result<Vec<WithEvidence>, ApiError> {
+    let withheld = gated(c, caller, &rows)?;
+    for r in rows.iter_mut().filter(|r| withheld.contains(&r.id)) {
         r.notes = None;
         r.latitude = None;
         r.longitude = None;
     }
-    Ok(())
-}
-
-fn with_evidence(
-    c: &mut DbConnection,
-    rows: Vec<DeliveryRow>,
-) -> Result<Vec<WithEvidence>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let evidence = store::evidence_of(c, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mine = evidence
-                .iter()
-                .filter(|e| e.delivery_id == r.id)
-                .cloned()
-                .collect();
+            let mine = if withheld.contains(&r.id) {
+                Vec::new()
+            } else {
+                evidence
+                    .iter()
+                    .filter(|e| e.delivery_id == r.id)
+                    .cloned()
+                    .collect()
+            };
             (r, mine)
         })
         .collect())
@@ -150,9 +165,8 @@ pub async fn list(
     db::run(pool, move |c| {
         programs_store::get(c, &program_id, &caller.reach())?;
         targets::target(c, &program_id, &target_id)?;
-        let (mut rows, total) = store::of_target(c, &target_id, offset, limit)?;
-        withhold_for_gate(c, &caller, &mut rows)?;
-        Ok((with_evidence(c, rows)?, total))
+        let (rows, total) = store::of_target(c, &target_id, offset, limit)?;
+        Ok((with_evidence(c, &caller, rows)?, total))
     })
     .await
 }
@@ -160,9 +174,8 @@ pub async fn list(
 /// One delivery with its evidence.
 pub async fn get(pool: &Pool, caller: Caller, id: String) -> Result<WithEvidence, ApiError> {
     db::run(pool, move |c| {
-        let (mut delivery, _) = reached(c, &caller, &id)?;
-        withhold_for_gate(c, &caller, std::slice::from_mut(&mut delivery))?;
-        Ok(with_evidence(c, vec![delivery])?.remove(0))
+        let (delivery, _) = reached(c, &caller, &id)?;
+        Ok(with_evidence(c, &caller, vec![delivery])?.remove(0))
     })
     .await
 }
@@ -216,7 +229,7 @@ pub async fn confirm(
         if target.status != TargetStatus::Served {
             super::events::target_served(c, &program, &served)?;
         }
-        Ok(with_evidence(c, vec![delivery])?.remove(0))
+        Ok(with_evidence(c, &caller, vec![delivery])?.remove(0))
     })
     .await
 }
@@ -310,7 +323,11 @@ pub async fn evidence(
 ) -> Result<(EvidenceRow, Bytes), ApiError> {
     let row = db::run(pool, move |c| {
         let row = store::evidence(c, &id)?;
-        reached(c, &caller, &row.delivery_id)?;
+        let (delivery, _) = reached(c, &caller, &row.delivery_id)?;
+        // Behind the consent gate: as if the file did not exist.
+        if !gated(c, &caller, std::slice::from_ref(&delivery))?.is_empty() {
+            return Err(ApiError::not_found());
+        }
         Ok::<_, ApiError>(row)
     })
     .await?;

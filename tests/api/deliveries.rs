@@ -19,8 +19,13 @@ use sha2::{Digest, Sha256};
 /// second not; returns (program id, targets).
 async fn running(app: &TestApp) -> (String, Vec<String>) {
     let kec = app.registry(60).await;
-    app.demo_company_works_in(&kec).await;
-    let p = app.consolidated_program(&kec, 2).await;
+    running_in(app, &kec).await
+}
+
+/// As [`running`], on the registry already imported, in kecamatan `kec`.
+async fn running_in(app: &TestApp, kec: &str) -> (String, Vec<String>) {
+    app.demo_company_works_in(kec).await;
+    let p = app.consolidated_program(kec, 2).await;
     assert_eq!(app.verify(&p.targets[0], "eligible").await.status, 201);
     assert_eq!(app.verify(&p.targets[1], "ineligible").await.status, 201);
     let path = format!("/api/v1/programs/{}", p.id);
@@ -333,4 +338,65 @@ async fn a_failing_object_store_answers_503_and_records_no_evidence() {
         "no metadata without its object"
     );
     std::fs::remove_file(&dir).unwrap();
+}
+
+#[actix_web::test]
+async fn a_company_reads_no_notes_places_or_evidence_of_a_family_behind_the_consent_gate() {
+    let app = TestApp::spawn().await;
+    let closed = app
+        .post(
+            "/api/v1/datasets",
+            Role::Bappeda,
+            json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
+        )
+        .await;
+    let closed = closed.body["id"].as_str().unwrap();
+    let files = common::demo_files(60, 7);
+    let done = app
+        .import(
+            &format!("p3ke&dataset_id={closed}"),
+            "text/csv",
+            &files.families_csv,
+        )
+        .await;
+    assert_eq!(done.body["status"], "done", "{}", done.body);
+    let first = app
+        .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
+        .await;
+    let kec = first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string();
+    let (program, targets) = running_in(&app, &kec).await;
+    let d = record(&app, Role::Company, &program, &targets[0], delivery(1_000)).await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let id = d.body["id"].as_str().unwrap().to_string();
+    let photo = upload(&app, Role::Opd, &id, "image/png", png()).await;
+    assert_eq!(photo.status, 201, "{}", photo.body);
+    let href = photo.body["href"].as_str().unwrap().to_string();
+
+    let path = format!("/api/v1/deliveries/{id}");
+    let seen = app.get(&path, Role::Company).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(seen.body["notes"], Value::Null);
+    assert_eq!(seen.body["latitude"], Value::Null);
+    assert_eq!(seen.body["evidence"], json!([]), "{}", seen.body);
+    let listed = app
+        .get(
+            &format!(
+                "/api/v1/programs/{program}/targets/{}/deliveries",
+                targets[0]
+            ),
+            Role::Company,
+        )
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["evidence"],
+        json!([]),
+        "{}",
+        listed.body
+    );
+    assert_problem(&app.get(&href, Role::Company).await, 404, "not_found");
+    // The agency and Bappeda see everything.
+    let full = app.get(&path, Role::Bappeda).await;
+    assert_eq!(full.body["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(full.body["notes"], "Diterima kepala keluarga.");
+    assert_eq!(app.get(&href, Role::Bappeda).await.raw, png());
 }
