@@ -400,7 +400,8 @@ pub const TRANSITIONS: &[Transition] = &[
         window: Some(Window::Proposal),
         precondition: Precondition::None,
         note: "The company proposes its program for the cycle; Bappeda may submit on its behalf. \
-               Targets are optional here: they can be picked from recommendations until agreement.",
+               Targets are optional here: they can be picked from recommendations until agreement. \
+               On an APBD program (no company) the lead agency takes every `company` step.",
     },
     Transition {
         from: &[S::Proposed],
@@ -499,7 +500,8 @@ pub const TRANSITIONS: &[Transition] = &[
         window: None,
         precondition: Precondition::ReadyToAgree,
         note: "Automatic, after a signature, verification or target change. No window of its \
-               own: both signatures were already made within the agreement window.",
+               own: the signatures were already made within the agreement window. An APBD \
+               program needs only the lead agency's.",
     },
 ];
 
