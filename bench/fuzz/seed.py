@@ -89,6 +89,10 @@ st, letter = call("POST", "/api/v1/exemption-letters", company, {
 print(f"POST /exemption-letters (company): {st}")
 if st in (200, 201):
     ids["letter"] = letter["id"]
+st, report = call("POST", "/api/v1/realisation-reports", company, {"period": "2027-Q1"})
+print(f"POST /realisation-reports (company): {st}")
+if st in (200, 201):
+    ids["report"] = report["id"]
 print("seeded ids:", json.dumps(ids))
 
 # (path regex, {parameter: id})
@@ -103,6 +107,7 @@ ops = [
      {"exclude-method": "DELETE"}),
     (r"^/api/v1/households/\{id\}", {"id": ids.get("household"), "member_id": ids.get("member")}),
     (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}),
+    (r"^/api/v1/realisation-reports/\{id\}", {"id": ids.get("report")}),
     (r"^/api/v1/cycles/\{year\}", {"year": 2027}),
 ]
 # --checks all: a request the schema calls valid must not be refused, one it

@@ -130,7 +130,6 @@ fn note(value: Option<String>, field: &str) -> Result<Option<String>, ApiError> 
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Only reports of this cycle.
-    #[param(minimum = 2000, maximum = 2100)]
     pub cycle: Option<i32>,
     /// Only reports for this period.
     #[param(pattern = "^[0-9]{4}(-Q[1-4])?$")]
