@@ -3,7 +3,9 @@
 //! agency (the target served, its realised value grown, the events
 //! emitted), never deleted once confirmed; evidence files checked, kept in
 //! the object store with their checksum, read back by who reaches the
-//! delivery; a failing store answers 503 and records nothing.
+//! delivery; a failing store (a directory gone, an S3 server down) answers
+//! 503 and records nothing. With `TEST_OBJECT_STORE` (bench/s3/check.sh)
+//! every test here keeps its files in a real S3-compatible server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -333,4 +335,82 @@ async fn a_failing_object_store_answers_503_and_records_no_evidence() {
         "no metadata without its object"
     );
     std::fs::remove_file(&dir).unwrap();
+}
+
+#[actix_web::test]
+async fn an_unreachable_s3_store_answers_503_within_seconds_and_records_no_evidence() {
+    let app = TestApp::spawn_with(|c| c.object_store = common::unreachable_s3_store()).await;
+    let (program, targets) = running(&app).await;
+    let d = record(&app, Role::Company, &program, &targets[0], delivery(1_000)).await;
+    let id = d.body["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let failed = upload(&app, Role::Company, &id, "image/png", png()).await;
+    assert_problem(&failed, 503, "service_unavailable");
+    // Connection refused, retried twice within storage::s3_retry: well
+    // under the connect timeout, never the crate's minutes of retries.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the upload took {:?}",
+        started.elapsed()
+    );
+    let read = app
+        .get(&format!("/api/v1/deliveries/{id}"), Role::Bappeda)
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        read.body["evidence"],
+        json!([]),
+        "no metadata without its object"
+    );
+}
+
+/// Only with `TEST_OBJECT_STORE` (bench/s3/check.sh): the evidence is in
+/// the S3 server itself — read there by a client of its own, outside the
+/// service — and comes back through the API byte for byte, its SHA-256
+/// the one kept with it. Without the setting there is no server to ask.
+#[actix_web::test]
+async fn evidence_lands_in_the_s3_store_and_comes_back_whole() {
+    let Some(location) = common::test_object_store() else {
+        eprintln!("TEST_OBJECT_STORE is not set: no S3 server to check against");
+        return;
+    };
+    let store = location.clone();
+    let app = TestApp::spawn_with(move |c| c.object_store = store).await;
+    assert!(
+        app.state.objects.describe().starts_with("s3://"),
+        "the app keeps its files in {}",
+        app.state.objects.describe()
+    );
+    let (program, targets) = running(&app).await;
+    let d = record(&app, Role::Company, &program, &targets[0], delivery(1_000)).await;
+    let id = d.body["id"].as_str().unwrap().to_string();
+    // A receipt of 3 MiB: large enough to be more than one read.
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..3 * 1024 * 1024).map(|i: u32| b'%' + (i % 50) as u8));
+    pdf.extend_from_slice(b"\n%%EOF\n");
+    let sha256 = hex::encode(Sha256::digest(&pdf));
+
+    let created = upload(&app, Role::Company, &id, "application/pdf", pdf.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["sha256"], sha256);
+    assert_eq!(created.body["size_bytes"], pdf.len());
+    let evidence = created.body["id"].as_str().unwrap();
+
+    let outside = rbpk::storage::Objects::open(&location).unwrap();
+    let kept = outside
+        .get(&format!("delivery-evidence/{id}/{evidence}"))
+        .await
+        .unwrap_or_else(|e| panic!("the evidence is not in {location:?}: {e}"));
+    assert!(kept[..] == pdf[..], "the S3 object differs from the upload");
+
+    let read = app
+        .get(&format!("/api/v1/deliveries/{id}"), Role::Bappeda)
+        .await;
+    assert_eq!(read.body["evidence"][0]["sha256"], sha256, "{}", read.body);
+    let href = read.body["evidence"][0]["href"].as_str().unwrap();
+    let file = app.get(href, Role::Company).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(file.raw == pdf, "the download differs from the upload");
+    assert_eq!(hex::encode(Sha256::digest(&file.raw)), sha256);
+    assert_eq!(file.header("etag").unwrap(), format!("\"{sha256}\""));
 }
