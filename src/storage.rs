@@ -141,9 +141,10 @@ impl Location {
             return Ok(Location::Directory(PathBuf::from(path)));
         }
         if let Some(rest) = setting.strip_prefix("s3://") {
+            // The setting is not repeated: it may hold a secret pasted in.
             return parse_s3(rest)
                 .map(Location::S3)
-                .map_err(|why| format!("RBPK_OBJECT_STORE: `{setting}`: {why}"));
+                .map_err(|why| format!("RBPK_OBJECT_STORE: {why}"));
         }
         if setting.contains("://") {
             return Err(format!(
@@ -421,6 +422,8 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad} was taken");
         }
+        let why = parse("s3://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/p").unwrap_err();
+        assert!(!why.contains("wJalrXUtnFEMI"), "{why}");
     }
 
     #[test]
