@@ -6,6 +6,10 @@
 # There is no built-in signing secret: without RBPK_JWT_SECRET the embedded
 # SQLite default signs with a random one made at start (tokens end with the
 # container), and PostgreSQL refuses to start (docs/SECURITY.md).
+# Files (photos, evidence) go to ./rbpk-objects in the container unless
+# -e RBPK_OBJECT_STORE=s3://bucket/prefix with AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ENDPOINT_URL for a server that
+# is not AWS) names a bucket, which several containers share (docs/DECISIONS.md).
 FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libssl-dev \
     && rm -rf /var/lib/apt/lists/*

@@ -28,7 +28,7 @@ pub struct AppState {
     pub throttle: web::Data<LoginThrottle>,
     pub accounts: web::Data<AccountCache>,
     pub routes: web::Data<middleware::RouteTable>,
-    /// Where files are kept (issue 14: photos of visits).
+    /// Where files are kept (photos of visits, evidence of deliveries).
     pub objects: web::Data<crate::storage::Objects>,
     pub api: OpenApi,
 }

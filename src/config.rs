@@ -82,8 +82,8 @@ pub struct Config {
     /// Distinct households recommendations may show one company per cycle,
     /// unless the company has its own `exposure_cap` (docs/SECURITY.md).
     pub exposure_cap: u32,
-    /// Where files (photos of visits) are kept: `RBPK_OBJECT_STORE`
-    /// (`storage`; issue 14).
+    /// Where files (photos of visits, evidence of deliveries) are kept:
+    /// `RBPK_OBJECT_STORE`, a directory or `s3://bucket/prefix` (`storage`).
     pub object_store: crate::storage::Location,
     /// Delivering events to webhooks (`src/webhooks.rs`, docs/EVENTS.md).
     pub webhooks: WebhookSettings,

@@ -181,7 +181,12 @@ fn serve() -> Result<(), String> {
             .map_err(|e| format!("cannot start the webhook worker: {e}"))?;
     }
     let state = AppState::new(config.clone(), pool)?;
-    log::info!("serving on http://{} ({:?})", config.bind, config.backend);
+    log::info!(
+        "serving on http://{} ({:?}); files in {}",
+        config.bind,
+        config.backend,
+        state.objects.describe()
+    );
     actix_web::rt::System::new().block_on(async move {
         // Database work runs on each worker's blocking threads. A thread
         // without a pooled connection can only wait for one, and every extra

@@ -234,3 +234,18 @@ async fn a_failing_object_store_answers_503_and_records_nothing() {
     );
     std::fs::remove_file(&dir).unwrap();
 }
+
+#[actix_web::test]
+async fn an_unreachable_s3_store_answers_503_and_records_nothing() {
+    let app = TestApp::spawn_with(|c| c.object_store = common::unreachable_s3_store()).await;
+    let (app, visit) = visited(app).await;
+    let failed = upload(&app, &visit, "image/jpeg", jpeg()).await;
+    assert_problem(&failed, 503, "service_unavailable");
+    let list = app.get(&photos_path(&visit), Role::Bappeda).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(
+        list.body["items"],
+        json!([]),
+        "no metadata without its object"
+    );
+}

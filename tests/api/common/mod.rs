@@ -1,6 +1,8 @@
 //! The test harness: each test starts the real application (`app::build`) on a
 //! fresh database of its own — a SQLite file, or a PostgreSQL schema when
 //! `TEST_DATABASE_URL` names a PostgreSQL server — and talks HTTP to it.
+//! Its files go to a temporary directory, or to an S3-compatible server
+//! when `TEST_OBJECT_STORE` names one (`test_object_store`).
 // The harness panics on a broken setup: that is a test failure, not a crash.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,6 +21,7 @@ use rbpk::app::{self, AppState};
 use rbpk::config::Config;
 use rbpk::db::{self, seed, Backend};
 use rbpk::domain::role::Role;
+use rbpk::storage::Location;
 
 /// The password of every demo account in tests.
 pub const PASSWORD: &str = "test-password-1";
@@ -91,6 +94,37 @@ fn fresh_database() -> (String, Cleanup) {
     }
 }
 
+/// The object store of a test app: with `TEST_OBJECT_STORE=s3://bucket[/prefix]`
+/// (bench/s3/check.sh, against moto) a corner of that bucket of its own, so
+/// tests running at once never see each other's objects; the server and
+/// credentials are the environment's `AWS_*`, as in production. Unset: the
+/// temporary directory of `Config::for_database`.
+pub fn test_object_store() -> Option<Location> {
+    let setting = std::env::var("TEST_OBJECT_STORE").ok()?;
+    match Location::parse(Some(&setting), "unused.sqlite3", Backend::Sqlite) {
+        Ok(Location::S3(s3)) => Some(Location::S3(
+            s3.within(&uuid::Uuid::new_v4().simple().to_string()),
+        )),
+        other => panic!("TEST_OBJECT_STORE={setting} does not name an s3:// store: {other:?}"),
+    }
+}
+
+/// An S3 store nobody answers at (a closed port), for the outage tests:
+/// named in the location itself, not in the process environment, which
+/// the tests running beside them share.
+pub fn unreachable_s3_store() -> Location {
+    Location::S3(rbpk::storage::S3Location {
+        bucket: "rbpk-outage".into(),
+        prefix: Some(uuid::Uuid::new_v4().simple().to_string()),
+        server: Some(rbpk::storage::S3Server {
+            endpoint: "http://127.0.0.1:1".into(),
+            region: "us-east-1".into(),
+            access_key_id: "outage-test".into(),
+            secret_access_key: rbpk::config::Secret::new("outage-test-secret"),
+        }),
+    })
+}
+
 impl TestApp {
     /// A new app on a new database, regions seeded, one demo account per role.
     pub async fn spawn() -> TestApp {
@@ -101,6 +135,9 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let (url, cleanup) = fresh_database();
         let mut config = Config::for_database(&url);
+        if let Some(store) = test_object_store() {
+            config.object_store = store;
+        }
         adjust(&mut config);
         let pool = db::connect_pool(&url, config.pool_size).expect("connect test database");
         {
