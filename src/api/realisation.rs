@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::reports::{download, negotiate, table_response, Cell, Format, XLSX};
+use super::reports::{
+    add_sheet, download, negotiate, table_response, xlsx_failed, Cell, Format, XLSX,
+};
 use super::{if_match, regency_today, utc, with_etag, Page, Paging};
 use crate::api::access;
 use crate::auth::AuthUser;
@@ -450,53 +452,37 @@ fn cells(r: &RealisationRow) -> Vec<Cell> {
 /// The workbook of the table: one sheet per period with a column chart of
 /// plan against realisation per company beside its rows.
 fn realisation_workbook(year: i32, items: &[RealisationRow]) -> Result<Vec<u8>, ApiError> {
-    use rust_xlsxwriter::{Chart, ChartType, Format as XFormat, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
+    use rust_xlsxwriter::{Chart, ChartType, Workbook};
     let mut book = Workbook::new();
-    let bold = XFormat::new().set_bold();
     for period in Period::of_cycle(year) {
         let name = period.to_string();
-        let rows: Vec<&RealisationRow> = items.iter().filter(|r| r.period == name).collect();
-        let sheet = book.add_worksheet();
-        sheet.set_name(&name).map_err(fail)?;
-        for (c, h) in HEADERS.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, c as u16, *h, &bold)
-                .map_err(fail)?;
+        let rows: Vec<Vec<Cell>> = items
+            .iter()
+            .filter(|r| r.period == name)
+            .map(cells)
+            .collect();
+        let sheet = add_sheet(&mut book, &(name.as_str(), &HEADERS[..], &rows[..]))?;
+        if rows.is_empty() {
+            continue;
         }
-        for (i, r) in rows.iter().enumerate() {
-            let at = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            for (c, cell) in cells(r).into_iter().enumerate() {
-                let c = c as u16;
-                match cell {
-                    Cell::Text(s) => sheet.write_string(at, c, s).map(|_| ()),
-                    Cell::Int(n) => sheet.write_number(at, c, n as f64).map(|_| ()),
-                    Cell::Empty => Ok(()),
-                }
-                .map_err(fail)?;
-            }
-        }
-        sheet.autofit();
-        if !rows.is_empty() {
-            let last = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-            let mut chart = Chart::new(ChartType::Column);
-            chart
-                .title()
-                .set_name(&format!("Rencana dan realisasi {name}"));
+        // Company names (column 1) against plan (8) and realisation (9).
+        let last = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let mut chart = Chart::new(ChartType::Column);
+        chart
+            .title()
+            .set_name(&format!("Rencana dan realisasi {name}"));
+        for (series, column) in [("planned_budget", 8), ("realised_value", 9)] {
             chart
                 .add_series()
-                .set_name("planned_budget")
+                .set_name(series)
                 .set_categories((name.as_str(), 1, 1, last, 1))
-                .set_values((name.as_str(), 1, 8, last, 8));
-            chart
-                .add_series()
-                .set_name("realised_value")
-                .set_categories((name.as_str(), 1, 1, last, 1))
-                .set_values((name.as_str(), 1, 9, last, 9));
-            sheet.insert_chart(last + 2, 1, &chart).map_err(fail)?;
+                .set_values((name.as_str(), 1, column, last, column));
         }
+        sheet
+            .insert_chart(last + 2, 1, &chart)
+            .map_err(xlsx_failed)?;
     }
-    book.save_to_buffer().map_err(fail)
+    book.save_to_buffer().map_err(xlsx_failed)
 }
 
 /// The realisation of a cycle: per company and period, plan against

@@ -132,35 +132,49 @@ pub(crate) fn download(content_type: &str, name: &str, bytes: Vec<u8>) -> HttpRe
         .body(bytes)
 }
 
+/// An XLSX writer's error as ours.
+pub(crate) fn xlsx_failed(e: rust_xlsxwriter::XlsxError) -> ApiError {
+    ApiError::internal(format!("xlsx: {e}"))
+}
+
+/// Adds a sheet named `title` (cut to Excel's 31 characters) holding the
+/// table: its headers in bold, then the rows.
+pub(crate) fn add_sheet<'b>(
+    book: &'b mut rust_xlsxwriter::Workbook,
+    (title, headers, rows): &Sheet<'_>,
+) -> Result<&'b mut rust_xlsxwriter::Worksheet, ApiError> {
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    let title: String = title.chars().take(31).collect();
+    sheet.set_name(title).map_err(xlsx_failed)?;
+    for (c, h) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(xlsx_failed)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
+                Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                Cell::Empty => Ok(()),
+            }
+            .map_err(xlsx_failed)?;
+        }
+    }
+    sheet.autofit();
+    Ok(sheet)
+}
+
 /// Sheets as one XLSX workbook, each with its headers in bold.
 pub(crate) fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ApiError> {
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
     let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (title, headers, rows) in sheets {
-        let sheet = book.add_worksheet();
-        let title: String = title.chars().take(31).collect();
-        sheet.set_name(title).map_err(fail)?;
-        for (c, h) in headers.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, c as u16, *h, &bold)
-                .map_err(fail)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-            for (c, cell) in row.iter().enumerate() {
-                let c = c as u16;
-                match cell {
-                    Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
-                    Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
-                    Cell::Empty => Ok(()),
-                }
-                .map_err(fail)?;
-            }
-        }
-        sheet.autofit();
+    for sheet in sheets {
+        add_sheet(&mut book, sheet)?;
     }
-    book.save_to_buffer().map_err(fail)
+    book.save_to_buffer().map_err(xlsx_failed)
 }
 
 /// One cell of a downloaded table.

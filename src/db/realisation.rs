@@ -313,6 +313,31 @@ pub fn create(
     Ok(row)
 }
 
+/// Writes a change to a report if `expected` is still its version (`apply`
+/// gets its id and version and makes the change, or finds it stale), with
+/// its audit record under `action`.
+fn write(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    before: &ReportRow,
+    expected: IfMatch,
+    apply: impl FnOnce(&mut DbConnection, &str, i32) -> QueryResult<Option<ReportRow>>,
+) -> Result<ReportRow, DbError> {
+    check_version(&expected, before.version)?;
+    let row = apply(conn, &before.id, before.version)?.ok_or(DbError::Stale)?;
+    audit::record(
+        conn,
+        actor,
+        action,
+        "realisation_report",
+        &row.id,
+        Some(&before.audit_value()),
+        Some(&row.audit_value()),
+    )?;
+    Ok(row)
+}
+
 /// Submits a report (`expected`: the version the client read), freezing
 /// `figures` as of `on`.
 pub fn submit(
@@ -324,41 +349,27 @@ pub fn submit(
     notes: Option<&str>,
     on: NaiveDate,
 ) -> Result<ReportRow, DbError> {
-    check_version(&expected, before.version)?;
     let programs = serde_json::to_string(&figures.programs)?;
-    let row = diesel::update(
-        rr::table
-            .filter(rr::id.eq(&before.id))
-            .filter(rr::version.eq(before.version)),
-    )
-    .set((
-        rr::status.eq(ReportStatus::Submitted),
-        rr::notes.eq(notes.map(str::to_string).or(before.notes.clone())),
-        rr::planned_budget.eq(figures.planned_budget),
-        rr::realised_value.eq(figures.realised_value),
-        rr::households_planned.eq(figures.households_planned),
-        rr::households_served.eq(figures.households_served),
-        rr::desa_reached.eq(figures.desa_reached),
-        rr::programs.eq(programs),
-        rr::submitted_on.eq(on),
-        rr::submitted_by.eq(&actor.name),
-        rr::version.eq(before.version + 1),
-        rr::updated_at.eq(now()),
-    ))
-    .returning(rr::all_columns)
-    .get_result::<ReportRow>(conn)
-    .optional()?
-    .ok_or(DbError::Stale)?;
-    audit::record(
-        conn,
-        actor,
-        "submit",
-        "realisation_report",
-        &row.id,
-        Some(&before.audit_value()),
-        Some(&row.audit_value()),
-    )?;
-    Ok(row)
+    write(conn, actor, "submit", before, expected, |c, id, v| {
+        diesel::update(rr::table.filter(rr::id.eq(id)).filter(rr::version.eq(v)))
+            .set((
+                rr::status.eq(ReportStatus::Submitted),
+                rr::notes.eq(notes.map(str::to_string).or(before.notes.clone())),
+                rr::planned_budget.eq(figures.planned_budget),
+                rr::realised_value.eq(figures.realised_value),
+                rr::households_planned.eq(figures.households_planned),
+                rr::households_served.eq(figures.households_served),
+                rr::desa_reached.eq(figures.desa_reached),
+                rr::programs.eq(programs),
+                rr::submitted_on.eq(on),
+                rr::submitted_by.eq(&actor.name),
+                rr::version.eq(v + 1),
+                rr::updated_at.eq(now()),
+            ))
+            .returning(rr::all_columns)
+            .get_result::<ReportRow>(c)
+            .optional()
+    })
 }
 
 /// Records Bappeda's review: the new status and its note.
@@ -371,32 +382,18 @@ pub fn review(
     note: Option<&str>,
     on: NaiveDate,
 ) -> Result<ReportRow, DbError> {
-    check_version(&expected, before.version)?;
-    let row = diesel::update(
-        rr::table
-            .filter(rr::id.eq(&before.id))
-            .filter(rr::version.eq(before.version)),
-    )
-    .set((
-        rr::status.eq(status),
-        rr::review_note.eq(note),
-        rr::reviewed_on.eq(on),
-        rr::reviewed_by.eq(&actor.name),
-        rr::version.eq(before.version + 1),
-        rr::updated_at.eq(now()),
-    ))
-    .returning(rr::all_columns)
-    .get_result::<ReportRow>(conn)
-    .optional()?
-    .ok_or(DbError::Stale)?;
-    audit::record(
-        conn,
-        actor,
-        "review",
-        "realisation_report",
-        &row.id,
-        Some(&before.audit_value()),
-        Some(&row.audit_value()),
-    )?;
-    Ok(row)
+    write(conn, actor, "review", before, expected, |c, id, v| {
+        diesel::update(rr::table.filter(rr::id.eq(id)).filter(rr::version.eq(v)))
+            .set((
+                rr::status.eq(status),
+                rr::review_note.eq(note),
+                rr::reviewed_on.eq(on),
+                rr::reviewed_by.eq(&actor.name),
+                rr::version.eq(v + 1),
+                rr::updated_at.eq(now()),
+            ))
+            .returning(rr::all_columns)
+            .get_result::<ReportRow>(c)
+            .optional()
+    })
 }
