@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::middleware::MAX_QUERY_VALUE;
 use super::regency_today;
 use crate::db::Pool;
 use crate::domain::compliance::{ComplianceState, Sector};
@@ -94,6 +95,7 @@ pub struct SummaryQuery {
     responses(
         (status = 200, body = PublicSummary, headers(("ETag" = String), ("Cache-Control" = String, description = "`public, max-age=300`"))),
         (status = 304, description = "Not modified: the summary named by `If-None-Match` is current", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, description = "`invalid_header`: an `If-None-Match` over 200 characters", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such cycle", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/public/summary")]
 async fn public_summary(
@@ -135,11 +137,18 @@ async fn public_summary(
     let body = serde_json::to_vec(&summary)?;
     let etag = format!("\"{}\"", &crate::service::files::sha256_hex(&body)[..32]);
     let cache = (header::CACHE_CONTROL, format!("public, max-age={MAX_AGE}"));
-    let held = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let held = match req.headers().get(header::IF_NONE_MATCH) {
+        None => false,
+        Some(v) if v.len() > MAX_QUERY_VALUE => {
+            return Err(ApiError::bad_request(
+                "invalid_header",
+                format!("If-None-Match is longer than {MAX_QUERY_VALUE} characters"),
+            ))
+        }
+        Some(v) => v
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")),
+    };
     if held {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))

@@ -595,4 +595,12 @@ async fn delivery_to_public_summary(
         .await;
     assert_eq!(again.status.as_u16(), 304);
     assert_eq!(again.header("etag"), Some(etag));
+    let long = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/public/summary?cycle=2027")
+                .insert_header(("if-none-match", "0".repeat(201))),
+        )
+        .await;
+    common::assert_problem(&long, 400, "invalid_header");
 }
