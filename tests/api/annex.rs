@@ -284,3 +284,58 @@ async fn no_annex_without_an_agreement_nor_for_an_unknown_format_or_another_comp
         "forbidden",
     );
 }
+
+#[actix_web::test]
+async fn families_behind_the_consent_gate_are_pseudonymised_for_the_company() {
+    let app = TestApp::spawn().await;
+    // Every family in a snapshot that forbids onward sharing; the visits
+    // below ask no consent, so the gate stays closed to the company.
+    let closed = app
+        .post(
+            "/api/v1/datasets",
+            Role::Bappeda,
+            json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
+        )
+        .await;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let closed = closed.body["id"].as_str().unwrap();
+    let files = common::demo_files(60, 7);
+    let done = app
+        .import(
+            &format!("p3ke&dataset_id={closed}"),
+            "text/csv",
+            &files.families_csv,
+        )
+        .await;
+    assert_eq!(done.body["status"], "done", "{}", done.body);
+    let first = app
+        .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
+        .await;
+    let kec = first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string();
+    app.demo_company_works_in(&kec).await;
+    let p = app.consolidated_program(&kec, 2).await;
+    for t in &p.targets {
+        assert_eq!(app.verify(t, "eligible").await.status, 201);
+    }
+
+    let json = annex(&app, &p.id, Role::Company, "application/json").await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    assert_masked(&json.body, "gated annex");
+    for t in json.body["targets"].as_array().unwrap() {
+        assert_eq!(t["pseudonymised"], true, "{t}");
+        for k in ["head_name", "address", "nik", "kk_number"] {
+            assert!(t[k].is_null(), "{k} shown behind the gate: {t}");
+        }
+        assert!(t["desa"].is_string() && t["planned_value"].is_number());
+    }
+    let pdf = annex(&app, &p.id, Role::Company, "application/pdf").await;
+    assert_eq!(pdf.status, 200, "{}", pdf.body);
+    let text = String::from_utf8_lossy(&pdf.raw);
+    assert!(text.contains("(disamarkan)"));
+    // Bappeda sees the same families by name.
+    let whole = annex(&app, &p.id, Role::Bappeda, "application/json").await;
+    for t in whole.body["targets"].as_array().unwrap() {
+        assert_eq!(t["pseudonymised"], false, "{t}");
+        assert!(t["head_name"].is_string(), "{t}");
+    }
+}
