@@ -81,6 +81,7 @@ where
             .configure(api::deliveries::configure)
             // issue 15: realisation reports, the realisation of a cycle
             .configure(api::realisation::configure)
+            .configure(api::program_annex::configure)
             .configure(api::verifications::configure)
             .configure(api::reports::configure)
             .configure(api::public::configure)

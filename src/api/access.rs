@@ -149,6 +149,8 @@ declare! {
     SUBMIT_REALISATION_REPORT = "submit_realisation_report": Roles(&[Admin, Company]);
     REVIEW_REALISATION_REPORT = "review_realisation_report": Roles(&[Admin, Bappeda]);
     REALISATION = "realisation": Roles(&[Admin, Bappeda, Bupati, Company, Viewer]);
+    /// Whoever reads the program's targets (`LIST_TARGETS`), in its reach.
+    GET_PROGRAM_ANNEX = "get_program_annex": Roles(&[Admin, Bappeda, Opd, Verifier, Company]);
     // change requests (issue 14): filed by the field roles, decided by
     // bappeda, the DINSOS opd (`domain::change_request::may_decide`) and admin
     LIST_CHANGE_REQUESTS = "list_change_requests":

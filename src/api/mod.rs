@@ -17,6 +17,8 @@ pub mod household_history;
 pub mod households;
 pub mod imports;
 pub mod middleware;
+pub mod pdf;
+pub mod program_annex;
 pub mod programs;
 pub mod public;
 pub mod realisation;

@@ -32,27 +32,54 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const CSV: &str = "text/csv";
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The representations a report can be answered in.
+pub const PDF: &str = "application/pdf";
+
+/// The representations a report (or another download) can be answered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
     Csv,
     Xlsx,
+    /// A printable document (the agreement annex, `api::program_annex`).
+    Pdf,
 }
 
-/// Picks the representation from `Accept`: the first listed media type we
-/// can produce (`*/*`, `application/*` and a missing header mean JSON); a
-/// header naming none of them is a 406.
+impl Format {
+    /// The media type `Accept` names it by.
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => CSV,
+            Format::Xlsx => XLSX,
+            Format::Pdf => PDF,
+        }
+    }
+}
+
+/// What the reports offer: JSON, CSV and XLSX.
+pub const TABLES: &[Format] = &[Format::Json, Format::Csv, Format::Xlsx];
+
+/// Picks a report's representation from `Accept` ([`negotiate_among`] the
+/// [`TABLES`]).
 pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
+    negotiate_among(req, TABLES)
+}
+
+/// Picks the representation from `Accept`: the first listed media type of
+/// `offered` (its first is the default: `*/*` and a missing header mean it;
+/// `application/*` and `text/*` the first offered of their kind); a header
+/// naming none of them is a 406.
+pub fn negotiate_among(req: &HttpRequest, offered: &[Format]) -> Result<Format, ApiError> {
     // Caches must know the answer depends on `Accept` (`middleware::vary_accept`).
     req.extensions_mut()
         .insert(super::middleware::VariesByAccept);
+    let default = offered.first().copied().unwrap_or(Format::Json);
     let Some(value) = req.headers().get(header::ACCEPT) else {
-        return Ok(Format::Json);
+        return Ok(default);
     };
     let value = value.to_str().unwrap_or("");
     if value.trim().is_empty() {
-        return Ok(Format::Json);
+        return Ok(default);
     }
     let mut ranked: Vec<(f32, usize, &str)> = value
         .split(',')
@@ -70,16 +97,27 @@ pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, _, media) in ranked {
-        match media.to_ascii_lowercase().as_str() {
-            "application/json" | "application/*" | "*/*" => return Ok(Format::Json),
-            CSV | "text/*" => return Ok(Format::Csv),
-            XLSX => return Ok(Format::Xlsx),
-            _ => {}
+        let media = media.to_ascii_lowercase();
+        let found = match media.as_str() {
+            "*/*" => Some(default),
+            wildcard if wildcard.ends_with("/*") => {
+                let kind = &wildcard[..wildcard.len() - 1];
+                offered
+                    .iter()
+                    .copied()
+                    .find(|f| f.media_type().starts_with(kind))
+            }
+            exact => offered.iter().copied().find(|f| f.media_type() == exact),
+        };
+        if let Some(format) = found {
+            return Ok(format);
         }
     }
+    let names: Vec<&str> = offered.iter().map(|f| f.media_type()).collect();
     Err(ApiError::NotAcceptable {
         detail: format!(
-            "this report is available as application/json, {CSV} or {XLSX}; Accept was `{value}`"
+            "this is available as {}; Accept was `{value}`",
+            names.join(", ")
         ),
     })
 }
@@ -96,7 +134,7 @@ pub(crate) fn table_response(
     extra_sheet: Option<Sheet<'_>>,
 ) -> Result<HttpResponse, ApiError> {
     match format {
-        Format::Json => Err(ApiError::internal("JSON is not a table format")),
+        Format::Json | Format::Pdf => Err(ApiError::internal("not a table format")),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let fail = |e: csv::Error| ApiError::internal(format!("csv: {e}"));

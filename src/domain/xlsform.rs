@@ -79,8 +79,9 @@ const SURVEY_HEADERS: &[&str] = &[
 const CHOICES_HEADERS: &[&str] = &["list_name", "name", "label", "desa"];
 const SETTINGS_HEADERS: &[&str] = &["form_title", "form_id", "version", "instance_name"];
 
-/// The Indonesian label a verifier reads for each result.
-fn result_label(r: VerificationResult) -> &'static str {
+/// The Indonesian label a verifier reads for each result (also the
+/// agreement annex's, `api::program_annex`).
+pub fn result_label(r: VerificationResult) -> &'static str {
     match r {
         VerificationResult::Eligible => "Layak dibantu",
         VerificationResult::Ineligible => "Tidak layak",

@@ -20,6 +20,8 @@ pub mod verifications;
 pub mod verification_photos;
 // issue 14: the ODK/KoBo form of a program
 pub mod verification_forms;
+// issue 15: the agreement annex
+pub mod program_annex;
 
 use crate::auth::AuthUser;
 use crate::db::audit::Actor;

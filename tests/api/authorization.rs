@@ -131,6 +131,8 @@ const MATRIX: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/realisation-reports/{id}/review", true),
     ("GET", "/api/v1/cycles/{year}/realisation", false),
     ("GET", "/api/v1/public/summary", false),
+    // issue 15: the agreement annex
+    ("GET", "/api/v1/programs/{id}/annex", true),
     ("GET", "/api/v1/cycles/{year}/compliance", false),
     ("GET", "/api/v1/cycles/{year}/coverage", false),
     ("GET", "/api/v1/cycles/{year}/exposure", false),
@@ -409,6 +411,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             t.clone(),
         ),
         ("/api/v1/programs/{id}/verification-form", "id", p.clone()),
+        ("/api/v1/programs/{id}/annex", "id", p.clone()),
         (
             "/api/v1/programs/{id}/targets/{target_id}/deliveries",
             "id",

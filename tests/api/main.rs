@@ -8,6 +8,7 @@ mod common;
 #[path = "support/hostile_files.rs"]
 mod hostile_files;
 
+mod annex;
 mod authorization;
 mod bounds;
 mod change_requests;
