@@ -528,15 +528,10 @@ async fn realisation(
             generated_at: Utc::now(),
             items,
         })),
-        Format::Csv => {
+        // `negotiate` offers no PDF; `table_response` refuses it.
+        Format::Csv | Format::Pdf => {
             let rows: Vec<Vec<Cell>> = items.iter().map(cells).collect();
-            table_response(
-                Format::Csv,
-                &format!("realisasi-{year}"),
-                &HEADERS,
-                &rows,
-                None,
-            )
+            table_response(format, &format!("realisasi-{year}"), &HEADERS, &rows, None)
         }
         Format::Xlsx => Ok(download(
             XLSX,
