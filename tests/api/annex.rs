@@ -290,28 +290,7 @@ async fn families_behind_the_consent_gate_are_pseudonymised_for_the_company() {
     let app = TestApp::spawn().await;
     // Every family in a snapshot that forbids onward sharing; the visits
     // below ask no consent, so the gate stays closed to the company.
-    let closed = app
-        .post(
-            "/api/v1/datasets",
-            Role::Bappeda,
-            json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
-        )
-        .await;
-    assert_eq!(closed.status, 201, "{}", closed.body);
-    let closed = closed.body["id"].as_str().unwrap();
-    let files = common::demo_files(60, 7);
-    let done = app
-        .import(
-            &format!("p3ke&dataset_id={closed}"),
-            "text/csv",
-            &files.families_csv,
-        )
-        .await;
-    assert_eq!(done.body["status"], "done", "{}", done.body);
-    let first = app
-        .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
-        .await;
-    let kec = first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string();
+    let kec = app.families_behind_the_consent_gate(60, 7).await;
     app.demo_company_works_in(&kec).await;
     let p = app.consolidated_program(&kec, 2).await;
     for t in &p.targets {

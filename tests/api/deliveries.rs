@@ -345,27 +345,7 @@ async fn a_failing_object_store_answers_503_and_records_no_evidence() {
 #[actix_web::test]
 async fn a_company_reads_no_notes_places_or_evidence_of_a_family_behind_the_consent_gate() {
     let app = TestApp::spawn().await;
-    let closed = app
-        .post(
-            "/api/v1/datasets",
-            Role::Bappeda,
-            json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
-        )
-        .await;
-    let closed = closed.body["id"].as_str().unwrap();
-    let files = common::demo_files(60, 7);
-    let done = app
-        .import(
-            &format!("p3ke&dataset_id={closed}"),
-            "text/csv",
-            &files.families_csv,
-        )
-        .await;
-    assert_eq!(done.body["status"], "done", "{}", done.body);
-    let first = app
-        .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
-        .await;
-    let kec = first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string();
+    let kec = app.families_behind_the_consent_gate(60, 7).await;
     let (program, targets) = running_in(&app, &kec).await;
     let d = record(&app, Role::Company, &program, &targets[0], delivery(1_000)).await;
     assert_eq!(d.status, 201, "{}", d.body);

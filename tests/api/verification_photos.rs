@@ -8,7 +8,7 @@
 use crate::common;
 
 use actix_web::http::Method;
-use common::{assert_problem, demo_files, jpeg, png, Resp, TestApp};
+use common::{assert_problem, jpeg, png, Resp, TestApp};
 use rbpk::domain::role::Role;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -162,27 +162,7 @@ async fn a_company_reads_photos_of_its_own_programs_visits_only() {
 #[actix_web::test]
 async fn a_company_gets_no_photos_of_a_household_behind_the_consent_gate() {
     let app = TestApp::spawn().await;
-    let files = demo_files(150, 7);
-    let closed = app
-        .post(
-            "/api/v1/datasets",
-            Role::Bappeda,
-            json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
-        )
-        .await;
-    let closed = closed.body["id"].as_str().unwrap();
-    let done = app
-        .import(
-            &format!("p3ke&dataset_id={closed}"),
-            "text/csv",
-            &files.families_csv,
-        )
-        .await;
-    assert_eq!(done.body["status"], "done", "{}", done.body);
-    let first = app
-        .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
-        .await;
-    let kec = first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string();
+    let kec = app.families_behind_the_consent_gate(150, 7).await;
     app.demo_company_works_in(&kec).await;
     let p = app.consolidated_program(&kec, 1).await;
     let visit = app.verify(&p.targets[0], "eligible").await;

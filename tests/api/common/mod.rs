@@ -631,6 +631,37 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Imports `families` demo families (seed `seed`) into a snapshot whose
+    /// hand-over forbids onward sharing, so every one of them stays behind
+    /// the consent gate for a company; answers the kecamatan of the first
+    /// extreme family, where a test can run its program.
+    pub async fn families_behind_the_consent_gate(&self, families: usize, seed: u64) -> String {
+        let closed = self
+            .post(
+                "/api/v1/datasets",
+                Role::Bappeda,
+                serde_json::json!({"source": "p3ke", "version": "closed", "onward_sharing": false}),
+            )
+            .await;
+        assert_eq!(closed.status, 201, "{}", closed.body);
+        let closed = closed.body["id"].as_str().unwrap();
+        let files = demo_files(families, seed);
+        let done = self
+            .import(
+                &format!("p3ke&dataset_id={closed}"),
+                "text/csv",
+                &files.families_csv,
+            )
+            .await;
+        assert_eq!(done.body["status"], "done", "{}", done.body);
+        let first = self
+            .get("/api/v1/households?extreme=true&per_page=1", Role::Bappeda)
+            .await;
+        first.body["items"][0]["region_code"].as_str().unwrap()[..8].to_string()
+    }
+}
+
+impl TestApp {
     /// Adds `region` to the demo company's working area, so its programs may
     /// target it (target regions lie in the working area).
     pub async fn demo_company_works_in(&self, region: &str) {
