@@ -115,12 +115,13 @@ ops = [
 # contract documents for it: 409 (the record's state), 412 (a stale or
 # unknown If-Match, RFC 9110) and 422 (rules on other records or on today:
 # dates not in the future, windows, references that must exist, a NIK's
-# birth date, an Idempotency-Key reused). A schema-valid request is never
+# birth date, an Idempotency-Key reused) and 304 (a conditional GET whose
+# If-None-Match names the current version). A schema-valid request is never
 # a 400, 406 or 415. An invalid one may meet 412 (an If-Match naming no
 # version fails its precondition).
 lines = [
     "[checks.positive_data_acceptance]",
-    'expected-statuses = ["2xx", "401", "403", "404", "409", "412", "422", "429"]',
+    'expected-statuses = ["2xx", "304", "401", "403", "404", "409", "412", "422", "429"]',
     "",
     "[checks.negative_data_rejection]",
     'expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]',
