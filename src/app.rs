@@ -31,6 +31,8 @@ pub struct AppState {
     /// Where files are kept (photos of visits, evidence of deliveries).
     pub objects: web::Data<crate::storage::Objects>,
     pub api: OpenApi,
+    /// SQLite's WAL checkpoints for as long as the service runs.
+    _checkpointer: Option<std::sync::Arc<crate::db::checkpoint::Checkpointer>>,
 }
 
 impl AppState {
@@ -48,6 +50,8 @@ impl AppState {
             routes: web::Data::new(middleware::RouteTable::from_openapi(&api)),
             pool: web::Data::new(pool),
             objects: web::Data::new(crate::storage::Objects::open(&config.object_store)?),
+            _checkpointer: crate::db::checkpoint::Checkpointer::start(&config.database_url)?
+                .map(std::sync::Arc::new),
             api,
             config,
         })

@@ -75,8 +75,8 @@ pub fn pseudonymised_for(company_id: &str) -> HouseholdCondition {
     Box::new(
         h::id
             .eq_any(linked)
-            .and(h::id.ne_all(shared))
-            .and(h::id.ne_all(consented)),
+            .and(diesel::dsl::not(h::id.eq_any(shared)))
+            .and(diesel::dsl::not(h::id.eq_any(consented))),
     )
 }
 

@@ -666,7 +666,7 @@ fn filtered<'a>(
             .filter(super::schema::program_targets::cycle_year.eq(year))
             .filter(super::schema::program_targets::active.eq(true))
             .select(super::schema::program_targets::household_id);
-        q = q.filter(h::id.ne_all(targeted));
+        q = q.filter(diesel::dsl::not(h::id.eq_any(targeted)));
     }
     if let Some(term) = &f.q {
         let term = term.trim().to_string();

@@ -11,6 +11,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub mod audit;
 pub mod change_requests;
+pub mod checkpoint;
 pub mod companies;
 pub mod cycles;
 pub mod datasets;
@@ -160,10 +161,12 @@ pub fn establish(url: &str) -> Result<DbConnection, ConnectionError> {
         Backend::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(sqlite_path(url))?;
             // Without these SQLite answers "database is locked" under concurrent
-            // writers and ignores foreign keys.
+            // writers and ignores foreign keys. No commit checkpoints the WAL:
+            // `checkpoint::Checkpointer` does, off the request path.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 0;",
             )
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(DbConnection::Sqlite(conn))
@@ -220,8 +223,8 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 /// [`end_bulk_session`].
 pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     if let DbConnection::Sqlite(c) = conn {
-        // Checkpointing the WAL every 1000 pages (the default) fsyncs the
-        // database file every few batches; let it grow and checkpoint at the end.
+        // A checkpoint every few batches fsyncs the database file each time;
+        // let the WAL grow to 50,000 pages and checkpoint at the end.
         c.batch_execute(
             "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 50000;",
         )?;
@@ -238,7 +241,7 @@ pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
 pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(
-            "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); \
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE); \
              PRAGMA cache_size = -2000; PRAGMA shrink_memory;",
         )?,
         DbConnection::Postgresql(c) => c.batch_execute("VACUUM (ANALYZE) households, members")?,

@@ -52,7 +52,9 @@ pub fn candidates(
         .select(pt::household_id);
     let mut q = h::table
         .filter(h::status.eq(HouseholdStatus::Active))
-        .filter(h::id.ne_all(taken))
+        // `NOT (id IN (…))`, which PostgreSQL runs as one hashed subplan;
+        // `ne_all` would be `id != ALL(…)`, rescanned for each candidate.
+        .filter(diesel::dsl::not(h::id.eq_any(taken)))
         .into_boxed();
     q = if extreme_poor {
         q.filter(h::desil.eq(1))

@@ -196,7 +196,7 @@ pub fn coverage_by_desa(
         .filter(h::status.eq(HouseholdStatus::Active))
         .filter(h::desil.eq(1))
         .filter(in_region.clone())
-        .filter(h::id.ne_all(reached))
+        .filter(diesel::dsl::not(h::id.eq_any(reached)))
         .group_by(h::region_code)
         .select((h::region_code, count_star()))
         .load::<(String, i64)>(conn)?;
