@@ -5,7 +5,8 @@
 # POST verification, on SQLite and PostgreSQL, each with the service's default
 # settings; the service's peak resident memory under load; and,
 # as the limit reference, pgbench running the SQL the list endpoint runs.
-# Rerun: bash bench/import.sh && bash bench/load.sh   (DURATION=15 by default)
+# Rerun: bash bench/import.sh && bash bench/load.sh   (DURATION=15 by default;
+# ONLY_SQLITE=1 or ONLY_PG=1 for one backend)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -127,6 +128,7 @@ LUA
 echo "| backend | endpoint | req/s | p50 (ms) | p99 (ms) | non-2xx |"
 echo "|---|---|---|---|---|---|"
 [ -n "${ONLY_PG:-}" ] || DATABASE_URL="$OUT/bench.sqlite3" run SQLite
+[ -n "${ONLY_SQLITE:-}" ] && exit 0
 DATABASE_URL="$PG/rbpk_bench" run PostgreSQL
 
 # The list endpoint's SQL, as pgbench runs it: the region, the total, the page

@@ -318,11 +318,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
 {
     let _turn = match conn {
-        DbConnection::Sqlite(_) => Some(
-            SQLITE_WRITERS
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        ),
+        DbConnection::Sqlite(_) => Some(SQLITE_WRITERS.enter()),
         DbConnection::Postgresql(_) => None,
     };
     conn.transaction(|conn| {
@@ -351,10 +347,66 @@ pub fn defer_flush(conn: &mut DbConnection) -> Result<(), DbError> {
 /// The queue of this process's SQLite writers. SQLite's busy handler lets a
 /// waiting writer sleep and poll (up to 100 ms at a time), so under sixteen
 /// concurrent writers some waited over a second while others went first;
-/// a mutex hands the turn on as soon as a writer commits. Other processes on
-/// the same file still wait through the busy timeout. (One queue for every
-/// SQLite database of the process: a service has one; tests only share it.)
-static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// the queue hands the turn on as soon as a writer commits, and in the
+/// order the writers came (a plain mutex lets a newcomer overtake a woken
+/// waiter, which was the tail of POST verification, issue 17). Other
+/// processes on the same file still wait through the busy timeout. (One
+/// queue for every SQLite database of the process: a service has one; tests
+/// only share it.)
+static SQLITE_WRITERS: WriterQueue = WriterQueue::new();
+
+/// First come, first served: a ticket each, served in order.
+struct WriterQueue {
+    tickets: std::sync::Mutex<Tickets>,
+    turn: std::sync::Condvar,
+}
+
+struct Tickets {
+    next: u64,
+    serving: u64,
+}
+
+/// A writer's turn; the next ticket's when dropped (also while unwinding).
+struct Turn(&'static WriterQueue);
+
+impl WriterQueue {
+    const fn new() -> WriterQueue {
+        WriterQueue {
+            tickets: std::sync::Mutex::new(Tickets {
+                next: 0,
+                serving: 0,
+            }),
+            turn: std::sync::Condvar::new(),
+        }
+    }
+
+    fn tickets(&self) -> std::sync::MutexGuard<'_, Tickets> {
+        self.tickets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn enter(&'static self) -> Turn {
+        let mut t = self.tickets();
+        let ticket = t.next;
+        t.next += 1;
+        while t.serving != ticket {
+            t = self
+                .turn
+                .wait(t)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        Turn(self)
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.tickets().serving += 1;
+        // Few wait (at most the pool's connections): each checks its ticket.
+        self.0.turn.notify_all();
+    }
+}
 
 /// Locks one row of `table` (a table name of ours, never input) until the
 /// transaction ends, on PostgreSQL; SQLite's writers already hold the whole
@@ -414,5 +466,36 @@ pub fn check_version(expected: &IfMatch, current: i32) -> Result<(), DbError> {
         Ok(())
     } else {
         Err(DbError::Stale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Writers get their turn in the order they came, whoever wakes first.
+    #[test]
+    fn sqlite_writers_are_served_in_the_order_they_came() {
+        static QUEUE: WriterQueue = WriterQueue::new();
+        let first = QUEUE.enter();
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut writers = Vec::new();
+        for i in 0..8u64 {
+            let served = served.clone();
+            writers.push(std::thread::spawn(move || {
+                let _turn = QUEUE.enter();
+                served.lock().unwrap().push(i);
+            }));
+            // The next writer comes only once this one holds its ticket.
+            while QUEUE.tickets().next != i + 2 {
+                std::thread::yield_now();
+            }
+        }
+        drop(first);
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(*served.lock().unwrap(), (0..8).collect::<Vec<_>>());
     }
 }
