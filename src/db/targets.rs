@@ -59,6 +59,15 @@ pub fn targets(
     Ok((rows, total))
 }
 
+/// The program's active targets, in the order they were added.
+pub fn active(conn: &mut DbConnection, program_id: &str) -> Result<Vec<TargetRow>, DbError> {
+    Ok(pt::table
+        .filter(pt::program_id.eq(program_id))
+        .filter(pt::active.eq(true))
+        .order((pt::created_at.asc(), pt::id.asc()))
+        .load::<TargetRow>(conn)?)
+}
+
 pub fn target(
     conn: &mut DbConnection,
     program_id: &str,

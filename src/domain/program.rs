@@ -110,6 +110,19 @@ impl ProgramStatus {
         )
     }
 
+    /// Has an agreement its targets can be attached to (the annex): signing
+    /// starts once targets are verified (signatures may still be partial
+    /// then), and the agreement stays the program's while it runs and after.
+    pub const fn has_agreement(self) -> bool {
+        matches!(
+            self,
+            ProgramStatus::Verified
+                | ProgramStatus::Agreed
+                | ProgramStatus::Running
+                | ProgramStatus::Completed
+        )
+    }
+
     /// Counts as an agreed program for compliance: a program that was agreed
     /// stays the company's contribution once it runs or is completed.
     pub const fn counts_as_agreed(self) -> bool {

@@ -13,7 +13,7 @@ use super::Caller;
 use crate::db::programs::{self as programs_store, ProgramRow};
 use crate::db::{self, audit, companies, exposure, households, regions, targets, Pool};
 use crate::domain::consent::Disclosure;
-use crate::domain::program::{ProgramStatus, TargetStatus};
+use crate::domain::program::TargetStatus;
 use crate::error::ApiError;
 
 /// A party to the agreement and its signature, as far as it is signed.
@@ -64,21 +64,8 @@ pub struct Annex {
     pub total_planned: i64,
 }
 
-/// Statuses whose program has an agreement to attach to: signing starts
-/// once targets are verified (signatures may still be partial then), and
-/// the agreement stays the program's while it runs and after.
-pub fn has_agreement(status: ProgramStatus) -> bool {
-    matches!(
-        status,
-        ProgramStatus::Verified
-            | ProgramStatus::Agreed
-            | ProgramStatus::Running
-            | ProgramStatus::Completed
-    )
-}
-
 /// The annex of program `id` in the caller's reach (outside it: 404). Only
-/// a program with an agreement ([`has_agreement`]; else 409 `no_agreement`).
+/// a program with an agreement (`ProgramStatus::has_agreement`; else 409 `no_agreement`).
 /// It names families, so each download is audited
 /// (`download_program_annex`, with the format and the number of targets),
 /// and a company's read of each family it sees by name too
@@ -91,7 +78,7 @@ pub async fn annex(
 ) -> Result<Annex, ApiError> {
     db::tx(pool, move |c| {
         let program = programs_store::get(c, &id, &caller.reach())?;
-        if !has_agreement(program.status) {
+        if !program.status.has_agreement() {
             return Err(ApiError::conflict_with(
                 "no_agreement",
                 format!(
@@ -119,8 +106,7 @@ pub async fn annex(
             signed_on: program.signed_by_opd_on,
         };
 
-        let (all, _) = targets::targets(c, &id, 0, i64::MAX)?;
-        let active: Vec<_> = all.into_iter().filter(|t| t.active).collect();
+        let active = targets::active(c, &id)?;
         let ids: Vec<String> = active.iter().map(|t| t.household_id.clone()).collect();
         let families: HashMap<String, households::HouseholdRow> = households::in_order(c, &ids)?
             .into_iter()

@@ -41,8 +41,7 @@ pub async fn form(pool: &Pool, caller: Caller, id: String) -> Result<Form, ApiEr
                 json!({"program_status": program.status.as_str()}),
             ));
         }
-        let (rows, _) = targets::targets(c, &id, 0, i64::MAX)?;
-        let active: Vec<_> = rows.into_iter().filter(|t| t.active).collect();
+        let active = targets::active(c, &id)?;
         if active.is_empty() {
             return Err(ApiError::conflict(
                 "no_active_targets",
