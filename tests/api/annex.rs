@@ -26,17 +26,7 @@ async fn agreed(app: &TestApp) -> (String, Vec<String>, String) {
     for t in &p.targets {
         assert_eq!(app.verify(t, "eligible").await.status, 201);
     }
-    let sig = json!({"agreement_number": NUMBER, "signed_on": day(0)});
-    for role in [Role::Company, Role::Opd] {
-        let r = app
-            .post(
-                &format!("/api/v1/programs/{}/signatures", p.id),
-                role,
-                sig.clone(),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
+    app.sign_agreement(&p.id, NUMBER).await;
     let program = app
         .get(&format!("/api/v1/programs/{}", p.id), Role::Bappeda)
         .await;

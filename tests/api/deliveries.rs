@@ -31,13 +31,7 @@ async fn running_in(app: &TestApp, kec: &str) -> (String, Vec<String>) {
     assert_eq!(app.verify(&p.targets[0], "eligible").await.status, 201);
     assert_eq!(app.verify(&p.targets[1], "ineligible").await.status, 201);
     let path = format!("/api/v1/programs/{}", p.id);
-    let sig = json!({"agreement_number": "PKS/007/2027", "signed_on": day(0)});
-    for role in [Role::Company, Role::Opd] {
-        let r = app
-            .post(&format!("{path}/signatures"), role, sig.clone())
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
+    app.sign_agreement(&p.id, "PKS/007/2027").await;
     let start = app
         .post(
             &format!("{path}/transitions"),

@@ -105,17 +105,7 @@ async fn an_agreed_program_makes_its_company_compliant() {
     app.demo_company_works_in(&kec).await;
     let p = app.consolidated_program(&kec, 1).await;
     assert_eq!(app.verify(&p.targets[0], "eligible").await.status, 201);
-    let sig = json!({"agreement_number": "PKS/9", "signed_on": common::day(0)});
-    for role in [Role::Company, Role::Opd] {
-        let r = app
-            .post(
-                &format!("/api/v1/programs/{}/signatures", p.id),
-                role,
-                sig.clone(),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
+    app.sign_agreement(&p.id, "PKS/9").await;
     let report = app
         .get("/api/v1/cycles/2027/compliance", Role::Company)
         .await;

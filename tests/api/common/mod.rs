@@ -557,6 +557,22 @@ impl TestApp {
         code[..8].to_string()
     }
 
+    /// The company and then the lead OPD sign program `id` under agreement
+    /// `number`, today; each signature must be accepted.
+    pub async fn sign_agreement(&self, id: &str, number: &str) {
+        let sig = serde_json::json!({"agreement_number": number, "signed_on": day(0)});
+        for role in [Role::Company, Role::Opd] {
+            let r = self
+                .post(
+                    &format!("/api/v1/programs/{id}/signatures"),
+                    role,
+                    sig.clone(),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+
     /// Demo company proposes a housing program in `kecamatan` (led by the demo
     /// OPD), Bappeda consolidates it, the company takes `n` recommended
     /// targets. Leaves the verification window open (today) and the
