@@ -15,7 +15,9 @@ use rbpk::demo::data::DemoFormat;
 use rbpk::domain::cycle::regency_today;
 use rbpk::domain::household::ImportFormat;
 use rbpk::domain::role::Role;
+use rbpk::import::file::ImportFile;
 use rbpk::import::job;
+use rbpk::import::sheet::Media;
 
 #[derive(Parser)]
 #[command(
@@ -285,24 +287,22 @@ fn import_files(
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(" + ");
-        let contents = upload
+        // CSV files are read from disk as streams, never whole.
+        let files = upload
             .iter()
-            .map(|path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())))
-            .collect::<Result<Vec<Vec<u8>>, String>>()?;
-        let bytes: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+            .map(|path| ImportFile::at(path).map_err(|e| format!("{}: {e}", path.display())))
+            .collect::<Result<Vec<ImportFile>, String>>()?;
         let started = std::time::Instant::now();
-        let rows_total = job::precheck(format, &bytes).map_err(|e| format!("{name}: {e}"))?;
-        let media = if bytes.len() > 1 {
-            "multipart/form-data"
-        } else if bytes[0].starts_with(b"PK") {
-            "xlsx"
-        } else {
-            "text/csv"
+        let rows_total = job::precheck(format, &files).map_err(|e| format!("{name}: {e}"))?;
+        let media = match (files.len(), files[0].media()) {
+            (2.., _) => "multipart/form-data",
+            (_, Media::Xlsx) => "xlsx",
+            (_, Media::Csv) => "text/csv",
         };
         let record =
             household_imports::create(&mut conn, &actor, format, media, rows_total, &dataset.id)
                 .map_err(|e| e.to_string())?;
-        let done = job::run(&mut conn, &actor, &record.id, format, &bytes, today)
+        let done = job::run(&mut conn, &actor, &record.id, format, &files, today)
             .map_err(|e| e.to_string())?;
         println!(
             "{}: {} in {:.1} s: {} rows, {} created, {} updated, {} unchanged, {} rejected{}",

@@ -17,8 +17,9 @@ use crate::db::household_imports::{self as records, ImportRow};
 use crate::db::{self, Pool};
 use crate::domain::household::{ImportFormat, ImportStatus};
 use crate::error::ApiError;
+use crate::import::file::{ImportFile, Spool};
 use crate::import::job;
-use crate::import::sheet::{detect_media, Media};
+use crate::import::sheet::Media;
 use crate::service::imports;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -118,19 +119,26 @@ pub struct ImportQuery {
     pub dataset_id: Option<uuid::Uuid>,
 }
 
-/// Reads a raw body up to `limit` bytes, answering 413 in problem+json above it.
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    let mut body = web::BytesMut::new();
+/// An upload that could not be written to its temporary file.
+fn spool_failed(e: std::io::Error) -> ApiError {
+    ApiError::internal(format!("the upload could not be stored: {e}"))
+}
+
+/// Writes a raw body to a temporary file as it arrives, up to `limit` bytes,
+/// answering 413 in problem+json above it. (Writes land in the page cache:
+/// they are not worth a blocking thread each.)
+async fn spool_body(mut payload: web::Payload, limit: usize) -> Result<Spool, ApiError> {
+    let mut spool = Spool::new().map_err(spool_failed)?;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
-        if body.len() + chunk.len() > limit {
+        if spool.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge {
                 detail: format!("the file is larger than the limit of {limit} bytes"),
             });
         }
-        body.extend_from_slice(&chunk);
+        spool.write(&chunk).map_err(spool_failed)?;
     }
-    Ok(body.freeze())
+    Ok(spool)
 }
 
 /// Most files one DTSEN upload holds: a family file, a member file and
@@ -152,7 +160,7 @@ async fn read_parts(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
-) -> Result<Vec<web::Bytes>, ApiError> {
+) -> Result<Vec<ImportFile>, ApiError> {
     let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
     let (mut files, mut total) = (Vec::new(), 0usize);
     while let Some(part) = parts.next().await {
@@ -163,7 +171,7 @@ async fn read_parts(
                 format!("a DTSEN upload holds at most {MAX_SNAPSHOT_FILES} files"),
             ));
         }
-        let mut body = web::BytesMut::new();
+        let mut spool = Spool::new().map_err(spool_failed)?;
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
             total += chunk.len();
@@ -172,9 +180,9 @@ async fn read_parts(
                     detail: format!("the files are larger than the limit of {limit} bytes"),
                 });
             }
-            body.extend_from_slice(&chunk);
+            spool.write(&chunk).map_err(spool_failed)?;
         }
-        files.push(body.freeze());
+        files.push(spool.finish().map_err(spool_failed)?);
     }
     Ok(files)
 }
@@ -236,13 +244,13 @@ async fn create_import(
     let ticket = job::Ticket::take().ok_or(ApiError::TooManyRequests { retry_after: 30 })?;
     let files = match expected_media {
         Some(expected) => {
-            let bytes = read_body(payload, config.import_limit).await?;
-            if !bytes.is_empty() && detect_media(&bytes) != expected {
+            let spool = spool_body(payload, config.import_limit).await?;
+            if !spool.is_empty() && spool.media() != expected {
                 return Err(ApiError::UnsupportedMediaType {
                     detail: format!("the file's content is not {media_type}"),
                 });
             }
-            vec![bytes]
+            vec![spool.finish().map_err(spool_failed)?]
         }
         None => read_parts(&req, payload, config.import_limit).await?,
     };

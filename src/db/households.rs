@@ -292,8 +292,10 @@ fn small(v: Option<i32>) -> Option<i16> {
     v.and_then(|d| i16::try_from(d).ok())
 }
 
-/// The insertable form of a household record.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+/// The insertable form of a household record. It serialises flat under the
+/// columns' names, as `HouseholdRow` does: the PostgreSQL import copies it
+/// so (`db::copy`).
+#[derive(Debug, Clone, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = h, treat_none_as_null = true)]
 pub struct HouseholdValues {
     pub p3ke_family_id: Option<String>,
@@ -315,16 +317,20 @@ pub struct HouseholdValues {
     pub verification_priority: Option<String>,
     pub dukcapil_match: Option<bool>,
     #[diesel(embed)]
+    #[serde(flatten)]
     pub assets: Assets,
     #[diesel(embed)]
+    #[serde(flatten)]
     pub housing: Housing,
     pub stunting_risk: Option<String>,
     #[diesel(embed)]
+    #[serde(flatten, serialize_with = "receives_keys")]
     pub assistance: Assistance,
     pub data_year: Option<i32>,
     pub flags: String,
     pub content_hash: String,
     #[diesel(embed)]
+    #[serde(flatten)]
     pub snapshot: SnapshotValues,
 }
 
@@ -446,8 +452,9 @@ impl MemberRow {
     }
 }
 
-/// The insertable form of a member record.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+/// The insertable form of a member record (serialised for `db::copy`
+/// under the columns' names, as `HouseholdValues`).
+#[derive(Debug, Clone, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = m, treat_none_as_null = true)]
 pub struct MemberValues {
     pub p3ke_individual_id: Option<String>,

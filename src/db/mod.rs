@@ -13,6 +13,7 @@ pub mod audit;
 pub mod change_requests;
 pub mod checkpoint;
 pub mod companies;
+pub mod copy;
 pub mod cycles;
 pub mod datasets;
 pub mod deliveries;
@@ -25,6 +26,7 @@ pub mod household_changes;
 pub mod household_imports;
 pub mod households;
 pub mod idempotency;
+pub mod import_roster;
 pub mod programs;
 pub mod realisation;
 pub mod recommendations;
@@ -219,14 +221,23 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 
 /// Prepares a connection for a bulk import: on SQLite a page cache large
 /// enough for the registry's indexes (the default 2 MiB makes every batch read
-/// index pages back from disk) and fewer WAL checkpoints. Undone by
+/// index pages back from disk) and fewer WAL checkpoints; on PostgreSQL
+/// commits that do not wait for the WAL flush. Undone by
 /// [`end_bulk_session`].
 pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(c) = conn {
+        // A batch's commit need not wait for its WAL flush: a crash loses at
+        // most the last moment's batches of an import that is then marked
+        // failed anyway (`fail_interrupted`), never consistency.
+        c.batch_execute("SET synchronous_commit = off")?;
+    }
     if let DbConnection::Sqlite(c) = conn {
         // A checkpoint every few batches fsyncs the database file each time;
         // let the WAL grow to 50,000 pages and checkpoint at the end.
+        // Temporary tables (a DTSEN import's roster, `import_roster`) go to a
+        // file, not the process's memory.
         c.batch_execute(
-            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 50000;",
+            "PRAGMA cache_size = -65536; PRAGMA temp_store = FILE; PRAGMA wal_autocheckpoint = 50000;",
         )?;
     }
     Ok(())
@@ -247,7 +258,10 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
             "PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE); \
              PRAGMA cache_size = -2000; PRAGMA shrink_memory;",
         )?,
+        // Two statements: VACUUM cannot run in the implicit transaction of a
+        // multi-statement query.
         DbConnection::Postgresql(c) => {
+            c.batch_execute("RESET synchronous_commit")?;
             c.batch_execute("VACUUM (ANALYZE) households, members, household_datasets")?
         }
     }

@@ -13,7 +13,7 @@ use super::exposure::HouseholdCondition;
 use super::household_changes as history;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
-use super::DbError;
+use super::{copy, DbError};
 use super::{new_id, now, DbConnection};
 use crate::domain::history::{changes, FieldChange};
 use crate::domain::household::{
@@ -38,11 +38,12 @@ pub struct BatchOutcome {
     pub rejected: Vec<RejectedRow>,
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, serde::Serialize)]
 #[diesel(table_name = h)]
 struct NewHousehold {
     id: String,
     #[diesel(embed)]
+    #[serde(flatten)]
     values: HouseholdValues,
     status: HouseholdStatus,
     needs_update: bool,
@@ -51,38 +52,168 @@ struct NewHousehold {
     updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, serde::Serialize)]
 #[diesel(table_name = m)]
 struct NewMember {
     id: String,
     household_id: String,
     #[diesel(embed)]
+    #[serde(flatten)]
     values: MemberValues,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
 
-/// Multi-row inserts are not available through the multi-backend connection
-/// (diesel's `MultiConnection`), so they go to the inner connection of each backend.
-fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> QueryResult<usize> {
+/// A household the batch changes: its new values and bookkeeping.
+#[derive(serde::Serialize)]
+struct HouseholdUpdate {
+    id: String,
+    #[serde(flatten)]
+    values: HouseholdValues,
+    not_in_latest_snapshot: bool,
+    version: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// A member the batch changes.
+#[derive(serde::Serialize)]
+struct MemberUpdate {
+    id: String,
+    #[serde(flatten)]
+    values: MemberValues,
+    version: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// Where the PostgreSQL import copies each kind of row (`db::copy`): new
+/// rows into their tables, changed ones into a temporary table that one
+/// `UPDATE … FROM` then applies.
+macro_rules! copy_target {
+    ($name:ident, $table:path, $target:literal) => {
+        struct $name;
+        impl copy::CopyInto for $name {
+            type Table = $table;
+            const TARGET: &'static str = $target;
+            fn columns() -> &'static std::sync::OnceLock<String> {
+                static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                &COLUMNS
+            }
+        }
+    };
+}
+copy_target!(NewHouseholds, h::table, "households");
+copy_target!(NewMembers, m::table, "members");
+copy_target!(HouseholdUpdates, h::table, "import_household_updates");
+copy_target!(MemberUpdates, m::table, "import_member_updates");
+
+/// New rows: one `COPY` on PostgreSQL; on SQLite a multi-row insert (diesel's
+/// `MultiConnection` has none, so it goes to the inner connection), which
+/// SQLite runs as one prepared statement a row in the batch's transaction.
+fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> Result<(), DbError> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(h::table).values(rows).execute(c),
-        DbConnection::Postgresql(c) => diesel::insert_into(h::table).values(rows).execute(c),
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(h::table).values(rows).execute(c)?;
+        }
+        DbConnection::Postgresql(c) => {
+            copy::copy_rows::<NewHouseholds, _>(c, rows)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(m::table).values(rows).execute(c)?;
+        }
+        DbConnection::Postgresql(c) => {
+            copy::copy_rows::<NewMembers, _>(c, rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// Changed rows: on PostgreSQL copied into a temporary table of their
+/// columns and applied by one `UPDATE … FROM`; on SQLite an update a row
+/// (a prepared statement, in the batch's transaction).
+fn update_households(conn: &mut DbConnection, rows: &[HouseholdUpdate]) -> Result<(), DbError> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for u in rows {
+                diesel::update(h::table.filter(h::id.eq(&u.id)))
+                    .set((
+                        &u.values,
+                        h::not_in_latest_snapshot.eq(u.not_in_latest_snapshot),
+                        h::version.eq(u.version),
+                        h::updated_at.eq(u.updated_at),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        }
+        DbConnection::Postgresql(c) => {
+            update_from_copy::<HouseholdUpdates, _>(c, "households", rows)
+        }
     }
 }
 
-fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> QueryResult<usize> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
+fn update_members(conn: &mut DbConnection, rows: &[MemberUpdate]) -> Result<(), DbError> {
     match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(m::table).values(rows).execute(c),
-        DbConnection::Postgresql(c) => diesel::insert_into(m::table).values(rows).execute(c),
+        DbConnection::Sqlite(c) => {
+            for u in rows {
+                diesel::update(m::table.filter(m::id.eq(&u.id)))
+                    .set((
+                        &u.values,
+                        m::version.eq(u.version),
+                        m::updated_at.eq(u.updated_at),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        }
+        DbConnection::Postgresql(c) => update_from_copy::<MemberUpdates, _>(c, "members", rows),
     }
+}
+
+/// Copies `rows` (an `id` and the columns they set) into `D::TARGET`, a
+/// temporary table made from `table`'s columns, and sets them by id.
+fn update_from_copy<D: copy::CopyInto, R: serde::Serialize>(
+    c: &mut diesel::PgConnection,
+    table: &str,
+    rows: &[R],
+) -> Result<(), DbError>
+where
+    D::Table: Default,
+{
+    use diesel::connection::SimpleConnection;
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let columns = copy::column_names(first)?;
+    let target = D::TARGET;
+    let set = columns
+        .iter()
+        .filter(|c| c.as_str() != "\"id\"")
+        .map(|c| format!("{c} = u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // A temporary table holds no constraint: only the rows of this batch.
+    c.batch_execute(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {} FROM {table} WITH NO DATA",
+        columns.join(", ")
+    ))?;
+    copy::copy_rows::<D, _>(c, rows)?;
+    c.batch_execute(&format!(
+        "UPDATE {table} AS t SET {set} FROM {target} AS u WHERE t.id = u.id; DELETE FROM {target}"
+    ))?;
+    Ok(())
 }
 
 /// The flat form of a record, as history compares them.
@@ -248,6 +379,7 @@ pub fn upsert_families(
     let mut matched = std::collections::HashSet::new();
     let mut out = BatchOutcome::default();
     let mut new_values: Vec<(String, HouseholdValues)> = Vec::new();
+    let mut updates = Vec::new();
     let t = now();
     for item in batch {
         let r = &item.record;
@@ -281,14 +413,13 @@ pub fn upsert_families(
                     out.unchanged += 1;
                     continue;
                 }
-                diesel::update(h::table.filter(h::id.eq(&row.id)))
-                    .set((
-                        &values,
-                        h::not_in_latest_snapshot.eq(false),
-                        h::version.eq(row.version + 1),
-                        h::updated_at.eq(t),
-                    ))
-                    .execute(conn)?;
+                updates.push(HouseholdUpdate {
+                    id: row.id.clone(),
+                    values,
+                    not_in_latest_snapshot: false,
+                    version: row.version + 1,
+                    updated_at: t,
+                });
                 out.changes
                     .push((row.id.clone(), changes(&flat(&before), &flat(&merged), "")));
                 out.updated.push(row.id.clone());
@@ -315,6 +446,7 @@ pub fn upsert_families(
             updated_at: t,
         })
         .collect();
+    update_households(conn, &updates)?;
     insert_households(conn, &rows)?;
     Ok(out)
 }
@@ -392,6 +524,7 @@ pub fn upsert_members(
     let mut moved: HashMap<String, Vec<FieldChange>> = HashMap::new();
     let mut out = BatchOutcome::default();
     let mut new_values: Vec<(String, String, MemberValues)> = Vec::new();
+    let mut updates = Vec::new();
     let t = now();
     for item in batch {
         let r = &item.record;
@@ -458,10 +591,13 @@ pub fn upsert_members(
             }
             Some(row) if values.content_hash == row.content_hash => out.unchanged += 1,
             Some(row) => {
-                diesel::update(m::table.filter(m::id.eq(&row.id)))
-                    .set((&values, m::version.eq(row.version + 1), m::updated_at.eq(t)))
-                    .execute(conn)?;
                 out.updated.push(row.id.clone());
+                updates.push(MemberUpdate {
+                    id: row.id.clone(),
+                    values,
+                    version: row.version + 1,
+                    updated_at: t,
+                });
             }
             None => new_values.push((new_id(), household.clone(), values)),
         }
@@ -479,7 +615,29 @@ pub fn upsert_members(
             updated_at: t,
         })
         .collect();
+    update_members(conn, &updates)?;
     insert_members(conn, &rows)?;
     out.changes = moved.into_iter().collect();
     Ok(out)
+}
+
+/// Which of `ids` were created at or after `since`: for an import that
+/// began then, the households it brought (their members are not news to
+/// their history). One indexed look-up a batch, instead of a set of every
+/// household the import created.
+pub fn created_since(
+    conn: &mut DbConnection,
+    ids: &[&str],
+    since: NaiveDateTime,
+) -> Result<std::collections::HashSet<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(h::table
+        .filter(h::id.eq_any(ids))
+        .filter(h::created_at.ge(since))
+        .select(h::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
 }

@@ -17,6 +17,7 @@ use crate::domain::dataset::{BastType, DatasetFields, DatasetSource};
 use crate::domain::household::ImportFormat;
 use crate::domain::region::KUKAR_REGIONS_CSV;
 use crate::domain::region_lookup::RegionTable;
+use crate::import::file::ImportFile;
 use crate::import::job;
 
 /// How many synthetic families a demo database gets from P3KE.
@@ -115,7 +116,11 @@ fn import(
     dataset: &str,
     files: &[&Vec<u8>],
 ) -> Result<i32, DbError> {
-    let files: Vec<&[u8]> = files.iter().map(|f| f.as_slice()).collect();
+    // The demo registry is small: its files are imported from memory.
+    let files: Vec<ImportFile> = files
+        .iter()
+        .map(|f| ImportFile::from_bytes(f.to_vec()))
+        .collect();
     let rows = job::precheck(format, &files).map_err(|e| DbError::internal(e.to_string()))?;
     let media = if files.len() > 1 {
         "multipart/form-data"

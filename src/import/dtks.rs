@@ -16,7 +16,7 @@ use crate::import::limits::echo;
 use crate::import::p3ke::{
     read_date, read_nik, read_sex, Cols, FileError, Parsed, ParsedImport, RejectedRow,
 };
-use crate::import::sheet::{detect_media, Media, SheetReader};
+use crate::import::sheet::{Input, SheetReader};
 use crate::import::values::{self, categorical};
 use crate::import::xlsx::Workbook;
 
@@ -100,13 +100,10 @@ struct Row {
 
 /// Opens a DTKS export (CSV, or the sheet named `DTKS` of an XLSX, else its
 /// first sheet) and checks its headers; no data row is read yet.
-pub fn open_dtks(bytes: &[u8]) -> Result<SheetReader<'_>, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    let reader = match detect_media(bytes) {
-        Media::Csv => SheetReader::csv(bytes, DTKS_SHEET)?,
-        Media::Xlsx => {
+pub fn open_dtks<'a>(input: impl Into<Input<'a>>) -> Result<SheetReader<'a>, FileError> {
+    let reader = match input.into() {
+        Input::Csv(stream) => SheetReader::csv(stream, DTKS_SHEET)?,
+        Input::Xlsx(bytes) => {
             let workbook = Workbook::open(bytes)?;
             let name = match workbook.sheet(DTKS_SHEET)? {
                 Some(_) => DTKS_SHEET.to_string(),
@@ -130,12 +127,12 @@ pub fn open_dtks(bytes: &[u8]) -> Result<SheetReader<'_>, FileError> {
 }
 
 /// Parses a DTKS export (see [`open_dtks`]).
-pub fn parse_dtks(
-    bytes: &[u8],
+pub fn parse_dtks<'a>(
+    input: impl Into<Input<'a>>,
     regions: &dyn RegionLookup,
     today: NaiveDate,
 ) -> Result<ParsedImport, FileError> {
-    let reader = open_dtks(bytes)?;
+    let reader = open_dtks(input)?;
     let cols = Cols::new(&reader.header, DTKS_HEADERS);
     let rows: Vec<Row> = reader
         .into_rows()?

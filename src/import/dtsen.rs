@@ -13,8 +13,6 @@
 //! [`resolve_desa`] finds the desa. Rows are handed over one by one
 //! ([`DtsenSink`]), so a file is never held as records whole.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +24,8 @@ use crate::import::dtks::join_address;
 use crate::import::dtsen_codes::{self as codes, decode, decode_label, decode_yes_no, CodeBook};
 use crate::import::limits::echo;
 use crate::import::p3ke::{parse_whole, read_nik, Cols, Parsed, RejectedRow};
-use crate::import::sheet::{detect_media, parse_date, FileError, Header, Media, SheetReader};
+use crate::import::seen::SeenKeys;
+use crate::import::sheet::{parse_date, FileError, Header, Input, SheetReader};
 use crate::import::xlsx::Workbook;
 
 /// The name rejected rows and records of the family file carry as their sheet.
@@ -378,16 +377,13 @@ pub fn kind_of(header: &Header) -> Option<DtsenFileKind> {
 
 /// Opens a DTSEN file (CSV, or the first sheet of an XLSX whose headers are
 /// a family, member or code book file's) and checks its required columns.
-pub fn open_dtsen(bytes: &[u8]) -> Result<DtsenFile<'_>, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    let (kind, reader) = match detect_media(bytes) {
-        Media::Csv => {
-            let reader = SheetReader::csv(bytes, "CSV")?;
+pub fn open_dtsen<'a>(input: impl Into<Input<'a>>) -> Result<DtsenFile<'a>, FileError> {
+    let (kind, reader) = match input.into() {
+        Input::Csv(stream) => {
+            let reader = SheetReader::csv(stream, "CSV")?;
             (kind_of(&reader.header), reader)
         }
-        Media::Xlsx => {
+        Input::Xlsx(bytes) => {
             let workbook = Workbook::open(bytes)?;
             let mut found = None;
             for name in workbook.sheet_names() {
@@ -467,25 +463,25 @@ impl DtsenSink for ParsedDtsen {
 
 /// Parses one family or member file, decoding through `book` (the built-in
 /// book overridden by the snapshot's own: [`CodeBook::overridden_by`]).
-pub fn parse_dtsen(
-    bytes: &[u8],
+pub fn parse_dtsen<'a>(
+    input: impl Into<Input<'a>>,
     book: &CodeBook,
     today: NaiveDate,
 ) -> Result<ParsedDtsen, FileError> {
     let mut out = ParsedDtsen::default();
-    stream_dtsen(bytes, book, today, &mut out)?;
+    stream_dtsen(input, book, today, &mut out)?;
     Ok(out)
 }
 
 /// As [`parse_dtsen`], handing each row to `out` as soon as it is read. A
 /// code book given here is refused: it is read with [`CodeBook::read`].
-pub fn stream_dtsen(
-    bytes: &[u8],
+pub fn stream_dtsen<'a>(
+    input: impl Into<Input<'a>>,
     book: &CodeBook,
     today: NaiveDate,
     out: &mut dyn DtsenSink,
 ) -> Result<(), FileError> {
-    let file = open_dtsen(bytes)?;
+    let file = open_dtsen(input)?;
     match file.kind {
         DtsenFileKind::Families => read_families(file.reader, book, out),
         DtsenFileKind::Members => read_members(file.reader, book, today, out),
@@ -507,7 +503,7 @@ fn read_keyed<T>(
     out: &mut dyn DtsenSink,
 ) -> Result<(), FileError> {
     let cols = Cols::new(&reader.header, names);
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen = SeenKeys::default();
     let mut row = Vec::new();
     while let Some(line) = reader.next_row(&mut row)? {
         out.row_read();
@@ -518,14 +514,13 @@ fn read_keyed<T>(
         };
         match record(&cols, &row) {
             Ok((key, record)) => {
-                if let Some(first) = seen.get(&key) {
+                if let Some(first) = seen.first_line(&key, line) {
                     out.rejected(reject(format!(
                         "duplicate {key_header} '{}' (first at line {first})",
                         echo(&key)
                     )))?;
                     continue;
                 }
-                seen.insert(key, line);
                 emit(
                     out,
                     Parsed {

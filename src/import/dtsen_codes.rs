@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::import::limits::{echo, MAX_CODE_BOOK_ROWS};
 use crate::import::p3ke::parse_whole;
-use crate::import::sheet::{detect_media, FileError, Media, SheetReader};
+use crate::import::sheet::{FileError, Input, SheetReader};
 use crate::import::values::{self, normalize, ValueSet};
 use crate::import::xlsx::Workbook;
 
@@ -536,8 +536,8 @@ impl CodeBook {
 
     /// Reads a code book file (CSV, or the first sheet of an XLSX with the
     /// headers `kolom`, `kode`, `keterangan`).
-    pub fn read(bytes: &[u8]) -> Result<ReadCodeBook, FileError> {
-        let reader = open_code_book(bytes)?;
+    pub fn read<'a>(input: impl Into<Input<'a>>) -> Result<ReadCodeBook, FileError> {
+        let reader = open_code_book(input)?;
         Self::read_from(reader)
     }
 
@@ -594,13 +594,10 @@ pub fn is_code_book(header: &crate::import::sheet::Header) -> bool {
 }
 
 /// Opens a code book file and checks its headers.
-pub fn open_code_book(bytes: &[u8]) -> Result<SheetReader<'_>, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    let reader = match detect_media(bytes) {
-        Media::Csv => SheetReader::csv(bytes, CODE_BOOK_SHEET)?,
-        Media::Xlsx => {
+pub fn open_code_book<'a>(input: impl Into<Input<'a>>) -> Result<SheetReader<'a>, FileError> {
+    let reader = match input.into() {
+        Input::Csv(stream) => SheetReader::csv(stream, CODE_BOOK_SHEET)?,
+        Input::Xlsx(bytes) => {
             let workbook = Workbook::open(bytes)?;
             let mut found = None;
             for name in workbook.sheet_names() {

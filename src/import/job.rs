@@ -8,13 +8,13 @@ use crate::db::audit::{self, Actor};
 use crate::db::household_changes::{self, ChangeKind, Origin};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
-use crate::db::{regions, DbConnection, DbError};
+use crate::db::{import_roster, regions, DbConnection, DbError};
 use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::parse_dtks;
+use crate::import::file::ImportFile;
 use crate::import::p3ke::{stream_p3ke, FileError, ImportSink, Parsed, RejectedRow};
-use crate::import::sheet::{detect_media, Media};
-use crate::import::snapshot::stream_snapshot;
+use crate::import::snapshot::{give_heads, stream_snapshot, RosterEntry};
 
 /// Families per transaction: large enough for few commits, small enough that
 /// PostgreSQL's 65,535 bound parameters hold a batch in one INSERT
@@ -22,6 +22,8 @@ use crate::import::snapshot::stream_snapshot;
 const FAMILY_BATCH: usize = 1000;
 /// Members per transaction (19 columns × 2000).
 const MEMBER_BATCH: usize = 2000;
+/// People of a DTSEN member file staged at a time for the roster.
+const ROSTER_BATCH: usize = 10_000;
 
 /// The regions as the importers look them up, from the database.
 pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, DbError> {
@@ -35,39 +37,28 @@ pub fn region_table(conn: &mut DbConnection) -> Result<RegionTable, DbError> {
 /// file that cannot be read at all, or that goes past a cap, is refused at
 /// once; the rows are read once, by the import itself. Returns an estimate of
 /// the data rows for progress (CSV: its lines; XLSX: 0, counted as it runs).
-pub fn precheck(format: ImportFormat, files: &[&[u8]]) -> Result<usize, FileError> {
+pub fn precheck(format: ImportFormat, files: &[ImportFile]) -> Result<usize, FileError> {
     use crate::import::{dtks, p3ke, snapshot};
-    let data: Vec<&[u8]> = match format {
+    let data: Vec<&ImportFile> = match format {
         ImportFormat::P3ke | ImportFormat::Dtks if files.len() != 1 => {
             return Err(FileError::UnrecognisedSheet(format!(
                 "a {format} import is one file; {} were given",
                 files.len()
             )))
         }
-        ImportFormat::P3ke => p3ke::open_p3ke(files[0]).map(|_| files.to_vec())?,
-        ImportFormat::Dtks => dtks::open_dtks(files[0]).map(|_| files.to_vec())?,
+        ImportFormat::P3ke => p3ke::open_p3ke(files[0].input()?).map(|_| vec![&files[0]])?,
+        ImportFormat::Dtks => dtks::open_dtks(files[0].input()?).map(|_| vec![&files[0]])?,
         ImportFormat::Dtsen => {
             let sorted = snapshot::sort_files(files)?;
             sorted.families.into_iter().chain(sorted.members).collect()
         }
     };
-    Ok(data.iter().map(|bytes| estimate_rows(bytes)).sum())
-}
-
-/// The data rows of a file for progress: a CSV's lines (blank lines and
-/// quoted line breaks make this an upper bound); 0 for an XLSX.
-fn estimate_rows(bytes: &[u8]) -> usize {
-    match detect_media(bytes) {
-        Media::Csv => {
-            let breaks = bytes.iter().filter(|&&b| b == b'\n').count();
-            (breaks + usize::from(!bytes.ends_with(b"\n"))).saturating_sub(1)
-        }
-        Media::Xlsx => 0,
-    }
+    data.iter().map(|file| file.estimate_rows()).sum()
 }
 
 /// Imports in this process, queued or running: each waiting one holds its
-/// file in memory, so past [`MAX_PENDING`] an upload is asked to come back.
+/// files (on disk, an XLSX in memory), so past [`MAX_PENDING`] an upload is
+/// asked to come back.
 static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Imports one instance holds at a time (one running, the rest `queued`).
@@ -127,9 +118,13 @@ struct BatchWriter<'c> {
     members: Vec<Parsed<MemberRecord>>,
     rejected: Vec<RejectedRow>,
     rows_read: usize,
-    /// Households this import created: their members are not news to
-    /// their history.
-    created_here: std::cell::RefCell<std::collections::HashSet<String>>,
+    /// When this import began: households created since are this import's,
+    /// and their members are not news to their history.
+    started: chrono::NaiveDateTime,
+    /// The DTSEN roster: people read ahead and not yet staged, and whether
+    /// it is staged whole (and indexed) — families come after it.
+    roster: Vec<RosterEntry>,
+    roster_whole: bool,
 }
 
 /// Whether a failed batch may be retried row by row: constraint conflicts and
@@ -161,15 +156,13 @@ impl BatchWriter<'_> {
             self.rows_read,
             self.dataset,
         );
-        let created_here = &self.created_here;
+        let started = self.started;
         let commit = |conn: &mut DbConnection, items: &[Parsed<T>], rejected: Vec<RejectedRow>| {
             crate::db::transaction(conn, |conn| {
                 let mut outcome = upsert(conn, items, source)?;
                 outcome.rejected.extend(rejected);
-                let mut fresh = created_here.borrow_mut();
-                if !outcome.households.is_empty() {
-                    fresh.extend(outcome.created.iter().cloned());
-                }
+                let changed: Vec<&str> = outcome.changes.iter().map(|(h, _)| h.as_str()).collect();
+                let fresh = writer::created_since(conn, &changed, started)?;
                 outcome
                     .changes
                     .retain(|(household, _)| !fresh.contains(household));
@@ -238,11 +231,35 @@ impl BatchWriter<'_> {
     }
 
     fn flush_families(&mut self) -> Result<(), DbError> {
-        let items = std::mem::take(&mut self.families);
+        let mut items = std::mem::take(&mut self.families);
         if items.is_empty() && self.rejected.is_empty() {
             return Ok(());
         }
+        if self.source == ImportFormat::Dtsen {
+            self.finish_roster()?;
+            let kks: Vec<u64> = items
+                .iter()
+                .filter_map(|f| f.record.kk_number.as_deref()?.parse().ok())
+                .collect();
+            let people = import_roster::of_families(self.conn, &kks)?;
+            give_heads(&mut items, people);
+        }
         self.write_batch(items, writer::upsert_families)
+    }
+
+    fn stage_roster(&mut self) -> Result<(), DbError> {
+        let people = std::mem::take(&mut self.roster);
+        import_roster::stage(self.conn, &people)
+    }
+
+    /// Stages the rest of the roster and indexes it, once.
+    fn finish_roster(&mut self) -> Result<(), DbError> {
+        if !self.roster_whole {
+            self.stage_roster()?;
+            import_roster::index(self.conn)?;
+            self.roster_whole = true;
+        }
+        Ok(())
     }
 
     fn flush_members(&mut self) -> Result<(), DbError> {
@@ -289,6 +306,13 @@ impl ImportSink for BatchWriter<'_> {
         self.rejected.push(row);
         Ok(())
     }
+    fn roster(&mut self, entry: RosterEntry) -> Result<(), FileError> {
+        self.roster.push(entry);
+        if self.roster.len() >= ROSTER_BATCH {
+            self.stage_roster().map_err(abort)?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs an import to the end and records its outcome (`done` or `failed`).
@@ -297,12 +321,15 @@ pub fn run(
     actor: &Actor,
     import_id: &str,
     format: ImportFormat,
-    files: &[&[u8]],
+    files: &[ImportFile],
     today: NaiveDate,
 ) -> Result<records::ImportRow, DbError> {
     records::set_status(conn, import_id, ImportStatus::Running)?;
     let dataset = records::get(conn, import_id)?.dataset_id;
     crate::db::begin_bulk_session(conn)?;
+    if format == ImportFormat::Dtsen {
+        import_roster::create(conn)?;
+    }
     let outcome = write_all(
         conn,
         actor,
@@ -312,6 +339,9 @@ pub fn run(
         files,
         today,
     );
+    if format == ImportFormat::Dtsen {
+        import_roster::remove(conn)?;
+    }
     crate::db::end_bulk_session(conn)?;
     let outcome = match (outcome, dataset.as_deref()) {
         (Ok(rows), Some(dataset)) if is_full_snapshot(format, files) => {
@@ -340,7 +370,7 @@ pub fn run(
 /// Whether an upload is a full snapshot of its source, after which families
 /// it lacks are flagged: a DTSEN family file holds the regency's families
 /// whole; P3KE and DTKS files often hold one kecamatan.
-fn is_full_snapshot(format: ImportFormat, files: &[&[u8]]) -> bool {
+fn is_full_snapshot(format: ImportFormat, files: &[ImportFile]) -> bool {
     format == ImportFormat::Dtsen
         && crate::import::snapshot::sort_files(files).is_ok_and(|f| !f.families.is_empty())
 }
@@ -356,10 +386,11 @@ fn write_all(
     import_id: &str,
     dataset: Option<&str>,
     format: ImportFormat,
-    files: &[&[u8]],
+    files: &[ImportFile],
     today: NaiveDate,
 ) -> Result<usize, String> {
     let regions = region_table(conn).map_err(|e| e.to_string())?;
+    let started = crate::db::now();
     let mut sink = BatchWriter {
         conn,
         actor,
@@ -370,7 +401,9 @@ fn write_all(
         members: Vec::new(),
         rejected: Vec::new(),
         rows_read: 0,
-        created_here: Default::default(),
+        started,
+        roster: Vec::new(),
+        roster_whole: false,
     };
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
     let regions = &regions;
@@ -410,18 +443,18 @@ fn write_all(
 /// families, then its members).
 fn read(
     format: ImportFormat,
-    files: &[&[u8]],
+    files: &[ImportFile],
     regions: &RegionTable,
     today: NaiveDate,
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     match (format, files) {
         (ImportFormat::Dtsen, _) => stream_snapshot(files, regions, today, out),
-        (ImportFormat::P3ke, [bytes]) => stream_p3ke(bytes, regions, today, out),
-        (ImportFormat::Dtks, [bytes]) => {
+        (ImportFormat::P3ke, [file]) => stream_p3ke(file.input()?, regions, today, out),
+        (ImportFormat::Dtks, [file]) => {
             // DTKS rows of one family may be anywhere in the file: it is read
             // whole and grouped before anything is written.
-            let parsed = parse_dtks(bytes, regions, today)?;
+            let parsed = parse_dtks(file.input()?, regions, today)?;
             for _ in 0..parsed.rows_total {
                 out.row_read();
             }
@@ -454,6 +487,7 @@ enum Event {
     Family(Box<Parsed<HouseholdRecord>>),
     Member(Box<Parsed<MemberRecord>>),
     Rejected(RejectedRow),
+    Roster(Box<RosterEntry>),
 }
 
 impl Event {
@@ -466,6 +500,7 @@ impl Event {
             Event::Family(f) => sink.family(*f),
             Event::Member(m) => sink.member(*m),
             Event::Rejected(r) => sink.rejected(r),
+            Event::Roster(p) => sink.roster(*p),
         }
     }
 }
@@ -506,5 +541,8 @@ impl ImportSink for Relay {
     }
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
         self.push(Event::Rejected(row))
+    }
+    fn roster(&mut self, entry: RosterEntry) -> Result<(), FileError> {
+        self.push(Event::Roster(Box::new(entry)))
     }
 }

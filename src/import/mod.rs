@@ -5,10 +5,12 @@
 pub mod dtks;
 pub mod dtsen;
 pub mod dtsen_codes;
+pub mod file;
 pub mod job;
 pub mod limits;
 pub mod odk_export;
 pub mod p3ke;
+pub mod seen;
 pub mod sheet;
 pub mod snapshot;
 pub mod values;

@@ -17,7 +17,8 @@ use crate::domain::household::{Assets, Assistance, HouseholdRecord, Housing, Mem
 use crate::domain::nik::{check_consistency, Nik, Sex};
 use crate::domain::region_lookup::RegionLookup;
 use crate::import::limits::echo;
-use crate::import::sheet::{cell, detect_media, parse_date, Header, Media, SheetReader};
+use crate::import::seen::SeenKeys;
+use crate::import::sheet::{cell, parse_date, Header, Input, SheetReader};
 use crate::import::values::{self, categorical, dukcapil, yes_no};
 use crate::import::xlsx::Workbook;
 
@@ -247,6 +248,13 @@ pub trait ImportSink {
     fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError>;
     fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError>;
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError>;
+    /// A person of a DTSEN member file, read ahead of the families so they
+    /// can be given their head and matched by their members' NIKs
+    /// (`import::snapshot`); a sink that writes no families ignores it.
+    fn roster(&mut self, entry: crate::import::snapshot::RosterEntry) -> Result<(), FileError> {
+        let _ = entry;
+        Ok(())
+    }
 }
 
 impl ImportSink for ParsedImport {
@@ -269,13 +277,13 @@ impl ImportSink for ParsedImport {
 
 /// Parses a P3KE export (XLSX with KEPALA-KELUARGA and/or INDIVIDU, or a CSV of one).
 /// `today` decides which birth dates are in the future.
-pub fn parse_p3ke(
-    bytes: &[u8],
+pub fn parse_p3ke<'a>(
+    input: impl Into<Input<'a>>,
     regions: &dyn RegionLookup,
     today: NaiveDate,
 ) -> Result<ParsedImport, FileError> {
     let mut out = ParsedImport::default();
-    stream_p3ke(bytes, regions, today, &mut out)?;
+    stream_p3ke(input, regions, today, &mut out)?;
     Ok(out)
 }
 
@@ -290,12 +298,9 @@ pub struct P3keSheets<'a> {
 /// XLSX, or a CSV of one of them recognised by its headers. Reads only what
 /// that needs (the zip directory, the sheet list, the header rows), so the
 /// upload can check a file cheaply and the import then reads it once.
-pub fn open_p3ke(bytes: &[u8]) -> Result<P3keSheets<'_>, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    let sheets = match detect_media(bytes) {
-        Media::Xlsx => {
+pub fn open_p3ke<'a>(input: impl Into<Input<'a>>) -> Result<P3keSheets<'a>, FileError> {
+    let sheets = match input.into() {
+        Input::Xlsx(bytes) => {
             let workbook = Workbook::open(bytes)?;
             let families = SheetReader::xlsx(&workbook, FAMILY_SHEET)?;
             let members = SheetReader::xlsx(&workbook, MEMBER_SHEET)?;
@@ -306,8 +311,8 @@ pub fn open_p3ke(bytes: &[u8]) -> Result<P3keSheets<'_>, FileError> {
             }
             P3keSheets { families, members }
         }
-        Media::Csv => {
-            let reader = SheetReader::csv(bytes, "CSV")?;
+        Input::Csv(stream) => {
+            let reader = SheetReader::csv(stream, "CSV")?;
             if reader.header.position(col::HEAD_NIK).is_some() {
                 P3keSheets {
                     families: Some(reader),
@@ -338,13 +343,13 @@ pub fn open_p3ke(bytes: &[u8]) -> Result<P3keSheets<'_>, FileError> {
 
 /// As [`parse_p3ke`], handing each row to `out` as soon as it is read.
 /// Families of an XLSX are all handed over before its members.
-pub fn stream_p3ke(
-    bytes: &[u8],
+pub fn stream_p3ke<'a>(
+    input: impl Into<Input<'a>>,
     regions: &dyn RegionLookup,
     today: NaiveDate,
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
-    let sheets = open_p3ke(bytes)?;
+    let sheets = open_p3ke(input)?;
     if let Some(s) = sheets.families {
         read_families(s, FAMILY_SHEET, regions, today, out)?;
     }
@@ -453,14 +458,14 @@ fn read_families(
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     let cols = Cols::new(&reader.header, FAMILY_HEADERS);
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen = SeenKeys::default();
     let mut row = Vec::new();
     while let Some(line) = reader.next_row(&mut row)? {
         out.row_read();
         match family_from_row(&cols, &row, regions, today) {
             Ok(record) => {
                 let id = record.p3ke_family_id.clone().unwrap_or_default();
-                if let Some(first) = seen.get(&id) {
+                if let Some(first) = seen.first_line(&id, line) {
                     out.rejected(RejectedRow {
                         line,
                         sheet: sheet.to_string(),
@@ -472,7 +477,6 @@ fn read_families(
                     })?;
                     continue;
                 }
-                seen.insert(id, line);
                 out.family(Parsed {
                     line,
                     sheet: sheet.to_string(),
@@ -645,14 +649,14 @@ fn read_members(
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     let cols = Cols::new(&reader.header, MEMBER_HEADERS);
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen = SeenKeys::default();
     let mut row = Vec::new();
     while let Some(line) = reader.next_row(&mut row)? {
         out.row_read();
         match member_from_row(&cols, &row, today) {
             Ok(record) => {
                 let id = record.p3ke_individual_id.clone().unwrap_or_default();
-                if let Some(first) = seen.get(&id) {
+                if let Some(first) = seen.first_line(&id, line) {
                     out.rejected(RejectedRow {
                         line,
                         sheet: sheet.to_string(),
@@ -664,7 +668,6 @@ fn read_members(
                     })?;
                     continue;
                 }
-                seen.insert(id, line);
                 out.member(Parsed {
                     line,
                     sheet: sheet.to_string(),

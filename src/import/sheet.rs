@@ -9,6 +9,7 @@
 //! caps of [`crate::import::limits`].
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use chrono::{Days, NaiveDate};
 
@@ -55,6 +56,34 @@ pub fn detect_media(bytes: &[u8]) -> Media {
         Media::Xlsx
     } else {
         Media::Csv
+    }
+}
+
+/// A file as the readers take it: an XLSX whole (its zip directory sits at
+/// its end, so it is read by position), a CSV as a stream, never held whole.
+pub enum Input<'a> {
+    Xlsx(&'a [u8]),
+    Csv(Box<dyn Read + 'a>),
+}
+
+impl<'a> From<&'a [u8]> for Input<'a> {
+    fn from(bytes: &'a [u8]) -> Input<'a> {
+        match detect_media(bytes) {
+            Media::Xlsx => Input::Xlsx(bytes),
+            Media::Csv => Input::Csv(Box::new(bytes)),
+        }
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Input<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Input<'a> {
+        Input::from(bytes.as_slice())
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Input<'a> {
+    fn from(bytes: &'a [u8; N]) -> Input<'a> {
+        Input::from(bytes.as_slice())
     }
 }
 
@@ -107,9 +136,12 @@ pub fn cell(row: &[String], col: Option<usize>) -> &str {
     col.and_then(|i| row.get(i)).map_or("", |s| s.trim())
 }
 
+/// What a CSV reader streams from.
+type CsvStream<'a> = std::io::Chain<std::io::Cursor<Vec<u8>>, Box<dyn Read + 'a>>;
+
 enum Source<'a> {
     Csv {
-        reader: csv::Reader<&'a [u8]>,
+        reader: csv::Reader<CsvStream<'a>>,
         record: csv::ByteRecord,
         cells: u64,
         /// The text, to place records on their lines (see [`csv_line`]).
@@ -117,6 +149,9 @@ enum Source<'a> {
     },
     Xlsx(Box<SheetStream<'a>>),
 }
+
+/// How much of a CSV is read ahead to sniff it, and the reader's buffer.
+const CSV_PEEK: usize = 64 * 1024;
 
 /// A sheet being read row by row, so large files need not be held as strings.
 pub struct SheetReader<'a> {
@@ -155,7 +190,7 @@ fn sniff_delimiter(text: &[u8]) -> u8 {
 
 /// Reads one CSV record within the caps; `false` at the end of the file.
 fn read_csv_record(
-    reader: &mut csv::Reader<&[u8]>,
+    reader: &mut csv::Reader<CsvStream<'_>>,
     record: &mut csv::ByteRecord,
     cells: &mut u64,
 ) -> Result<bool, FileError> {
@@ -216,20 +251,33 @@ fn fill(buf: &mut Vec<String>, cells: impl Iterator<Item = String>) {
 }
 
 impl<'a> SheetReader<'a> {
-    /// Opens CSV bytes (UTF-8 with or without BOM; `,`, `;` or `|`).
-    pub fn csv(bytes: &'a [u8], name: &str) -> Result<SheetReader<'a>, FileError> {
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        if body.iter().all(|b| b.is_ascii_whitespace()) {
+    /// Opens a CSV stream (UTF-8 with or without BOM; `,`, `;` or `|`). Only
+    /// its first [`CSV_PEEK`] bytes are read ahead (BOM, binary content, the
+    /// separator of the header line); the rest is read as the rows are.
+    pub fn csv(input: impl Read + 'a, name: &str) -> Result<SheetReader<'a>, FileError> {
+        let mut input: Box<dyn Read + 'a> = Box::new(input);
+        let mut head = Vec::with_capacity(CSV_PEEK);
+        (&mut input)
+            .take(CSV_PEEK as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        let whole = head.len() < CSV_PEEK;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            head.drain(..3);
+        }
+        if whole && head.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(FileError::Empty);
         }
-        if body.iter().take(4096).any(|&b| b == 0) {
+        if head.iter().take(4096).any(|&b| b == 0) {
             return Err(FileError::UnsupportedFormat);
         }
+        let delimiter = sniff_delimiter(&head);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(sniff_delimiter(body))
-            .from_reader(body);
+            .delimiter(delimiter)
+            .buffer_capacity(CSV_PEEK)
+            .from_reader(std::io::Cursor::new(head).chain(input));
         let mut record = csv::ByteRecord::new();
         let mut cells = 0;
         if !read_csv_record(&mut reader, &mut record, &mut cells)? {
@@ -370,7 +418,7 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a;b;c\n"), b';');
         assert_eq!(sniff_delimiter(b"a,b|c,d\n"), b',');
         assert_eq!(sniff_delimiter(b"nama\n"), b',');
-        let rows = SheetReader::csv(b"\"a\"|\"b\"\n\"1|2\"|\"3\"\n", "x")
+        let rows = SheetReader::csv(&b"\"a\"|\"b\"\n\"1|2\"|\"3\"\n"[..], "x")
             .unwrap()
             .into_rows()
             .unwrap();
@@ -380,7 +428,10 @@ mod tests {
     #[test]
     fn line_numbers_follow_multiline_fields() {
         let bytes = b"a,b\n\"x\ny\",1\nz,2\n";
-        let rows = SheetReader::csv(bytes, "x").unwrap().into_rows().unwrap();
+        let rows = SheetReader::csv(&bytes[..], "x")
+            .unwrap()
+            .into_rows()
+            .unwrap();
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 4]);
     }
 
@@ -393,13 +444,16 @@ mod tests {
 
     #[test]
     fn empty_and_binary_files_are_file_errors() {
-        assert!(matches!(SheetReader::csv(b"", "x"), Err(FileError::Empty)));
         assert!(matches!(
-            SheetReader::csv(b"\xEF\xBB\xBF  \n", "x"),
+            SheetReader::csv(&b""[..], "x"),
             Err(FileError::Empty)
         ));
         assert!(matches!(
-            SheetReader::csv(b"\xD0\xCF\x11\xE0\0\0", "x"),
+            SheetReader::csv(&b"\xEF\xBB\xBF  \n"[..], "x"),
+            Err(FileError::Empty)
+        ));
+        assert!(matches!(
+            SheetReader::csv(&b"\xD0\xCF\x11\xE0\0\0"[..], "x"),
             Err(FileError::UnsupportedFormat)
         ));
     }

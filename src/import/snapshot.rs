@@ -4,8 +4,13 @@
 //! from the member file, so the registry writer can match a family whose
 //! No. KK changed (`db::registry_writer`). Rows reach the writer through the
 //! same `ImportSink` as P3KE and DTKS rows.
-
-use std::collections::HashMap;
+//!
+//! The member file is read twice: first for its roster (per person the No.
+//! KK, the NIK and, for a head, the head's fields), which the sink keeps
+//! outside memory (`import::job` stages it in the database), then for the
+//! members themselves. A batch of families looks its roster up by No. KK
+//! and gets its heads here ([`give_heads`]); nothing of the whole file is
+//! held (docs/DECISIONS.md, "Streaming imports").
 
 use chrono::NaiveDate;
 
@@ -16,26 +21,27 @@ use crate::import::dtsen::{
     open_dtsen, resolve_desa, stream_dtsen, DtsenFamily, DtsenFileKind, DtsenMember, DtsenSink,
 };
 use crate::import::dtsen_codes::CodeBook;
+use crate::import::file::ImportFile;
 use crate::import::p3ke::{ImportSink, Parsed, RejectedRow};
 use crate::import::sheet::FileError;
 
 /// The files of one upload, by kind, in the order they came.
 #[derive(Default)]
 pub struct SnapshotFiles<'a> {
-    pub code_books: Vec<&'a [u8]>,
-    pub families: Vec<&'a [u8]>,
-    pub members: Vec<&'a [u8]>,
+    pub code_books: Vec<&'a ImportFile>,
+    pub families: Vec<&'a ImportFile>,
+    pub members: Vec<&'a ImportFile>,
 }
 
 /// Sorts the files by their headers; a file that is none of the three is
 /// refused with the reason, as is an upload with no family or member file.
-pub fn sort_files<'a>(files: &[&'a [u8]]) -> Result<SnapshotFiles<'a>, FileError> {
+pub fn sort_files(files: &[ImportFile]) -> Result<SnapshotFiles<'_>, FileError> {
     let mut out = SnapshotFiles::default();
-    for &bytes in files {
-        match open_dtsen(bytes)?.kind {
-            DtsenFileKind::CodeBook => out.code_books.push(bytes),
-            DtsenFileKind::Families => out.families.push(bytes),
-            DtsenFileKind::Members => out.members.push(bytes),
+    for file in files {
+        match open_dtsen(file.input()?)?.kind {
+            DtsenFileKind::CodeBook => out.code_books.push(file),
+            DtsenFileKind::Families => out.families.push(file),
+            DtsenFileKind::Members => out.members.push(file),
         }
     }
     if out.families.is_empty() && out.members.is_empty() {
@@ -51,8 +57,8 @@ pub fn sort_files<'a>(files: &[&'a [u8]]) -> Result<SnapshotFiles<'a>, FileError
 /// order given; the books' own rejected rows are reported.
 fn code_book(files: &SnapshotFiles<'_>, out: &mut dyn ImportSink) -> Result<CodeBook, FileError> {
     let mut book = CodeBook::builtin();
-    for bytes in &files.code_books {
-        let read = CodeBook::read(bytes)?;
+    for file in &files.code_books {
+        let read = CodeBook::read(file.input()?)?;
         for r in read.rejected {
             out.rejected(r)?;
         }
@@ -62,34 +68,41 @@ fn code_book(files: &SnapshotFiles<'_>, out: &mut dyn ImportSink) -> Result<Code
 }
 
 /// A No. KK or NIK as a number, when it is one (16 digits fit in a `u64`):
-/// the roster of a whole regency then takes a few bytes a person.
+/// the roster keeps a few bytes a person.
 fn key(digits: &str) -> Option<u64> {
     (digits.len() == 16).then(|| digits.parse().ok()).flatten()
 }
 
 /// What a family's head is, as the member file says.
-#[derive(Debug, Clone, Default)]
-struct Head {
-    nik: String,
-    nik_valid: bool,
-    sex: Option<Sex>,
-    birth_date: Option<NaiveDate>,
-    marital_status: Option<String>,
-    occupation: Option<String>,
-    employment_status: Option<String>,
-    education: Option<String>,
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Head {
+    pub nik_valid: bool,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub marital_status: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub education: Option<String>,
 }
 
-/// The member file read ahead of the families: per No. KK the head and
-/// every member's NIK, the head's first.
-#[derive(Default)]
-struct Roster {
-    heads: HashMap<u64, Head>,
-    /// (No. KK, NIK, is the head), sorted so a family's members are adjacent.
-    niks: Vec<(u64, bool, u64)>,
+/// One person of the member file as its family's record needs it: the No.
+/// KK and NIK (both 16 digits; others cannot match), the line, and the
+/// head's fields when the person heads the family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterEntry {
+    pub kk: u64,
+    pub nik: u64,
+    pub line: usize,
+    pub head: Option<Head>,
 }
 
-impl DtsenSink for Roster {
+/// The member file read ahead of the families: each person goes to the
+/// sink's roster; rows and rejections are counted when the members are read.
+struct ToRoster<'a> {
+    out: &'a mut dyn ImportSink,
+}
+
+impl DtsenSink for ToRoster<'_> {
     fn row_read(&mut self) {}
     fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
         Ok(())
@@ -99,62 +112,83 @@ impl DtsenSink for Roster {
         let (Some(kk), Some(nik)) = (key(&m.kk_number), key(&m.nik)) else {
             return Ok(());
         };
-        let head = m.relation.as_deref() == Some("head");
-        // `false` sorts first: the head leads its family.
-        self.niks.push((kk, !head, nik));
-        if head {
-            self.heads.insert(
-                kk,
-                Head {
-                    nik: m.nik,
-                    nik_valid: m.nik_valid,
-                    sex: m.sex,
-                    birth_date: m.birth_date,
-                    marital_status: m.marital_status,
-                    occupation: m.occupation,
-                    employment_status: m.employment_status,
-                    education: m.education,
-                },
-            );
-        }
-        Ok(())
+        let head = (m.relation.as_deref() == Some("head")).then_some(Head {
+            nik_valid: m.nik_valid,
+            sex: m.sex,
+            birth_date: m.birth_date,
+            marital_status: m.marital_status,
+            occupation: m.occupation,
+            employment_status: m.employment_status,
+            education: m.education,
+        });
+        self.out.roster(RosterEntry {
+            kk,
+            nik,
+            line: item.line,
+            head,
+        })
     }
     fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
         Ok(())
     }
 }
 
-impl Roster {
-    fn niks_of(&self, kk: u64) -> Vec<String> {
-        let start = self.niks.partition_point(|&(k, _, _)| k < kk);
-        self.niks[start..]
-            .iter()
-            .take_while(|&&(k, _, _)| k == kk)
-            .map(|&(_, _, nik)| format!("{nik:016}"))
-            .collect()
+/// Gives a batch of families their head and their members' NIKs from the
+/// roster entries of their No. KKs (in any order): the head is the last
+/// one the file names; the NIKs are the heads' first, then the others, each
+/// by number, which is the order the registry writer tries them in.
+pub fn give_heads(families: &mut [Parsed<HouseholdRecord>], entries: Vec<RosterEntry>) {
+    let mut by_kk: std::collections::HashMap<u64, Vec<RosterEntry>> = Default::default();
+    for e in entries {
+        by_kk.entry(e.kk).or_default().push(e);
+    }
+    for family in families {
+        let r = &mut family.record;
+        let Some(mut people) = r
+            .kk_number
+            .as_deref()
+            .and_then(key)
+            .and_then(|kk| by_kk.remove(&kk))
+        else {
+            continue;
+        };
+        people.sort_by_key(|e| (e.head.is_none(), e.nik));
+        r.member_niks = people.iter().map(|e| format!("{:016}", e.nik)).collect();
+        let Some(head) = people
+            .into_iter()
+            .filter(|e| e.head.is_some())
+            .max_by_key(|e| e.line)
+        else {
+            continue;
+        };
+        r.head_nik = format!("{:016}", head.nik);
+        let h = head.head.unwrap_or_default();
+        r.head_nik_valid = h.nik_valid;
+        r.head_sex = h.sex;
+        r.head_birth_date = h.birth_date;
+        r.head_marital_status = h.marital_status;
+        r.head_occupation = h.occupation;
+        r.head_employment_status = h.employment_status;
+        r.head_education = h.education;
     }
 }
 
-/// The family as a household record in its desa, with its head from the roster.
-fn household(f: DtsenFamily, region_code: String, roster: &Roster) -> HouseholdRecord {
-    let kk = key(&f.kk_number);
-    let head = kk
-        .and_then(|k| roster.heads.get(&k))
-        .cloned()
-        .unwrap_or_default();
+/// The family as a household record in its desa; its head and members'
+/// NIKs come from the roster ([`give_heads`]).
+fn household(f: DtsenFamily, region_code: String) -> HouseholdRecord {
     HouseholdRecord {
         p3ke_family_id: None,
         dtks_id: None,
         kk_number: Some(f.kk_number),
         head_name: f.head_name,
-        head_nik: head.nik,
-        head_nik_valid: head.nik_valid,
-        head_sex: head.sex,
-        head_birth_date: head.birth_date,
-        head_marital_status: head.marital_status,
-        head_occupation: head.occupation,
-        head_employment_status: head.employment_status,
-        head_education: head.education,
+        head_nik: String::new(),
+        head_nik_valid: false,
+        head_sex: None,
+        head_birth_date: None,
+        head_marital_status: None,
+        head_occupation: None,
+        head_employment_status: None,
+        head_education: None,
         region_code,
         address: f.address,
         // The desil targeting uses is the national one.
@@ -181,7 +215,7 @@ fn household(f: DtsenFamily, region_code: String, roster: &Roster) -> HouseholdR
         pbi_national: f.pbi_national,
         pbi_regional: f.pbi_regional,
         asset_counts: Some(f.assets),
-        member_niks: kk.map(|k| roster.niks_of(k)).unwrap_or_default(),
+        member_niks: Vec::new(),
     }
 }
 
@@ -216,7 +250,6 @@ fn member(m: DtsenMember) -> MemberRecord {
 struct ToRecords<'a> {
     out: &'a mut dyn ImportSink,
     regions: &'a dyn RegionLookup,
-    roster: &'a Roster,
 }
 
 impl DtsenSink for ToRecords<'_> {
@@ -228,7 +261,7 @@ impl DtsenSink for ToRecords<'_> {
             Ok((code, _)) => self.out.family(Parsed {
                 line: item.line,
                 sheet: item.sheet,
-                record: household(item.record, code, self.roster),
+                record: household(item.record, code),
             }),
             Err(reason) => self.out.rejected(RejectedRow {
                 line: item.line,
@@ -252,25 +285,24 @@ impl DtsenSink for ToRecords<'_> {
 /// Reads a snapshot's files into `out`: code books first, then the member
 /// files once for the roster, then every family, then every member.
 pub fn stream_snapshot(
-    files: &[&[u8]],
+    files: &[ImportFile],
     regions: &dyn RegionLookup,
     today: NaiveDate,
     out: &mut dyn ImportSink,
 ) -> Result<(), FileError> {
     let files = sort_files(files)?;
     let book = code_book(&files, out)?;
-    let mut roster = Roster::default();
-    for bytes in &files.members {
-        stream_dtsen(bytes, &book, today, &mut roster)?;
+    for file in &files.members {
+        stream_dtsen(
+            file.input()?,
+            &book,
+            today,
+            &mut ToRoster { out: &mut *out },
+        )?;
     }
-    roster.niks.sort_unstable();
-    let mut records = ToRecords {
-        out,
-        regions,
-        roster: &roster,
-    };
-    for bytes in files.families.iter().chain(&files.members) {
-        stream_dtsen(bytes, &book, today, &mut records)?;
+    let mut records = ToRecords { out, regions };
+    for file in files.families.iter().chain(&files.members) {
+        stream_dtsen(file.input()?, &book, today, &mut records)?;
     }
     Ok(())
 }

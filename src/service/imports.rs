@@ -4,7 +4,7 @@
 //! instance's import lane (`import::job::Ticket`) before it takes a pooled
 //! connection, so imports hold at most one.
 
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 
 use crate::db::datasets;
 use crate::db::household_imports::{self as records, ImportRow};
@@ -12,6 +12,7 @@ use crate::db::{self, audit::Actor, Pool};
 use crate::domain::cycle::regency_today;
 use crate::domain::household::ImportFormat;
 use crate::error::ApiError;
+use crate::import::file::ImportFile;
 use crate::import::job::{self, Ticket};
 use crate::import::sheet::FileError;
 
@@ -36,12 +37,14 @@ pub async fn start(
     format: ImportFormat,
     media_type: String,
     dataset: Option<String>,
-    files: Vec<Bytes>,
+    files: Vec<ImportFile>,
 ) -> Result<ImportRow, ApiError> {
-    let checked = files.clone();
-    let rows_total = web::block(move || job::precheck(format, &slices(&checked)))
-        .await?
-        .map_err(refused)?;
+    let (files, checked) = web::block(move || {
+        let checked = job::precheck(format, &files);
+        (files, checked)
+    })
+    .await?;
+    let rows_total = checked.map_err(refused)?;
     let record_actor = actor.clone();
     let today = regency_today();
     let row = db::tx(pool, move |c| {
@@ -61,10 +64,6 @@ pub async fn start(
     Ok(row)
 }
 
-fn slices(files: &[Bytes]) -> Vec<&[u8]> {
-    files.iter().map(|b| b.as_ref()).collect()
-}
-
 /// Runs an import on its own thread once its turn in the import lane comes.
 fn spawn(
     ticket: Ticket,
@@ -72,14 +71,13 @@ fn spawn(
     actor: Actor,
     import_id: String,
     format: ImportFormat,
-    files: Vec<Bytes>,
+    files: Vec<ImportFile>,
 ) {
     std::thread::spawn(move || {
         ticket.run_in_turn(|| {
             let today = regency_today();
-            let outcome = db::conn(&pool).and_then(|mut c| {
-                job::run(&mut c, &actor, &import_id, format, &slices(&files), today)
-            });
+            let outcome = db::conn(&pool)
+                .and_then(|mut c| job::run(&mut c, &actor, &import_id, format, &files, today));
             if let Err(e) = outcome {
                 log::error!("import {import_id} could not finish: {e}");
             }

@@ -613,3 +613,148 @@ async fn a_company_reads_a_snapshot_family_without_its_geotag_pln_id_or_health()
         .await;
     assert_eq!(full.body["pln_customer_id"], "512345678901");
 }
+
+/// A snapshot of `families` families of three members each: the family
+/// file in order, the member file in reverse, so the members of the first
+/// batch of families sit at the end of the member file (the last member
+/// batch) and one family's members straddle two member batches. `kk_base`
+/// makes the No. KKs; with `spouse_heads` the spouse heads each family.
+fn big_snapshot(families: usize, kk_base: u64, spouse_heads: bool) -> (String, String) {
+    let mut fam = String::from(
+        "kode_kelurahan_desa|kelurahan_desa|kecamatan|nomor_kartu_keluarga|nama_kepala_keluarga|desil_nasional\n",
+    );
+    let mut mem = String::from(
+        "nomor_induk_kependudukan|nomor_kartu_keluarga|nama|tanggal_lahir|jenis_kelamin|status_hubungan_keluarga\n",
+    );
+    let kk = |i: usize| kk_base + i as u64;
+    // NIKs (DDMMYY after the region; women +40 on the day) stay the same
+    // across snapshots; only the No. KK changes.
+    let nik = |i: usize, p: usize| format!("640206{}{:04}", ["150580", "520385", "101015"][p], i);
+    for i in 0..families {
+        fam.push_str(&format!(
+            "6402061001|Jahab|Tenggarong|{}|Kepala {i}|{}\n",
+            kk(i),
+            i % 10 + 1
+        ));
+    }
+    for i in (0..families).rev() {
+        let relation = |p: usize| match (p, spouse_heads) {
+            (0, false) | (1, true) => 1,
+            (0, true) | (1, false) => 2,
+            _ => 3,
+        };
+        let rows = [
+            (0, "1980-05-15", 1),
+            (1, "1985-03-12", 2),
+            (2, "2015-10-10", 1),
+        ];
+        for (p, born, sex) in rows {
+            mem.push_str(&format!(
+                "{}|{}|Anggota {i}-{p}|{born}|{sex}|{}\n",
+                nik(i, p),
+                kk(i),
+                relation(p)
+            ));
+        }
+    }
+    (fam, mem)
+}
+
+#[actix_rt::test]
+async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members_come_later() {
+    let app = TestApp::spawn().await;
+    // 1,200 families (two family batches), 3,600 members (two member batches).
+    let (families, members) = big_snapshot(1200, 6402060101000000, false);
+    let first = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
+    let import = app
+        .import_snapshot(
+            &first,
+            &[
+                ("k.csv", families.as_bytes()),
+                ("a.csv", members.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(import.body["status"], "done", "{}", import.body);
+    assert_eq!(import.body["rejected_count"], 0, "{}", import.body);
+    assert_eq!(import.body["created"], 1200 + 3600, "{}", import.body);
+
+    // The first family's members came in the last member batch; its head's
+    // fields came from the member file before the family was written.
+    let a = app.by_kk("6402060101000000").await;
+    assert_eq!(a["head_nik"], "6402061505800000", "{a}");
+    assert_eq!(a["head_birth_date"], "1980-05-15", "{a}");
+    let id = |h: &Value| h["id"].as_str().unwrap().to_string();
+    let listed = app
+        .get(
+            &format!("/api/v1/households/{}/members", id(&a)),
+            Role::Bappeda,
+        )
+        .await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 3, "{}", listed.body);
+    // Members 1,999–2,001 of the reversed file (family 533) straddle the
+    // member batches: its second batch is no news, as its first is not.
+    let straddling = app.by_kk("6402060101000533").await;
+    let history = app
+        .get(
+            &format!("/api/v1/households/{}/history", id(&straddling)),
+            Role::Bappeda,
+        )
+        .await;
+    let entries = history.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", history.body);
+    assert_eq!(entries[0]["changes"], json!([]), "{}", history.body);
+
+    // A newer snapshot gives every family a new No. KK and makes the spouse
+    // its head: each is found by its members' NIKs, whichever batch they are in.
+    let sample = [0usize, 533, 999, 1000, 1199];
+    let mut before = Vec::new();
+    for i in sample {
+        before.push(id(&app
+            .by_kk(&(6402060101000000u64 + i as u64).to_string())
+            .await));
+    }
+    let (families, members) = big_snapshot(1200, 6402060202000000, true);
+    let second = app.dtsen_dataset("2026-Q1", "2026-03-31").await;
+    let import = app
+        .import_snapshot(
+            &second,
+            &[
+                ("k.csv", families.as_bytes()),
+                ("a.csv", members.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(import.body["status"], "done", "{}", import.body);
+    assert_eq!(import.body["rejected_count"], 0, "{}", import.body);
+    assert_eq!(import.body["created"], 0, "nobody is new: {}", import.body);
+    for (i, was) in sample.into_iter().zip(before) {
+        let after = app
+            .by_kk(&(6402060202000000u64 + i as u64).to_string())
+            .await;
+        assert_eq!(id(&after), was, "family {i}");
+        assert_eq!(
+            after["head_nik"],
+            format!("640206520385{i:04}"),
+            "family {i}"
+        );
+        let datasets: Vec<&str> = after["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            datasets,
+            vec![second.as_str(), first.as_str()],
+            "family {i}"
+        );
+    }
+    let gone = app
+        .get(
+            "/api/v1/households?not_in_latest_snapshot=true",
+            Role::Bappeda,
+        )
+        .await;
+    assert_eq!(gone.body["total"], 0, "{}", gone.body);
+}
