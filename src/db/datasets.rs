@@ -206,30 +206,50 @@ pub fn link(
         .into_iter()
         .collect();
     let t = now();
-    let rows: Vec<_> = households
+    let rows: Vec<Link<'_>> = households
         .iter()
         .filter(|(h, _)| !already.contains(h))
-        .map(|(h, kk)| {
-            (
-                hd::household_id.eq(h.as_str()),
-                hd::dataset_id.eq(dataset),
-                hd::linked_at.eq(t),
-                hd::kk_number.eq(kk.as_deref()),
-            )
+        .map(|(h, kk)| Link {
+            household_id: h,
+            dataset_id: dataset,
+            linked_at: t,
+            kk_number: kk.as_deref(),
         })
         .collect();
     // Multi-row inserts go to each backend's own connection (diesel's
-    // `MultiConnection` has none), as in `registry_writer`.
-    for chunk in rows.chunks(500) {
-        let chunk = chunk.to_vec();
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(hd::table).values(chunk).execute(c)?,
-            DbConnection::Postgresql(c) => {
-                diesel::insert_into(hd::table).values(chunk).execute(c)?
+    // `MultiConnection` has none), as in `registry_writer`; PostgreSQL
+    // copies them.
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(hd::table).values(chunk).execute(c)?;
             }
-        };
+        }
+        DbConnection::Postgresql(c) => {
+            super::copy::copy_rows::<Links, _>(c, &rows)?;
+        }
     }
     Ok(())
+}
+
+/// A household's link to a dataset, as written.
+#[derive(Insertable, serde::Serialize)]
+#[diesel(table_name = hd)]
+struct Link<'a> {
+    household_id: &'a str,
+    dataset_id: &'a str,
+    linked_at: NaiveDateTime,
+    kk_number: Option<&'a str>,
+}
+
+struct Links;
+impl super::copy::CopyInto for Links {
+    type Table = hd::table;
+    const TARGET: &'static str = "household_datasets";
+    fn columns() -> &'static std::sync::OnceLock<String> {
+        static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        &COLUMNS
+    }
 }
 
 /// The datasets behind each of these households, newest first.

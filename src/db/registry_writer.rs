@@ -458,14 +458,25 @@ pub fn upsert_members(
     batch: &[Parsed<MemberRecord>],
     source: ImportFormat,
 ) -> Result<BatchOutcome, DbError> {
-    let family_ids: Vec<String> = batch
-        .iter()
-        .filter_map(|p| p.record.p3ke_family_id.clone())
-        .collect();
-    let kks: Vec<String> = batch
-        .iter()
-        .filter_map(|p| p.record.kk_number.clone())
-        .collect();
+    // A family's members are adjacent: each key once, not once a member.
+    let distinct = |keys: Vec<String>| -> Vec<String> {
+        let mut keys = keys;
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    };
+    let family_ids = distinct(
+        batch
+            .iter()
+            .filter_map(|p| p.record.p3ke_family_id.clone())
+            .collect(),
+    );
+    let kks = distinct(
+        batch
+            .iter()
+            .filter_map(|p| p.record.kk_number.clone())
+            .collect(),
+    );
     let mut families: Vec<(String, Option<String>, Option<String>)> = h::table
         .filter(h::p3ke_family_id.assume_not_null().eq_any(&family_ids))
         .select((h::id, h::p3ke_family_id, h::kk_number))

@@ -125,6 +125,16 @@ struct BatchWriter<'c> {
     /// it is staged whole (and indexed) — families come after it.
     roster: Vec<RosterEntry>,
     roster_whole: bool,
+    /// Database time so far, per kind of write, for the debug log.
+    spent: Spent,
+}
+
+/// Where an import's database time went (logged at debug level).
+#[derive(Debug, Default)]
+struct Spent {
+    roster: std::time::Duration,
+    families: std::time::Duration,
+    members: std::time::Duration,
 }
 
 /// Whether a failed batch may be retried row by row: constraint conflicts and
@@ -237,6 +247,9 @@ impl BatchWriter<'_> {
         }
         if self.source == ImportFormat::Dtsen {
             self.finish_roster()?;
+        }
+        let started = std::time::Instant::now();
+        if self.source == ImportFormat::Dtsen {
             let kks: Vec<u64> = items
                 .iter()
                 .filter_map(|f| f.record.kk_number.as_deref()?.parse().ok())
@@ -244,19 +257,26 @@ impl BatchWriter<'_> {
             let people = import_roster::of_families(self.conn, &kks)?;
             give_heads(&mut items, people);
         }
-        self.write_batch(items, writer::upsert_families)
+        let written = self.write_batch(items, writer::upsert_families);
+        self.spent.families += started.elapsed();
+        written
     }
 
     fn stage_roster(&mut self) -> Result<(), DbError> {
+        let started = std::time::Instant::now();
         let people = std::mem::take(&mut self.roster);
-        import_roster::stage(self.conn, &people)
+        let staged = import_roster::stage(self.conn, &people);
+        self.spent.roster += started.elapsed();
+        staged
     }
 
     /// Stages the rest of the roster and indexes it, once.
     fn finish_roster(&mut self) -> Result<(), DbError> {
         if !self.roster_whole {
             self.stage_roster()?;
+            let started = std::time::Instant::now();
             import_roster::index(self.conn)?;
+            self.spent.roster += started.elapsed();
             self.roster_whole = true;
         }
         Ok(())
@@ -267,7 +287,10 @@ impl BatchWriter<'_> {
         if items.is_empty() && self.rejected.is_empty() {
             return Ok(());
         }
-        self.write_batch(items, writer::upsert_members)
+        let started = std::time::Instant::now();
+        let written = self.write_batch(items, writer::upsert_members);
+        self.spent.members += started.elapsed();
+        written
     }
 
     fn finish(&mut self) -> Result<(), DbError> {
@@ -330,6 +353,7 @@ pub fn run(
     if format == ImportFormat::Dtsen {
         import_roster::create(conn)?;
     }
+    let clock = std::time::Instant::now();
     let outcome = write_all(
         conn,
         actor,
@@ -339,10 +363,12 @@ pub fn run(
         files,
         today,
     );
+    let written = clock.elapsed();
     if format == ImportFormat::Dtsen {
         import_roster::remove(conn)?;
     }
     crate::db::end_bulk_session(conn)?;
+    let closed = clock.elapsed();
     let outcome = match (outcome, dataset.as_deref()) {
         (Ok(rows), Some(dataset)) if is_full_snapshot(format, files) => {
             crate::db::transaction(conn, |c| {
@@ -353,6 +379,11 @@ pub fn run(
         }
         (outcome, _) => outcome,
     };
+    log::debug!(
+        "import {import_id}: read and written in {written:.1?}, bulk session closed at {closed:.1?}, \
+         missing families flagged at {:.1?}",
+        clock.elapsed()
+    );
     let error = match &outcome {
         Ok(_) => None,
         Err(e) => Some(e.clone()),
@@ -404,6 +435,7 @@ fn write_all(
         started,
         roster: Vec::new(),
         roster_whole: false,
+        spent: Spent::default(),
     };
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
     let regions = &regions;
@@ -436,6 +468,7 @@ fn write_all(
             .and_then(|()| sink.finish().map_err(abort))
     })
     .map_err(|e| e.to_string())?;
+    log::debug!("import {import_id}: database time {:.1?}", sink.spent);
     Ok(sink.rows_read)
 }
 
