@@ -137,15 +137,13 @@ pub fn cell(row: &[String], col: Option<usize>) -> &str {
 }
 
 /// What a CSV reader streams from.
-type CsvStream<'a> = std::io::Chain<std::io::Cursor<Vec<u8>>, Box<dyn Read + 'a>>;
+type CsvStream<'a> = Recent<std::io::Chain<std::io::Cursor<Vec<u8>>, Box<dyn Read + 'a>>>;
 
 enum Source<'a> {
     Csv {
-        reader: csv::Reader<CsvStream<'a>>,
+        reader: Box<csv::Reader<CsvStream<'a>>>,
         record: csv::ByteRecord,
         cells: u64,
-        /// The text, to place records on their lines (see [`csv_line`]).
-        body: &'a [u8],
     },
     Xlsx(Box<SheetStream<'a>>),
 }
@@ -228,19 +226,73 @@ fn read_csv_record(
     Ok(true)
 }
 
+/// How many of the bytes last read a [`Recent`] keeps: the csv reader's
+/// buffer ([`CSV_PEEK`]) plus the longest record it hands over (a quoted
+/// [`MAX_ROW_BYTES`] may take twice its size), so a record's first bytes are
+/// still there when the record is placed on its line.
+const RECENT_BYTES: usize = 2 * CSV_PEEK + 2 * MAX_ROW_BYTES;
+
+/// A reader that remembers the last [`RECENT_BYTES`] bytes it gave out,
+/// so [`csv_line`] can look at a record's first bytes without the file
+/// being held whole.
+struct Recent<R> {
+    inner: R,
+    ring: Vec<u8>,
+    /// Bytes given out so far: byte `n` of the stream, if still kept, is at
+    /// `ring[n % RECENT_BYTES]`.
+    read: u64,
+}
+
+impl<R: Read> Recent<R> {
+    fn new(inner: R) -> Recent<R> {
+        Recent {
+            inner,
+            ring: vec![0; RECENT_BYTES],
+            read: 0,
+        }
+    }
+
+    /// The kept bytes from stream offset `from` on, oldest first; none when
+    /// `from` has already left the ring.
+    fn since(&self, from: u64) -> impl Iterator<Item = u8> + '_ {
+        let kept = self.read.saturating_sub(RECENT_BYTES as u64);
+        let range = if from < kept {
+            self.read..self.read
+        } else {
+            from..self.read
+        };
+        range.map(|n| self.ring[(n % RECENT_BYTES as u64) as usize])
+    }
+}
+
+impl<R: Read> Read for Recent<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut at = (self.read % RECENT_BYTES as u64) as usize;
+        // A read larger than the ring keeps only its tail.
+        let mut given = &buf[n.saturating_sub(RECENT_BYTES)..n];
+        while !given.is_empty() {
+            let k = given.len().min(RECENT_BYTES - at);
+            self.ring[at..at + k].copy_from_slice(&given[..k]);
+            given = &given[k..];
+            at = (at + k) % RECENT_BYTES;
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// The line a record starts on, as an editor numbers it. The csv reader
 /// may place a record on line ends it has not consumed yet (the `\n` of a
 /// `\r\n`, blank lines before it), on a line above its first cell: a file
 /// saved by Excel on Windows had its lines reported one short. Those line
-/// ends are counted here.
-fn csv_line(body: &[u8], p: &csv::Position) -> usize {
-    let start = usize::try_from(p.byte()).unwrap_or(usize::MAX);
-    let skipped = body
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
+/// ends are counted here, from the bytes the reader last read (a run of
+/// blank lines longer than [`RECENT_BYTES`] is counted only in part).
+fn csv_line(recent: &Recent<impl Read>, p: &csv::Position) -> usize {
+    let skipped = recent
+        .since(p.byte())
         .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .filter(|b| **b == b'\n')
+        .filter(|b| *b == b'\n')
         .count();
     p.line() as usize + skipped
 }
@@ -277,7 +329,7 @@ impl<'a> SheetReader<'a> {
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(CSV_PEEK)
-            .from_reader(std::io::Cursor::new(head).chain(input));
+            .from_reader(Recent::new(std::io::Cursor::new(head).chain(input)));
         let mut record = csv::ByteRecord::new();
         let mut cells = 0;
         if !read_csv_record(&mut reader, &mut record, &mut cells)? {
@@ -288,10 +340,9 @@ impl<'a> SheetReader<'a> {
             name: name.to_string(),
             header,
             source: Source::Csv {
-                reader,
+                reader: Box::new(reader),
                 record,
                 cells,
-                body,
             },
         })
     }
@@ -320,12 +371,13 @@ impl<'a> SheetReader<'a> {
                     reader,
                     record,
                     cells,
-                    body,
                 } => {
                     if !read_csv_record(reader, record, cells)? {
                         return Ok(None);
                     }
-                    let line = record.position().map_or(0, |p| csv_line(body, p));
+                    let line = record
+                        .position()
+                        .map_or(0, |p| csv_line(reader.get_ref(), p));
                     fill(buf, record.iter().map(lossy));
                     line
                 }
@@ -438,8 +490,38 @@ mod tests {
     #[test]
     fn line_numbers_hold_for_windows_line_ends() {
         let bytes = b"a,b\r\n\"x\r\ny\",1\r\n\r\nz,2\r\nw,3";
-        let rows = SheetReader::csv(bytes, "x").unwrap().into_rows().unwrap();
+        let rows = SheetReader::csv(&bytes[..], "x")
+            .unwrap()
+            .into_rows()
+            .unwrap();
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 5, 6]);
+    }
+
+    #[test]
+    fn line_numbers_hold_for_windows_line_ends_far_into_a_stream() {
+        // Past the ring and the reader's buffer several times over, read in
+        // small pieces as a spooled upload may be.
+        struct Trickle<'b>(&'b [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(1000);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut text = String::from("a,b\r\n");
+        for i in 0..60_000 {
+            text.push_str(&format!("x{i},{i}\r\n"));
+        }
+        text.push_str("\r\nlast,1\r\n");
+        let rows = SheetReader::csv(Trickle(text.as_bytes()), "x")
+            .unwrap()
+            .into_rows()
+            .unwrap();
+        assert_eq!(rows.len(), 60_001);
+        assert_eq!(rows[59_999].0, 60_001);
+        assert_eq!(rows[60_000].0, 60_003);
     }
 
     #[test]
