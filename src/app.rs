@@ -24,6 +24,8 @@ use crate::openapi;
 pub struct AppState {
     pub config: Config,
     pub pool: web::Data<Pool>,
+    /// Where reads go: the primary, or a standby (`db::replica`).
+    pub reads: web::Data<crate::db::replica::Reads>,
     pub auth: web::Data<Authenticator>,
     pub throttle: web::Data<LoginThrottle>,
     pub accounts: web::Data<AccountCache>,
@@ -48,6 +50,12 @@ impl AppState {
                 config.account_cache_ms,
             ))),
             routes: web::Data::new(middleware::RouteTable::from_openapi(&api)),
+            reads: web::Data::new(crate::db::replica::reads_for(
+                pool.clone(),
+                config.read_database_url.as_deref(),
+                config.pool_size,
+                std::time::Duration::from_millis(config.read_replica_max_lag_ms),
+            )),
             pool: web::Data::new(pool),
             objects: web::Data::new(crate::storage::Objects::open(&config.object_store)?),
             _checkpointer: crate::db::checkpoint::Checkpointer::start(&config.database_url)?
@@ -207,6 +215,7 @@ pub fn build(
         );
     let (app, _) = register(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state.pool.clone())
+        .app_data(state.reads.clone())
         .app_data(web::Data::new(state.config.clone()))
         .app_data(state.auth.clone())
         .app_data(state.throttle.clone())
@@ -234,6 +243,7 @@ pub fn build(
             }),
         )
         .default_service(web::to(middleware::fallback))
+        .wrap(from_fn(middleware::remember_writes))
         .wrap(from_fn(middleware::idempotency))
         .wrap(from_fn(middleware::body_guard))
         .wrap(from_fn(middleware::vary_accept))

@@ -69,6 +69,12 @@ pub struct Config {
     /// Database connections, which is also how many requests do database
     /// work at once (see `main::serve`).
     pub pool_size: u32,
+    /// A PostgreSQL streaming standby that serves reads
+    /// (`RBPK_DATABASE_READ_URL`; `db::replica`).
+    pub read_database_url: Option<String>,
+    /// How far behind the primary the standby may be and still serve reads
+    /// (`RBPK_READ_REPLICA_MAX_LAG_MS`).
+    pub read_replica_max_lag_ms: u64,
     /// Failed logins of one username from one client before each further
     /// attempt waits (doubling delays; `auth::throttle`).
     pub login_attempts_per_minute: u32,
@@ -296,6 +302,12 @@ impl Config {
             )?,
             demo_password: env("DEMO_PASSWORD").map(Secret::new),
             pool_size: env_parse("RBPK_DB_POOL_SIZE", default_pool_size())?,
+            read_database_url: env("RBPK_DATABASE_READ_URL"),
+            read_replica_max_lag_ms: parse(
+                "RBPK_READ_REPLICA_MAX_LAG_MS",
+                env("RBPK_READ_REPLICA_MAX_LAG_MS"),
+                2000u64,
+            )?,
             login_attempts_per_minute: env_parse("RBPK_LOGIN_ATTEMPTS_PER_MINUTE", 5u32)?,
             login_client_ceiling: env_parse("RBPK_LOGIN_CLIENT_CEILING", 100u32)?,
             trusted_proxies: TrustedProxies::parse(
@@ -359,6 +371,8 @@ impl Config {
             import_limit: 64 * 1024 * 1024,
             demo_password: None,
             pool_size: 4,
+            read_database_url: None,
+            read_replica_max_lag_ms: 2000,
             login_attempts_per_minute: 5,
             login_client_ceiling: 100,
             trusted_proxies: TrustedProxies::default(),
@@ -393,6 +407,15 @@ impl Config {
                 "RBPK_ACCOUNT_CACHE_MS must be at most 10000 (a few seconds)".into(),
             ));
         }
+        if let Some(url) = &self.read_database_url {
+            if self.backend != Backend::Postgres || Backend::from_url(url) != Backend::Postgres {
+                return Err(ConfigError(
+                    "RBPK_DATABASE_READ_URL names a PostgreSQL standby of the PostgreSQL \
+                     DATABASE_URL; SQLite has no replicas"
+                        .into(),
+                ));
+            }
+        }
         if self.jwt.token_ttl <= 0 || self.jwt.token_ttl > self.jwt.max_token_ttl {
             return Err(ConfigError(
                 "RBPK_TOKEN_TTL must be positive and not above RBPK_TOKEN_MAX_TTL".into(),
@@ -420,5 +443,41 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(database: &str, read: &str) -> Result<Config, ConfigError> {
+        let (database, read) = (database.to_string(), read.to_string());
+        Config::from_lookup(move |name| match name {
+            "DATABASE_URL" => Some(database.clone()),
+            "RBPK_DATABASE_READ_URL" => Some(read.clone()),
+            "RBPK_JWT_SECRET" => Some("7f3e9a1c5b2d8e4f6a0c3b7d9e1f5a2c".into()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_read_replica_is_a_postgresql_standby_of_a_postgresql_primary() {
+        let ok = config("postgres://primary/rbpk", "postgres://standby/rbpk").unwrap();
+        assert_eq!(
+            ok.read_database_url.as_deref(),
+            Some("postgres://standby/rbpk")
+        );
+        assert_eq!(ok.read_replica_max_lag_ms, 2000);
+        for (database, read) in [
+            ("rbpk.sqlite3", "postgres://standby/rbpk"),
+            ("postgres://primary/rbpk", "replica.sqlite3"),
+        ] {
+            let err = config(database, read).unwrap_err().to_string();
+            assert!(err.contains("RBPK_DATABASE_READ_URL"), "{err}");
+        }
+        assert!(config("rbpk.sqlite3", "")
+            .unwrap()
+            .read_database_url
+            .is_none());
     }
 }

@@ -19,8 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PGBIN=/usr/lib/postgresql/15/bin
-PGUSER_OS=rbpkpg
 PGPORT="${OUTAGE_PG_PORT:-55432}"
 PORT="${OUTAGE_PORT:-18091}"
 OUTAGE_SECONDS="${OUTAGE_SECONDS:-15}"
@@ -32,9 +30,7 @@ OUT=bench/out/faults
 BASE="http://127.0.0.1:$PORT"
 PASSWORD="outage-password-1"
 
-say() { printf '\n==> %s\n' "$*"; }
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-pg_as() { su -s /bin/bash "$PGUSER_OS" -c "$*"; }
+source bench/faults/lib.sh
 
 SERVER_PID=""
 TRAFFIC_PID=""
@@ -42,30 +38,18 @@ cleanup() {
   set +e
   [ -n "$TRAFFIC_PID" ] && kill "$TRAFFIC_PID" 2>/dev/null && wait "$TRAFFIC_PID" 2>/dev/null
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  if [ -f "$DATA/postmaster.pid" ]; then
-    pg_as "$PGBIN/pg_ctl -D $DATA -m immediate -w -t 30 stop" >/dev/null 2>&1
-  fi
+  pg_kill "$DATA"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-[ -x "$PGBIN/initdb" ] || fail "PostgreSQL 15 server binaries not found in $PGBIN (apt-get install postgresql-15)"
 mkdir -p "$OUT"
-if [ -z "${SKIP_BUILD:-}" ] && [ "$BIN" = target/release/rbpk ]; then
-  say "build (release)"
-  cargo build --release -q
-fi
-[ -x "$BIN" ] || fail "no binary at $BIN"
+release_binary
 
 say "throwaway cluster: user $PGUSER_OS, data $DATA, port $PGPORT"
-if ! id "$PGUSER_OS" >/dev/null 2>&1; then
-  useradd --system --no-create-home --shell /usr/sbin/nologin "$PGUSER_OS" || fail "useradd $PGUSER_OS failed"
-fi
-# A leftover of an interrupted run: stop it (only ours: its data dir is ours) and start anew.
-if [ -f "$DATA/postmaster.pid" ]; then
-  pg_as "$PGBIN/pg_ctl -D $DATA -m immediate -w -t 30 stop" >/dev/null 2>&1 || true
-fi
+throwaway_pg_user
+pg_kill "$DATA"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 chown "$PGUSER_OS" "$WORK"

@@ -11,7 +11,7 @@ use super::{bad_param, utc};
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::db::events as store;
-use crate::db::{self, Pool};
+use crate::db::replica::Reads;
 use crate::domain::event::{EventScope, EventType};
 use crate::error::ApiError;
 
@@ -77,7 +77,7 @@ pub struct EventQuery {
 async fn list_events(
     user: AuthUser,
     q: web::Query<EventQuery>,
-    pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::LIST_EVENTS)?;
     let scope =
@@ -98,7 +98,11 @@ async fn list_events(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_param("limit", "must be between 1 and 500"));
     }
-    let rows = db::run(&pool, move |c| store::feed(c, &scope, after, limit)).await?;
+    let rows = reads
+        .read(&user.claims.sub, false, move |c| {
+            store::feed(c, &scope, after, limit)
+        })
+        .await?;
     let next = rows.last().map_or(after, |r| r.seq).to_string();
     let items = rows
         .into_iter()

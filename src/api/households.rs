@@ -17,6 +17,7 @@ use crate::db::households::{
     self as store, HouseholdFilter, HouseholdRow, HouseholdValues, MemberRow, MemberValues, Reach,
     Sort,
 };
+use crate::db::replica::Reads;
 use crate::db::{self, exposure, regions, DbConnection, Pool};
 use crate::domain::consent::{AgeBand, Disclosure};
 use crate::domain::exposure::first_live_cycle;
@@ -423,6 +424,7 @@ async fn list_households(
     user: AuthUser,
     q: web::Query<HouseholdQuery>,
     pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::LIST_HOUSEHOLDS)?;
     let paging = Paging::new(q.page, q.per_page)?;
@@ -445,7 +447,7 @@ async fn list_households(
         Some(r) => normalize_code(r),
         None => None,
     };
-    let mut filter = HouseholdFilter {
+    let filter = HouseholdFilter {
         region: None,
         desil_max: q.desil_max,
         extreme: q.extreme,
@@ -492,13 +494,16 @@ async fn list_households(
             });
         }
     }
-    let items = db::read(
-        &pool,
-        user.reads_are_audited(),
-        move |c| -> Result<_, ApiError> {
-            if let Some(code) = region {
+    let caller = user.claims.sub.clone();
+    let audited = user.reads_are_audited();
+    let items = reads
+        .read(&caller, audited, move |c| -> Result<_, ApiError> {
+            let mut filter = filter.clone();
+            if let Some(code) = &region {
                 // A well-formed code that names no region has no families.
-                filter.region = Some(regions::resolve(c, &code)?.map_or(code, |found| found.code));
+                filter.region = Some(
+                    regions::resolve(c, code)?.map_or_else(|| code.clone(), |found| found.code),
+                );
             }
             let (rows, total) = store::list(c, &filter, &reach, paging.offset(), paging.limit())?;
             if let Some((company, term)) = &search {
@@ -507,9 +512,8 @@ async fn list_households(
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             company_read(c, &user, &ids)?;
             Ok((render(c, &user, rows)?, total))
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(paging.respond(&req, items.0, items.1))
 }
 

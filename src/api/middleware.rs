@@ -12,7 +12,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Access;
-use crate::auth::{authenticate, RequestId};
+use crate::auth::{authenticate, AuthUser, RequestId};
+use crate::db::replica::Reads;
 use crate::db::{self, idempotency, Pool};
 use crate::domain::role::Role;
 use crate::error::{ApiError, FieldError};
@@ -564,6 +565,29 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRe
         }
     };
     err.error_response()
+}
+
+/// Middleware: remembers that the caller of a request that may write
+/// (any method but GET, HEAD, OPTIONS) has written, once its answer is
+/// ready, so its next reads see what it wrote ([`Reads::wrote`]).
+pub async fn remember_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let may_write = !req.method().is_safe();
+    let res = next.call(req).await?;
+    if may_write {
+        let caller = res
+            .request()
+            .extensions()
+            .get::<AuthUser>()
+            .map(|u| u.claims.sub.clone());
+        if let (Some(caller), Some(reads)) = (caller, res.request().app_data::<web::Data<Reads>>())
+        {
+            reads.wrote(&caller);
+        }
+    }
+    Ok(res)
 }
 
 #[cfg(test)]

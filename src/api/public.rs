@@ -12,12 +12,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::middleware::MAX_QUERY_VALUE;
 use super::regency_today;
+use crate::db::replica::Reads;
 use crate::db::Pool;
 use crate::domain::compliance::{ComplianceState, Sector};
 use crate::domain::disclosure::PublicCount;
 use crate::error::ApiError;
 use crate::service::coverage;
 use crate::service::realisation::companies_of_cycle;
+
+/// The caller key of the unauthenticated summary's reads (`db::replica`).
+const PUBLIC_CALLER: &str = "(public)";
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(public_summary);
@@ -102,10 +106,12 @@ async fn public_summary(
     req: HttpRequest,
     q: web::Query<SummaryQuery>,
     pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     let year = q.cycle;
     let today = regency_today();
-    let report = coverage::report(&pool, year, None).await?;
+    // Nobody writes as the public: the standby serves it within its lag.
+    let report = coverage::report(&reads, PUBLIC_CALLER, year, None).await?;
     let companies = companies_of_cycle(&pool, year, today).await?;
     let summary = PublicSummary {
         cycle_year: year,

@@ -14,7 +14,8 @@ use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::programs as programs_store;
 use crate::db::recommendations as store;
-use crate::db::{self, companies, exposure, households, Pool};
+use crate::db::replica::Reads;
+use crate::db::{companies, exposure, households};
 use crate::domain::exposure::is_live;
 use crate::domain::program::ProgramType;
 use crate::domain::ranking::{rank, ranks_by_members, Candidate};
@@ -77,7 +78,7 @@ async fn recommendations(
     user: AuthUser,
     id: web::Path<String>,
     q: web::Query<RecommendationQuery>,
-    pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::RECOMMENDATIONS)?;
@@ -88,7 +89,9 @@ async fn recommendations(
     let id = id.into_inner();
     let reach = Caller::from(&user).reach();
     let default_cap = config.exposure_cap;
-    let (items, cap) = db::read(&pool, user.reads_are_audited(), move |c| {
+    let caller = user.claims.sub.clone();
+    let audited = user.reads_are_audited();
+    let (items, cap) = reads.read(&caller, audited, move |c| {
         let program = programs_store::get(c, &id, &reach)?;
         let company_caller = user.role() == Role::Company;
         if company_caller && !is_live(program.cycle_year, regency_today()) {

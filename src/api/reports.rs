@@ -16,8 +16,9 @@ use super::regency_today;
 use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
+use crate::db::replica::Reads;
 use crate::db::reports as store;
-use crate::db::{self, cycles, exposure, Pool};
+use crate::db::{cycles, exposure};
 use crate::domain::compliance::{ComplianceState, ExemptionStatus, Sector};
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -313,7 +314,7 @@ async fn compliance(
     user: AuthUser,
     year: web::Path<i32>,
     q: web::Query<ComplianceQuery>,
-    pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::COMPLIANCE)?;
     let format = negotiate(&req)?;
@@ -328,11 +329,13 @@ async fn compliance(
         _ => None,
     };
     let today = regency_today();
-    let (cycle, standings) = db::run(&pool, move |c| -> Result<_, ApiError> {
-        let cycle = cycles::get(c, year)?;
-        Ok((cycle, store::standings(c, year, own.as_deref())?))
-    })
-    .await?;
+    let caller = &user.claims.sub;
+    let (cycle, standings) = reads
+        .read(caller, false, move |c| -> Result<_, ApiError> {
+            let cycle = cycles::get(c, year)?;
+            Ok((cycle, store::standings(c, year, own.as_deref())?))
+        })
+        .await?;
     let deadline = cycle.agreement_deadline;
     let mut items = Vec::new();
     for s in standings {
@@ -534,12 +537,12 @@ async fn coverage(
     user: AuthUser,
     year: web::Path<i32>,
     q: web::Query<CoverageQuery>,
-    pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::COVERAGE)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
-    let report = service::report(&pool, year, q.into_inner().region).await?;
+    let report = service::report(&reads, &user.claims.sub, year, q.into_inner().region).await?;
     let items: Vec<CoverageRow> = report
         .rows
         .into_iter()
@@ -710,18 +713,19 @@ async fn exposure_report(
     user: AuthUser,
     year: web::Path<i32>,
     _q: web::Query<ExposureQuery>,
-    pool: web::Data<Pool>,
+    reads: web::Data<Reads>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(access::EXPOSURE_REPORT)?;
     let format = negotiate(&req)?;
     let year = year.into_inner();
     let default_cap = i64::from(config.exposure_cap);
-    let rows = db::run(&pool, move |c| {
-        cycles::get(c, year)?;
-        exposure::report(c, year)
-    })
-    .await?;
+    let rows = reads
+        .read(&user.claims.sub, false, move |c| {
+            cycles::get(c, year)?;
+            exposure::report(c, year)
+        })
+        .await?;
     let items: Vec<ExposureRow> = rows
         .into_iter()
         .map(|r| {

@@ -32,6 +32,7 @@ pub mod realisation;
 pub mod recommendations;
 pub mod regions;
 pub mod registry_writer;
+pub mod replica;
 pub mod reports;
 pub mod schema;
 pub mod seed;

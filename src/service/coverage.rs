@@ -7,8 +7,9 @@
 use crate::domain::region_lookup::RegionLevel;
 use std::collections::BTreeMap;
 
+use crate::db::replica::Reads;
 use crate::db::reports::{self as store, BudgetProgram, DesaCounts};
-use crate::db::{self, cycles, regions, Pool};
+use crate::db::{cycles, regions};
 use crate::domain::region::regions_overlap;
 use crate::domain::region_lookup::RegionRow;
 use crate::error::ApiError;
@@ -90,39 +91,46 @@ fn budget(programs: &[&BudgetProgram]) -> Budget {
 
 /// The coverage of cycle `year` in region `asked` (any code `regions::resolve`
 /// knows; `None` or the kabupaten: the whole kabupaten), in one read.
-pub async fn report(pool: &Pool, year: i32, asked: Option<String>) -> Result<Coverage, ApiError> {
-    let (region, row_regions, counts, programs) = db::run(pool, move |c| -> Result<_, ApiError> {
-        cycles::get(c, year)?;
-        let region = match &asked {
-            Some(code) if !crate::domain::region::is_kukar_code(code) => {
-                return Err(ApiError::invalid_parameter(
-                    "region",
-                    "is not a region of Kutai Kartanegara",
-                ))
-            }
-            // A well-formed code of Kukar that names no region: no such report.
-            Some(code) => Some(regions::resolve(c, code)?.ok_or_else(ApiError::not_found)?),
-            None => None,
-        };
-        let region = region.filter(|r| r.level != RegionLevel::Kabupaten);
-        let all = regions::all(c)?;
-        let rows: Vec<_> = match &region {
-            None => all
-                .into_iter()
-                .filter(|r| r.level == RegionLevel::Kecamatan)
-                .collect(),
-            Some(r) if r.level == RegionLevel::Kecamatan => all
-                .into_iter()
-                .filter(|x| x.parent_code.as_deref() == Some(r.code.as_str()))
-                .collect(),
-            Some(r) => vec![r.clone()],
-        };
-        let prefix = region.as_ref().map(|r| r.code.clone());
-        let counts = store::coverage_by_desa(c, year, &prefix)?;
-        let programs = store::budget_programs(c, year)?;
-        Ok((region, rows, counts, programs))
-    })
-    .await?;
+/// Read for `caller` where [`Reads`] sends it (a standby when there is one).
+pub async fn report(
+    reads: &Reads,
+    caller: &str,
+    year: i32,
+    asked: Option<String>,
+) -> Result<Coverage, ApiError> {
+    let (region, row_regions, counts, programs) = reads
+        .read(caller, false, move |c| -> Result<_, ApiError> {
+            cycles::get(c, year)?;
+            let region = match &asked {
+                Some(code) if !crate::domain::region::is_kukar_code(code) => {
+                    return Err(ApiError::invalid_parameter(
+                        "region",
+                        "is not a region of Kutai Kartanegara",
+                    ))
+                }
+                // A well-formed code of Kukar that names no region: no such report.
+                Some(code) => Some(regions::resolve(c, code)?.ok_or_else(ApiError::not_found)?),
+                None => None,
+            };
+            let region = region.filter(|r| r.level != RegionLevel::Kabupaten);
+            let all = regions::all(c)?;
+            let rows: Vec<_> = match &region {
+                None => all
+                    .into_iter()
+                    .filter(|r| r.level == RegionLevel::Kecamatan)
+                    .collect(),
+                Some(r) if r.level == RegionLevel::Kecamatan => all
+                    .into_iter()
+                    .filter(|x| x.parent_code.as_deref() == Some(r.code.as_str()))
+                    .collect(),
+                Some(r) => vec![r.clone()],
+            };
+            let prefix = region.as_ref().map(|r| r.code.clone());
+            let counts = store::coverage_by_desa(c, year, &prefix)?;
+            let programs = store::budget_programs(c, year)?;
+            Ok((region, rows, counts, programs))
+        })
+        .await?;
     let mut rows = Vec::with_capacity(row_regions.len());
     let mut totals = DesaCounts::default();
     for r in row_regions {
