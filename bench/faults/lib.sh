@@ -34,3 +34,13 @@ pg_kill() {
     pg_as "$PGBIN/pg_ctl -D $1 -m immediate -w -t 30 stop" >/dev/null 2>&1 || true
   fi
 }
+
+# Waits up to 120 s for `rbpk serve` (pid $1, log $2) to answer ready on $3.
+serve_ready() {
+  for i in $(seq 1 240); do
+    kill -0 "$1" 2>/dev/null || { tail -20 "$2" >&2; fail "rbpk serve exited at start"; }
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$3/health/ready")" = 200 ] && return 0
+    sleep 0.5
+  done
+  fail "rbpk serve not ready within 120 s"
+}

@@ -66,12 +66,7 @@ DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/rbpk" RBPK_BIND="127.0.0.1:$
   RBPK_JWT_SECRET="outage-secret-outage-secret-outage-0042" DEMO_PASSWORD="$PASSWORD" \
   RUST_LOG=info "$BIN" serve > "$OUT/pg_outage.serve.log" 2>&1 &
 SERVER_PID=$!
-for i in $(seq 1 240); do
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$OUT/pg_outage.serve.log" >&2; fail "rbpk serve exited at start"; }
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready")" = 200 ] && break
-  [ "$i" = 240 ] && fail "rbpk serve not ready within 120 s"
-  sleep 0.5
-done
+serve_ready "$SERVER_PID" "$OUT/pg_outage.serve.log" "$BASE"
 TOKEN=$(curl -sf -X POST "$BASE/api/v1/auth/token" -H 'Content-Type: application/json' \
   -d "{\"username\":\"bappeda\",\"password\":\"$PASSWORD\"}" \
   | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])') || fail "no token"

@@ -83,12 +83,7 @@ DATABASE_URL="$PRIMARY_URL/rbpk" RBPK_DATABASE_READ_URL="$STANDBY_URL/rbpk" \
   RBPK_JWT_SECRET="replica-secret-replica-secret-replica-42" DEMO_PASSWORD="$PASSWORD" \
   RUST_LOG=info "$BIN" serve > "$OUT/replica.serve.log" 2>&1 &
 SERVER_PID=$!
-for i in $(seq 1 240); do
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$OUT/replica.serve.log" >&2; fail "rbpk serve exited at start"; }
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready")" = 200 ] && break
-  [ "$i" = 240 ] && fail "rbpk serve not ready within 120 s"
-  sleep 0.5
-done
+serve_ready "$SERVER_PID" "$OUT/replica.serve.log" "$BASE"
 
 python3 - "$BASE" "$PASSWORD" "$PRIMARY_URL/rbpk" "$STANDBY_URL/rbpk" "$STANDBY" "$PGBIN" "$PGUSER_OS" "$STANDBY_PORT" "$WORK" <<'PY'
 import json, os, random, string, subprocess, sys, threading, time, urllib.error, urllib.parse, urllib.request
