@@ -6,7 +6,8 @@
 # settings; the service's peak resident memory under load; and,
 # as the limit reference, pgbench running the SQL the list endpoint runs.
 # Rerun: bash bench/import.sh && bash bench/load.sh   (DURATION=15 by default;
-# ONLY_SQLITE=1 or ONLY_PG=1 for one backend)
+# ONLY_SQLITE=1 or ONLY_PG=1 for one backend; PG_DB=… another PostgreSQL
+# database than rbpk_bench, as bench/scaling/province.sh does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ OUT=bench/out
 BIN=target/release/rbpk
 PORT="${BENCH_PORT:-18082}"
 DURATION="${DURATION:-15}"
+PG_DB="${PG_DB:-rbpk_bench}"
 YEAR="${BENCH_YEAR:-2041}"
 CONNECTIONS=16
 export RUST_LOG=warn
@@ -23,7 +25,7 @@ export DEMO_PASSWORD="bench-password-1"
 BASE="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release -q
-[ -f "$OUT/bench.sqlite3" ] || { echo "run bench/import.sh first" >&2; exit 1; }
+[ -n "${ONLY_PG:-}" ] || [ -f "$OUT/bench.sqlite3" ] || { echo "run bench/import.sh first" >&2; exit 1; }
 
 json() { python3 -c "import sys,json; print(json.load(sys.stdin)$1)"; }
 
@@ -129,7 +131,7 @@ echo "| backend | endpoint | req/s | p50 (ms) | p99 (ms) | non-2xx |"
 echo "|---|---|---|---|---|---|"
 [ -n "${ONLY_PG:-}" ] || DATABASE_URL="$OUT/bench.sqlite3" run SQLite
 [ -n "${ONLY_SQLITE:-}" ] && exit 0
-DATABASE_URL="$PG/rbpk_bench" run PostgreSQL
+DATABASE_URL="$PG/$PG_DB" run PostgreSQL
 
 # The list endpoint's SQL, as pgbench runs it: the region, the total, the page
 # of ids, those rows, their member counts (\gset carries the ids over).
@@ -141,7 +143,7 @@ SELECT string_agg(quote_literal(id), ',') AS ids FROM (SELECT id FROM households
 SELECT * FROM households WHERE id IN (:ids);
 SELECT household_id, count(*) FROM members WHERE household_id IN (:ids) GROUP BY household_id;
 SQL
-tps=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$OUT/list.sql" "$PG/rbpk_bench" 2>/dev/null | awk '/^tps/{print int($3)}')
+tps=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$OUT/list.sql" "$PG/$PG_DB" 2>/dev/null | awk '/^tps/{print int($3)}')
 echo
 echo "pgbench, the list endpoint's SQL at $CONNECTIONS connections: $tps transactions/s"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t2 -c$CONNECTIONS -d${DURATION}s on the same machine"
