@@ -122,17 +122,7 @@ load() { # name port path token
   wrk -t2 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $4" -s "$OUT/compare-pages.lua" "http://127.0.0.1:$2$3" > /dev/null
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $4" -s "$OUT/compare-pages.lua" \
     "http://127.0.0.1:$2$3" > "$OUT/wrk-compare-$1.txt"
-  python3 - "$OUT/wrk-compare-$1.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def ms(label):
-    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{rps:.0f} {ms('50'):.1f} {ms('99'):.1f} {errors.group(1) if errors else 0}")
-PY
+  python3 bench/lib/wrk_summary.py "$OUT/wrk-compare-$1.txt"
 }
 
 cat > "$OUT/compare.sql" <<SQL

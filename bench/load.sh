@@ -37,17 +37,7 @@ load() {
   # Two seconds of warm-up first (caches, connections), not measured.
   wrk -t2 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $token" "$@" "$BASE$path" > /dev/null
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$@" "$BASE$path" > "$OUT/wrk-$name.txt"
-  python3 - "$OUT/wrk-$name.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def ms(label):
-    m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{rps:.0f} {ms('50'):.1f} {ms('99'):.1f} {errors.group(1) if errors else 0}")
-PY
+  python3 bench/lib/wrk_summary.py "$OUT/wrk-$name.txt"
 }
 
 peak_rss() { # highest VmHWM of the process, MB
