@@ -216,13 +216,12 @@ pub fn link(
             kk_number: kk.as_deref(),
         })
         .collect();
-    // Multi-row inserts go to each backend's own connection (diesel's
-    // `MultiConnection` has none), as in `registry_writer`; PostgreSQL
-    // copies them.
+    // Each backend's own connection, as in `registry_writer`: SQLite steps
+    // one prepared insert a row, PostgreSQL copies them.
     match conn {
         DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(500) {
-                diesel::insert_into(hd::table).values(chunk).execute(c)?;
+            for row in &rows {
+                diesel::insert_into(hd::table).values(row).execute(c)?;
             }
         }
         DbConnection::Postgresql(c) => {
@@ -232,9 +231,10 @@ pub fn link(
     Ok(())
 }
 
-/// A household's link to a dataset, as written.
+/// A household's link to a dataset, as written: one prepared insert on
+/// SQLite (no `DEFAULT`, as `registry_writer`'s rows).
 #[derive(Insertable, serde::Serialize)]
-#[diesel(table_name = hd)]
+#[diesel(table_name = hd, treat_none_as_default_value = false)]
 struct Link<'a> {
     household_id: &'a str,
     dataset_id: &'a str,

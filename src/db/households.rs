@@ -80,7 +80,7 @@ pub struct HouseholdRow {
     AsChangeset,
     serde::Serialize,
 )]
-#[diesel(table_name = h, treat_none_as_null = true)]
+#[diesel(table_name = h, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SnapshotValues {
     pub desil_national: Option<i32>,
     pub desil_province: Option<i32>,
@@ -296,7 +296,7 @@ fn small(v: Option<i32>) -> Option<i16> {
 /// columns' names, as `HouseholdRow` does: the PostgreSQL import copies it
 /// so (`db::copy`).
 #[derive(Debug, Clone, Insertable, AsChangeset, serde::Serialize)]
-#[diesel(table_name = h, treat_none_as_null = true)]
+#[diesel(table_name = h, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct HouseholdValues {
     pub p3ke_family_id: Option<String>,
     pub dtks_id: Option<String>,
@@ -455,7 +455,7 @@ impl MemberRow {
 /// The insertable form of a member record (serialised for `db::copy`
 /// under the columns' names, as `HouseholdValues`).
 #[derive(Debug, Clone, Insertable, AsChangeset, serde::Serialize)]
-#[diesel(table_name = m, treat_none_as_null = true)]
+#[diesel(table_name = m, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MemberValues {
     pub p3ke_individual_id: Option<String>,
     pub nik: Option<String>,

@@ -172,3 +172,43 @@ async fn values_quoted_in_rejection_reasons_are_cut_to_a_few_dozen_characters() 
         assert!(reason.contains("9999…"), "{reason}");
     }
 }
+
+/// An import keeps PostgreSQL's statistics of the tables it grows: planned
+/// on none, its look-ups by NIK and No. KK scanned the whole table for each
+/// batch (`db::GrowingTables`). The first analysis comes once it has written
+/// 5,000 rows, none before; SQLite needs none and is left alone.
+#[actix_web::test]
+async fn a_growing_registry_is_analyzed_during_the_import() {
+    use diesel::prelude::*;
+    use rbpk::db::{DbConnection, GrowingTables};
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.pool.get().unwrap();
+    // The planner's row count of `households`: -1 until it is analyzed.
+    let known_rows = |conn: &mut DbConnection| -> Option<f32> {
+        #[derive(QueryableByName)]
+        struct Estimate {
+            #[diesel(sql_type = diesel::sql_types::Float)]
+            reltuples: f32,
+        }
+        match conn {
+            DbConnection::Postgresql(c) => Some(
+                diesel::sql_query(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'households'::regclass",
+                )
+                .get_result::<Estimate>(c)
+                .unwrap()
+                .reltuples,
+            ),
+            DbConnection::Sqlite(_) => None,
+        }
+    };
+    let before = known_rows(&mut conn);
+    let mut tables = GrowingTables::default();
+    tables.wrote(&mut conn, 4_999).unwrap();
+    assert_eq!(known_rows(&mut conn), before, "analyzed too early");
+    tables.wrote(&mut conn, 1).unwrap();
+    if let Some(rows) = known_rows(&mut conn) {
+        assert_eq!(before, Some(-1.0), "a new registry starts unanalyzed");
+        assert_eq!(rows, 0.0, "analyzed once 5,000 rows were written");
+    }
+}
