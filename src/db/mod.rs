@@ -269,18 +269,23 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Keeps PostgreSQL's statistics of the registry's tables abreast of an
-/// import that grows them. An import looks each batch's keys up
-/// (`head_nik = ANY(…)`, `kk_number = ANY(…)`); planned on the statistics of
-/// the table before the import — none at all on a new registry — each
-/// look-up scanned the whole growing table instead of probing its index: 27 ms
-/// a batch at 270,000 families, the import's time growing with the square of
-/// the file. Autovacuum would analyze the tables some time later, if it runs.
-/// So the import analyzes them itself each time it has doubled what it wrote
-/// (a few dozen times for any file, each a sample of 30,000 rows). SQLite
-/// plans those look-ups on its indexes without statistics.
-#[derive(Debug, Default)]
+/// Keeps PostgreSQL's statistics of the tables an import grows abreast of
+/// it. An import looks each batch's keys up (`head_nik = ANY(…)`,
+/// `kk_number = ANY(…)`); planned on the statistics of the table before the
+/// import — none at all on a new registry, where the planner takes each key
+/// to match 0.5 % of the rows — each look-up scanned the whole growing table
+/// instead of probing its index: 27 ms a batch at 270,000 families, the
+/// import's time growing with the square of the file. Autovacuum would
+/// analyze the tables some time later, if it runs. Once analyzed, the
+/// planner knows the keys are (nearly) unique and scales its row counts with
+/// the table's size, so a few analyses suffice: one when the import has
+/// written 5,000 rows, then each time it has written four times as many
+/// (each a sample of 30,000 rows, ~0.2 s). SQLite plans those look-ups on
+/// its indexes without statistics.
+#[derive(Debug)]
 pub struct GrowingTables {
+    /// The tables, as `ANALYZE` names them.
+    tables: &'static str,
     /// Rows written when the tables were last analyzed.
     analyzed_at: usize,
     written: usize,
@@ -288,16 +293,27 @@ pub struct GrowingTables {
 
 /// Rows written before the first analysis: below it any plan is quick.
 const FIRST_ANALYSIS: usize = 5_000;
+/// How much more an import writes between two analyses.
+const ANALYSIS_GROWTH: usize = 4;
 
 impl GrowingTables {
-    /// Counts `rows` more written, analyzing the tables once they doubled.
+    /// Tables an import writes to, e.g. `"households, household_datasets"`.
+    pub fn new(tables: &'static str) -> GrowingTables {
+        GrowingTables {
+            tables,
+            analyzed_at: 0,
+            written: 0,
+        }
+    }
+
+    /// Counts `rows` more written, analyzing the tables once they grew enough.
     pub fn wrote(&mut self, conn: &mut DbConnection, rows: usize) -> Result<(), DbError> {
         self.written += rows;
-        if self.written < (2 * self.analyzed_at).max(FIRST_ANALYSIS) {
+        if self.written < (ANALYSIS_GROWTH * self.analyzed_at).max(FIRST_ANALYSIS) {
             return Ok(());
         }
         if let DbConnection::Postgresql(c) = conn {
-            c.batch_execute("ANALYZE households, members, household_datasets")?;
+            c.batch_execute(&format!("ANALYZE {}", self.tables))?;
         }
         self.analyzed_at = self.written;
         Ok(())

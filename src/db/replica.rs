@@ -220,11 +220,6 @@ impl Reads {
         }
     }
 
-    /// The primary, for the writes and reads that must see everything.
-    pub fn primary(&self) -> &Pool {
-        &self.primary
-    }
-
     /// Notes that `caller` has just written: its reads go to the primary
     /// until the standby has replayed past this moment.
     pub fn wrote(&self, caller: &str) {

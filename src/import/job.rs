@@ -8,7 +8,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::household_changes::{self, ChangeKind, Origin};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
-use crate::db::{import_roster, regions, DbConnection, DbError};
+use crate::db::{import_roster, regions, DbConnection, DbError, GrowingTables};
 use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::parse_dtks;
@@ -127,7 +127,8 @@ struct BatchWriter<'c> {
     /// Database time so far, per kind of write, for the debug log.
     spent: Spent,
     /// What the import wrote, for the planner's statistics.
-    tables: crate::db::GrowingTables,
+    grown_families: GrowingTables,
+    grown_members: GrowingTables,
 }
 
 /// Where an import's database time went (logged at debug level).
@@ -261,7 +262,7 @@ impl BatchWriter<'_> {
         let rows = items.len();
         let written = self
             .write_batch(items, writer::upsert_families)
-            .and_then(|()| self.tables.wrote(self.conn, rows));
+            .and_then(|()| self.grown_families.wrote(self.conn, rows));
         self.spent.families += started.elapsed();
         written
     }
@@ -295,7 +296,7 @@ impl BatchWriter<'_> {
         let rows = items.len();
         let written = self
             .write_batch(items, writer::upsert_members)
-            .and_then(|()| self.tables.wrote(self.conn, rows));
+            .and_then(|()| self.grown_members.wrote(self.conn, rows));
         self.spent.members += started.elapsed();
         written
     }
@@ -443,7 +444,8 @@ fn write_all(
         roster: Vec::new(),
         roster_whole: false,
         spent: Spent::default(),
-        tables: crate::db::GrowingTables::default(),
+        grown_families: GrowingTables::new("households, household_datasets"),
+        grown_members: GrowingTables::new("members"),
     };
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
     let regions = &regions;

@@ -203,7 +203,7 @@ async fn a_growing_registry_is_analyzed_during_the_import() {
         }
     };
     let before = known_rows(&mut conn);
-    let mut tables = GrowingTables::default();
+    let mut tables = GrowingTables::new("households");
     tables.wrote(&mut conn, 4_999).unwrap();
     assert_eq!(known_rows(&mut conn), before, "analyzed too early");
     tables.wrote(&mut conn, 1).unwrap();
