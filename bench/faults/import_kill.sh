@@ -135,7 +135,7 @@ run_backend() {
   orphans=$(q "SELECT count(*) FROM members m LEFT JOIN households h ON h.id = m.household_id WHERE h.id IS NULL")
   echo "import record: status=$status rows_done=$done_ rows_total=$total created=$created updated=$updated"
   echo "registry: $hh households, $mm members; incomplete households: $bad; members without household: $orphans"
-  echo "batch sizes: households % 500 = $((hh % 500)) (or all $FILE_FAMILIES: $([ "$hh" = "$FILE_FAMILIES" ] && echo yes || echo no)), members % 1000 = $((mm % 1000))"
+  echo "batch sizes: households % 2000 = $((hh % 2000)) (or all $FILE_FAMILIES: $([ "$hh" = "$FILE_FAMILIES" ] && echo yes || echo no)), members % 5000 = $((mm % 5000))"
   [ "$status" = running ] || fail "[$BACKEND] the killed import's record is '$status', expected 'running' before a restart"
   [ "$bad" = 0 ] || fail "[$BACKEND] $bad half-written households"
   [ "$orphans" = 0 ] || fail "[$BACKEND] $orphans members without their household"
@@ -146,7 +146,7 @@ run_backend() {
   echo "households + members = $((hh + mm)) = created + updated of the committed batches"
   local hh_killed=$hh
   [ "$hh" -gt 0 ] || fail "[$BACKEND] nothing was committed before the kill; the kill point is not halfway"
-  [ $((hh % 500)) = 0 ] || [ "$hh" = "$FILE_FAMILIES" ] || fail "[$BACKEND] $hh households is not a whole number of 500-family batches"
+  [ $((hh % 2000)) = 0 ] || [ "$hh" = "$FILE_FAMILIES" ] || fail "[$BACKEND] $hh households is not a whole number of 2,000-family batches (import::job)"
 
   say "[$BACKEND] restart (rbpk migrate) marks the import failed"
   "$BIN" migrate 2>&1 | tee "$WORK/migrate-$BACKEND.log" | grep -i interrupt || true

@@ -663,8 +663,9 @@ fn big_snapshot(families: usize, kk_base: u64, spouse_heads: bool) -> (String, S
 #[actix_rt::test]
 async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members_come_later() {
     let app = TestApp::spawn().await;
-    // 1,200 families (two family batches), 3,600 members (two member batches).
-    let (families, members) = big_snapshot(1200, 6402060101000000, false);
+    // 2,400 families (two family batches of `import::job`), 7,200 members
+    // (two member batches).
+    let (families, members) = big_snapshot(2400, 6402060101000000, false);
     let first = app.dtsen_dataset("2025-Q3", "2025-09-30").await;
     let import = app
         .import_snapshot(
@@ -677,7 +678,7 @@ async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members
         .await;
     assert_eq!(import.body["status"], "done", "{}", import.body);
     assert_eq!(import.body["rejected_count"], 0, "{}", import.body);
-    assert_eq!(import.body["created"], 1200 + 3600, "{}", import.body);
+    assert_eq!(import.body["created"], 2400 + 7200, "{}", import.body);
 
     // The first family's members came in the last member batch; its head's
     // fields came from the member file before the family was written.
@@ -692,9 +693,9 @@ async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members
         )
         .await;
     assert_eq!(listed.body.as_array().unwrap().len(), 3, "{}", listed.body);
-    // Members 1,999–2,001 of the reversed file (family 533) straddle the
+    // Members 4,999–5,001 of the reversed file (family 733) straddle the
     // member batches: its second batch is no news, as its first is not.
-    let straddling = app.by_kk("6402060101000533").await;
+    let straddling = app.by_kk("6402060101000733").await;
     let history = app
         .get(
             &format!("/api/v1/households/{}/history", id(&straddling)),
@@ -707,14 +708,14 @@ async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members
 
     // A newer snapshot gives every family a new No. KK and makes the spouse
     // its head: each is found by its members' NIKs, whichever batch they are in.
-    let sample = [0usize, 533, 999, 1000, 1199];
+    let sample = [0usize, 733, 1999, 2000, 2399];
     let mut before = Vec::new();
     for i in sample {
         before.push(id(&app
             .by_kk(&(6402060101000000u64 + i as u64).to_string())
             .await));
     }
-    let (families, members) = big_snapshot(1200, 6402060202000000, true);
+    let (families, members) = big_snapshot(2400, 6402060202000000, true);
     let second = app.dtsen_dataset("2026-Q1", "2026-03-31").await;
     let import = app
         .import_snapshot(
