@@ -759,3 +759,41 @@ async fn a_snapshot_larger_than_a_batch_matches_and_links_families_whose_members
         .await;
     assert_eq!(gone.body["total"], 0, "{}", gone.body);
 }
+
+/// A family naming more members than SQLite binds in one statement (32,766)
+/// is looked up in pieces: the import ends `done` with every member, where
+/// one look-up of all its members' NIKs failed the whole import on SQLite.
+#[actix_rt::test]
+async fn a_family_naming_more_members_than_one_statement_binds_still_imports() {
+    let app = TestApp::spawn().await;
+    const MEMBERS: usize = 33_000;
+    let families = "kode_kelurahan_desa|kelurahan_desa|kecamatan|nomor_kartu_keluarga|nama_kepala_keluarga|desil_nasional\n\
+                    6402061001|Jahab|Tenggarong|6402060303000001|Kepala Besar|1\n";
+    let mut members = String::from(
+        "nomor_induk_kependudukan|nomor_kartu_keluarga|nama|tanggal_lahir|jenis_kelamin|status_hubungan_keluarga\n",
+    );
+    for j in 0..MEMBERS {
+        // Distinct NIKs: 10,000 a birth date (DDMMYY after the region).
+        let day = 10 + j / 10_000;
+        members.push_str(&format!(
+            "640206{day:02}0580{:04}|6402060303000001|Anggota {j}|1980-05-{day:02}|1|{}\n",
+            j % 10_000,
+            if j == 0 { 1 } else { 3 }
+        ));
+    }
+    let dataset = app.dtsen_dataset("2025-Q4", "2025-12-31").await;
+    let import = app
+        .import_snapshot(
+            &dataset,
+            &[
+                ("k.csv", families.as_bytes()),
+                ("a.csv", members.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(import.body["status"], "done", "{}", import.body);
+    assert_eq!(import.body["rejected_count"], 0, "{}", import.body);
+    assert_eq!(import.body["created"], 1 + MEMBERS, "{}", import.body);
+    let family = app.by_kk("6402060303000001").await;
+    assert_eq!(family["head_nik"], "6402061005800000", "{family}");
+}
