@@ -306,7 +306,10 @@ impl GrowingTables {
         }
     }
 
-    /// Counts `rows` more written, analyzing the tables once they grew enough.
+    /// Counts `rows` more of the import's batches, analyzing the tables once
+    /// they grew enough. Rows matched and left unchanged count too: a
+    /// re-import analyzes a few times more than it needs, for a count that
+    /// needs no look-up in the batch's outcome.
     pub fn wrote(&mut self, conn: &mut DbConnection, rows: usize) -> Result<(), DbError> {
         self.written += rows;
         if self.written < (ANALYSIS_GROWTH * self.analyzed_at).max(FIRST_ANALYSIS) {
