@@ -522,9 +522,10 @@ fn read(
 /// enough to keep both busy, little enough to keep memory flat. While the
 /// writer writes a batch the reader reads the next: the channel holds a
 /// batch of members or of the roster (19 messages: 9,728 events), each row
-/// two events (read, and what it was). With room for only 2,048 events the reader stopped early in every
-/// batch and the writer then waited for the rest: the two took turns instead
-/// of working side by side (a DTSEN import of 270,000 families: 59 s, now 53).
+/// two events (read, and what it was). With room for only 2,048 events the
+/// reader stopped early in every batch and the writer then waited for the
+/// rest: the two took turns instead of working side by side (a DTSEN import
+/// of 270,000 families: 59 s, now 53).
 const RELAY_CHUNK: usize = 512;
 const RELAY_DEPTH: usize = ROSTER_BATCH / RELAY_CHUNK;
 
