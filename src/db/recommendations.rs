@@ -11,7 +11,9 @@ use super::schema::{households as h, members as m, program_targets as pt};
 use super::DbConnection;
 use super::DbError;
 use crate::domain::household::HouseholdStatus;
-use crate::domain::ranking::{born_within, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE};
+use crate::domain::ranking::{
+    born_within, facts_read, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE,
+};
 
 /// The columns recommendations rank on.
 #[derive(Debug, Clone, Queryable)]
@@ -34,13 +36,26 @@ pub struct CandidateRow {
 
 /// Active households in the regions (none without regions), not already an active target of a
 /// program of the same type in the cycle (this one included): the extreme
-/// poor, or the others.
+/// poor, or the others. Facts ranking does not read for the program's type
+/// come back empty (`domain::ranking::facts_read`): a region's candidates
+/// are thousands of rows, and each text read is an allocation.
 pub fn candidates(
     conn: &mut DbConnection,
     program: &ProgramRow,
     regions: &[String],
     extreme_poor: bool,
 ) -> Result<Vec<CandidateRow>, DbError> {
+    use diesel::dsl::case_when;
+    use diesel::sql_types::Bool;
+    let read = facts_read(program.program_type);
+    let (house, fuel, toilet, water, lighting, stunting) = (
+        read.house.into_sql::<Bool>(),
+        read.cooking_fuel.into_sql::<Bool>(),
+        read.toilet_facility.into_sql::<Bool>(),
+        read.drinking_water.into_sql::<Bool>(),
+        read.lighting_source.into_sql::<Bool>(),
+        read.stunting_risk.into_sql::<Bool>(),
+    );
     let taken = pt::table
         .filter(pt::cycle_year.eq(program.cycle_year))
         .filter(pt::program_type.eq(program.program_type))
@@ -71,17 +86,17 @@ pub fn candidates(
         h::id,
         h::desil,
         h::percentile,
-        h::roof_quality,
-        h::wall_quality,
-        h::floor_quality,
-        h::roof_material,
-        h::wall_material,
-        h::floor_material,
-        h::cooking_fuel,
-        h::toilet_facility,
-        h::drinking_water,
-        h::lighting_source,
-        h::stunting_risk,
+        case_when(house, h::roof_quality),
+        case_when(house, h::wall_quality),
+        case_when(house, h::floor_quality),
+        case_when(house, h::roof_material),
+        case_when(house, h::wall_material),
+        case_when(house, h::floor_material),
+        case_when(fuel, h::cooking_fuel),
+        case_when(toilet, h::toilet_facility),
+        case_when(water, h::drinking_water),
+        case_when(lighting, h::lighting_source),
+        case_when(stunting, h::stunting_risk),
     ))
     .load::<CandidateRow>(conn)?)
 }

@@ -84,6 +84,58 @@ pub fn ranks_by_members(program_type: ProgramType) -> bool {
     )
 }
 
+/// The household facts ranking reads for a program type, besides desil and
+/// percentile which every type reads: candidates are read by the thousand,
+/// and a fact no rule of the type reads need not be loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactsRead {
+    /// Roof, wall and floor: quality and material.
+    pub house: bool,
+    pub cooking_fuel: bool,
+    pub toilet_facility: bool,
+    pub drinking_water: bool,
+    pub lighting_source: bool,
+    pub stunting_risk: bool,
+}
+
+/// Which household facts [`need`] reads for `program_type` (the test
+/// `every_fact_need_reads_is_loaded` keeps the two in step).
+pub fn facts_read(program_type: ProgramType) -> FactsRead {
+    let none = FactsRead::default();
+    match program_type {
+        ProgramType::Housing => FactsRead {
+            house: true,
+            ..none
+        },
+        ProgramType::Sanitation => FactsRead {
+            toilet_facility: true,
+            ..none
+        },
+        ProgramType::Water => FactsRead {
+            drinking_water: true,
+            ..none
+        },
+        ProgramType::Electricity => FactsRead {
+            lighting_source: true,
+            ..none
+        },
+        ProgramType::Nutrition => FactsRead {
+            stunting_risk: true,
+            ..none
+        },
+        ProgramType::Health => FactsRead {
+            stunting_risk: true,
+            cooking_fuel: true,
+            ..none
+        },
+        ProgramType::Education
+        | ProgramType::Economic
+        | ProgramType::Food
+        | ProgramType::SocialSecurity
+        | ProgramType::Other => none,
+    }
+}
+
 /// Added for desil 1: larger than any possible need + welfare sum.
 pub const EXTREME_POOR_WEIGHT: i64 = 1_000_000;
 /// Multiplier of one need point: larger than any welfare tiebreak.
@@ -165,11 +217,25 @@ pub struct Scored {
 
 /// Need points for `program_type`, with one reason per contribution.
 pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) {
-    let mut points = 0;
     let mut reasons = Vec::new();
-    let mut add = |p: i64, reason: String| {
+    let points = tally_need(program_type, c, Some(&mut reasons));
+    (points, reasons)
+}
+
+/// Need points for `program_type`; each contribution's reason is written
+/// only when `reasons` is given: ranking scores every candidate of a region
+/// but explains only the few it returns.
+fn tally_need(
+    program_type: ProgramType,
+    c: &Candidate<'_>,
+    mut reasons: Option<&mut Vec<String>>,
+) -> i64 {
+    let mut points = 0;
+    let mut add = |p: i64, reason: &dyn Fn() -> String| {
         points += p;
-        reasons.push(reason);
+        if let Some(reasons) = reasons.as_deref_mut() {
+            reasons.push(reason());
+        }
     };
     let counted = |n: u32| i64::from(n.min(MAX_COUNTED_MEMBERS));
     let plural = |n: u32, one: &str, many: &str| {
@@ -187,45 +253,43 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
                 (c.floor_quality, c.floor_material, "floor"),
             ] {
                 if quality == Some("poor") {
-                    add(1, format!("poor {part} quality"));
+                    add(1, &|| format!("poor {part} quality"));
                 } else if quality.is_none() && poor_material(part, material) {
                     let material = material.unwrap_or_default();
-                    add(1, format!("poor {part} ({material})"));
+                    add(1, &|| format!("poor {part} ({material})"));
                 }
             }
         }
         ProgramType::Sanitation => match c.toilet_facility {
-            Some("none") => add(2, "no own toilet (none at all)".to_owned()),
-            Some("shared") => add(1, "no own toilet (shared facility)".to_owned()),
-            Some("other") => add(1, "no own toilet (other facility)".to_owned()),
+            Some("none") => add(2, &|| "no own toilet (none at all)".to_owned()),
+            Some("shared") => add(1, &|| "no own toilet (shared facility)".to_owned()),
+            Some("other") => add(1, &|| "no own toilet (other facility)".to_owned()),
             _ => {}
         },
         ProgramType::Water => match c.drinking_water {
-            Some("unprotected_well") => add(
-                2,
-                "unprotected drinking water source (unprotected well)".to_owned(),
-            ),
-            Some("surface_water") => add(
-                2,
-                "unprotected drinking water source (surface water)".to_owned(),
-            ),
-            Some("rain_water") => add(1, "rain water as drinking water".to_owned()),
-            Some("other") => add(1, "other drinking water source".to_owned()),
+            Some("unprotected_well") => add(2, &|| {
+                "unprotected drinking water source (unprotected well)".to_owned()
+            }),
+            Some("surface_water") => add(2, &|| {
+                "unprotected drinking water source (surface water)".to_owned()
+            }),
+            Some("rain_water") => add(1, &|| "rain water as drinking water".to_owned()),
+            Some("other") => add(1, &|| "other drinking water source".to_owned()),
             _ => {}
         },
         ProgramType::Electricity => match c.lighting_source {
-            Some("no_electricity") => add(3, "no electricity".to_owned()),
-            Some("non_pln") => add(2, "no PLN power (non-PLN electricity)".to_owned()),
-            Some("pln_unmetered") => add(1, "PLN power without own meter".to_owned()),
+            Some("no_electricity") => add(3, &|| "no electricity".to_owned()),
+            Some("non_pln") => add(2, &|| "no PLN power (non-PLN electricity)".to_owned()),
+            Some("pln_unmetered") => add(1, &|| "PLN power without own meter".to_owned()),
             _ => {}
         },
         ProgramType::Nutrition | ProgramType::Health => {
             if c.stunting_risk == Some("at_risk") {
-                add(2, "stunting risk".to_owned());
+                add(2, &|| "stunting risk".to_owned());
             }
             if program_type == ProgramType::Health {
                 if let Some(fuel @ ("charcoal_wood" | "kerosene")) = c.cooking_fuel {
-                    add(1, format!("cooking with {}", fuel.replace('_', " or ")));
+                    add(1, &|| format!("cooking with {}", fuel.replace('_', " or ")));
                 }
                 for (n, one, many) in [
                     (
@@ -240,7 +304,7 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
                     ),
                 ] {
                     if n > 0 {
-                        add(counted(n), format!("{n} {}", plural(n, one, many)));
+                        add(counted(n), &|| format!("{n} {}", plural(n, one, many)));
                     }
                 }
             }
@@ -248,54 +312,60 @@ pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) 
         ProgramType::Education => {
             let n = c.school_age_not_in_school;
             if n > 0 {
-                let what = plural(n, "school-age child", "school-age children");
-                add(counted(n), format!("{n} {what} not in school"));
+                add(counted(n), &|| {
+                    format!(
+                        "{n} {} not in school",
+                        plural(n, "school-age child", "school-age children")
+                    )
+                });
             }
         }
         ProgramType::Economic => {
             let n = c.working_age_without_work;
             if n > 0 {
-                let what = plural(n, "working-age member", "working-age members");
-                add(counted(n), format!("{n} {what} without work"));
+                add(counted(n), &|| {
+                    format!(
+                        "{n} {} without work",
+                        plural(n, "working-age member", "working-age members")
+                    )
+                });
             }
         }
         ProgramType::Food | ProgramType::SocialSecurity | ProgramType::Other => {
             // Desil itself is already named by the welfare reason; these
             // points only let it outweigh the welfare tiebreak of others.
             match c.desil {
-                Some(2) => add(2, "very poor (desil 2)".to_owned()),
-                Some(3) => add(1, "poor (desil 3)".to_owned()),
+                Some(2) => add(2, &|| "very poor (desil 2)".to_owned()),
+                Some(3) => add(1, &|| "poor (desil 3)".to_owned()),
                 _ => {}
             }
             match c.members_count {
-                n @ 7.. => add(2, format!("large family ({n} members)")),
-                n @ 5..=6 => add(1, format!("large family ({n} members)")),
+                n @ 7.. => add(2, &|| format!("large family ({n} members)")),
+                n @ 5..=6 => add(1, &|| format!("large family ({n} members)")),
                 _ => {}
             }
             let n = c.with_disability;
             if program_type == ProgramType::SocialSecurity && n > 0 {
-                let what = plural(n, "member with a disability", "members with a disability");
-                add(counted(n), format!("{n} {what}"));
+                add(counted(n), &|| {
+                    format!(
+                        "{n} {}",
+                        plural(n, "member with a disability", "members with a disability")
+                    )
+                });
             }
         }
     }
-    (points.min(MAX_NEED_POINTS), reasons)
+    points.min(MAX_NEED_POINTS)
 }
 
-/// Scores one candidate for a program of `program_type`.
+/// Scores one candidate for a program of `program_type`, with its reasons.
 pub fn score(program_type: ProgramType, c: &Candidate<'_>) -> Scored {
     let extreme_poor = c.desil == Some(1);
     let mut reasons = Vec::new();
     if extreme_poor {
         reasons.push("extreme poor (desil 1)".to_owned());
     }
-    let (need_points, need_reasons) = need(program_type, c);
-    reasons.extend(need_reasons);
-    let welfare = match (c.percentile, c.desil) {
-        (Some(p), _) if (1..=100).contains(&p) => MAX_WELFARE + 1 - i64::from(p),
-        (_, Some(d)) if (1..=10).contains(&d) => 106 - 10 * i64::from(d),
-        _ => 0,
-    };
+    let points = points(program_type, c, Some(&mut reasons));
     // Name the welfare position when it is all that explains the choice;
     // otherwise the list would be empty for a family with no recorded need.
     if !extreme_poor && reasons.is_empty() {
@@ -309,28 +379,52 @@ pub fn score(program_type: ProgramType, c: &Candidate<'_>) -> Scored {
         }
     }
     Scored {
-        score: if extreme_poor { EXTREME_POOR_WEIGHT } else { 0 }
-            + need_points * NEED_WEIGHT
-            + welfare,
+        score: points,
         extreme_poor,
         reasons,
     }
 }
 
+/// The score of one candidate: extreme poverty, need, welfare (the weights
+/// above); the need's reasons go to `reasons` when given.
+fn points(program_type: ProgramType, c: &Candidate<'_>, reasons: Option<&mut Vec<String>>) -> i64 {
+    let extreme = if c.desil == Some(1) {
+        EXTREME_POOR_WEIGHT
+    } else {
+        0
+    };
+    let welfare = match (c.percentile, c.desil) {
+        (Some(p), _) if (1..=100).contains(&p) => MAX_WELFARE + 1 - i64::from(p),
+        (_, Some(d)) if (1..=10).contains(&d) => 106 - 10 * i64::from(d),
+        _ => 0,
+    };
+    extreme + tally_need(program_type, c, reasons) * NEED_WEIGHT + welfare
+}
+
 /// Ranks candidates best first and keeps at most `limit`. Equal scores are
 /// ordered by id, so the same input in any order gives the same answer.
+/// Every candidate is scored; only those kept are explained.
 pub fn rank<'a>(
     program_type: ProgramType,
     candidates: &[Candidate<'a>],
     limit: usize,
 ) -> Vec<(&'a str, Scored)> {
-    let mut scored: Vec<(&'a str, Scored)> = candidates
+    let mut scored: Vec<(i64, &Candidate<'a>)> = candidates
         .iter()
-        .map(|c| (c.id, score(program_type, c)))
+        .map(|c| (points(program_type, c, None), c))
         .collect();
-    scored.sort_by(|a, b| b.1.score.cmp(&a.1.score).then_with(|| a.0.cmp(b.0)));
+    let best_first = |a: &(i64, &Candidate<'a>), b: &(i64, &Candidate<'a>)| {
+        b.0.cmp(&a.0).then_with(|| a.1.id.cmp(b.1.id))
+    };
+    if scored.len() > limit && limit > 0 {
+        scored.select_nth_unstable_by(limit - 1, best_first);
+    }
     scored.truncate(limit);
+    scored.sort_unstable_by(best_first);
     scored
+        .into_iter()
+        .map(|(_, c)| (c.id, score(program_type, c)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -364,6 +458,55 @@ mod tests {
                     birth = birth.succ_opt().unwrap();
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_fact_need_reads_is_loaded() {
+        // Every fact needy; then the facts `facts_read` leaves out blanked,
+        // as the candidates query loads them: a rule reading an unlisted fact
+        // would score the two differently.
+        let needy = Candidate {
+            id: "h",
+            desil: Some(2),
+            percentile: Some(15),
+            roof_quality: Some("poor"),
+            wall_material: Some("bamboo"),
+            floor_material: Some("earth"),
+            cooking_fuel: Some("kerosene"),
+            toilet_facility: Some("none"),
+            drinking_water: Some("surface_water"),
+            lighting_source: Some("no_electricity"),
+            stunting_risk: Some("at_risk"),
+            school_age_not_in_school: 2,
+            working_age_without_work: 2,
+            members_count: 7,
+            with_disability: 1,
+            chronically_ill: 1,
+            ..Default::default()
+        };
+        for program_type in ProgramType::ALL {
+            let read = facts_read(program_type);
+            let only = |wanted: bool, v: Option<&'static str>| v.filter(|_| wanted);
+            let loaded = Candidate {
+                roof_quality: only(read.house, needy.roof_quality),
+                wall_quality: only(read.house, needy.wall_quality),
+                floor_quality: only(read.house, needy.floor_quality),
+                roof_material: only(read.house, needy.roof_material),
+                wall_material: only(read.house, needy.wall_material),
+                floor_material: only(read.house, needy.floor_material),
+                cooking_fuel: only(read.cooking_fuel, needy.cooking_fuel),
+                toilet_facility: only(read.toilet_facility, needy.toilet_facility),
+                drinking_water: only(read.drinking_water, needy.drinking_water),
+                lighting_source: only(read.lighting_source, needy.lighting_source),
+                stunting_risk: only(read.stunting_risk, needy.stunting_risk),
+                ..needy
+            };
+            assert_eq!(
+                score(program_type, &loaded),
+                score(program_type, &needy),
+                "{program_type:?}"
+            );
         }
     }
 

@@ -353,6 +353,72 @@ async fn recommendations_rank_extreme_poor_first_within_the_working_area_with_re
     );
 }
 
+/// Recommendations load only the household facts a program's type ranks on
+/// (`domain::ranking::facts_read`): each one's score and reasons are those
+/// of the household it shows, facts and all, so a fact read into the wrong
+/// place, or left out, shows here.
+#[actix_web::test]
+async fn each_type_ranks_on_the_facts_its_households_show() {
+    use rbpk::domain::program::ProgramType;
+    use rbpk::domain::ranking::{score, Candidate};
+    let app = setup().await;
+    for (wire, program_type) in [
+        ("housing", ProgramType::Housing),
+        ("sanitation", ProgramType::Sanitation),
+        ("water", ProgramType::Water),
+        ("electricity", ProgramType::Electricity),
+        ("nutrition", ProgramType::Nutrition),
+    ] {
+        let p = propose(&app, Role::Company, housing(json!({"type": wire}))).await;
+        let recs = recommended(&app, p["id"].as_str().unwrap(), Role::Bappeda, 200).await;
+        assert!(recs.len() > 20, "{wire}: {}", recs.len());
+        let mut needy = 0;
+        for r in &recs {
+            let h = &r["household"];
+            let text = |v: &Value| v.as_str().map(str::to_owned);
+            let house = |field: &str| text(&h["housing"][field]);
+            let facts = [
+                house("roof_quality"),
+                house("wall_quality"),
+                house("floor_quality"),
+                house("roof_material"),
+                house("wall_material"),
+                house("floor_material"),
+                house("cooking_fuel"),
+                house("toilet_facility"),
+                house("drinking_water"),
+                house("lighting_source"),
+                text(&h["stunting_risk"]),
+            ];
+            let small = |v: &Value| v.as_i64().and_then(|n| i16::try_from(n).ok());
+            let candidate = Candidate {
+                id: h["id"].as_str().unwrap(),
+                desil: small(&h["desil"]),
+                percentile: small(&h["percentile"]),
+                roof_quality: facts[0].as_deref(),
+                wall_quality: facts[1].as_deref(),
+                floor_quality: facts[2].as_deref(),
+                roof_material: facts[3].as_deref(),
+                wall_material: facts[4].as_deref(),
+                floor_material: facts[5].as_deref(),
+                cooking_fuel: facts[6].as_deref(),
+                toilet_facility: facts[7].as_deref(),
+                drinking_water: facts[8].as_deref(),
+                lighting_source: facts[9].as_deref(),
+                stunting_risk: facts[10].as_deref(),
+                ..Default::default()
+            };
+            let expected = score(program_type, &candidate);
+            assert_eq!(r["score"], expected.score, "{wire}: {r}");
+            assert_eq!(r["reasons"], json!(expected.reasons), "{wire}: {r}");
+            needy += usize::from(expected.score % 1_000_000 >= 1_000);
+        }
+        // The demo households have needs of every kind: a type whose facts
+        // were not read would rank on welfare alone.
+        assert!(needy > 0, "{wire}: no household ranked on a need");
+    }
+}
+
 #[actix_web::test]
 async fn a_company_sees_recommended_households_masked_then_may_read_them_and_each_read_is_audited()
 {
