@@ -7,7 +7,8 @@
 # as the limit reference, pgbench running the SQL the list endpoint runs.
 # Rerun: bash bench/import.sh && bash bench/load.sh   (DURATION=15 by default;
 # ONLY_SQLITE=1 or ONLY_PG=1 for one backend; PG_DB=… another PostgreSQL
-# database than rbpk_bench, as bench/scaling/province.sh does)
+# database than rbpk_bench, as bench/scaling/province.sh does; PROGRAM_TYPE=education
+# ranks a program of another type than housing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,7 +72,7 @@ run() {
   # its cycle's verification window: what field verification load looks like.
   calendar "$token" 1 2 3 4
   program=$(curl -sf -X POST "$BASE/api/v1/programs" -H "Authorization: Bearer $company" -H 'Content-Type: application/json' \
-    -d "{\"cycle_year\": $YEAR, \"title\": \"load\", \"type\": \"housing\", \"strategy\": \"reduce_burden\", \"budget\": 1, \"opd_code\": \"DINSOS\", \"target_regions\": [\"64.02.06\"]}" | json '["id"]')
+    -d "{\"cycle_year\": $YEAR, \"title\": \"load\", \"type\": \"${PROGRAM_TYPE:-housing}\", \"strategy\": \"reduce_burden\", \"budget\": 1, \"opd_code\": \"DINSOS\", \"target_regions\": [\"64.02.06\"]}" | json '["id"]')
   curl -sf -o /dev/null -X POST "$BASE/api/v1/programs/$program/transitions" -H "Authorization: Bearer $company" -H 'Content-Type: application/json' -d '{"action": "submit"}'
   calendar "$token" -1 0 1 2
   curl -sf -o /dev/null -X POST "$BASE/api/v1/programs/$program/transitions" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"action": "consolidate"}'
