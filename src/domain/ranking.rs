@@ -98,7 +98,7 @@ pub struct FactsRead {
     pub stunting_risk: bool,
 }
 
-/// Which household facts [`need`] reads for `program_type` (the test
+/// Which household facts `need` reads for `program_type` (the test
 /// `every_fact_need_reads_is_loaded` keeps the two in step).
 pub fn facts_read(program_type: ProgramType) -> FactsRead {
     let none = FactsRead::default();
@@ -215,17 +215,10 @@ pub struct Scored {
     pub reasons: Vec<String>,
 }
 
-/// Need points for `program_type`, with one reason per contribution.
-pub fn need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) {
-    let mut reasons = Vec::new();
-    let points = tally_need(program_type, c, Some(&mut reasons));
-    (points, reasons)
-}
-
 /// Need points for `program_type`; each contribution's reason is written
 /// only when `reasons` is given: ranking scores every candidate of a region
 /// but explains only the few it returns.
-fn tally_need(
+fn need(
     program_type: ProgramType,
     c: &Candidate<'_>,
     mut reasons: Option<&mut Vec<String>>,
@@ -398,7 +391,7 @@ fn points(program_type: ProgramType, c: &Candidate<'_>, reasons: Option<&mut Vec
         (_, Some(d)) if (1..=10).contains(&d) => 106 - 10 * i64::from(d),
         _ => 0,
     };
-    extreme + tally_need(program_type, c, reasons) * NEED_WEIGHT + welfare
+    extreme + need(program_type, c, reasons) * NEED_WEIGHT + welfare
 }
 
 /// Ranks candidates best first and keeps at most `limit`. Equal scores are
@@ -430,6 +423,13 @@ pub fn rank<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Need points for `program_type`, with one reason per contribution.
+    fn explained_need(program_type: ProgramType, c: &Candidate<'_>) -> (i64, Vec<String>) {
+        let mut reasons = Vec::new();
+        let points = need(program_type, c, Some(&mut reasons));
+        (points, reasons)
+    }
 
     #[test]
     fn born_within_agrees_with_the_age_in_whole_years_on_every_day() {
@@ -620,7 +620,7 @@ mod tests {
             chronically_ill: 2,
             ..family("s", 4)
         };
-        let (points, reasons) = need(ProgramType::Housing, &snapshot);
+        let (points, reasons) = explained_need(ProgramType::Housing, &snapshot);
         assert_eq!(points, 2);
         assert_eq!(reasons, ["poor roof (thatch)", "poor floor (earth)"]);
         // An assessed quality wins over the material.
@@ -628,8 +628,8 @@ mod tests {
             roof_quality: Some("good"),
             ..snapshot
         };
-        assert_eq!(need(ProgramType::Housing, &assessed).0, 1);
-        let (points, reasons) = need(ProgramType::Health, &snapshot);
+        assert_eq!(explained_need(ProgramType::Housing, &assessed).0, 1);
+        let (points, reasons) = explained_need(ProgramType::Health, &snapshot);
         assert_eq!(points, 4);
         assert_eq!(
             reasons,
@@ -639,7 +639,7 @@ mod tests {
                 "2 members with a chronic illness"
             ]
         );
-        let (points, reasons) = need(ProgramType::SocialSecurity, &snapshot);
+        let (points, reasons) = explained_need(ProgramType::SocialSecurity, &snapshot);
         assert_eq!(
             (points, reasons),
             (1, vec!["1 member with a disability".to_string()])
@@ -649,7 +649,7 @@ mod tests {
             drinking_water: Some("rain_water"),
             ..family("r", 4)
         };
-        assert_eq!(need(ProgramType::Water, &rain).0, 1);
+        assert_eq!(explained_need(ProgramType::Water, &rain).0, 1);
     }
 
     #[test]
