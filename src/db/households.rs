@@ -731,17 +731,139 @@ pub fn list(
         Some(true) => Some(shared_niks(conn)?),
         _ => None,
     };
-    let total = filtered(f, reach, &duplicates)
-        .count()
-        .get_result::<i64>(conn)?;
-    // The page is chosen on ids first (sorting narrow index entries, which
-    // `households_region` covers for the region filter), then only its rows
-    // are read whole: sorting thousands of whole rows was the list's cost.
-    let page: Vec<String> = sorted(filtered(f, reach, &duplicates).select(h::id), f.sort)
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let total = match tallied_total(conn, f, reach)? {
+        Some(total) => total,
+        None => filtered(f, reach, &duplicates)
+            .count()
+            .get_result::<i64>(conn)?,
+    };
+    // The page is chosen on ids first, then only its rows are read whole:
+    // sorting thousands of whole rows was the list's cost.
+    let page: Vec<String> = match (f.sort, confined_to(conn, f, reach)?) {
+        (Sort::Desil, Some(codes)) if codes.is_empty() => Vec::new(),
+        (Sort::Desil, Some(codes)) => {
+            // Each village's families come from `households_region`
+            // (region_code, desil, id) already in the list's order: merging
+            // them costs the page's end, not a sort of the whole area.
+            let branches = codes
+                .iter()
+                .map(|code| {
+                    filtered(f, reach, &duplicates)
+                        .filter(h::region_code.eq(code))
+                        .select((h::id, h::desil))
+                })
+                .collect();
+            super::merge::Merged::new(branches, "desil, id", offset, limit)
+                .load::<(String, Option<i32>)>(conn)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        }
+        _ => sorted(filtered(f, reach, &duplicates).select(h::id), f.sort)
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?,
+    };
     Ok((in_order(conn, &page)?, total))
+}
+
+/// Above this many regions a merge of their pages costs more to plan than a
+/// sort: a kecamatan of Kukar has at most 20 desa, the kabupaten 258 codes.
+const MERGE_MAX_REGIONS: i64 = 40;
+
+/// The codes of the regions a list is confined to (its region filter within
+/// the caller's area), when there are few enough to merge; `None` for the
+/// whole registry or a wide area.
+fn confined_to(
+    conn: &mut DbConnection,
+    f: &HouseholdFilter,
+    reach: &Reach,
+) -> Result<Option<Vec<String>>, DbError> {
+    use super::schema::regions as r;
+    let Some((lo, hi)) = region_range(f, reach) else {
+        return Ok(None);
+    };
+    // A household's region is a code of `regions` (a foreign key), so the
+    // codes in the range name every family the range holds.
+    let codes: Vec<String> = r::table
+        .filter(r::code.ge(lo).and(r::code.lt(hi)))
+        .select(r::code)
+        .order(r::code.asc())
+        .limit(MERGE_MAX_REGIONS + 1)
+        .load(conn)?;
+    Ok((codes.len() as i64 <= MERGE_MAX_REGIONS).then_some(codes))
+}
+
+/// The range of region codes a list is confined to: its region filter
+/// within the caller's area; `None` when neither confines it.
+fn region_range(f: &HouseholdFilter, reach: &Reach) -> Option<(String, String)> {
+    let area = match reach {
+        Reach::Area(area) => Some(area.as_str()),
+        _ => None,
+    };
+    [f.region.as_deref(), area]
+        .into_iter()
+        .flatten()
+        .map(super::regions::within)
+        .reduce(|(lo, hi), (l, h)| (lo.max(l), hi.min(h)))
+}
+
+/// The list's total from `household_tallies` when its filters are only the
+/// tallies' own keys (region, desil, status) and the caller reads the whole
+/// registry or an area: a sum of a few hundred tallies instead of a count of
+/// every family in the area. `None` when another filter narrows the list.
+fn tallied_total(
+    conn: &mut DbConnection,
+    f: &HouseholdFilter,
+    reach: &Reach,
+) -> Result<Option<i64>, DbError> {
+    use super::schema::household_tallies as t;
+    // Every field named, so a new filter cannot be left out of this test.
+    let HouseholdFilter {
+        region: _,
+        desil_max,
+        extreme,
+        status,
+        q,
+        updated_since,
+        duplicates,
+        needs_update,
+        desil_national,
+        disability,
+        pbi,
+        not_in_latest_snapshot,
+        not_targeted_in,
+        sort: _,
+    } = f;
+    let narrowed = q.is_some()
+        || updated_since.is_some()
+        || *duplicates == Some(true)
+        || *needs_update == Some(true)
+        || desil_national.is_some()
+        || disability.is_some()
+        || pbi.is_some()
+        || not_in_latest_snapshot.is_some()
+        || not_targeted_in.is_some();
+    if narrowed || matches!(reach, Reach::Company { .. }) {
+        return Ok(None);
+    }
+    let mut tallies = t::table.select(t::families).into_boxed();
+    if let Some((lo, hi)) = region_range(f, reach) {
+        tallies = tallies.filter(t::region_code.ge(lo).and(t::region_code.lt(hi)));
+    }
+    // Desil 0 is "none": outside any `desil_max`, and not extreme.
+    if let Some(d) = desil_max {
+        tallies = tallies.filter(t::desil.between(1, *d));
+    }
+    match extreme {
+        Some(true) => tallies = tallies.filter(t::desil.eq(1)),
+        Some(false) => tallies = tallies.filter(t::desil.ne(1)),
+        None => {}
+    }
+    if let Some(s) = status {
+        tallies = tallies.filter(t::status.eq(*s));
+    }
+    Ok(Some(tallies.load::<i64>(conn)?.into_iter().sum()))
 }
 
 /// The households of some ids, in the order of the ids.

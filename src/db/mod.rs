@@ -27,6 +27,7 @@ pub mod household_imports;
 pub mod households;
 pub mod idempotency;
 pub mod import_roster;
+pub mod merge;
 pub mod programs;
 pub mod realisation;
 pub mod recommendations;

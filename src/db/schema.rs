@@ -571,3 +571,16 @@ diesel::table! {
 
 diesel::joinable!(realisation_reports -> companies (company_id));
 diesel::allow_tables_to_appear_in_same_query!(realisation_reports, companies);
+
+// ------------------------------------------- household tallies (issue 17)
+
+diesel::table! {
+    /// Families per region, desil (0: none) and status, kept by triggers on
+    /// `households` (migration `000022_household_tallies`).
+    household_tallies (region_code, desil, status) {
+        region_code -> Text,
+        desil -> Integer,
+        status -> Text,
+        families -> BigInt,
+    }
+}
