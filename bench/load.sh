@@ -124,8 +124,10 @@ echo "|---|---|---|---|---|---|"
 [ -n "${ONLY_SQLITE:-}" ] && exit 0
 DATABASE_URL="$PG/$PG_DB" run PostgreSQL
 
-# The list endpoint's SQL, as pgbench runs it: the region, the total, the page
-# of ids, those rows, their member counts (\gset carries the ids over).
+# The simplest SQL giving the same page and total, as pgbench runs it (and
+# as the endpoint ran it until session 13): the region, a count of the
+# kecamatan, a sorted page of ids, those rows, their member counts (\gset
+# carries the ids over).
 cat > "$OUT/list.sql" <<'SQL'
 \set page random(0, 40)
 SELECT * FROM regions WHERE code = '64.02.06' LIMIT 1;
@@ -134,7 +136,20 @@ SELECT string_agg(quote_literal(id), ',') AS ids FROM (SELECT id FROM households
 SELECT * FROM households WHERE id IN (:ids);
 SELECT household_id, count(*) FROM members WHERE household_id IN (:ids) GROUP BY household_id;
 SQL
-tps=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$OUT/list.sql" "$PG/$PG_DB" 2>/dev/null | awk '/^tps/{print int($3)}')
+# The endpoint's SQL since session 13: the kecamatan's codes, the sum of its
+# tallies, the page merged from one ordered branch per code.
+branches=$(psql -tAq "$PG/$PG_DB" -c "SELECT string_agg(format('(SELECT id, desil FROM households WHERE region_code = %L ORDER BY desil, id LIMIT :end)', code), ' UNION ALL ' ORDER BY code) FROM regions WHERE code >= '64.02.06' AND code < '64.02.06/'")
+cat > "$OUT/list-merged.sql" <<SQL
+\set page random(0, 40)
+\set end (:page + 1) * 50
+SELECT * FROM regions WHERE code = '64.02.06' LIMIT 1;
+SELECT code FROM regions WHERE code >= '64.02.06' AND code < '64.02.06/' ORDER BY code LIMIT 41;
+SELECT families FROM household_tallies WHERE region_code >= '64.02.06' AND region_code < '64.02.06/';
+SELECT string_agg(quote_literal(id), ',') AS ids FROM ($branches ORDER BY desil, id LIMIT 50 OFFSET :page * 50) AS page \gset
+SELECT * FROM households WHERE id IN (:ids);
+SELECT household_id, count(*) FROM members WHERE household_id IN (:ids) GROUP BY household_id;
+SQL
+tps() { pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$1" "$PG/$PG_DB" 2>/dev/null | awk '/^tps/{print int($3)}'; }
 echo
-echo "pgbench, the list endpoint's SQL at $CONNECTIONS connections: $tps transactions/s"
+echo "pgbench at $CONNECTIONS connections, pages 1–41: the simplest SQL (count, sorted page) $(tps "$OUT/list.sql") transactions/s; the endpoint's SQL (tallies, merged page) $(tps "$OUT/list-merged.sql")"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t2 -c$CONNECTIONS -d${DURATION}s on the same machine"
