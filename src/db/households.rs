@@ -739,9 +739,18 @@ pub fn list(
     };
     // The page is chosen on ids first, then only its rows are read whole:
     // sorting thousands of whole rows was the list's cost.
-    let page: Vec<String> = match (f.sort, confined_to(conn, f, reach)?) {
-        (Sort::Desil, Some(codes)) if codes.is_empty() => Vec::new(),
-        (Sort::Desil, Some(codes)) => {
+    // Each branch repeats the filter's bound values: not with the shared
+    // NIKs of `duplicates`, thousands of them, which times 20 villages would
+    // pass the databases' bound-parameter limits.
+    let mergeable = f.sort == Sort::Desil && duplicates.is_none();
+    let confined = if mergeable {
+        confined_to(conn, f, reach)?
+    } else {
+        None
+    };
+    let page: Vec<String> = match confined {
+        Some(codes) if codes.is_empty() => Vec::new(),
+        Some(codes) => {
             // Each village's families come from `households_region`
             // (region_code, desil, id) already in the list's order: merging
             // them costs the page's end, not a sort of the whole area.
