@@ -8,7 +8,9 @@
 # Rerun: bash bench/import.sh && bash bench/load.sh   (DURATION=15 by default;
 # ONLY_SQLITE=1 or ONLY_PG=1 for one backend; PG_DB=… another PostgreSQL
 # database than rbpk_bench, as bench/scaling/province.sh does; PROGRAM_TYPE=education
-# ranks a program of another type than housing)
+# ranks a program of another type than housing; the server inherits the
+# environment, so MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=16777216
+# measures it with the Dockerfile's allocator settings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +70,10 @@ run() {
   for _ in $(seq 1 100); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
   local token company verifier program household
   token=$(login bappeda); company=$(login company); verifier=$(login verifier)
+  # Resident memory before any load: what the logins (argon2, 19 MiB each)
+  # left behind (docs/PERFORMANCE.md, "Peak memory under load").
+  local rss_logins
+  rss_logins=$(awk '/VmRSS/{print int($2/1024)}' "/proc/$pid/status")
   # A housing program of the demo company, consolidated, with 20 targets, in
   # its cycle's verification window: what field verification load looks like.
   calendar "$token" 1 2 3 4
@@ -116,6 +122,7 @@ LUA
   echo "| $name | recommendations (limit 20) | $r_rps | $r_50 | $r_99 | $r_err |"
   echo "| $name | POST verification (20 targets) | $v_rps | $v_50 | $v_99 | $v_err |"
   echo "| $name | peak RSS of the service under load | $rss MB | | | |"
+  echo "| $name | resident after the three logins, before any load | $rss_logins MB | | | |"
 }
 
 echo "| backend | endpoint | req/s | p50 (ms) | p99 (ms) | non-2xx |"
