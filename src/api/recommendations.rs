@@ -13,14 +13,12 @@ use crate::api::access;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::programs as programs_store;
-use crate::db::recommendations as store;
 use crate::db::replica::Reads;
 use crate::db::{companies, exposure, households};
 use crate::domain::exposure::is_live;
-use crate::domain::program::ProgramType;
-use crate::domain::ranking::{rank, ranks_by_members, Candidate};
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::service::recommendations::ranked;
 use crate::service::Caller;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -103,7 +101,6 @@ async fn recommendations(
                 ),
             ));
         }
-        let program_type: ProgramType = program.program_type;
         let mut regions = program.regions();
         if regions.is_empty() {
             // A CSR program without regions serves its company's working
@@ -113,47 +110,7 @@ async fn recommendations(
                 None => vec![crate::domain::region::KUKAR.to_string()],
             };
         }
-        // The extreme poor outrank every other family whatever their need
-        // (domain::ranking), so the others are only read when the extreme
-        // poor do not fill the list.
-        let mut rows = store::candidates(c, &program, &regions, true)?;
-        if rows.len() < limit {
-            rows.extend(store::candidates(c, &program, &regions, false)?);
-        }
-        let needs = if ranks_by_members(program_type) {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            store::member_needs(c, &ids, regency_today())?
-        } else {
-            Default::default()
-        };
-        let candidates: Vec<Candidate<'_>> = rows
-            .iter()
-            .map(|r| {
-                let n = needs.get(&r.id).copied().unwrap_or_default();
-                Candidate {
-                    id: &r.id,
-                    desil: r.desil.and_then(|d| i16::try_from(d).ok()),
-                    percentile: r.percentile.and_then(|d| i16::try_from(d).ok()),
-                    roof_quality: r.roof_quality.as_deref(),
-                    wall_quality: r.wall_quality.as_deref(),
-                    floor_quality: r.floor_quality.as_deref(),
-                    roof_material: r.roof_material.as_deref(),
-                    wall_material: r.wall_material.as_deref(),
-                    floor_material: r.floor_material.as_deref(),
-                    cooking_fuel: r.cooking_fuel.as_deref(),
-                    toilet_facility: r.toilet_facility.as_deref(),
-                    drinking_water: r.drinking_water.as_deref(),
-                    lighting_source: r.lighting_source.as_deref(),
-                    stunting_risk: r.stunting_risk.as_deref(),
-                    school_age_not_in_school: n.out_of_school,
-                    working_age_without_work: n.without_work,
-                    members_count: n.members,
-                    with_disability: n.with_disability,
-                    chronically_ill: n.chronically_ill,
-                }
-            })
-            .collect();
-        let mut ranked = rank(program_type, &candidates, limit);
+        let mut ranked = ranked(c, &program, &regions, limit, regency_today())?;
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.to_string()).collect();
         let mut cap = None;
         if let (true, Some(company)) = (company_caller, &program.company_id) {
@@ -166,7 +123,7 @@ async fn recommendations(
                 company_cap,
             )?;
             let shown: HashSet<&str> = admitted.ids.iter().map(String::as_str).collect();
-            ranked.retain(|(id, _)| shown.contains(id));
+            ranked.retain(|(id, _)| shown.contains(id.as_str()));
             cap = Some((admitted.cap, admitted.remaining));
         }
         let ids: Vec<String> = ranked.iter().map(|(id, _)| id.to_string()).collect();

@@ -12,7 +12,7 @@ use super::DbConnection;
 use super::DbError;
 use crate::domain::household::HouseholdStatus;
 use crate::domain::ranking::{
-    born_within, facts_read, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE,
+    born_within, facts_read, Candidate, IN_SCHOOL, SCHOOL_AGE, WITHOUT_WORK, WORKING_AGE,
 };
 
 /// The columns recommendations rank on.
@@ -34,16 +34,50 @@ pub struct CandidateRow {
     pub stunting_risk: Option<String>,
 }
 
+impl CandidateRow {
+    /// What ranking reads of this household, with its members' needs.
+    pub fn candidate(&self, needs: MemberNeeds) -> Candidate<'_> {
+        Candidate {
+            id: &self.id,
+            desil: self.desil.and_then(|d| i16::try_from(d).ok()),
+            percentile: self.percentile.and_then(|d| i16::try_from(d).ok()),
+            roof_quality: self.roof_quality.as_deref(),
+            wall_quality: self.wall_quality.as_deref(),
+            floor_quality: self.floor_quality.as_deref(),
+            roof_material: self.roof_material.as_deref(),
+            wall_material: self.wall_material.as_deref(),
+            floor_material: self.floor_material.as_deref(),
+            cooking_fuel: self.cooking_fuel.as_deref(),
+            toilet_facility: self.toilet_facility.as_deref(),
+            drinking_water: self.drinking_water.as_deref(),
+            lighting_source: self.lighting_source.as_deref(),
+            stunting_risk: self.stunting_risk.as_deref(),
+            school_age_not_in_school: needs.out_of_school,
+            working_age_without_work: needs.without_work,
+            members_count: needs.members,
+            with_disability: needs.with_disability,
+            chronically_ill: needs.chronically_ill,
+        }
+    }
+}
+
+/// `domain::ranking::welfare` in SQL, to read candidates best welfare first.
+const WELFARE: &str = "CASE WHEN percentile BETWEEN 1 AND 100 THEN 101 - percentile \
+     WHEN desil BETWEEN 1 AND 10 THEN 106 - 10 * desil ELSE 0 END";
+
 /// Active households in the regions (none without regions), not already an active target of a
 /// program of the same type in the cycle (this one included): the extreme
 /// poor, or the others. Facts ranking does not read for the program's type
 /// come back empty (`domain::ranking::facts_read`): a region's candidates
-/// are thousands of rows, and each text read is an allocation.
+/// are thousands of rows, and each text read is an allocation. With
+/// `first`, only that many, best welfare first and then by id in byte
+/// order (as ranking compares ids, whatever the database's collation).
 pub fn candidates(
     conn: &mut DbConnection,
     program: &ProgramRow,
     regions: &[String],
     extreme_poor: bool,
+    first: Option<i64>,
 ) -> Result<Vec<CandidateRow>, DbError> {
     use diesel::dsl::case_when;
     use diesel::sql_types::Bool;
@@ -82,6 +116,16 @@ pub fn candidates(
         return Ok(Vec::new());
     };
     q = q.filter(cond);
+    if let Some(first) = first {
+        let by_id = match conn {
+            DbConnection::Sqlite(_) => "id",
+            DbConnection::Postgresql(_) => "id COLLATE \"C\"",
+        };
+        q = q
+            .order_by(diesel::dsl::sql::<diesel::sql_types::Integer>(WELFARE).desc())
+            .then_order_by(diesel::dsl::sql::<diesel::sql_types::Text>(by_id))
+            .limit(first);
+    }
     Ok(q.select((
         h::id,
         h::desil,

@@ -381,17 +381,66 @@ pub fn score(program_type: ProgramType, c: &Candidate<'_>) -> Scored {
 /// The score of one candidate: extreme poverty, need, welfare (the weights
 /// above); the need's reasons go to `reasons` when given.
 fn points(program_type: ProgramType, c: &Candidate<'_>, reasons: Option<&mut Vec<String>>) -> i64 {
-    let extreme = if c.desil == Some(1) {
+    extreme(c.desil) + need(program_type, c, reasons) * NEED_WEIGHT + welfare(c.desil, c.percentile)
+}
+
+/// The extreme tier: desil 1 outranks every other family.
+fn extreme(desil: Option<i16>) -> i64 {
+    if desil == Some(1) {
         EXTREME_POOR_WEIGHT
     } else {
         0
-    };
-    let welfare = match (c.percentile, c.desil) {
+    }
+}
+
+/// The welfare tiebreak: `101 − percentile`, else `106 − 10 × desil`, else
+/// 0. `db::recommendations` orders candidates by the same rule in SQL
+/// (the HTTP test `bounded_reads_rank_as_reading_every_candidate` keeps
+/// the two in step).
+pub fn welfare(desil: Option<i16>, percentile: Option<i16>) -> i64 {
+    match (percentile, desil) {
         (Some(p), _) if (1..=100).contains(&p) => MAX_WELFARE + 1 - i64::from(p),
         (_, Some(d)) if (1..=10).contains(&d) => 106 - 10 * i64::from(d),
         _ => 0,
+    }
+}
+
+/// The most need points `program_type` can give, for the types whose need
+/// lies in the household's own facts; none for the types that count
+/// members (`ranks_by_members`), whose need a household's row cannot bound.
+pub fn max_need(program_type: ProgramType) -> Option<i64> {
+    match program_type {
+        ProgramType::Housing | ProgramType::Electricity => Some(3),
+        ProgramType::Sanitation | ProgramType::Water | ProgramType::Nutrition => Some(2),
+        ProgramType::Health
+        | ProgramType::Education
+        | ProgramType::Economic
+        | ProgramType::Food
+        | ProgramType::SocialSecurity
+        | ProgramType::Other => None,
+    }
+}
+
+/// Whether `kept`, the best `limit` (best first) of candidates read in
+/// order of welfare (best first, then id), is final: no candidate not yet
+/// read, all of them ranking after `last` in that order and of its tier
+/// (all extreme poor, or none), could enter it. Such a candidate scores at
+/// most `last`'s tier + the type's most need + `last`'s welfare; one that
+/// scores exactly that has `last`'s welfare and a later id than every kept
+/// candidate of that welfare, so it ties and loses. Lets recommendations read
+/// a region's candidates a few at a time instead of all of them.
+pub fn settled(
+    program_type: ProgramType,
+    kept: &[(&str, Scored)],
+    limit: usize,
+    last: &Candidate<'_>,
+) -> bool {
+    let (Some(most_need), Some((_, weakest))) = (max_need(program_type), kept.last()) else {
+        return false;
     };
-    extreme + need(program_type, c, reasons) * NEED_WEIGHT + welfare
+    let beyond =
+        extreme(last.desil) + most_need * NEED_WEIGHT + welfare(last.desil, last.percentile);
+    kept.len() == limit && weakest.score >= beyond
 }
 
 /// Ranks candidates best first and keeps at most `limit`. Equal scores are
@@ -784,5 +833,144 @@ mod tests {
             ..family("a", 3)
         };
         assert_eq!(score(ProgramType::Sanitation, &odd).score, 76);
+    }
+
+    /// Every value each household-fact rule names, one not named, and none.
+    fn facts_of_every_kind() -> Vec<Candidate<'static>> {
+        let quality = [None, Some("good"), Some("poor"), Some("unknown")];
+        let roof = [None, Some("thatch"), Some("bamboo"), Some("tile")];
+        let wall = [None, Some("bamboo"), Some("masonry")];
+        let floor = [None, Some("earth"), Some("bamboo"), Some("ceramic")];
+        let toilet = [
+            None,
+            Some("own"),
+            Some("shared"),
+            Some("other"),
+            Some("none"),
+        ];
+        let water = [
+            None,
+            Some("piped"),
+            Some("unprotected_well"),
+            Some("surface_water"),
+            Some("rain_water"),
+            Some("other"),
+        ];
+        let light = [
+            None,
+            Some("pln_metered"),
+            Some("pln_unmetered"),
+            Some("non_pln"),
+            Some("no_electricity"),
+        ];
+        let stunting = [None, Some("at_risk"), Some("not_at_risk")];
+        let mut houses = Vec::new();
+        for rq in quality {
+            for wq in quality {
+                for fq in quality {
+                    for rm in roof {
+                        for wm in wall {
+                            for fm in floor {
+                                houses.push([rq, wq, fq, rm, wm, fm]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut all = Vec::new();
+        for [rq, wq, fq, rm, wm, fm] in houses {
+            // Each rule but housing reads one fact: every value of each
+            // comes round within six.
+            for i in 0..6 {
+                all.push(Candidate {
+                    roof_quality: rq,
+                    wall_quality: wq,
+                    floor_quality: fq,
+                    roof_material: rm,
+                    wall_material: wm,
+                    floor_material: fm,
+                    toilet_facility: toilet[i % toilet.len()],
+                    drinking_water: water[i % water.len()],
+                    lighting_source: light[i % light.len()],
+                    stunting_risk: stunting[i % stunting.len()],
+                    ..family("h", 1)
+                });
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn max_need_is_the_most_a_household_fact_type_gives() {
+        let all = facts_of_every_kind();
+        for program_type in ProgramType::ALL {
+            let Some(most) = max_need(program_type) else {
+                assert!(ranks_by_members(program_type), "{program_type:?}");
+                continue;
+            };
+            assert!(!ranks_by_members(program_type), "{program_type:?}");
+            let reached = all
+                .iter()
+                .map(|c| need(program_type, c, None))
+                .max()
+                .unwrap_or_default();
+            assert_eq!(reached, most, "{program_type:?}");
+        }
+    }
+
+    /// Reading candidates best welfare first and stopping once `settled`
+    /// gives the ranking of reading them all, at every point it stops.
+    #[test]
+    fn a_settled_prefix_ranks_as_every_candidate() {
+        let kinds = facts_of_every_kind();
+        let ids: Vec<String> = (0..1000)
+            .map(|i| format!("h{:04}", (i * 37) % 1000))
+            .collect();
+        let mut seed = 7_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            usize::try_from(seed >> 33).unwrap_or_default() % n
+        };
+        for extreme_poor in [true, false] {
+            let mut all: Vec<Candidate<'_>> = ids
+                .iter()
+                .map(|id| {
+                    let few = [None, Some(1), Some(2), Some(3), Some(250)];
+                    let desil = if extreme_poor {
+                        Some(1)
+                    } else {
+                        [None, Some(2), Some(3), Some(9)][next(4)]
+                    };
+                    Candidate {
+                        id,
+                        desil,
+                        percentile: few[next(few.len())],
+                        ..kinds[next(kinds.len())]
+                    }
+                })
+                .collect();
+            all.sort_by(|a, b| {
+                let w = |c: &Candidate<'_>| welfare(c.desil, c.percentile);
+                w(b).cmp(&w(a)).then_with(|| a.id.cmp(b.id))
+            });
+            for program_type in ProgramType::ALL
+                .into_iter()
+                .filter(|t| max_need(*t).is_some())
+            {
+                for limit in [1, 5, 20] {
+                    let whole = rank(program_type, &all, limit);
+                    let mut stopped_early = false;
+                    for read in (1..all.len()).step_by(3) {
+                        let kept = rank(program_type, &all[..read], limit);
+                        if settled(program_type, &kept, limit, &all[read - 1]) {
+                            assert_eq!(kept, whole, "{program_type:?} {limit} after {read}");
+                            stopped_early = true;
+                        }
+                    }
+                    assert!(stopped_early, "{program_type:?} {limit}: never settled");
+                }
+            }
+        }
     }
 }

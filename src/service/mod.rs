@@ -13,6 +13,7 @@ pub mod files;
 pub mod imports;
 pub mod programs;
 pub mod realisation;
+pub mod recommendations;
 pub mod signatures;
 pub mod targets;
 pub mod verifications;

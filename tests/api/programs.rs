@@ -419,6 +419,30 @@ async fn each_type_ranks_on_the_facts_its_households_show() {
     }
 }
 
+/// Types whose need lies in the household's facts read candidates best
+/// welfare first, a few at a time (`service::recommendations`): every
+/// shorter list is the start of the longest one, which reads every
+/// candidate — the database's welfare order and ranking's agree.
+#[actix_web::test]
+async fn bounded_reads_rank_as_reading_every_candidate() {
+    let app = setup().await;
+    for wire in ["housing", "sanitation", "water", "electricity", "nutrition"] {
+        let p = propose(&app, Role::Company, housing(json!({"type": wire}))).await;
+        let id = p["id"].as_str().unwrap();
+        let every = recommended(&app, id, Role::Bappeda, 200).await;
+        assert!(every.len() > 20, "{wire}: {}", every.len());
+        let shown = |recs: &[Value]| -> Vec<(Value, Value)> {
+            recs.iter()
+                .map(|r| (r["household"]["id"].clone(), r["score"].clone()))
+                .collect()
+        };
+        for limit in 1..=every.len().min(25) {
+            let few = recommended(&app, id, Role::Bappeda, limit).await;
+            assert_eq!(shown(&few), shown(&every[..limit]), "{wire}, limit {limit}");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn a_company_sees_recommended_households_masked_then_may_read_them_and_each_read_is_audited()
 {
