@@ -1,10 +1,13 @@
 //! The roster of the DTSEN import running on this connection (per person
 //! of the member file: No. KK, NIK, line, and a head's fields), staged in a
-//! temporary table of the connection while the member file is read ahead,
-//! and looked up by No. KK a batch of families at a time. It keeps the
-//! member file's roster out of the process's memory (docs/DECISIONS.md,
-//! "Streaming imports"). Made by [`create`], gone with [`remove`] (or the
-//! connection).
+//! table of the connection's own while the member file is read ahead, and
+//! looked up by No. KK a batch of families at a time. It keeps the member
+//! file's roster out of the process's memory (docs/DECISIONS.md,
+//! "Streaming imports"): on PostgreSQL a temporary table; on SQLite a
+//! temporary database on disk attached to the connection, because a bulk
+//! session keeps SQLite's own temporary storage in memory
+//! ([`super::begin_bulk_session`]).
+//! Made by [`create`], gone with [`remove`] (or the connection).
 
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
@@ -28,6 +31,21 @@ diesel::table! {
         employment_status -> Nullable<Text>,
         education -> Nullable<Text>,
     }
+}
+
+/// SQLite's `PRAGMA temp_store`: 0 default, 1 file, 2 memory.
+#[derive(QueryableByName)]
+struct TempStore {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    temp_store: i32,
+}
+
+/// A database attached to a SQLite connection.
+#[derive(QueryableByName)]
+struct Attached {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[allow(dead_code)]
+    seq: i32,
 }
 
 /// One staged person, in the table's column order.
@@ -61,14 +79,32 @@ const COLUMNS: &str = "kk BIGINT NOT NULL, nik BIGINT NOT NULL, line BIGINT NOT 
      head BOOLEAN NOT NULL, nik_valid BOOLEAN NOT NULL, sex TEXT, birth_date DATE, \
      marital_status TEXT, occupation TEXT, employment_status TEXT, education TEXT";
 
+/// The schema a SQLite connection attaches the roster's file as.
+const SQLITE_FILE: &str = "import_roster_file";
+
 /// An empty roster for a new import (one left by an import cut off on this
 /// connection goes first).
 pub fn create(conn: &mut DbConnection) -> Result<(), DbError> {
     remove(conn)?;
-    let sql = format!("CREATE TEMP TABLE import_roster ({COLUMNS})");
     match conn {
-        DbConnection::Sqlite(c) => c.batch_execute(&sql)?,
-        DbConnection::Postgresql(c) => c.batch_execute(&sql)?,
+        DbConnection::Sqlite(c) => {
+            // An empty name attaches a private temporary database: a file
+            // SQLite unlinks as it opens it, so no roster of NIKs outlives
+            // the connection, even a crash. Whether it lives in memory is
+            // settled as it is attached, by `temp_store`: on disk, then the
+            // connection's setting back.
+            let temp_store = diesel::sql_query("PRAGMA temp_store")
+                .get_result::<TempStore>(c)?
+                .temp_store;
+            c.batch_execute(&format!(
+                "PRAGMA temp_store = FILE; ATTACH DATABASE '' AS {SQLITE_FILE}; \
+                 PRAGMA temp_store = {temp_store}; \
+                 CREATE TABLE {SQLITE_FILE}.import_roster ({COLUMNS})"
+            ))?
+        }
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("CREATE TEMP TABLE import_roster ({COLUMNS})"))?
+        }
     }
     Ok(())
 }
@@ -118,9 +154,9 @@ pub fn stage(conn: &mut DbConnection, people: &[RosterEntry]) -> Result<(), DbEr
 /// it up (building the index at the end is cheaper than keeping it).
 pub fn index(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
-        DbConnection::Sqlite(c) => {
-            c.batch_execute("CREATE INDEX temp.import_roster_kk ON import_roster (kk)")?
-        }
+        DbConnection::Sqlite(c) => c.batch_execute(&format!(
+            "CREATE INDEX {SQLITE_FILE}.import_roster_kk ON import_roster (kk)"
+        ))?,
         // Without statistics the planner would scan the roster for each batch.
         DbConnection::Postgresql(c) => c.batch_execute(
             "CREATE INDEX import_roster_kk ON import_roster (kk); ANALYZE import_roster",
@@ -155,10 +191,17 @@ pub fn of_families(conn: &mut DbConnection, kks: &[u64]) -> Result<Vec<RosterEnt
         .collect())
 }
 
-/// Removes the roster, if any.
+/// Removes the roster, if any (on SQLite its file too).
 pub fn remove(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
-        DbConnection::Sqlite(c) => c.batch_execute("DROP TABLE IF EXISTS temp.import_roster")?,
+        DbConnection::Sqlite(c) => {
+            let attached = diesel::sql_query("SELECT seq FROM pragma_database_list WHERE name = ?")
+                .bind::<diesel::sql_types::Text, _>(SQLITE_FILE)
+                .load::<Attached>(c)?;
+            if !attached.is_empty() {
+                c.batch_execute(&format!("DETACH DATABASE {SQLITE_FILE}"))?;
+            }
+        }
         DbConnection::Postgresql(c) => {
             c.batch_execute("DROP TABLE IF EXISTS pg_temp.import_roster")?
         }
