@@ -16,7 +16,10 @@
 # the page's total; then pgbench on the count and the page. Prints req/s,
 # p50/p99 per round and the ratios.
 #
-# Rerun: bash bench/import.sh && bash bench/compare.sh   (DURATION=15, ROUNDS=2)
+# With DB=sqlite both serve copies of the SQLite registry of bench/import.sh
+# instead (Directus through its sqlite3 driver; no pgbench then).
+#
+# Rerun: bash bench/import.sh && bash bench/compare.sh   (DURATION=15, ROUNDS=2; DB=sqlite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,13 +33,20 @@ DIRECTUS_PORT="${DIRECTUS_PORT:-18055}"
 DIRECTUS_VERSION=12.4.0
 CONNECTIONS=16
 REGION=64.02.06
+DB="${DB:-pg}"
 export RUST_LOG=warn
 export RBPK_JWT_SECRET="bench-secret-bench-secret-bench-secret-42"
 export DEMO_PASSWORD="bench-password-1"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release -q
-psql -tAq "$PG/postgres" -c "SELECT 1 FROM pg_database WHERE datname = 'rbpk_bench'" | grep -q 1 \
-  || { echo "no rbpk_bench database: run bench/import.sh first" >&2; exit 1; }
+case "$DB" in
+  pg) psql -tAq "$PG/postgres" -c "SELECT 1 FROM pg_database WHERE datname = 'rbpk_bench'" | grep -q 1 \
+        || { echo "no rbpk_bench database: run bench/import.sh first" >&2; exit 1; } ;;
+  sqlite) [ -f "$OUT/bench.sqlite3" ] || { echo "no $OUT/bench.sqlite3: run bench/import.sh first" >&2; exit 1; } ;;
+  *) echo "DB is pg or sqlite" >&2; exit 2 ;;
+esac
+# Runs SQL ($2) on a SQLite file ($1) and prints the first column of the first row.
+sqlite() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchone(); c.commit(); print(r[0] if r else "")' "$@"; }
 
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
@@ -51,17 +61,32 @@ if [ ! -x "$OUT/directus/node_modules/.bin/directus" ] \
   (cd "$OUT/directus" && npm install --no-audit --no-fund "directus@$DIRECTUS_VERSION")
 fi
 
-echo "== the same rows for Directus: rbpk_bench copied to rbpk_directus"
-psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS rbpk_directus" -c "CREATE DATABASE rbpk_directus TEMPLATE rbpk_bench"
-# Directus filters a prefix with LIKE, which under the database's C.UTF-8
-# collation uses no ordinary index: give it the one a Directus admin would
-# add, so it is measured at its best.
-psql -q "$PG/rbpk_directus" -c "CREATE INDEX households_region_prefix ON households (region_code text_pattern_ops)"
-FAMILIES=$(psql -tAq "$PG/rbpk_bench" -c "SELECT count(*) FROM households")
-IN_REGION=$(psql -tAq "$PG/rbpk_bench" -c "SELECT count(*) FROM households WHERE region_code >= '$REGION' AND region_code < '$REGION/'")
-
-export DB_CLIENT=pg DB_CONNECTION_STRING="$PG/rbpk_directus" \
-  KEY=bench-directus-key SECRET=bench-directus-secret-bench-directus-secret \
+COUNT_FAMILIES="SELECT count(*) FROM households"
+COUNT_IN_REGION="SELECT count(*) FROM households WHERE region_code >= '$REGION' AND region_code < '$REGION/'"
+if [ "$DB" = pg ]; then
+  echo "== the same rows for Directus: rbpk_bench copied to rbpk_directus"
+  psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS rbpk_directus" -c "CREATE DATABASE rbpk_directus TEMPLATE rbpk_bench"
+  # Directus filters a prefix with LIKE, which under the database's C.UTF-8
+  # collation uses no ordinary index: give it the one a Directus admin would
+  # add, so it is measured at its best.
+  psql -q "$PG/rbpk_directus" -c "CREATE INDEX households_region_prefix ON households (region_code text_pattern_ops)"
+  FAMILIES=$(psql -tAq "$PG/rbpk_bench" -c "$COUNT_FAMILIES")
+  IN_REGION=$(psql -tAq "$PG/rbpk_bench" -c "$COUNT_IN_REGION")
+  OURS_URL="$PG/rbpk_bench"
+  export DB_CLIENT=pg DB_CONNECTION_STRING="$PG/rbpk_directus"
+else
+  echo "== the same rows for Directus: bench.sqlite3 copied to directus.sqlite3"
+  sqlite "$OUT/bench.sqlite3" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+  rm -f "$OUT"/directus.sqlite3*
+  cp "$OUT/bench.sqlite3" "$OUT/directus.sqlite3"
+  # SQLite's LIKE is case-insensitive: a prefix uses only a NOCASE index.
+  sqlite "$OUT/directus.sqlite3" "CREATE INDEX households_region_prefix ON households (region_code COLLATE NOCASE)" > /dev/null
+  FAMILIES=$(sqlite "$OUT/bench.sqlite3" "$COUNT_FAMILIES")
+  IN_REGION=$(sqlite "$OUT/bench.sqlite3" "$COUNT_IN_REGION")
+  OURS_URL="$OUT/bench.sqlite3"
+  export DB_CLIENT=sqlite3 DB_FILENAME="$OUT/directus.sqlite3"
+fi
+export KEY=bench-directus-key SECRET=bench-directus-secret-bench-directus-secret \
   ADMIN_EMAIL=bench@example.org ADMIN_PASSWORD=bench-password-1 \
   PORT="$DIRECTUS_PORT" HOST=127.0.0.1 LOG_LEVEL=warn TELEMETRY=false \
   CACHE_ENABLED=false RATE_LIMITER_ENABLED=false \
@@ -79,7 +104,7 @@ start_directus() {
 }
 start_ours() {
   local t0; t0=$(date +%s.%N)
-  DATABASE_URL="$PG/rbpk_bench" RBPK_BIND="127.0.0.1:$OURS_PORT" "$BIN" serve > "$OUT/serve-compare.log" 2>&1 &
+  DATABASE_URL="$OURS_URL" RBPK_BIND="127.0.0.1:$OURS_PORT" "$BIN" serve > "$OUT/serve-compare.log" 2>&1 &
   OURS_PID=$!; PIDS+=("$OURS_PID")
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$OURS_PORT/health/ready" >/dev/null && break; sleep 0.05; done
   OURS_READY=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')")
@@ -89,9 +114,13 @@ json() { python3 -c "import sys,json; print(json.load(sys.stdin)$1)"; }
 start_ours
 # Both databases vacuumed and analyzed, as autovacuum would have (it is off
 # on the benchmark machine; a first start may have written demo data).
-for db in rbpk_bench rbpk_directus; do
-  psql -q "$PG/$db" -c "VACUUM (ANALYZE) households, members, household_datasets"
-done
+if [ "$DB" = pg ]; then
+  for db in rbpk_bench rbpk_directus; do
+    psql -q "$PG/$db" -c "VACUUM (ANALYZE) households, members, household_datasets"
+  done
+else
+  sqlite "$OUT/directus.sqlite3" "ANALYZE" > /dev/null
+fi
 start_directus
 OURS_TOKEN=$(curl -sf -X POST "http://127.0.0.1:$OURS_PORT/api/v1/auth/token" -H 'Content-Type: application/json' \
   -d "{\"username\":\"bappeda\",\"password\":\"$DEMO_PASSWORD\"}" | json '["access_token"]')
@@ -144,6 +173,20 @@ done
 # pgbench alone on the machine, as the servers are.
 kill "$OURS_PID" "$DIRECTUS_PID" 2>/dev/null || true
 wait "$OURS_PID" "$DIRECTUS_PID" 2>/dev/null || true
+if [ "$DB" = sqlite ]; then
+  python3 - "${OURS_RPS[*]}" "${DIRECTUS_RPS[*]}" <<'PY'
+import sys
+ours = [float(x) for x in sys.argv[1].split()]
+theirs = [float(x) for x in sys.argv[2].split()]
+print()
+print(f"rbpk / Directus (SQLite): {sum(ours) / sum(theirs):.1f}x (per round: "
+      + ", ".join(f"{o / t:.1f}x" for o, t in zip(ours, theirs)) + ")")
+PY
+  echo "cold start to ready: rbpk ${OURS_READY} s, Directus ${DIRECTUS_READY} s"
+  echo "rows: $FAMILIES families, $IN_REGION in $REGION (SQLite)"
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ROUNDS alternating rounds"
+  exit 0
+fi
 TPS=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$OUT/compare.sql" "$PG/rbpk_bench" 2>/dev/null | awk '/^tps/{print int($3)}')
 TPS_PREPARED=$(pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$OUT/compare.sql" "$PG/rbpk_bench" 2>/dev/null | awk '/^tps/{print int($3)}')
 
