@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 PG="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 OUT=bench/out
-BIN=target/release/rbpk
+BIN="${BIN:-target/release/rbpk}"
 PORT="${BENCH_PORT:-18082}"
 DURATION="${DURATION:-15}"
 PG_DB="${PG_DB:-rbpk_bench}"
@@ -27,7 +27,8 @@ export RBPK_JWT_SECRET="bench-secret-bench-secret-bench-secret-42"
 export DEMO_PASSWORD="bench-password-1"
 BASE="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release -q
+# BIN=… measures another build (an older commit's, for a before/after).
+[ "$BIN" != target/release/rbpk ] || cargo build --release -q
 [ -n "${ONLY_PG:-}" ] || [ -f "$OUT/bench.sqlite3" ] || { echo "run bench/import.sh first" >&2; exit 1; }
 
 json() { python3 -c "import sys,json; print(json.load(sys.stdin)$1)"; }
