@@ -11,7 +11,9 @@
 
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
 
 use super::{copy, DbConnection, DbError};
 use crate::domain::nik::Sex;
@@ -31,21 +33,6 @@ diesel::table! {
         employment_status -> Nullable<Text>,
         education -> Nullable<Text>,
     }
-}
-
-/// SQLite's `PRAGMA temp_store`: 0 default, 1 file, 2 memory.
-#[derive(QueryableByName)]
-struct TempStore {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    temp_store: i32,
-}
-
-/// A database attached to a SQLite connection.
-#[derive(QueryableByName)]
-struct Attached {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    #[allow(dead_code)]
-    seq: i32,
 }
 
 /// One staged person, in the table's column order.
@@ -93,9 +80,10 @@ pub fn create(conn: &mut DbConnection) -> Result<(), DbError> {
             // the connection, even a crash. Whether it lives in memory is
             // settled as it is attached, by `temp_store`: on disk, then the
             // connection's setting back.
-            let temp_store = diesel::sql_query("PRAGMA temp_store")
-                .get_result::<TempStore>(c)?
-                .temp_store;
+            // 0 default, 1 file, 2 memory.
+            let temp_store: i32 =
+                diesel::select(sql::<Integer>("(SELECT temp_store FROM pragma_temp_store)"))
+                    .get_result(c)?;
             c.batch_execute(&format!(
                 "PRAGMA temp_store = FILE; ATTACH DATABASE '' AS {SQLITE_FILE}; \
                  PRAGMA temp_store = {temp_store}; \
@@ -195,10 +183,11 @@ pub fn of_families(conn: &mut DbConnection, kks: &[u64]) -> Result<Vec<RosterEnt
 pub fn remove(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
         DbConnection::Sqlite(c) => {
-            let attached = diesel::sql_query("SELECT seq FROM pragma_database_list WHERE name = ?")
-                .bind::<diesel::sql_types::Text, _>(SQLITE_FILE)
-                .load::<Attached>(c)?;
-            if !attached.is_empty() {
+            let attached: i64 = diesel::select(sql::<BigInt>(&format!(
+                "(SELECT count(*) FROM pragma_database_list WHERE name = '{SQLITE_FILE}')"
+            )))
+            .get_result(c)?;
+            if attached > 0 {
                 c.batch_execute(&format!("DETACH DATABASE {SQLITE_FILE}"))?;
             }
         }
