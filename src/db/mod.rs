@@ -149,6 +149,10 @@ fn postgres_url(url: &str) -> String {
     }
 }
 
+/// How a PostgreSQL connection plans its prepared statements: anew each
+/// run (see [`establish`]); a bulk session sets it aside.
+const PLAN_EVERY_RUN: &str = "SET plan_cache_mode = force_custom_plan";
+
 /// Opens one connection, configured for concurrent use.
 pub fn establish(url: &str) -> Result<DbConnection, ConnectionError> {
     match Backend::from_url(url) {
@@ -158,7 +162,7 @@ pub fn establish(url: &str) -> Result<DbConnection, ConnectionError> {
             // may keep a generic plan chosen without the parameters: for the
             // household list's region range it scanned the desil index and
             // took 0.1–0.9 s instead of 2 ms. Planning each run costs ~0.2 ms.
-            conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+            conn.batch_execute(PLAN_EVERY_RUN)
                 .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(DbConnection::Postgresql(conn))
         }
@@ -224,8 +228,8 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 /// Prepares a connection for a bulk import: on SQLite a page cache large
 /// enough for the registry's indexes (the default 2 MiB makes every batch read
 /// index pages back from disk) and fewer WAL checkpoints; on PostgreSQL
-/// commits that do not wait for the WAL flush. Undone by
-/// [`end_bulk_session`].
+/// commits that do not wait for the WAL flush and plans kept across runs.
+/// Undone by [`end_bulk_session`].
 pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     if let DbConnection::Postgresql(c) = conn {
         // A batch's commit need not wait for its WAL flush: a crash loses at
@@ -240,6 +244,15 @@ pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
         // are in memory or on flash: a random read costs about a
         // sequential one.
         c.batch_execute("SET random_page_cost = 1.1")?;
+        // Every row a COPY writes runs its foreign keys' checks, each a
+        // prepared plan (`SELECT 1 FROM households WHERE id = $1 FOR KEY
+        // SHARE`); planned anew each run as the connection's statements
+        // are, they took a 300k import's COPYs of members, families and
+        // dataset links from 13.7, 7.6 and 2.6 s (psql `\copy`) to 25.0,
+        // 8.6 and 6.8 s (docs/PERFORMANCE.md). The import's own look-ups
+        // name their keys in one array parameter: a generic plan probes
+        // the same index.
+        c.batch_execute("SET plan_cache_mode = auto")?;
     }
     if let DbConnection::Sqlite(c) = conn {
         // A checkpoint every few batches fsyncs the database file each time;
@@ -275,6 +288,7 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
         // multi-statement query.
         DbConnection::Postgresql(c) => {
             c.batch_execute("RESET synchronous_commit; RESET random_page_cost")?;
+            c.batch_execute(PLAN_EVERY_RUN)?;
             c.batch_execute("VACUUM (ANALYZE) households, members, household_datasets")?
         }
     }

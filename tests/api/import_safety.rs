@@ -212,3 +212,56 @@ async fn a_growing_registry_is_analyzed_during_the_import() {
         assert_eq!(rows, 0.0, "analyzed once 5,000 rows were written");
     }
 }
+
+/// A bulk session sets aside what makes an import slow and gives the
+/// pooled connection back as it found it: on PostgreSQL plans kept across
+/// runs (planned anew, every row's foreign-key check was planned again and
+/// the import's COPYs took up to 2.6× a `\copy`) and back to a plan every
+/// run, which the household list needs; on SQLite its page cache and
+/// temporary storage.
+#[actix_web::test]
+async fn a_bulk_session_gives_the_connection_back_as_it_found_it() {
+    use diesel::prelude::*;
+    use rbpk::db::{begin_bulk_session, end_bulk_session, DbConnection};
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Settings {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        settings: String,
+    }
+    let settings = |conn: &mut DbConnection| -> String {
+        let query = match conn {
+            DbConnection::Postgresql(_) => {
+                "SELECT current_setting('plan_cache_mode') || ' ' || \
+                 current_setting('random_page_cost') || ' ' || \
+                 current_setting('synchronous_commit') AS settings"
+            }
+            DbConnection::Sqlite(_) => {
+                "SELECT (SELECT cache_size FROM pragma_cache_size) || ' ' || \
+                 (SELECT temp_store FROM pragma_temp_store) AS settings"
+            }
+        };
+        match conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(query).get_result::<Settings>(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(query).get_result::<Settings>(c),
+        }
+        .unwrap()
+        .settings
+    };
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.pool.get().unwrap();
+    let before = settings(&mut conn);
+    begin_bulk_session(&mut conn).unwrap();
+    let during = settings(&mut conn);
+    match &*conn {
+        DbConnection::Postgresql(_) => {
+            assert_eq!(before, "force_custom_plan 4 on");
+            assert_eq!(during, "auto 1.1 off");
+        }
+        DbConnection::Sqlite(_) => {
+            assert_eq!(before, "-2000 0");
+            assert_eq!(during, "-65536 2");
+        }
+    }
+    end_bulk_session(&mut conn).unwrap();
+    assert_eq!(settings(&mut conn), before);
+}
