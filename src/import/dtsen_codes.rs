@@ -9,7 +9,9 @@
 //! the DTSEN values map onto *its* codes, so a household carries one
 //! vocabulary whichever file set it; the P3KE labels are accepted too.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+/// Looked up for every coded cell of a snapshot: hashed fast.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 use crate::import::limits::{echo, MAX_CODE_BOOK_ROWS};
 use crate::import::p3ke::parse_whole;
@@ -448,15 +450,28 @@ pub const MEMBER_CONCEPTS: &[Concept] = &[
 ];
 
 /// A column name as a code book key: trimmed, lower case.
-fn column_key(s: &str) -> String {
-    s.trim().to_lowercase()
+fn column_key(s: &str) -> Cow<'_, str> {
+    let t = s.trim();
+    if t.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+        Cow::Owned(t.to_lowercase())
+    } else {
+        Cow::Borrowed(t)
+    }
 }
 
-/// A code as a book key: `01`, `1` and `1.0` are the same code.
-fn code_key(s: &str) -> String {
+/// A code as a book key: `01`, `1` and `1.0` are the same code. A code
+/// written as its key already (`1`, `12`: most cells) is used as it is.
+fn code_key(s: &str) -> Cow<'_, str> {
+    let t = s.trim();
+    let canonical = matches!(t.as_bytes(), [b'0'] | [b'1'..=b'9', ..])
+        && t.len() < 16
+        && t.bytes().all(|b| b.is_ascii_digit());
+    if canonical {
+        return Cow::Borrowed(t);
+    }
     match parse_whole(s) {
-        Ok(Some(n)) => n.to_string(),
-        _ => s.trim().to_string(),
+        Ok(Some(n)) => Cow::Owned(n.to_string()),
+        _ => Cow::Borrowed(t),
     }
 }
 
@@ -498,14 +513,14 @@ impl CodeBook {
 
     /// Whether the book says anything about the column.
     pub fn has_column(&self, column: &str) -> bool {
-        self.columns.contains_key(&column_key(column))
+        self.columns.contains_key(column_key(column).as_ref())
     }
 
     /// The label of a code of a column.
     pub fn label(&self, column: &str, code: &str) -> Option<&str> {
         self.columns
-            .get(&column_key(column))?
-            .get(&code_key(code))
+            .get(column_key(column).as_ref())?
+            .get(code_key(code).as_ref())
             .map(String::as_str)
     }
 
@@ -567,8 +582,12 @@ impl CodeBook {
                     .push(reject(format!("missing {} or {}", col::COLUMN, col::CODE)));
                 continue;
             }
-            let codes = out.book.columns.entry(column_key(column)).or_default();
-            match codes.get(&code_key(code)) {
+            let codes = out
+                .book
+                .columns
+                .entry(column_key(column).into_owned())
+                .or_default();
+            match codes.get(code_key(code).as_ref()) {
                 Some(first) if first != label => out.rejected.push(reject(format!(
                     "code '{}' of '{}' given twice ('{}', then '{}'); the first is kept",
                     echo(code),
@@ -578,7 +597,7 @@ impl CodeBook {
                 ))),
                 Some(_) => {}
                 None => {
-                    codes.insert(code_key(code), label.to_string());
+                    codes.insert(code_key(code).into_owned(), label.to_string());
                 }
             }
         }
@@ -751,6 +770,30 @@ mod tests {
         assert_eq!(flags, vec!["unknown_value:jenis_atap_terluas=7"]);
         // Other columns keep the built-in codes.
         assert_eq!(book.label("status_kawin", "2"), Some("KAWIN"));
+    }
+
+    #[test]
+    fn codes_and_columns_are_keyed_alike_however_written() {
+        for (code, key) in [
+            ("7", "7"),
+            ("0", "0"),
+            ("07", "7"),
+            (" 7 ", "7"),
+            ("7.0", "7"),
+            ("00", "0"),
+            ("-1", "-1"),
+            ("x1", "x1"),
+            ("1234567890123456", "1234567890123456"),
+        ] {
+            assert_eq!(code_key(code), key, "{code:?}");
+        }
+        assert_eq!(column_key(" Jenis_Atap "), "jenis_atap");
+        assert_eq!(column_key("jenis_atap"), "jenis_atap");
+        let book = CodeBook::builtin();
+        assert_eq!(
+            book.label(" STATUS_KAWIN", "02"),
+            book.label("status_kawin", "2")
+        );
     }
 
     #[test]

@@ -8,8 +8,6 @@
 //! category values) are kept and flagged. The parse is pure: the same bytes
 //! always give the same [`ParsedImport`].
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -222,7 +220,7 @@ pub struct RejectedRow {
 }
 
 /// Column positions resolved once per sheet.
-pub(crate) struct Cols(HashMap<&'static str, usize>);
+pub(crate) struct Cols(foldhash::HashMap<&'static str, usize>);
 
 impl Cols {
     pub(crate) fn new(header: &Header, names: &[&'static str]) -> Cols {
