@@ -223,26 +223,24 @@ async fn a_growing_registry_is_analyzed_during_the_import() {
 async fn a_bulk_session_gives_the_connection_back_as_it_found_it() {
     use diesel::prelude::*;
     use rbpk::db::{begin_bulk_session, end_bulk_session, DbConnection};
-    #[derive(QueryableByName, Debug, PartialEq)]
+    #[derive(QueryableByName)]
     struct Settings {
         #[diesel(sql_type = diesel::sql_types::Text)]
         settings: String,
     }
     let settings = |conn: &mut DbConnection| -> String {
-        let query = match conn {
-            DbConnection::Postgresql(_) => {
+        match conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(
                 "SELECT current_setting('plan_cache_mode') || ' ' || \
                  current_setting('random_page_cost') || ' ' || \
-                 current_setting('synchronous_commit') AS settings"
-            }
-            DbConnection::Sqlite(_) => {
+                 current_setting('synchronous_commit') AS settings",
+            )
+            .get_result::<Settings>(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(
                 "SELECT (SELECT cache_size FROM pragma_cache_size) || ' ' || \
-                 (SELECT temp_store FROM pragma_temp_store) AS settings"
-            }
-        };
-        match conn {
-            DbConnection::Postgresql(c) => diesel::sql_query(query).get_result::<Settings>(c),
-            DbConnection::Sqlite(c) => diesel::sql_query(query).get_result::<Settings>(c),
+                 (SELECT temp_store FROM pragma_temp_store) AS settings",
+            )
+            .get_result::<Settings>(c),
         }
         .unwrap()
         .settings
