@@ -113,15 +113,20 @@ copy_target!(MemberUpdates, m::table, "import_member_updates");
 /// once and keeps it; a multi-row insert would be parsed anew each batch
 /// and a row with a `DEFAULT` has its SQL built anew each time — in the
 /// profile of a 270,000-family import that building took a sixth of the
-/// writer's time.
-fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> Result<(), DbError> {
-    if rows.is_empty() {
+/// writer's time. The rows come as an iterator that makes each one (its
+/// values, its content hash) as it is written: on PostgreSQL while the
+/// COPY stores the rows before it (`copy::copy_rows`).
+fn insert_households(
+    conn: &mut DbConnection,
+    rows: impl ExactSizeIterator<Item = NewHousehold>,
+) -> Result<(), DbError> {
+    if rows.len() == 0 {
         return Ok(());
     }
     match conn {
         DbConnection::Sqlite(c) => {
             for row in rows {
-                diesel::insert_into(h::table).values(row).execute(c)?;
+                diesel::insert_into(h::table).values(&row).execute(c)?;
             }
         }
         DbConnection::Postgresql(c) => {
@@ -131,14 +136,17 @@ fn insert_households(conn: &mut DbConnection, rows: &[NewHousehold]) -> Result<(
     Ok(())
 }
 
-fn insert_members(conn: &mut DbConnection, rows: &[NewMember]) -> Result<(), DbError> {
-    if rows.is_empty() {
+fn insert_members(
+    conn: &mut DbConnection,
+    rows: impl ExactSizeIterator<Item = NewMember>,
+) -> Result<(), DbError> {
+    if rows.len() == 0 {
         return Ok(());
     }
     match conn {
         DbConnection::Sqlite(c) => {
             for row in rows {
-                diesel::insert_into(m::table).values(row).execute(c)?;
+                diesel::insert_into(m::table).values(&row).execute(c)?;
             }
         }
         DbConnection::Postgresql(c) => {
@@ -395,7 +403,9 @@ pub fn upsert_families(
     // become households of their own.
     let mut matched = std::collections::HashSet::new();
     let mut out = BatchOutcome::default();
-    let mut new_values: Vec<(String, HouseholdValues)> = Vec::new();
+    // New households: their id and record; their values are made as they
+    // are written.
+    let mut new: Vec<(String, &HouseholdRecord)> = Vec::new();
     let mut updates = Vec::new();
     let t = now();
     for item in batch {
@@ -441,30 +451,25 @@ pub fn upsert_families(
                     .push((row.id.clone(), changes(&flat(&before), &flat(&merged), "")));
                 out.updated.push(row.id.clone());
             }
-            None => new_values.push((new_id(), HouseholdValues::from(r))),
+            None => new.push((new_id(), r)),
         }
     }
-    out.created
-        .extend(new_values.iter().map(|(id, _)| id.clone()));
-    out.households.extend(
-        new_values
-            .iter()
-            .map(|(id, v)| (id.clone(), v.kk_number.clone())),
-    );
-    let rows: Vec<NewHousehold> = new_values
-        .into_iter()
-        .map(|(id, values)| NewHousehold {
+    out.created.extend(new.iter().map(|(id, _)| id.clone()));
+    out.households
+        .extend(new.iter().map(|(id, r)| (id.clone(), r.kk_number.clone())));
+    update_households(conn, &updates)?;
+    insert_households(
+        conn,
+        new.into_iter().map(|(id, r)| NewHousehold {
             id,
-            values,
+            values: HouseholdValues::from(r),
             status: HouseholdStatus::Active,
             needs_update: false,
             version: 1,
             created_at: t,
             updated_at: t,
-        })
-        .collect();
-    update_households(conn, &updates)?;
-    insert_households(conn, &rows)?;
+        }),
+    )?;
     Ok(out)
 }
 
@@ -551,7 +556,8 @@ pub fn upsert_members(
         existing.iter().map(|r| r.household_id.as_str()).collect();
     let mut moved: HashMap<String, Vec<FieldChange>> = HashMap::new();
     let mut out = BatchOutcome::default();
-    let mut new_values: Vec<(String, String, MemberValues)> = Vec::new();
+    // New members: id, household and record; values made as they are written.
+    let mut new: Vec<(String, String, &MemberRecord)> = Vec::new();
     let mut updates = Vec::new();
     let t = now();
     for item in batch {
@@ -590,7 +596,6 @@ pub fn upsert_members(
         .map(|&i| &existing[i]);
         let before = found.map(MemberRow::to_record);
         let merged = before.as_ref().map(|b| merge_imported_member(b, r, source));
-        let values = MemberValues::from(merged.as_ref().unwrap_or(r));
         match (&before, &merged) {
             (Some(b), Some(after)) if found.is_some_and(|row| row.household_id == *household) => {
                 moved.entry(household.clone()).or_default().extend(changes(
@@ -617,34 +622,36 @@ pub fn upsert_members(
                     reason: "the individual id belongs to a member of another family".to_string(),
                 });
             }
-            Some(row) if values.content_hash == row.content_hash => out.unchanged += 1,
             Some(row) => {
-                out.updated.push(row.id.clone());
-                updates.push(MemberUpdate {
-                    id: row.id.clone(),
-                    values,
-                    version: row.version + 1,
-                    updated_at: t,
-                });
+                let values = MemberValues::from(merged.as_ref().unwrap_or(r));
+                if values.content_hash == row.content_hash {
+                    out.unchanged += 1;
+                } else {
+                    out.updated.push(row.id.clone());
+                    updates.push(MemberUpdate {
+                        id: row.id.clone(),
+                        values,
+                        version: row.version + 1,
+                        updated_at: t,
+                    });
+                }
             }
-            None => new_values.push((new_id(), household.clone(), values)),
+            None => new.push((new_id(), household.clone(), r)),
         }
     }
-    out.created
-        .extend(new_values.iter().map(|(id, _, _)| id.clone()));
-    let rows: Vec<NewMember> = new_values
-        .into_iter()
-        .map(|(id, household_id, values)| NewMember {
+    out.created.extend(new.iter().map(|(id, _, _)| id.clone()));
+    update_members(conn, &updates)?;
+    insert_members(
+        conn,
+        new.into_iter().map(|(id, household_id, r)| NewMember {
             id,
             household_id,
-            values,
+            values: MemberValues::from(r),
             version: 1,
             created_at: t,
             updated_at: t,
-        })
-        .collect();
-    update_members(conn, &updates)?;
-    insert_members(conn, &rows)?;
+        }),
+    )?;
     out.changes = moved.into_iter().collect();
     Ok(out)
 }
