@@ -294,6 +294,28 @@ pub struct DtsenFamily {
     pub flags: Vec<String>,
 }
 
+/// What a family's head is, as the member file says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Head {
+    pub nik_valid: bool,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub marital_status: Option<String>,
+    pub occupation: Option<String>,
+    pub employment_status: Option<String>,
+    pub education: Option<String>,
+}
+
+/// A person of the member file as the snapshot's roster takes them
+/// (`import::snapshot`): the NIK and No. KK (as their member would have
+/// them) and, when the person heads the family, the head's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DtsenPerson {
+    pub nik: String,
+    pub kk_number: String,
+    pub head: Option<Head>,
+}
+
 /// One member row of a DTSEN snapshot.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DtsenMember {
@@ -432,6 +454,11 @@ pub trait DtsenSink {
     fn family(&mut self, item: Parsed<DtsenFamily>) -> Result<(), FileError>;
     fn member(&mut self, item: Parsed<DtsenMember>) -> Result<(), FileError>;
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError>;
+    /// A person of a member file read for the roster ([`stream_roster`]);
+    /// sinks that take whole members need none.
+    fn person(&mut self, _item: Parsed<DtsenPerson>) -> Result<(), FileError> {
+        Ok(())
+    }
 }
 
 /// The outcome of parsing DTSEN files, collected in memory.
@@ -487,6 +514,23 @@ pub fn stream_dtsen<'a>(
         DtsenFileKind::Members => read_members(file.reader, book, today, out),
         DtsenFileKind::CodeBook => Err(FileError::UnrecognisedSheet(
             "this is a DTSEN code book; give it as the code book, not as data".to_string(),
+        )),
+    }
+}
+
+/// Reads a member file for the snapshot's roster: each person to
+/// `out.person`, reading of each row only what the roster needs.
+pub fn stream_roster<'a>(
+    input: impl Into<Input<'a>>,
+    book: &CodeBook,
+    today: NaiveDate,
+    out: &mut dyn DtsenSink,
+) -> Result<(), FileError> {
+    let file = open_dtsen(input)?;
+    match file.kind {
+        DtsenFileKind::Members => read_roster(file.reader, book, today, out),
+        _ => Err(FileError::UnrecognisedSheet(
+            "the roster is read from a DTSEN member file".to_string(),
         )),
     }
 }
@@ -572,6 +616,29 @@ fn read_members(
             Ok((m.nik.clone(), m))
         },
         |out, item| out.member(item),
+        out,
+    )
+}
+
+/// The member file as the roster reads it: the same rows refused and the
+/// same NIKs taken as repeats as when its members are read, so the roster
+/// names exactly the people who become members.
+fn read_roster(
+    reader: SheetReader<'_>,
+    book: &CodeBook,
+    today: NaiveDate,
+    out: &mut dyn DtsenSink,
+) -> Result<(), FileError> {
+    read_keyed(
+        reader,
+        MEMBER_SHEET,
+        col::NIK,
+        MEMBER_HEADERS,
+        |cols, row| {
+            let p = person_from_row(cols, row, book, today)?;
+            Ok((p.nik.clone(), p))
+        },
+        |out, item| out.person(item),
         out,
     )
 }
@@ -813,12 +880,26 @@ fn education(certificate: Option<&str>, school: Option<&str>) -> Option<String> 
     Some(code.to_string())
 }
 
-fn member_from_row(
+/// Who a member row names, read before the rest of it: the NIK and No. KK
+/// (a row without either is refused), birth date and sex, and what they
+/// flagged. The roster needs no more of most people ([`person_from_row`]);
+/// a member is this and the rest of its row ([`member_from_row`]).
+struct Identity {
+    nik: String,
+    nik_valid: bool,
+    kk_number: String,
+    kk_valid: bool,
+    birth_date: Option<NaiveDate>,
+    sex: Option<Sex>,
+    flags: Vec<String>,
+}
+
+fn identity_from_row(
     cols: &Cols,
     row: &[String],
     book: &CodeBook,
     today: NaiveDate,
-) -> Result<DtsenMember, String> {
+) -> Result<Identity, String> {
     let g = |name: &str| cols.get(row, name);
     if g(col::NIK).is_empty() {
         return Err(format!("missing {}", col::NIK));
@@ -843,6 +924,67 @@ fn member_from_row(
         sex
     });
     let (nik, nik_valid) = read_nik(g(col::NIK), sex, birth_date, today, &mut flags);
+    Ok(Identity {
+        nik,
+        nik_valid,
+        kk_number,
+        kk_valid,
+        birth_date,
+        sex,
+        flags,
+    })
+}
+
+/// A person as the snapshot's roster takes them: the row's identity and,
+/// for a head, the head's fields; the rest of the row is not read.
+fn person_from_row(
+    cols: &Cols,
+    row: &[String],
+    book: &CodeBook,
+    today: NaiveDate,
+) -> Result<DtsenPerson, String> {
+    let g = |name: &str| cols.get(row, name);
+    let who = identity_from_row(cols, row, book, today)?;
+    // Flags are the member's, raised when its row is read whole.
+    let mut flags = Vec::new();
+    let mut cat = |concept: &codes::Concept, header: &str| {
+        decode(book, concept, header, g(header), &mut flags)
+    };
+    let head = (cat(&codes::RELATION, col::RELATION).as_deref() == Some("head")).then(|| Head {
+        nik_valid: who.nik_valid,
+        sex: who.sex,
+        birth_date: who.birth_date,
+        marital_status: cat(&codes::MARITAL_STATUS, col::MARITAL),
+        occupation: cat(&codes::OCCUPATION, col::KTP_OCCUPATION),
+        employment_status: cat(&codes::EMPLOYMENT_STATUS, col::EMPLOYMENT),
+        education: education(
+            cat(&codes::CERTIFICATE, col::CERTIFICATE).as_deref(),
+            cat(&codes::SCHOOL_PARTICIPATION, col::SCHOOL).as_deref(),
+        ),
+    });
+    Ok(DtsenPerson {
+        nik: who.nik,
+        kk_number: who.kk_number,
+        head,
+    })
+}
+
+fn member_from_row(
+    cols: &Cols,
+    row: &[String],
+    book: &CodeBook,
+    today: NaiveDate,
+) -> Result<DtsenMember, String> {
+    let g = |name: &str| cols.get(row, name);
+    let Identity {
+        nik,
+        nik_valid,
+        kk_number,
+        kk_valid,
+        birth_date,
+        sex,
+        mut flags,
+    } = identity_from_row(cols, row, book, today)?;
     let mut cat = |concept: &codes::Concept, header: &str| {
         decode(book, concept, header, g(header), &mut flags)
     };
@@ -1092,6 +1234,73 @@ mod tests {
         assert_eq!(bayu.chronic_illness.as_deref(), Some("none"));
         assert!(!bayu.disability.has_disability());
         assert!(bayu.flags.is_empty(), "{:?}", bayu.flags);
+    }
+
+    /// People for the roster.
+    #[derive(Default)]
+    struct Roster(Vec<(usize, DtsenPerson)>);
+
+    impl DtsenSink for Roster {
+        fn row_read(&mut self) {}
+        fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
+            Ok(())
+        }
+        fn member(&mut self, _: Parsed<DtsenMember>) -> Result<(), FileError> {
+            Ok(())
+        }
+        fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
+            Ok(())
+        }
+        fn person(&mut self, item: Parsed<DtsenPerson>) -> Result<(), FileError> {
+            self.0.push((item.line, item.record));
+            Ok(())
+        }
+    }
+
+    /// The roster reads a few columns of each row, yet names the people the
+    /// member file's members are, no more, no fewer (rows without a NIK or
+    /// a No. KK, repeated NIKs), with the head's fields as its member has them.
+    #[test]
+    fn the_roster_names_the_members_with_their_heads() {
+        let file = format!(
+            "{MEMBERS}6402060102100001,6402069999999999,Bayu lagi,,,,,,,,,\n\
+             6402064107900003,6402069999999999,Rina,1990-07-01,P,Kepala Keluarga,3,D4/S1,1,,,cerai hidup\n"
+        );
+        let mut roster = Roster::default();
+        stream_roster(file.as_bytes(), &builtin(), today(), &mut roster).unwrap();
+        let members = parse_dtsen(file.as_bytes(), &builtin(), today()).unwrap();
+        let expected: Vec<(usize, DtsenPerson)> = members
+            .members
+            .into_iter()
+            .map(|item| {
+                let m = item.record;
+                let head = (m.relation.as_deref() == Some("head")).then_some(Head {
+                    nik_valid: m.nik_valid,
+                    sex: m.sex,
+                    birth_date: m.birth_date,
+                    marital_status: m.marital_status,
+                    occupation: m.occupation,
+                    employment_status: m.employment_status,
+                    education: m.education,
+                });
+                let person = DtsenPerson {
+                    nik: m.nik,
+                    kk_number: m.kk_number,
+                    head,
+                };
+                (item.line, person)
+            })
+            .collect();
+        assert_eq!(roster.0, expected);
+        let heads: Vec<(usize, Option<&str>)> = roster
+            .0
+            .iter()
+            .filter_map(|(line, p)| Some((*line, p.head.as_ref()?.education.as_deref())))
+            .collect();
+        assert_eq!(
+            heads,
+            [(2, Some("senior_secondary")), (8, Some("tertiary"))]
+        );
     }
 
     #[test]

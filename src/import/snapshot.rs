@@ -6,7 +6,8 @@
 //! same `ImportSink` as P3KE and DTKS rows.
 //!
 //! The member file is read twice: first for its roster (per person the No.
-//! KK, the NIK and, for a head, the head's fields), which the sink keeps
+//! KK, the NIK and, for a head, the head's fields; only those columns are
+//! read, `dtsen::stream_roster`), which the sink keeps
 //! outside memory (`import::job` stages it in the database), then for the
 //! members themselves. A batch of families looks its roster up by No. KK
 //! and gets its heads here ([`give_heads`]); nothing of the whole file is
@@ -15,10 +16,11 @@
 use chrono::NaiveDate;
 
 use crate::domain::household::{HouseholdRecord, MemberRecord};
-use crate::domain::nik::Sex;
 use crate::domain::region_lookup::RegionLookup;
+pub use crate::import::dtsen::Head;
 use crate::import::dtsen::{
-    open_dtsen, resolve_desa, stream_dtsen, DtsenFamily, DtsenFileKind, DtsenMember, DtsenSink,
+    open_dtsen, resolve_desa, stream_dtsen, stream_roster, DtsenFamily, DtsenFileKind, DtsenMember,
+    DtsenPerson, DtsenSink,
 };
 use crate::import::dtsen_codes::CodeBook;
 use crate::import::file::ImportFile;
@@ -73,18 +75,6 @@ fn key(digits: &str) -> Option<u64> {
     (digits.len() == 16).then(|| digits.parse().ok()).flatten()
 }
 
-/// What a family's head is, as the member file says.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Head {
-    pub nik_valid: bool,
-    pub sex: Option<Sex>,
-    pub birth_date: Option<NaiveDate>,
-    pub marital_status: Option<String>,
-    pub occupation: Option<String>,
-    pub employment_status: Option<String>,
-    pub education: Option<String>,
-}
-
 /// One person of the member file as its family's record needs it: the No.
 /// KK and NIK (both 16 digits; others cannot match), the line, and the
 /// head's fields when the person heads the family.
@@ -96,8 +86,9 @@ pub struct RosterEntry {
     pub head: Option<Head>,
 }
 
-/// The member file read ahead of the families: each person goes to the
-/// sink's roster; rows and rejections are counted when the members are read.
+/// The member file read ahead of the families, for its people only: each
+/// goes to the sink's roster; rows and rejections are counted when the
+/// members are read.
 struct ToRoster<'a> {
     out: &'a mut dyn ImportSink,
 }
@@ -107,29 +98,23 @@ impl DtsenSink for ToRoster<'_> {
     fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
         Ok(())
     }
-    fn member(&mut self, item: Parsed<DtsenMember>) -> Result<(), FileError> {
-        let m = item.record;
-        let (Some(kk), Some(nik)) = (key(&m.kk_number), key(&m.nik)) else {
+    fn member(&mut self, _: Parsed<DtsenMember>) -> Result<(), FileError> {
+        Ok(())
+    }
+    fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
+        Ok(())
+    }
+    fn person(&mut self, item: Parsed<DtsenPerson>) -> Result<(), FileError> {
+        let p = item.record;
+        let (Some(kk), Some(nik)) = (key(&p.kk_number), key(&p.nik)) else {
             return Ok(());
         };
-        let head = (m.relation.as_deref() == Some("head")).then_some(Head {
-            nik_valid: m.nik_valid,
-            sex: m.sex,
-            birth_date: m.birth_date,
-            marital_status: m.marital_status,
-            occupation: m.occupation,
-            employment_status: m.employment_status,
-            education: m.education,
-        });
         self.out.roster(RosterEntry {
             kk,
             nik,
             line: item.line,
-            head,
+            head: p.head,
         })
-    }
-    fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
-        Ok(())
     }
 }
 
@@ -293,7 +278,7 @@ pub fn stream_snapshot(
     let files = sort_files(files)?;
     let book = code_book(&files, out)?;
     for file in &files.members {
-        stream_dtsen(
+        stream_roster(
             file.input()?,
             &book,
             today,
