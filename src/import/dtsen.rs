@@ -454,11 +454,6 @@ pub trait DtsenSink {
     fn family(&mut self, item: Parsed<DtsenFamily>) -> Result<(), FileError>;
     fn member(&mut self, item: Parsed<DtsenMember>) -> Result<(), FileError>;
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError>;
-    /// A person of a member file read for the roster ([`stream_roster`]);
-    /// sinks that take whole members need none.
-    fn person(&mut self, _item: Parsed<DtsenPerson>) -> Result<(), FileError> {
-        Ok(())
-    }
 }
 
 /// The outcome of parsing DTSEN files, collected in memory.
@@ -511,27 +506,54 @@ pub fn stream_dtsen<'a>(
     let file = open_dtsen(input)?;
     match file.kind {
         DtsenFileKind::Families => read_families(file.reader, book, out),
-        DtsenFileKind::Members => read_members(file.reader, book, today, out),
+        DtsenFileKind::Members => read_member_rows(
+            file.reader,
+            |cols, row| member_from_row(cols, row, book, today).map(|m| (m.nik.clone(), m)),
+            |out, item| out.member(item),
+            out,
+        ),
         DtsenFileKind::CodeBook => Err(FileError::UnrecognisedSheet(
             "this is a DTSEN code book; give it as the code book, not as data".to_string(),
         )),
     }
 }
 
-/// Reads a member file for the snapshot's roster: each person to
-/// `out.person`, reading of each row only what the roster needs.
+/// Reads a member file for the snapshot's roster: each person to `each`,
+/// reading of each row only what the roster needs.
 pub fn stream_roster<'a>(
     input: impl Into<Input<'a>>,
     book: &CodeBook,
     today: NaiveDate,
-    out: &mut dyn DtsenSink,
+    each: &mut dyn FnMut(Parsed<DtsenPerson>) -> Result<(), FileError>,
 ) -> Result<(), FileError> {
     let file = open_dtsen(input)?;
-    match file.kind {
-        DtsenFileKind::Members => read_roster(file.reader, book, today, out),
-        _ => Err(FileError::UnrecognisedSheet(
+    if file.kind != DtsenFileKind::Members {
+        return Err(FileError::UnrecognisedSheet(
             "the roster is read from a DTSEN member file".to_string(),
-        )),
+        ));
+    }
+    read_member_rows(
+        file.reader,
+        |cols, row| person_from_row(cols, row, book, today).map(|p| (p.nik.clone(), p)),
+        |_, item| each(item),
+        &mut Uncounted,
+    )
+}
+
+/// The roster's read counts and refuses nothing: its rows are counted, and
+/// refused, when the members are read.
+struct Uncounted;
+
+impl DtsenSink for Uncounted {
+    fn row_read(&mut self) {}
+    fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
+        Ok(())
+    }
+    fn member(&mut self, _: Parsed<DtsenMember>) -> Result<(), FileError> {
+        Ok(())
+    }
+    fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
+        Ok(())
     }
 }
 
@@ -600,10 +622,14 @@ fn read_families(
     )
 }
 
-fn read_members(
+/// A member file's rows keyed by NIK, each made by `record` and handed on
+/// by `emit`: the members' read and the roster's refuse the same rows and
+/// take the same repeats, so the roster names exactly the people who
+/// become members.
+fn read_member_rows<T>(
     reader: SheetReader<'_>,
-    book: &CodeBook,
-    today: NaiveDate,
+    record: impl FnMut(&Cols, &[String]) -> Result<(String, T), String>,
+    emit: impl FnMut(&mut dyn DtsenSink, Parsed<T>) -> Result<(), FileError>,
     out: &mut dyn DtsenSink,
 ) -> Result<(), FileError> {
     read_keyed(
@@ -611,34 +637,8 @@ fn read_members(
         MEMBER_SHEET,
         col::NIK,
         MEMBER_HEADERS,
-        |cols, row| {
-            let m = member_from_row(cols, row, book, today)?;
-            Ok((m.nik.clone(), m))
-        },
-        |out, item| out.member(item),
-        out,
-    )
-}
-
-/// The member file as the roster reads it: the same rows refused and the
-/// same NIKs taken as repeats as when its members are read, so the roster
-/// names exactly the people who become members.
-fn read_roster(
-    reader: SheetReader<'_>,
-    book: &CodeBook,
-    today: NaiveDate,
-    out: &mut dyn DtsenSink,
-) -> Result<(), FileError> {
-    read_keyed(
-        reader,
-        MEMBER_SHEET,
-        col::NIK,
-        MEMBER_HEADERS,
-        |cols, row| {
-            let p = person_from_row(cols, row, book, today)?;
-            Ok((p.nik.clone(), p))
-        },
-        |out, item| out.person(item),
+        record,
+        emit,
         out,
     )
 }
@@ -976,15 +976,8 @@ fn member_from_row(
     today: NaiveDate,
 ) -> Result<DtsenMember, String> {
     let g = |name: &str| cols.get(row, name);
-    let Identity {
-        nik,
-        nik_valid,
-        kk_number,
-        kk_valid,
-        birth_date,
-        sex,
-        mut flags,
-    } = identity_from_row(cols, row, book, today)?;
+    let who = identity_from_row(cols, row, book, today)?;
+    let mut flags = who.flags;
     let mut cat = |concept: &codes::Concept, header: &str| {
         decode(book, concept, header, g(header), &mut flags)
     };
@@ -1020,13 +1013,13 @@ fn member_from_row(
     };
     Ok(DtsenMember {
         education: education(certificate.as_deref(), school_participation.as_deref()),
-        nik,
-        nik_valid,
-        kk_number,
-        kk_valid,
+        nik: who.nik,
+        nik_valid: who.nik_valid,
+        kk_number: who.kk_number,
+        kk_valid: who.kk_valid,
         name: g(col::NAME).to_string(),
-        birth_date,
-        sex,
+        birth_date: who.birth_date,
+        sex: who.sex,
         relation,
         marital_status,
         school_participation,
@@ -1236,27 +1229,6 @@ mod tests {
         assert!(bayu.flags.is_empty(), "{:?}", bayu.flags);
     }
 
-    /// People for the roster.
-    #[derive(Default)]
-    struct Roster(Vec<(usize, DtsenPerson)>);
-
-    impl DtsenSink for Roster {
-        fn row_read(&mut self) {}
-        fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
-            Ok(())
-        }
-        fn member(&mut self, _: Parsed<DtsenMember>) -> Result<(), FileError> {
-            Ok(())
-        }
-        fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
-            Ok(())
-        }
-        fn person(&mut self, item: Parsed<DtsenPerson>) -> Result<(), FileError> {
-            self.0.push((item.line, item.record));
-            Ok(())
-        }
-    }
-
     /// The roster reads a few columns of each row, yet names the people the
     /// member file's members are, no more, no fewer (rows without a NIK or
     /// a No. KK, repeated NIKs), with the head's fields as its member has them.
@@ -1266,8 +1238,12 @@ mod tests {
             "{MEMBERS}6402060102100001,6402069999999999,Bayu lagi,,,,,,,,,\n\
              6402064107900003,6402069999999999,Rina,1990-07-01,P,Kepala Keluarga,3,D4/S1,1,,,cerai hidup\n"
         );
-        let mut roster = Roster::default();
-        stream_roster(file.as_bytes(), &builtin(), today(), &mut roster).unwrap();
+        let mut roster = Vec::new();
+        stream_roster(file.as_bytes(), &builtin(), today(), &mut |item| {
+            roster.push((item.line, item.record));
+            Ok(())
+        })
+        .unwrap();
         let members = parse_dtsen(file.as_bytes(), &builtin(), today()).unwrap();
         let expected: Vec<(usize, DtsenPerson)> = members
             .members
@@ -1291,9 +1267,8 @@ mod tests {
                 (item.line, person)
             })
             .collect();
-        assert_eq!(roster.0, expected);
+        assert_eq!(roster, expected);
         let heads: Vec<(usize, Option<&str>)> = roster
-            .0
             .iter()
             .filter_map(|(line, p)| Some((*line, p.head.as_ref()?.education.as_deref())))
             .collect();

@@ -20,7 +20,7 @@ use crate::domain::region_lookup::RegionLookup;
 pub use crate::import::dtsen::Head;
 use crate::import::dtsen::{
     open_dtsen, resolve_desa, stream_dtsen, stream_roster, DtsenFamily, DtsenFileKind, DtsenMember,
-    DtsenPerson, DtsenSink,
+    DtsenSink,
 };
 use crate::import::dtsen_codes::CodeBook;
 use crate::import::file::ImportFile;
@@ -84,38 +84,6 @@ pub struct RosterEntry {
     pub nik: u64,
     pub line: usize,
     pub head: Option<Head>,
-}
-
-/// The member file read ahead of the families, for its people only: each
-/// goes to the sink's roster; rows and rejections are counted when the
-/// members are read.
-struct ToRoster<'a> {
-    out: &'a mut dyn ImportSink,
-}
-
-impl DtsenSink for ToRoster<'_> {
-    fn row_read(&mut self) {}
-    fn family(&mut self, _: Parsed<DtsenFamily>) -> Result<(), FileError> {
-        Ok(())
-    }
-    fn member(&mut self, _: Parsed<DtsenMember>) -> Result<(), FileError> {
-        Ok(())
-    }
-    fn rejected(&mut self, _: RejectedRow) -> Result<(), FileError> {
-        Ok(())
-    }
-    fn person(&mut self, item: Parsed<DtsenPerson>) -> Result<(), FileError> {
-        let p = item.record;
-        let (Some(kk), Some(nik)) = (key(&p.kk_number), key(&p.nik)) else {
-            return Ok(());
-        };
-        self.out.roster(RosterEntry {
-            kk,
-            nik,
-            line: item.line,
-            head: p.head,
-        })
-    }
 }
 
 /// Gives a batch of families their head and their members' NIKs from the
@@ -278,12 +246,20 @@ pub fn stream_snapshot(
     let files = sort_files(files)?;
     let book = code_book(&files, out)?;
     for file in &files.members {
-        stream_roster(
-            file.input()?,
-            &book,
-            today,
-            &mut ToRoster { out: &mut *out },
-        )?;
+        // Each person to the sink's roster; rows and rejections are counted
+        // when the members are read.
+        stream_roster(file.input()?, &book, today, &mut |item| {
+            let p = item.record;
+            let (Some(kk), Some(nik)) = (key(&p.kk_number), key(&p.nik)) else {
+                return Ok(());
+            };
+            out.roster(RosterEntry {
+                kk,
+                nik,
+                line: item.line,
+                head: p.head,
+            })
+        })?;
     }
     let mut records = ToRecords { out, regions };
     for file in files.families.iter().chain(&files.members) {
