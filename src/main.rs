@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use rbpk::app::{self, AppState};
 use rbpk::auth::password;
 use rbpk::config::Config;
-use rbpk::db::{self, audit::Actor, household_imports, seed, users, Backend};
+use rbpk::db::{self, audit::Actor, deferred_indexes, household_imports, seed, users, Backend};
 use rbpk::demo::data::DemoFormat;
 use rbpk::domain::cycle::regency_today;
 use rbpk::domain::household::ImportFormat;
@@ -117,6 +117,10 @@ fn prepare() -> Result<(Config, db::Pool), String> {
     let interrupted = household_imports::fail_interrupted(&mut conn).map_err(|e| e.to_string())?;
     if interrupted > 0 {
         log::warn!("{interrupted} import(s) were cut off by the last stop and are marked failed");
+    }
+    let built = deferred_indexes::build_waiting(&mut conn).map_err(|e| e.to_string())?;
+    if built > 0 {
+        log::warn!("built {built} index(es) an import cut off by the last stop had deferred");
     }
     drop(conn);
     Ok((config, pool))

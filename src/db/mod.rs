@@ -16,6 +16,7 @@ pub mod companies;
 pub mod copy;
 pub mod cycles;
 pub mod datasets;
+pub mod deferred_indexes;
 pub mod deliveries;
 pub mod enum_columns;
 pub mod error;

@@ -168,6 +168,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    deferred_indexes (name) {
+        name -> Text,
+        definition -> Text,
+    }
+}
+
+diesel::table! {
     household_imports (id) {
         id -> Text,
         format -> Text,

@@ -8,7 +8,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::household_changes::{self, ChangeKind, Origin};
 use crate::db::household_imports::{self as records, Progress};
 use crate::db::registry_writer::{self as writer, BatchOutcome};
-use crate::db::{import_roster, regions, DbConnection, DbError, GrowingTables};
+use crate::db::{deferred_indexes, import_roster, regions, DbConnection, DbError, GrowingTables};
 use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
 use crate::import::dtks::parse_dtks;
@@ -361,6 +361,7 @@ pub fn run(
     if format == ImportFormat::Dtsen {
         import_roster::create(conn)?;
     }
+    let deferred = deferred_indexes::defer_on_empty_tables(conn)?;
     let clock = std::time::Instant::now();
     let outcome = write_all(
         conn,
@@ -372,6 +373,9 @@ pub fn run(
         today,
     );
     let written = clock.elapsed();
+    // Whether the import ended or stopped: the registry gets its indexes back.
+    deferred_indexes::build_waiting(conn)?;
+    let indexed = clock.elapsed();
     if format == ImportFormat::Dtsen {
         import_roster::remove(conn)?;
     }
@@ -388,8 +392,8 @@ pub fn run(
         (outcome, _) => outcome,
     };
     log::debug!(
-        "import {import_id}: read and written in {written:.1?}, bulk session closed at {closed:.1?}, \
-         missing families flagged at {:.1?}",
+        "import {import_id}: read and written in {written:.1?}, {deferred} deferred index(es) built at \
+         {indexed:.1?}, bulk session closed at {closed:.1?}, missing families flagged at {:.1?}",
         clock.elapsed()
     );
     let error = match &outcome {

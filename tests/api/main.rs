@@ -24,6 +24,7 @@ mod exemption_letters;
 mod exposure;
 mod foundation;
 mod households;
+mod import_indexes;
 mod import_safety;
 mod programs;
 mod realisation;
