@@ -17,8 +17,10 @@
 //! filled has no reader to serve yet, while in a registry in use the list
 //! and search would go without their indexes for the whole import. Each
 //! index waits in `deferred_indexes`, with the statement that builds it,
-//! until it is built again; an import cut off by a stop leaves them for the
-//! next start ([`build_waiting`] in `rbpk serve` and `rbpk import`).
+//! until it is built again; an import cut off by a stop, or that lost its
+//! database as it ended, leaves them to the next import's end or the next
+//! start, whichever comes first ([`build_waiting`], also in `rbpk serve` and
+//! `rbpk import` as they start).
 
 use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;

@@ -168,3 +168,18 @@ async fn a_table_in_use_keeps_its_indexes_while_an_import_writes() {
     assert_eq!(deferred_indexes::build_waiting(&mut conn).unwrap(), 2);
     assert_eq!(registry_indexes(&mut conn), before);
 }
+
+#[actix_web::test]
+async fn indexes_left_waiting_are_built_by_the_next_import() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.pool.get().unwrap();
+    let before = registry_indexes(&mut conn);
+    // An import lost its database after deferring; the service went on.
+    let deferred = deferred_indexes::defer_on_empty_tables(&mut conn).unwrap();
+    assert!(deferred >= 8, "{deferred}");
+    let files = demo_files(10, 9);
+    let done = app.import("p3ke", "text/csv", &files.families_csv).await;
+    assert_eq!(done.body["status"], "done", "{}", done.body);
+    assert_eq!(registry_indexes(&mut conn), before);
+    assert_eq!(waiting(&mut conn), 0);
+}
