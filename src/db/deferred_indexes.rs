@@ -111,23 +111,9 @@ pub fn build_waiting(conn: &mut DbConnection) -> Result<usize, DbError> {
     // SQLite sorts a new index's keys in memory up to its page cache's size
     // and the rest in temporary files; an import's connection keeps those
     // in memory (`begin_bulk_session`), where 1.2 million NIKs took the
-    // import from 183 to 230 MB. A file, for the builds.
-    let temp_store = match conn {
-        DbConnection::Sqlite(c) => {
-            let mode: i32 = diesel::select(sql::<diesel::sql_types::Integer>(
-                "(SELECT temp_store FROM pragma_temp_store)",
-            ))
-            .get_result(c)?;
-            c.batch_execute("PRAGMA temp_store = FILE")?;
-            Some(mode)
-        }
-        DbConnection::Postgresql(_) => None,
-    };
-    let built = build(conn, &waiting);
-    if let (Some(mode), DbConnection::Sqlite(c)) = (temp_store, &mut *conn) {
-        c.batch_execute(&format!("PRAGMA temp_store = {mode}"))?;
-    }
-    built.map(|()| waiting.len())
+    // import from 183 to 230 MB. Files, for the builds.
+    super::with_temporary_files(conn, |conn| build(conn, &waiting))?;
+    Ok(waiting.len())
 }
 
 fn build(conn: &mut DbConnection, waiting: &[(String, String)]) -> Result<(), DbError> {

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
+use diesel::sql_types::BigInt;
 
 use super::{copy, DbConnection, DbError};
 use crate::domain::nik::Sex;
@@ -74,20 +74,16 @@ const SQLITE_FILE: &str = "import_roster_file";
 pub fn create(conn: &mut DbConnection) -> Result<(), DbError> {
     remove(conn)?;
     match conn {
-        DbConnection::Sqlite(c) => {
+        DbConnection::Sqlite(_) => {
             // An empty name attaches a private temporary database: a file
             // SQLite unlinks as it opens it, so no roster of NIKs outlives
             // the connection, even a crash. Whether it lives in memory is
-            // settled as it is attached, by `temp_store`: on disk, then the
-            // connection's setting back.
-            // 0 default, 1 file, 2 memory.
-            let temp_store: i32 =
-                diesel::select(sql::<Integer>("(SELECT temp_store FROM pragma_temp_store)"))
-                    .get_result(c)?;
-            c.batch_execute(&format!(
-                "PRAGMA temp_store = FILE; ATTACH DATABASE '' AS {SQLITE_FILE}; \
-                 PRAGMA temp_store = {temp_store}; \
-                 CREATE TABLE {SQLITE_FILE}.import_roster ({COLUMNS})"
+            // settled as it is attached, by `temp_store`: on disk.
+            super::with_temporary_files(conn, |conn| {
+                Ok(conn.batch_execute(&format!("ATTACH DATABASE '' AS {SQLITE_FILE}"))?)
+            })?;
+            conn.batch_execute(&format!(
+                "CREATE TABLE {SQLITE_FILE}.import_roster ({COLUMNS})"
             ))?
         }
         DbConnection::Postgresql(c) => {

@@ -296,6 +296,33 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Runs `work` with SQLite's temporary storage in files, then gives the
+/// connection its setting back (an import's is in memory,
+/// [`begin_bulk_session`]); on PostgreSQL only runs `work`. What SQLite
+/// makes while the setting holds stays where it was made: a database
+/// attached then (`import_roster`), or the sorted keys of an index it
+/// builds then (`deferred_indexes`). Outside a transaction: SQLite refuses
+/// the change inside one.
+pub fn with_temporary_files<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let DbConnection::Sqlite(c) = conn else {
+        return work(conn);
+    };
+    // 0 default, 1 file, 2 memory.
+    let mode: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+        "(SELECT temp_store FROM pragma_temp_store)",
+    ))
+    .get_result(c)?;
+    c.batch_execute("PRAGMA temp_store = FILE")?;
+    let done = work(conn);
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute(&format!("PRAGMA temp_store = {mode}"))?;
+    }
+    done
+}
+
 /// Keeps PostgreSQL's statistics of the tables an import grows abreast of
 /// it. An import looks each batch's keys up (`head_nik = ANY(…)`,
 /// `kk_number = ANY(…)`); planned on the statistics of the table before the
