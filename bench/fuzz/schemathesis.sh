@@ -16,7 +16,8 @@
 #   RBPK_BIN (default target/release/rbpk, built when missing), SKIP_BUILD=1.
 # Before the run, bench/fuzz/seed.py creates a cycle, a program with a target and an
 # exemption letter through the API and hands their ids (and a household, member,
-# user, company) to the {id} operations; bench/fuzz/st_hooks.py lets schemathesis
+# user, company) to the {id} operations (bench/fuzz/check_config.py checks that no
+# operation but its DELETE gets a record a DELETE removes); bench/fuzz/st_hooks.py lets schemathesis
 # send application/pdf bodies.
 # Reports: bench/out/fuzz/<backend>/ (junit.xml, ndjson events, st.log, serve.log).
 set -euo pipefail
@@ -121,6 +122,9 @@ print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post",
 
   say "[$backend] seed records whose ids the {id} operations get (bench/fuzz/seed.py)"
   python3 bench/fuzz/seed.py "$BASE" "$PASSWORD" "$dir/schemathesis.toml" || fail "[$backend] seeding failed"
+  curl -sf "$BASE/api-docs/openapi.json" > "$dir/openapi.json"
+  "$VENV/bin/python" bench/fuzz/check_config.py "$dir/schemathesis.toml" "$dir/openapi.json" \
+    || fail "[$backend] the seeded ids would hand a deleted record to another operation"
 
   say "[$backend] st run (max $MAX_EXAMPLES examples per operation, hard limit ${TIMEOUT}s)"
   local seed_args=()

@@ -57,6 +57,17 @@ if st == 200:
     others = [u for u in users["items"] if u["username"] == "viewer"]
     if others:
         ids["user"] = others[0]["id"]
+# Records of their own for DELETE /users/{id} and DELETE …/members/{member_id}:
+# the seeded ones must outlive the DELETEs for every later GET and PATCH.
+st, doomed = call("POST", "/api/v1/users", admin, {
+    "username": "fuzz.to.delete", "password": "a-long-password", "role": "viewer"})
+if st in (200, 201):
+    ids["user_to_delete"] = doomed["id"]
+if "household" in ids:
+    st, doomed = call("POST", f"/api/v1/households/{ids['household']}/members", admin,
+                      {"name": "Anggota Hapus", "relation": "other"})
+    if st in (200, 201):
+        ids["member_to_delete"] = doomed["id"]
 st, prog = call("POST", "/api/v1/programs", company, {
     "budget": 1200000000, "cycle_year": 2027, "opd_code": "DINSOS", "strategy": "reduce_burden",
     "target_regions": ["64.02.06"], "title": "Bedah rumah (fuzz seed)", "type": "housing"})
@@ -99,14 +110,21 @@ print("seeded ids:", json.dumps(ids))
 ops = [
     (r"^/api/v1/companies/\{id\}", {"id": ids.get("company")}),
     (r"^/api/v1/exemption-letters/\{id\}", {"id": ids.get("letter")}),
-    (r"^/api/v1/programs/\{id\}$", {"id": ids.get("program_to_delete")}, {"include-method": "DELETE"}),
+    # A config entry's include filters are OR-ed (a path regex and a method
+    # would select every method on the path), so a one-method entry names the
+    # operation instead.
+    ("DELETE /api/v1/programs/{id}", {"id": ids.get("program_to_delete")}, {"by": "include-name"}),
     (r"^/api/v1/programs/\{id\}$", {"id": ids.get("program")}, {"exclude-method": "DELETE"}),
-    (r"^/api/v1/programs/\{id\}/targets/\{target_id\}$",
-     {"id": ids.get("program"), "target_id": ids.get("target_to_delete")}, {"include-method": "DELETE"}),
+    ("DELETE /api/v1/programs/{id}/targets/{target_id}",
+     {"id": ids.get("program"), "target_id": ids.get("target_to_delete")}, {"by": "include-name"}),
     (r"^/api/v1/programs/\{id\}/", {"id": ids.get("program"), "target_id": ids.get("target")},
      {"exclude-method": "DELETE"}),
-    (r"^/api/v1/households/\{id\}", {"id": ids.get("household"), "member_id": ids.get("member")}),
-    (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}),
+    ("DELETE /api/v1/households/{id}/members/{member_id}",
+     {"id": ids.get("household"), "member_id": ids.get("member_to_delete")}, {"by": "include-name"}),
+    (r"^/api/v1/households/\{id\}", {"id": ids.get("household"), "member_id": ids.get("member")},
+     {"exclude-method": "DELETE"}),
+    ("DELETE /api/v1/users/{id}", {"id": ids.get("user_to_delete")}, {"by": "include-name"}),
+    (r"^/api/v1/users/\{id\}", {"id": ids.get("user")}, {"exclude-method": "DELETE"}),
     (r"^/api/v1/realisation-reports/\{id\}", {"id": ids.get("report")}),
     (r"^/api/v1/cycles/\{year\}", {"year": 2027}),
 ]
@@ -131,9 +149,10 @@ for regex, params, *methods in ops:
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         continue
+    filters = dict(methods[0]) if methods else {}
     lines.append("[[operations]]")
-    lines.append(f"include-path-regex = {json.dumps(regex)}")
-    for key, method in (methods[0] if methods else {}).items():
+    lines.append(f"{filters.pop('by', 'include-path-regex')} = {json.dumps(regex)}")
+    for key, method in filters.items():
         lines.append(f"{key} = {json.dumps(method)}")
     lines.append("parameters = { " + ", ".join(f'"path.{k}" = {json.dumps(v)}' for k, v in params.items()) + " }")
     lines.append("")
