@@ -206,23 +206,21 @@ pub fn link(
         .into_iter()
         .collect();
     let t = now();
-    let rows: Vec<Link<'_>> = households
+    let rows: Vec<Link> = households
         .iter()
         .filter(|(h, _)| !already.contains(h))
         .map(|(h, kk)| Link {
-            household_id: h,
-            dataset_id: dataset,
+            household_id: h.clone(),
+            dataset_id: dataset.to_string(),
             linked_at: t,
-            kk_number: kk.as_deref(),
+            kk_number: kk.clone(),
         })
         .collect();
     // Each backend's own connection, as in `registry_writer`: SQLite steps
-    // one prepared insert a row, PostgreSQL copies them.
+    // prepared inserts of a group of rows, PostgreSQL copies them.
     match conn {
         DbConnection::Sqlite(c) => {
-            for row in &rows {
-                diesel::insert_into(hd::table).values(row).execute(c)?;
-            }
+            super::grouped_insert::insert_grouped!(c, hd::table, rows.into_iter())
         }
         DbConnection::Postgresql(c) => {
             super::copy::copy_rows::<Links, _>(c, &rows)?;
@@ -231,15 +229,16 @@ pub fn link(
     Ok(())
 }
 
-/// A household's link to a dataset, as written: one prepared insert on
-/// SQLite (no `DEFAULT`, as `registry_writer`'s rows).
+/// A household's link to a dataset, as written: prepared inserts on SQLite
+/// (no `DEFAULT`, as `registry_writer`'s rows). Owned: a statement kept by
+/// its type needs a type that outlives any one batch.
 #[derive(Insertable, serde::Serialize)]
 #[diesel(table_name = hd, treat_none_as_default_value = false)]
-struct Link<'a> {
-    household_id: &'a str,
-    dataset_id: &'a str,
+struct Link {
+    household_id: String,
+    dataset_id: String,
     linked_at: NaiveDateTime,
-    kk_number: Option<&'a str>,
+    kk_number: Option<String>,
 }
 
 struct Links;

@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod exemption_letters;
 pub mod exposure;
+pub mod grouped_insert;
 pub mod household_changes;
 pub mod household_imports;
 pub mod households;

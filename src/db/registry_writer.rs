@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::exposure::HouseholdCondition;
+use super::grouped_insert::insert_grouped;
 use super::household_changes as history;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
 use super::schema::{households as h, members as m};
@@ -107,13 +108,14 @@ copy_target!(NewMembers, m::table, "members");
 copy_target!(HouseholdUpdates, h::table, "import_household_updates");
 copy_target!(MemberUpdates, m::table, "import_member_updates");
 
-/// New rows: one `COPY` on PostgreSQL; on SQLite one insert a row, in the
-/// batch's transaction. Every column is bound (no `DEFAULT`: the values are
-/// `treat_none_as_default_value = false`), so diesel prepares that insert
-/// once and keeps it; a multi-row insert would be parsed anew each batch
-/// and a row with a `DEFAULT` has its SQL built anew each time — in the
-/// profile of a 270,000-family import that building took a sixth of the
-/// writer's time. The rows come as an iterator that makes each one (its
+/// New rows: one `COPY` on PostgreSQL; on SQLite inserts of a fixed number
+/// of rows (`grouped_insert`), in the batch's transaction. Every column is
+/// bound (no `DEFAULT`: the values are `treat_none_as_default_value =
+/// false`), so diesel prepares each insert once and keeps it; a row with a
+/// `DEFAULT` has its SQL built anew each time — in the profile of a
+/// 270,000-family import that building took a sixth of the writer's time;
+/// an insert of a batch's whole rows would be parsed anew each batch. The
+/// rows come as an iterator that makes each one (its
 /// values, its content hash) as it is written: on PostgreSQL while the
 /// COPY stores the rows before it (`copy::copy_rows`).
 fn insert_households(
@@ -124,11 +126,7 @@ fn insert_households(
         return Ok(());
     }
     match conn {
-        DbConnection::Sqlite(c) => {
-            for row in rows {
-                diesel::insert_into(h::table).values(&row).execute(c)?;
-            }
-        }
+        DbConnection::Sqlite(c) => insert_grouped!(c, h::table, rows),
         DbConnection::Postgresql(c) => {
             copy::copy_rows::<NewHouseholds, _>(c, rows)?;
         }
@@ -144,11 +142,7 @@ fn insert_members(
         return Ok(());
     }
     match conn {
-        DbConnection::Sqlite(c) => {
-            for row in rows {
-                diesel::insert_into(m::table).values(&row).execute(c)?;
-            }
-        }
+        DbConnection::Sqlite(c) => insert_grouped!(c, m::table, rows),
         DbConnection::Postgresql(c) => {
             copy::copy_rows::<NewMembers, _>(c, rows)?;
         }
