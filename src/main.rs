@@ -19,6 +19,12 @@ use rbpk::import::file::ImportFile;
 use rbpk::import::job;
 use rbpk::import::sheet::Media;
 
+/// jemalloc, not glibc's malloc: see Cargo.toml (why) and
+/// docs/PERFORMANCE.md, session 18 (what it measured).
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "rbpk",
