@@ -31,11 +31,6 @@ COPY --from=build /src/target/release/rbpk /usr/local/bin/rbpk
 USER rbpk
 WORKDIR /var/lib/rbpk
 ENV RBPK_BIND=0.0.0.0:8080 RUST_LOG=info
-# glibc raises its mmap threshold to the largest block freed, so after the
-# first logins each thread's heap keeps argon2's 19 MiB buffer for good; fixed
-# thresholds give such blocks back (peak RSS under load 109 -> 78-84 MB,
-# docs/PERFORMANCE.md "Peak memory under load").
-ENV MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=16777216
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD curl -fsS http://127.0.0.1:8080/health/live || exit 1

@@ -9,8 +9,7 @@
 # ONLY_SQLITE=1 or ONLY_PG=1 for one backend; PG_DB=… another PostgreSQL
 # database than rbpk_bench, as bench/scaling/province.sh does; PROGRAM_TYPE=education
 # ranks a program of another type than housing; the server inherits the
-# environment, so MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=16777216
-# measures it with the Dockerfile's allocator settings)
+# environment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
