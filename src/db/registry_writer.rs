@@ -711,4 +711,40 @@ mod tests {
             &diesel::insert_into(m::table).values(&member)
         ));
     }
+
+    /// The same for the groups SQLite inserts (`grouped_insert`): a group
+    /// of a fixed size, not a `Vec`, or each batch would build and parse
+    /// its statements anew.
+    #[test]
+    fn groups_of_new_rows_are_inserted_by_a_statement_known_by_its_type() {
+        use crate::db::grouped_insert::ROWS_PER_INSERT;
+        let t = now();
+        let households: [NewHousehold; ROWS_PER_INSERT] = std::array::from_fn(|_| NewHousehold {
+            id: new_id(),
+            values: HouseholdValues::from(&HouseholdRecord::default()),
+            status: HouseholdStatus::Active,
+            needs_update: false,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        });
+        let members: [NewMember; ROWS_PER_INSERT] = std::array::from_fn(|i| NewMember {
+            id: new_id(),
+            household_id: households[i].id.clone(),
+            values: MemberValues::from(&MemberRecord::default()),
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        });
+        assert!(known_statically(
+            &diesel::insert_into(h::table).values(&households)
+        ));
+        assert!(known_statically(
+            &diesel::insert_into(m::table).values(&members)
+        ));
+        let as_vec: Vec<&NewHousehold> = households.iter().collect();
+        assert!(!known_statically(
+            &diesel::insert_into(h::table).values(as_vec)
+        ));
+    }
 }
