@@ -82,8 +82,13 @@ pub fn create(conn: &mut DbConnection) -> Result<(), DbError> {
             super::with_temporary_files(conn, |conn| {
                 Ok(conn.batch_execute(&format!("ATTACH DATABASE '' AS {SQLITE_FILE}"))?)
             })?;
+            // An attached database has a page cache of its own, at SQLite's
+            // default 2 MB, not the bulk session's 64 MB: 16 MB took the
+            // Kukar snapshot's import from 32.5 to 30.2 s for 5 MB more
+            // (64 MB: 28.0 s for 50 MB more; docs/PERFORMANCE.md, session 18).
             conn.batch_execute(&format!(
-                "CREATE TABLE {SQLITE_FILE}.import_roster ({COLUMNS})"
+                "CREATE TABLE {SQLITE_FILE}.import_roster ({COLUMNS}); \
+                 PRAGMA {SQLITE_FILE}.cache_size = -16384;"
             ))?
         }
         DbConnection::Postgresql(c) => {
