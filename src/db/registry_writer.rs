@@ -680,14 +680,8 @@ mod tests {
         Q::HAS_STATIC_QUERY_ID
     }
 
-    /// Diesel keeps a statement prepared by its query's type when that type
-    /// says all of it; otherwise it builds the SQL of every row to find it
-    /// (a sixth of a SQLite import's writer). A field that may insert
-    /// `DEFAULT` makes the type say too little.
-    #[test]
-    fn new_rows_are_inserted_by_a_statement_known_by_its_type() {
-        let t = now();
-        let household = NewHousehold {
+    fn new_household(t: NaiveDateTime) -> NewHousehold {
+        NewHousehold {
             id: new_id(),
             values: HouseholdValues::from(&HouseholdRecord::default()),
             status: HouseholdStatus::Active,
@@ -695,15 +689,29 @@ mod tests {
             version: 1,
             created_at: t,
             updated_at: t,
-        };
-        let member = NewMember {
+        }
+    }
+
+    fn new_member(household: &NewHousehold, t: NaiveDateTime) -> NewMember {
+        NewMember {
             id: new_id(),
             household_id: household.id.clone(),
             values: MemberValues::from(&MemberRecord::default()),
             version: 1,
             created_at: t,
             updated_at: t,
-        };
+        }
+    }
+
+    /// Diesel keeps a statement prepared by its query's type when that type
+    /// says all of it; otherwise it builds the SQL of every row to find it
+    /// (a sixth of a SQLite import's writer). A field that may insert
+    /// `DEFAULT` makes the type say too little.
+    #[test]
+    fn new_rows_are_inserted_by_a_statement_known_by_its_type() {
+        let t = now();
+        let household = new_household(t);
+        let member = new_member(&household, t);
         assert!(known_statically(
             &diesel::insert_into(h::table).values(&household)
         ));
@@ -719,23 +727,9 @@ mod tests {
     fn groups_of_new_rows_are_inserted_by_a_statement_known_by_its_type() {
         use crate::db::grouped_insert::ROWS_PER_INSERT;
         let t = now();
-        let households: [NewHousehold; ROWS_PER_INSERT] = std::array::from_fn(|_| NewHousehold {
-            id: new_id(),
-            values: HouseholdValues::from(&HouseholdRecord::default()),
-            status: HouseholdStatus::Active,
-            needs_update: false,
-            version: 1,
-            created_at: t,
-            updated_at: t,
-        });
-        let members: [NewMember; ROWS_PER_INSERT] = std::array::from_fn(|i| NewMember {
-            id: new_id(),
-            household_id: households[i].id.clone(),
-            values: MemberValues::from(&MemberRecord::default()),
-            version: 1,
-            created_at: t,
-            updated_at: t,
-        });
+        let households: [NewHousehold; ROWS_PER_INSERT] = std::array::from_fn(|_| new_household(t));
+        let members: [NewMember; ROWS_PER_INSERT] =
+            std::array::from_fn(|i| new_member(&households[i], t));
         assert!(known_statically(
             &diesel::insert_into(h::table).values(&households)
         ));
