@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 use rbpk::app::{self, AppState};
 use rbpk::auth::password;
 use rbpk::config::Config;
-use rbpk::db::{self, audit::Actor, deferred_indexes, household_imports, seed, users, Backend};
+use rbpk::db::{
+    self, audit::Actor, deferred_indexes, household_imports, seed, users, Backend, DbError,
+};
 use rbpk::demo::data::DemoFormat;
 use rbpk::domain::cycle::regency_today;
 use rbpk::domain::household::ImportFormat;
@@ -124,9 +126,14 @@ fn prepare() -> Result<(Config, db::Pool), String> {
     if interrupted > 0 {
         log::warn!("{interrupted} import(s) were cut off by the last stop and are marked failed");
     }
-    let built = deferred_indexes::build_waiting(&mut conn).map_err(|e| e.to_string())?;
-    if built > 0 {
-        log::warn!("built {built} index(es) an import cut off by the last stop had deferred");
+    match deferred_indexes::build_waiting(&mut conn) {
+        Ok(0) => {}
+        Ok(built) => log::warn!(
+            "made {built} index(es) and foreign key(s) an import cut off by the last stop had put off"
+        ),
+        // The registry still serves; the key waits for the next import's end or start.
+        Err(e @ DbError::Conflict { .. }) => log::error!("{e}"),
+        Err(e) => return Err(e.to_string()),
     }
     drop(conn);
     Ok((config, pool))

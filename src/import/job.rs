@@ -373,8 +373,13 @@ pub fn run(
         today,
     );
     let written = clock.elapsed();
-    // Whether the import ended or stopped: the registry gets its indexes back.
-    deferred_indexes::build_waiting(conn)?;
+    // Whether the import ended or stopped: the registry gets its indexes
+    // and keys back. A key its rows break fails the import, said on it.
+    let outcome = match deferred_indexes::build_waiting(conn) {
+        Ok(_) => outcome,
+        Err(e @ DbError::Conflict { .. }) => outcome.and(Err(e.to_string())),
+        Err(e) => return Err(e),
+    };
     let indexed = clock.elapsed();
     if format == ImportFormat::Dtsen {
         import_roster::remove(conn)?;
