@@ -15,16 +15,16 @@
 //!
 //! On PostgreSQL the same goes for the foreign keys of those tables: each
 //! row's check is put off to one pass over the table when the key is added
-//! again ([`PutOff::references`]).
+//! again (`PutOff::references`).
 //!
 //! Only a table that is empty when the import begins: a registry being
 //! filled has no reader to serve yet, while in a registry in use the list
 //! and search would go without their indexes for the whole import. Each
 //! index or key waits in `deferred_indexes`, with the statement that
-//! makes it, until it is made again; an import cut off by a stop, or that lost its
-//! database as it ended, leaves them to the next import's end or the next
-//! start, whichever comes first ([`build_waiting`], also in `rbpk serve` and
-//! `rbpk import` as they start).
+//! makes it, until it is made again; an import cut off by a stop, or that
+//! lost its database as it ended, leaves them to the next import's end or
+//! the next start, whichever comes first ([`build_waiting`], also in
+//! `rbpk serve` and `rbpk import` as they start).
 
 use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
