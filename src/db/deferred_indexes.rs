@@ -102,7 +102,7 @@ pub fn definition(conn: &mut DbConnection, name: &str) -> Result<Option<String>,
 
 /// The statement that adds the foreign key `name` of `table` again, as the
 /// catalog holds it, or `None` when there is no such key (always on SQLite).
-pub fn reference_definition(
+fn reference_definition(
     conn: &mut DbConnection,
     table: &str,
     name: &str,
