@@ -15,6 +15,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::grouped_insert::insert_grouped;
 use super::{copy, DbConnection, DbError};
 use crate::domain::nik::Sex;
 use crate::import::snapshot::{Head, RosterEntry};
@@ -35,9 +36,10 @@ diesel::table! {
     }
 }
 
-/// One staged person, in the table's column order.
+/// One staged person, in the table's column order. Every column is bound,
+/// so SQLite's inserts are prepared once (`grouped_insert`).
 #[derive(Insertable, Queryable, serde::Serialize)]
-#[diesel(table_name = import_roster)]
+#[diesel(table_name = import_roster, treat_none_as_default_value = false)]
 struct Staged {
     kk: i64,
     nik: i64,
@@ -124,12 +126,7 @@ pub fn stage(conn: &mut DbConnection, people: &[RosterEntry]) -> Result<(), DbEr
         .collect();
     match conn {
         DbConnection::Sqlite(c) => c.transaction(|c| {
-            // 11 columns a row, within SQLite's 32,766 bound parameters.
-            for chunk in rows.chunks(2000) {
-                diesel::insert_into(import_roster::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
+            insert_grouped!(c, import_roster::table, rows.into_iter());
             Ok::<_, DbError>(())
         })?,
         DbConnection::Postgresql(c) => {

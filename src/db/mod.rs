@@ -37,6 +37,7 @@ pub mod regions;
 pub mod registry_writer;
 pub mod replica;
 pub mod reports;
+pub mod row_time;
 pub mod schema;
 pub mod seed;
 pub mod targets;
@@ -259,6 +260,13 @@ pub fn begin_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
         // planner how many rows there are and that the keys are unique: a
         // sample of 3,000 rows does, instead of 30,000.
         c.batch_execute("SET default_statistics_target = 10")?;
+        // A statement over a whole table, such as the check of a foreign
+        // key added after the rows (`deferred_indexes`), costs enough for
+        // PostgreSQL to compile it to machine code first (JIT), which took
+        // longer than the statement saved: a 270,000-family import spent
+        // 1.0 to 1.8 s less of PostgreSQL's time without (docs/PERFORMANCE.md,
+        // session 20).
+        c.batch_execute("SET jit = off")?;
     }
     if let DbConnection::Sqlite(c) = conn {
         // A checkpoint every few batches fsyncs the database file each time;
@@ -294,7 +302,8 @@ pub fn end_bulk_session(conn: &mut DbConnection) -> Result<(), DbError> {
         // multi-statement query.
         DbConnection::Postgresql(c) => {
             c.batch_execute(
-                "RESET synchronous_commit; RESET random_page_cost; RESET default_statistics_target",
+                "RESET synchronous_commit; RESET random_page_cost; RESET default_statistics_target; \
+                 RESET jit",
             )?;
             c.batch_execute(PLAN_EVERY_RUN)?;
             c.batch_execute("VACUUM (ANALYZE) households, members, household_datasets")?

@@ -13,6 +13,7 @@ use super::exposure::HouseholdCondition;
 use super::grouped_insert::insert_grouped;
 use super::household_changes as history;
 use super::households::{HouseholdRow, HouseholdValues, MemberRow, MemberValues};
+use super::row_time::RowTime;
 use super::schema::{households as h, members as m};
 use super::{copy, DbError};
 use super::{new_id, now, DbConnection};
@@ -39,6 +40,43 @@ pub struct BatchOutcome {
     pub rejected: Vec<RejectedRow>,
 }
 
+/// A record read from a file, with the values a new row of it is written
+/// with when they were made as it was read: on SQLite the reader makes
+/// them (`import::job`), so the writer, the bound there, only writes them.
+/// Making them (the content hash is a SHA-256 of the record's JSON) took a
+/// tenth of the SQLite writer's time in a 270,000-family DTSEN import
+/// (docs/PERFORMANCE.md, session 20).
+pub struct Prepared<R, V> {
+    pub parsed: Parsed<R>,
+    values: Option<V>,
+}
+
+impl<R, V: for<'r> From<&'r R>> Prepared<R, V> {
+    /// The record, with its values made now or as it is written.
+    pub fn new(parsed: Parsed<R>, make_values: bool) -> Self {
+        let values = make_values.then(|| V::from(&parsed.record));
+        Prepared { parsed, values }
+    }
+
+    /// Lets go of the values made as it was read: the record has changed
+    /// since.
+    pub fn changed(&mut self) {
+        self.values = None;
+    }
+
+    /// The values its new row is written with: those made as it was read,
+    /// handed over once; else made now (also when the record changed, or
+    /// when a batch that failed is written again row by row).
+    fn take_values(&mut self) -> V {
+        self.values
+            .take()
+            .unwrap_or_else(|| V::from(&self.parsed.record))
+    }
+}
+
+pub type PreparedFamily = Prepared<HouseholdRecord, HouseholdValues>;
+pub type PreparedMember = Prepared<MemberRecord, MemberValues>;
+
 #[derive(Insertable, serde::Serialize)]
 #[diesel(table_name = h, treat_none_as_default_value = false)]
 struct NewHousehold {
@@ -49,8 +87,8 @@ struct NewHousehold {
     status: HouseholdStatus,
     needs_update: bool,
     version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    created_at: RowTime,
+    updated_at: RowTime,
 }
 
 #[derive(Insertable, serde::Serialize)]
@@ -62,8 +100,8 @@ struct NewMember {
     #[serde(flatten)]
     values: MemberValues,
     version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    created_at: RowTime,
+    updated_at: RowTime,
 }
 
 /// A household the batch changes: its new values and bookkeeping.
@@ -260,11 +298,14 @@ impl Candidates {
     /// across the columns would scan the whole table for every batch.
     fn load(
         conn: &mut DbConnection,
-        batch: &[Parsed<HouseholdRecord>],
+        batch: &[PreparedFamily],
         source: ImportFormat,
     ) -> Result<Candidates, DbError> {
         let keys = |f: fn(&HouseholdRecord) -> Option<&String>| -> Vec<String> {
-            batch.iter().filter_map(|p| f(&p.record).cloned()).collect()
+            batch
+                .iter()
+                .filter_map(|p| f(&p.parsed.record).cloned())
+                .collect()
         };
         let p3ke_ids = keys(|r| r.p3ke_family_id.as_ref());
         let dtks_ids = keys(|r| r.dtks_id.as_ref());
@@ -307,7 +348,7 @@ impl Candidates {
             )?;
             let member_niks: Vec<String> = batch
                 .iter()
-                .flat_map(|p| p.record.member_niks.iter().cloned())
+                .flat_map(|p| p.parsed.record.member_niks.iter().cloned())
                 .collect();
             if !member_niks.is_empty() {
                 // A family may name any number of members: the look-up goes
@@ -388,7 +429,7 @@ impl Candidates {
 /// Writes one batch of families.
 pub fn upsert_families(
     conn: &mut DbConnection,
-    batch: &[Parsed<HouseholdRecord>],
+    batch: &mut [PreparedFamily],
     source: ImportFormat,
 ) -> Result<BatchOutcome, DbError> {
     let existing = Candidates::load(conn, batch, source)?;
@@ -397,13 +438,12 @@ pub fn upsert_families(
     // become households of their own.
     let mut matched = std::collections::HashSet::new();
     let mut out = BatchOutcome::default();
-    // New households: their id and record; their values are made as they
-    // are written.
-    let mut new: Vec<(String, &HouseholdRecord)> = Vec::new();
+    // New households: their id and place in the batch.
+    let mut new: Vec<(String, usize)> = Vec::new();
     let mut updates = Vec::new();
     let t = now();
-    for item in batch {
-        let r = &item.record;
+    for (at, item) in batch.iter().enumerate() {
+        let r = &item.parsed.record;
         let found = existing
             .find(r, source)
             .filter(|i| matched.insert(*i))
@@ -414,8 +454,8 @@ pub fn upsert_families(
                 if let (Some(new_id), Some(old_id)) = (&r.p3ke_family_id, &row.p3ke_family_id) {
                     if new_id != old_id {
                         out.rejected.push(RejectedRow {
-                            line: item.line,
-                            sheet: item.sheet.clone(),
+                            line: item.parsed.line,
+                            sheet: item.parsed.sheet.clone(),
                             reason: format!(
                                 "matches family {} by NIK and name but carries P3KE id {}",
                                 echo(old_id),
@@ -445,23 +485,26 @@ pub fn upsert_families(
                     .push((row.id.clone(), changes(&flat(&before), &flat(&merged), "")));
                 out.updated.push(row.id.clone());
             }
-            None => new.push((new_id(), r)),
+            None => new.push((new_id(), at)),
         }
     }
     out.created.extend(new.iter().map(|(id, _)| id.clone()));
-    out.households
-        .extend(new.iter().map(|(id, r)| (id.clone(), r.kk_number.clone())));
+    out.households.extend(
+        new.iter()
+            .map(|(id, at)| (id.clone(), batch[*at].parsed.record.kk_number.clone())),
+    );
     update_households(conn, &updates)?;
+    let stamp = RowTime::new(t);
     insert_households(
         conn,
-        new.into_iter().map(|(id, r)| NewHousehold {
+        new.into_iter().map(|(id, at)| NewHousehold {
             id,
-            values: HouseholdValues::from(r),
+            values: batch[at].take_values(),
             status: HouseholdStatus::Active,
             needs_update: false,
             version: 1,
-            created_at: t,
-            updated_at: t,
+            created_at: stamp.clone(),
+            updated_at: stamp.clone(),
         }),
     )?;
     Ok(out)
@@ -471,7 +514,7 @@ pub fn upsert_families(
 /// is a rejected row.
 pub fn upsert_members(
     conn: &mut DbConnection,
-    batch: &[Parsed<MemberRecord>],
+    batch: &mut [PreparedMember],
     source: ImportFormat,
 ) -> Result<BatchOutcome, DbError> {
     // A family's members are adjacent: each key once, not once a member.
@@ -484,13 +527,13 @@ pub fn upsert_members(
     let family_ids = distinct(
         batch
             .iter()
-            .filter_map(|p| p.record.p3ke_family_id.clone())
+            .filter_map(|p| p.parsed.record.p3ke_family_id.clone())
             .collect(),
     );
     let kks = distinct(
         batch
             .iter()
-            .filter_map(|p| p.record.kk_number.clone())
+            .filter_map(|p| p.parsed.record.kk_number.clone())
             .collect(),
     );
     let mut families: Vec<(String, Option<String>, Option<String>)> = h::table
@@ -518,7 +561,7 @@ pub fn upsert_members(
     let household_ids: Vec<String> = families.iter().map(|f| f.0.clone()).collect();
     let individual_ids: Vec<String> = batch
         .iter()
-        .filter_map(|p| p.record.p3ke_individual_id.clone())
+        .filter_map(|p| p.parsed.record.p3ke_individual_id.clone())
         .collect();
     let mut existing = m::table
         .filter(m::household_id.eq_any(&household_ids))
@@ -550,12 +593,12 @@ pub fn upsert_members(
         existing.iter().map(|r| r.household_id.as_str()).collect();
     let mut moved: HashMap<String, Vec<FieldChange>> = HashMap::new();
     let mut out = BatchOutcome::default();
-    // New members: id, household and record; values made as they are written.
-    let mut new: Vec<(String, String, &MemberRecord)> = Vec::new();
+    // New members: id, household and place in the batch.
+    let mut new: Vec<(String, String, usize)> = Vec::new();
     let mut updates = Vec::new();
     let t = now();
-    for item in batch {
-        let r = &item.record;
+    for (at, item) in batch.iter().enumerate() {
+        let r = &item.parsed.record;
         let household = r
             .p3ke_family_id
             .as_ref()
@@ -563,8 +606,8 @@ pub fn upsert_members(
             .or_else(|| r.kk_number.as_ref().and_then(|kk| household_by_kk.get(kk)));
         let Some(household) = household else {
             out.rejected.push(RejectedRow {
-                line: item.line,
-                sheet: item.sheet.clone(),
+                line: item.parsed.line,
+                sheet: item.parsed.sheet.clone(),
                 reason: match (&r.p3ke_family_id, &r.kk_number) {
                     (Some(id), _) => format!(
                         "family {} is not in the registry: import its KEPALA-KELUARGA row first",
@@ -611,8 +654,8 @@ pub fn upsert_members(
         match found {
             Some(row) if row.household_id != *household => {
                 out.rejected.push(RejectedRow {
-                    line: item.line,
-                    sheet: item.sheet.clone(),
+                    line: item.parsed.line,
+                    sheet: item.parsed.sheet.clone(),
                     reason: "the individual id belongs to a member of another family".to_string(),
                 });
             }
@@ -630,20 +673,21 @@ pub fn upsert_members(
                     });
                 }
             }
-            None => new.push((new_id(), household.clone(), r)),
+            None => new.push((new_id(), household.clone(), at)),
         }
     }
     out.created.extend(new.iter().map(|(id, _, _)| id.clone()));
     update_members(conn, &updates)?;
+    let stamp = RowTime::new(t);
     insert_members(
         conn,
-        new.into_iter().map(|(id, household_id, r)| NewMember {
+        new.into_iter().map(|(id, household_id, at)| NewMember {
             id,
             household_id,
-            values: MemberValues::from(r),
+            values: batch[at].take_values(),
             version: 1,
-            created_at: t,
-            updated_at: t,
+            created_at: stamp.clone(),
+            updated_at: stamp.clone(),
         }),
     )?;
     out.changes = moved.into_iter().collect();
@@ -687,8 +731,8 @@ mod tests {
             status: HouseholdStatus::Active,
             needs_update: false,
             version: 1,
-            created_at: t,
-            updated_at: t,
+            created_at: RowTime::new(t),
+            updated_at: RowTime::new(t),
         }
     }
 
@@ -698,8 +742,8 @@ mod tests {
             household_id: household.id.clone(),
             values: MemberValues::from(&MemberRecord::default()),
             version: 1,
-            created_at: t,
-            updated_at: t,
+            created_at: RowTime::new(t),
+            updated_at: RowTime::new(t),
         }
     }
 

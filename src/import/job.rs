@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use crate::db::audit::{self, Actor};
 use crate::db::household_changes::{self, ChangeKind, Origin};
 use crate::db::household_imports::{self as records, Progress};
-use crate::db::registry_writer::{self as writer, BatchOutcome};
+use crate::db::registry_writer::{
+    self as writer, BatchOutcome, Prepared, PreparedFamily, PreparedMember,
+};
 use crate::db::{deferred_indexes, import_roster, regions, DbConnection, DbError, GrowingTables};
 use crate::domain::household::{HouseholdRecord, ImportFormat, ImportStatus, MemberRecord};
 use crate::domain::region_lookup::RegionTable;
@@ -103,7 +105,8 @@ impl Drop for Ticket {
 }
 
 /// A registry writer for one kind of record.
-type Upsert<T> = fn(&mut DbConnection, &[Parsed<T>], ImportFormat) -> Result<BatchOutcome, DbError>;
+type Upsert<R, V> =
+    fn(&mut DbConnection, &mut [Prepared<R, V>], ImportFormat) -> Result<BatchOutcome, DbError>;
 
 /// Buffers parsed rows and writes them in batches.
 struct BatchWriter<'c> {
@@ -113,8 +116,8 @@ struct BatchWriter<'c> {
     source: ImportFormat,
     /// The snapshot the file belongs to: it comes to name every family read.
     dataset: Option<&'c str>,
-    families: Vec<Parsed<HouseholdRecord>>,
-    members: Vec<Parsed<MemberRecord>>,
+    families: Vec<PreparedFamily>,
+    members: Vec<PreparedMember>,
     rejected: Vec<RejectedRow>,
     rows_read: usize,
     /// When this import began: households created since are this import's,
@@ -155,10 +158,10 @@ fn row_level(e: &DbError) -> bool {
 }
 
 impl BatchWriter<'_> {
-    fn write_batch<T: Clone>(
+    fn write_batch<R, V>(
         &mut self,
-        items: Vec<Parsed<T>>,
-        upsert: Upsert<T>,
+        mut items: Vec<Prepared<R, V>>,
+        upsert: Upsert<R, V>,
     ) -> Result<(), DbError> {
         let rejected = std::mem::take(&mut self.rejected);
         let (import_id, actor, source, rows_done, dataset) = (
@@ -169,9 +172,11 @@ impl BatchWriter<'_> {
             self.dataset,
         );
         let started = self.started;
-        let commit = |conn: &mut DbConnection, items: &[Parsed<T>], rejected: Vec<RejectedRow>| {
+        let commit = |conn: &mut DbConnection,
+                      items: &mut [Prepared<R, V>],
+                      rejected: Vec<RejectedRow>| {
             crate::db::transaction(conn, |conn| {
-                let mut outcome = upsert(conn, items, source)?;
+                let mut outcome = upsert(conn, &mut *items, source)?;
                 outcome.rejected.extend(rejected);
                 let changed: Vec<&str> = outcome.changes.iter().map(|(h, _)| h.as_str()).collect();
                 let fresh = writer::created_since(conn, &changed, started)?;
@@ -217,23 +222,23 @@ impl BatchWriter<'_> {
                 )
             })
         };
-        match commit(self.conn, &items, rejected.clone()) {
+        match commit(self.conn, &mut items, rejected.clone()) {
             Ok(()) => Ok(()),
             Err(e) if row_level(&e) && items.len() > 1 => {
                 // One bad row must not cost its neighbours: write them one by one.
-                commit(self.conn, &[], rejected)?;
-                for item in items {
-                    let one = std::slice::from_ref(&item);
+                commit(self.conn, &mut [], rejected)?;
+                for mut item in items {
+                    let one = std::slice::from_mut(&mut item);
                     if let Err(e) = commit(self.conn, one, Vec::new()) {
                         if !row_level(&e) {
                             return Err(e);
                         }
                         let reason = RejectedRow {
-                            line: item.line,
-                            sheet: item.sheet.clone(),
+                            line: item.parsed.line,
+                            sheet: item.parsed.sheet.clone(),
                             reason: format!("conflicts with the registry: {e}"),
                         };
-                        commit(self.conn, &[], vec![reason])?;
+                        commit(self.conn, &mut [], vec![reason])?;
                     }
                 }
                 Ok(())
@@ -254,10 +259,12 @@ impl BatchWriter<'_> {
         if self.source == ImportFormat::Dtsen {
             let kks: Vec<u64> = items
                 .iter()
-                .filter_map(|f| f.record.kk_number.as_deref()?.parse().ok())
+                .filter_map(|f| f.parsed.record.kk_number.as_deref()?.parse().ok())
                 .collect();
             let people = import_roster::of_families(self.conn, &kks)?;
-            give_heads(&mut items, people);
+            give_heads(items.iter_mut().map(|f| &mut f.parsed.record), people);
+            // Their values were made before they had their heads.
+            items.iter_mut().for_each(Prepared::changed);
         }
         let rows = items.len();
         let written = self
@@ -311,18 +318,19 @@ fn abort(e: DbError) -> FileError {
     FileError::Aborted(e.to_string())
 }
 
-impl ImportSink for BatchWriter<'_> {
+/// What the reader found, as [`Event::replay`] hands it on.
+impl BatchWriter<'_> {
     fn row_read(&mut self) {
         self.rows_read += 1;
     }
-    fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
+    fn family(&mut self, item: PreparedFamily) -> Result<(), FileError> {
         self.families.push(item);
         if self.families.len() >= FAMILY_BATCH {
             self.flush_families().map_err(abort)?;
         }
         Ok(())
     }
-    fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
+    fn member(&mut self, item: PreparedMember) -> Result<(), FileError> {
         // Families go first, so members find the families of the same file.
         if !self.families.is_empty() {
             self.flush_families().map_err(abort)?;
@@ -384,8 +392,8 @@ pub fn run(
     if format == ImportFormat::Dtsen {
         import_roster::remove(conn)?;
     }
-    crate::db::end_bulk_session(conn)?;
-    let closed = clock.elapsed();
+    // Still in the bulk session: the vacuum that closes it takes the flags'
+    // old row versions too.
     let outcome = match (outcome, dataset.as_deref()) {
         (Ok(rows), Some(dataset)) if is_full_snapshot(format, files) => {
             crate::db::transaction(conn, |c| {
@@ -396,9 +404,11 @@ pub fn run(
         }
         (outcome, _) => outcome,
     };
+    let flagged = clock.elapsed();
+    crate::db::end_bulk_session(conn)?;
     log::debug!(
         "import {import_id}: read and written in {written:.1?}, {deferred} deferred index(es) built at \
-         {indexed:.1?}, bulk session closed at {closed:.1?}, missing families flagged at {:.1?}",
+         {indexed:.1?}, missing families flagged at {flagged:.1?}, bulk session closed at {:.1?}",
         clock.elapsed()
     );
     let error = match &outcome {
@@ -456,6 +466,7 @@ fn write_all(
         grown_families: GrowingTables::new("households, household_datasets"),
         grown_members: GrowingTables::new("members"),
     };
+    let sqlite = matches!(sink.conn, DbConnection::Sqlite(_));
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<Event>>(RELAY_DEPTH);
     let regions = &regions;
     std::thread::scope(|scope| {
@@ -463,6 +474,8 @@ fn write_all(
             let mut relay = Relay {
                 to_writer,
                 chunk: Vec::with_capacity(RELAY_CHUNK),
+                values_of_families: sqlite && format != ImportFormat::Dtsen,
+                values_of_members: sqlite,
             };
             read(format, files, regions, today, &mut relay)?;
             relay.send()
@@ -542,14 +555,14 @@ const RELAY_DEPTH: usize = ROSTER_BATCH / RELAY_CHUNK;
 /// boxed so a row count is not as large as a family in the channel.
 enum Event {
     RowRead,
-    Family(Box<Parsed<HouseholdRecord>>),
-    Member(Box<Parsed<MemberRecord>>),
+    Family(Box<PreparedFamily>),
+    Member(Box<PreparedMember>),
     Rejected(RejectedRow),
     Roster(Box<RosterEntry>),
 }
 
 impl Event {
-    fn replay(self, sink: &mut dyn ImportSink) -> Result<(), FileError> {
+    fn replay(self, sink: &mut BatchWriter) -> Result<(), FileError> {
         match self {
             Event::RowRead => {
                 sink.row_read();
@@ -564,9 +577,20 @@ impl Event {
 }
 
 /// The reader's sink: passes events on to the writer in chunks.
+///
+/// On SQLite it also makes the values of the records' rows (`Prepared`):
+/// there the writer, whose thread runs the database too, is the bound,
+/// and the reader has time to spare (a 270,000-family DTSEN import 28.7 →
+/// 27.1 s; docs/PERFORMANCE.md, session 20) — except for a DTSEN
+/// snapshot's families, which get their head in the writer. On
+/// PostgreSQL the writer makes them while the COPY stores the rows before
+/// (`db::copy`); the reader, there the busier thread, would only keep the
+/// database waiting (the same import 27.1 → 28.0 s).
 struct Relay {
     to_writer: std::sync::mpsc::SyncSender<Vec<Event>>,
     chunk: Vec<Event>,
+    values_of_families: bool,
+    values_of_members: bool,
 }
 
 impl Relay {
@@ -592,10 +616,12 @@ impl ImportSink for Relay {
         self.chunk.push(Event::RowRead);
     }
     fn family(&mut self, item: Parsed<HouseholdRecord>) -> Result<(), FileError> {
-        self.push(Event::Family(Box::new(item)))
+        let prepared = Prepared::new(item, self.values_of_families);
+        self.push(Event::Family(Box::new(prepared)))
     }
     fn member(&mut self, item: Parsed<MemberRecord>) -> Result<(), FileError> {
-        self.push(Event::Member(Box::new(item)))
+        let prepared = Prepared::new(item, self.values_of_members);
+        self.push(Event::Member(Box::new(prepared)))
     }
     fn rejected(&mut self, row: RejectedRow) -> Result<(), FileError> {
         self.push(Event::Rejected(row))

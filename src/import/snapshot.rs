@@ -90,13 +90,15 @@ pub struct RosterEntry {
 /// roster entries of their No. KKs (in any order): the head is the last
 /// one the file names; the NIKs are the heads' first, then the others, each
 /// by number, which is the order the registry writer tries them in.
-pub fn give_heads(families: &mut [Parsed<HouseholdRecord>], entries: Vec<RosterEntry>) {
+pub fn give_heads<'f>(
+    families: impl IntoIterator<Item = &'f mut HouseholdRecord>,
+    entries: Vec<RosterEntry>,
+) {
     let mut by_kk: std::collections::HashMap<u64, Vec<RosterEntry>> = Default::default();
     for e in entries {
         by_kk.entry(e.kk).or_default().push(e);
     }
-    for family in families {
-        let r = &mut family.record;
+    for r in families {
         let Some(mut people) = r
             .kk_number
             .as_deref()

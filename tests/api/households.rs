@@ -52,6 +52,74 @@ async fn a_p3ke_csv_pair_imports_families_then_members_and_a_reimport_changes_no
     assert_eq!(total_members, members);
 }
 
+/// A batch the database refuses for one row is written again row by row
+/// (src/import/job.rs): the row alone is rejected, and its neighbours are
+/// stored with the values of their own records, though the failed attempt
+/// had already used the values the reader made for them
+/// (`registry_writer::Prepared`) — a second import finds them unchanged.
+#[actix_web::test]
+async fn a_row_the_database_refuses_costs_only_itself_and_its_neighbours_are_stored_as_read() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    // A rule of this database alone, which the file's third family breaks.
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::sql_query("CREATE UNIQUE INDEX test_one_head_per_name ON households (head_name)")
+        .execute(&mut conn)
+        .unwrap();
+    let csv = format!(
+        "{FAMILY_HEADER}\n\
+         P3KE-R1,6402061001,1,SITI AMINAH,6402064506800001,PEREMPUAN,05-06-1980,BAMBU,JELEK/KUALITAS RENDAH\n\
+         P3KE-R2,6402061001,2,BUDI SANTOSO,6402060101800001,LAKI-LAKI,1980-01-01,GENTENG,BAGUS/KUALITAS TINGGI\n\
+         P3KE-R3,6402061001,3,SITI AMINAH,6402064101900002,PEREMPUAN,01/01/1990,GENTENG,BAGUS/KUALITAS TINGGI\n\
+         P3KE-R4,6402061001,4,DEDI,6402060101850003,LAKI-LAKI,1985-01-01,BAMBU,JELEK/KUALITAS RENDAH\n"
+    );
+    let done = app.import("p3ke", "text/csv", csv.as_bytes()).await;
+    assert_eq!(done.body["status"], "done", "{}", done.body);
+    assert_eq!(done.body["created"], 3, "{}", done.body);
+    assert_eq!(done.body["rejected_count"], 1, "{}", done.body);
+    let rejected = &done.body["rejected"][0];
+    assert_eq!(rejected["line"], 4, "{rejected}");
+    assert!(
+        rejected["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("conflicts with the registry"),
+        "{rejected}"
+    );
+    let list = app
+        .get("/api/v1/households?per_page=10", Role::Bappeda)
+        .await;
+    let mut heads: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["head_name"].as_str().unwrap())
+        .collect();
+    heads.sort_unstable();
+    assert_eq!(
+        heads,
+        ["BUDI SANTOSO", "DEDI", "SITI AMINAH"],
+        "{}",
+        list.body
+    );
+
+    diesel::sql_query("DROP INDEX test_one_head_per_name")
+        .execute(&mut conn)
+        .unwrap();
+    let again = app.import("p3ke", "text/csv", csv.as_bytes()).await;
+    assert_eq!(again.body["status"], "done", "{}", again.body);
+    assert_eq!(
+        (
+            &again.body["created"],
+            &again.body["updated"],
+            &again.body["unchanged"]
+        ),
+        (&json!(1), &json!(0), &json!(3)),
+        "{}",
+        again.body
+    );
+}
+
 #[actix_web::test]
 async fn an_xlsx_workbook_with_both_sheets_imports_in_one_go() {
     let app = TestApp::spawn().await;
